@@ -1,0 +1,219 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+import type { SuiteAppName } from '@fedchat/contracts';
+
+/**
+ * Every setting the suite reads, with the environment variable that sets it.
+ * Infrastructure settings use short names (PORT, DATABASE_URL, ...); product settings use Mattermost's
+ * `MM_<SECTION>_<SETTING>` names so that operators who know Mattermost find them where they expect.
+ */
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const s = v.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(s)) return true;
+      if (['false', '0', 'no', 'off'].includes(s)) return false;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected true or false, got "${v}"` });
+      return z.NEVER;
+    });
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected an integer from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      let url: URL;
+      try {
+        url = new URL(v);
+      } catch {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a valid URL` });
+        return z.NEVER;
+      }
+      if (!protocols.includes(url.protocol)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a ${protocols.join(' or ')} URL` });
+        return z.NEVER;
+      }
+      return v.trim();
+    });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const envSchema = z.object({
+  PORT: z.string().optional(),
+  SITE_URL: optionalUrl(['http:', 'https:']),
+  DATA_DIR: z.string().optional(),
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  DB_POOL_SIZE: int(10, 1, 200),
+  NATS_URL: optionalUrl(['nats:', 'tls:', 'ws:', 'wss:']),
+  BUS_REQUEST_TIMEOUT_MS: int(10_000, 100, 300_000),
+  /** Largest bus message; the in-process bus enforces NATS's default so that what breaks on NATS breaks here too. */
+  BUS_MAX_PAYLOAD: int(1024 * 1024, 1024, 64 * 1024 * 1024),
+  LOG_LEVEL: z.enum(LOG_LEVELS).optional().default('info'),
+  LOG_PRETTY: bool(false),
+  MIGRATIONS_RUN: bool(true),
+  SHUTDOWN_TIMEOUT_MS: int(25_000, 1000, 600_000),
+  EMBEDDED_PG_BIN_DIR: z.string().optional(),
+
+  MM_SERVICESETTINGS_MAXIMUMPAYLOADSIZEBYTES: int(300_000, 1024, 100 * 1024 * 1024),
+
+  MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS: bool(true),
+  MM_CONNECTEDWORKSPACESSETTINGS_ENABLEREMOTECLUSTERSERVICE: bool(true),
+  MM_CONNECTEDWORKSPACESSETTINGS_DISABLESHAREDCHANNELSSTATUSSYNC: bool(false),
+  MM_CONNECTEDWORKSPACESSETTINGS_MAXPOSTSPERSYNC: int(50, 1, 1000),
+  MM_CONNECTEDWORKSPACESSETTINGS_SYNCUSERSONCONNECTIONOPEN: bool(true),
+  MM_CONNECTEDWORKSPACESSETTINGS_GLOBALUSERSYNCBATCHSIZE: int(100, 1, 200),
+  MM_CONNECTEDWORKSPACESSETTINGS_MEMBERSYNCBATCHSIZE: int(100, 1, 1000),
+
+  MM_FILESETTINGS_ENABLEFILEATTACHMENTS: bool(true),
+  MM_FILESETTINGS_MAXFILESIZE: int(100 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+  MM_FILESETTINGS_DRIVERNAME: z.enum(['local', 'amazons3']).optional().default('local'),
+
+  MM_FEATUREFLAGS_ENABLEREMOTECLUSTERSERVICE: bool(true),
+  MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS: bool(false),
+  MM_FEATUREFLAGS_ENABLESHAREDCHANNELSPLUGINS: bool(true),
+  MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC: bool(false),
+  MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER: bool(false),
+});
+
+/** One of the five apps, or `embedded`: all five in one process. */
+export type AppName = SuiteAppName | 'embedded';
+
+/** Default HTTP port per app, so that the five apps can run side by side on one host without settings. */
+export const DEFAULT_PORTS: Record<AppName, number> = {
+  gateway: 8065,
+  embedded: 8065,
+  'remote-cluster': 8066,
+  'shared-channel-sync': 8067,
+  'file-transfer': 8068,
+  'user-sync': 8069,
+};
+
+export interface AppConfig {
+  appName: AppName;
+  /** A unique name for this process, reported in logs and replies (hostname in Kubernetes). */
+  instanceId: string;
+  port: number;
+  siteUrl: string;
+  dataDir: string;
+  /** Absent in embedded mode: the process starts its own PostgreSQL under `dataDir`. */
+  databaseUrl?: string;
+  dbPoolSize: number;
+  /** Absent in embedded mode: the in-process bus replaces NATS. */
+  natsUrl?: string;
+  bus: { requestTimeoutMs: number; maxPayload: number };
+  log: { level: (typeof LOG_LEVELS)[number]; pretty: boolean };
+  migrationsRun: boolean;
+  shutdownTimeoutMs: number;
+  embeddedPgBinDir?: string;
+  service: { maximumPayloadSizeBytes: number };
+  connectedWorkspaces: {
+    enableSharedChannels: boolean;
+    enableRemoteClusterService: boolean;
+    disableSharedChannelsStatusSync: boolean;
+    maxPostsPerSync: number;
+    syncUsersOnConnectionOpen: boolean;
+    globalUserSyncBatchSize: number;
+    memberSyncBatchSize: number;
+  };
+  files: { enableFileAttachments: boolean; maxFileSize: number; driverName: 'local' | 'amazons3' };
+  featureFlags: {
+    enableRemoteClusterService: boolean;
+    enableSharedChannelsDMs: boolean;
+    enableSharedChannelsPlugins: boolean;
+    enableSharedChannelsMemberSync: boolean;
+    enableSyncAllUsersForRemoteCluster: boolean;
+  };
+}
+
+export class ConfigError extends Error {}
+
+/** Parses and validates the environment; throws a ConfigError naming every bad setting. */
+export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  const portResult = parsePort(env.PORT, DEFAULT_PORTS[appName]);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (typeof portResult === 'string') problems.push(`PORT: ${portResult}`);
+  if (problems.length > 0 || !parsed.success || typeof portResult === 'string') {
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const port = portResult;
+  const distributed = appName !== 'embedded';
+  if (distributed && !e.DATABASE_URL) {
+    throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: required when the ${appName} app runs on its own`);
+  }
+  if (distributed && !e.NATS_URL) {
+    throw new ConfigError(`Invalid configuration:\n  NATS_URL: required when the ${appName} app runs on its own`);
+  }
+  const siteUrl = (e.SITE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  return {
+    appName,
+    instanceId: `${appName}@${env.HOSTNAME ?? 'local'}:${process.pid}`,
+    port,
+    siteUrl,
+    dataDir: path.resolve(e.DATA_DIR ?? './data'),
+    databaseUrl: e.DATABASE_URL,
+    dbPoolSize: e.DB_POOL_SIZE,
+    natsUrl: e.NATS_URL,
+    bus: { requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS, maxPayload: e.BUS_MAX_PAYLOAD },
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
+    migrationsRun: e.MIGRATIONS_RUN,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    embeddedPgBinDir: e.EMBEDDED_PG_BIN_DIR,
+    service: { maximumPayloadSizeBytes: e.MM_SERVICESETTINGS_MAXIMUMPAYLOADSIZEBYTES },
+    connectedWorkspaces: {
+      enableSharedChannels: e.MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS,
+      enableRemoteClusterService: e.MM_CONNECTEDWORKSPACESSETTINGS_ENABLEREMOTECLUSTERSERVICE,
+      disableSharedChannelsStatusSync: e.MM_CONNECTEDWORKSPACESSETTINGS_DISABLESHAREDCHANNELSSTATUSSYNC,
+      maxPostsPerSync: e.MM_CONNECTEDWORKSPACESSETTINGS_MAXPOSTSPERSYNC,
+      syncUsersOnConnectionOpen: e.MM_CONNECTEDWORKSPACESSETTINGS_SYNCUSERSONCONNECTIONOPEN,
+      globalUserSyncBatchSize: e.MM_CONNECTEDWORKSPACESSETTINGS_GLOBALUSERSYNCBATCHSIZE,
+      memberSyncBatchSize: e.MM_CONNECTEDWORKSPACESSETTINGS_MEMBERSYNCBATCHSIZE,
+    },
+    files: {
+      enableFileAttachments: e.MM_FILESETTINGS_ENABLEFILEATTACHMENTS,
+      maxFileSize: e.MM_FILESETTINGS_MAXFILESIZE,
+      driverName: e.MM_FILESETTINGS_DRIVERNAME,
+    },
+    featureFlags: {
+      enableRemoteClusterService: e.MM_FEATUREFLAGS_ENABLEREMOTECLUSTERSERVICE,
+      enableSharedChannelsDMs: e.MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS,
+      enableSharedChannelsPlugins: e.MM_FEATUREFLAGS_ENABLESHAREDCHANNELSPLUGINS,
+      enableSharedChannelsMemberSync: e.MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC,
+      enableSyncAllUsersForRemoteCluster: e.MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER,
+    },
+  };
+}
+
+function parsePort(raw: string | undefined, fallback: number): number | string {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : `expected a port from 1 to 65535, got "${raw}"`;
+}
+
+/** Whether the federation endpoints are served; Mattermost answers 501 otherwise. */
+export function remoteClusterServiceEnabled(config: AppConfig): boolean {
+  return config.connectedWorkspaces.enableRemoteClusterService && config.featureFlags.enableRemoteClusterService;
+}

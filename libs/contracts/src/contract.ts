@@ -1,0 +1,44 @@
+export type PayloadClass<T> = new () => T;
+
+/**
+ * A request/reply subject. Exactly one replica of the owning app answers each request
+ * (NATS queue group `q.<subject>`), so replicas share the work.
+ */
+export interface RpcContract<Req extends object, Res extends object> {
+  readonly kind: 'rpc';
+  readonly subject: string;
+  readonly request: PayloadClass<Req>;
+  readonly reply: PayloadClass<Res>;
+}
+
+/**
+ * A fire-and-forget subject. `one`: one replica of each subscribing app handles it (work);
+ * `all`: every subscribed process gets it (e.g. websocket fan-out to every gateway replica).
+ */
+export interface EventContract<E extends object> {
+  readonly kind: 'event';
+  readonly subject: string;
+  readonly payload: PayloadClass<E>;
+  readonly delivery: 'one' | 'all';
+}
+
+export function defineRpc<Req extends object, Res extends object>(
+  subject: string,
+  request: PayloadClass<Req>,
+  reply: PayloadClass<Res>,
+): RpcContract<Req, Res> {
+  return { kind: 'rpc', subject, request, reply };
+}
+
+export function defineEvent<E extends object>(
+  subject: string,
+  payload: PayloadClass<E>,
+  delivery: 'one' | 'all',
+): EventContract<E> {
+  return { kind: 'event', subject, payload, delivery };
+}
+
+/** Queue group for a subject: replicas subscribing with the same group share its messages. */
+export function queueGroupFor(subject: string): string {
+  return `q.${subject}`;
+}

@@ -1,0 +1,3 @@
+export * from './contract';
+export * from './apps';
+export * from './system/app-health.contract';
