@@ -1,0 +1,37 @@
+import { Logger } from '@nestjs/common';
+import { configOrExit, EmbeddedPostgres, runApp } from '@fedchat/common';
+import { configureGatewayHttp } from '../../gateway/src/gateway.http';
+import { GatewayModule } from '../../gateway/src/gateway.module';
+import { FileTransferModule } from '../../file-transfer/src/file-transfer.module';
+import { RemoteClusterModule } from '../../remote-cluster/src/remote-cluster.module';
+import { SharedChannelSyncModule } from '../../shared-channel-sync/src/shared-channel-sync.module';
+import { UserSyncModule } from '../../user-sync/src/user-sync.module';
+
+/**
+ * The embedded mode: all five apps in one process, on the in-process bus, with a PostgreSQL cluster that this
+ * process starts under DATA_DIR and stops on exit. DATABASE_URL, when set, replaces the embedded cluster.
+ */
+async function main(): Promise<void> {
+  const config = configOrExit('embedded');
+  const logger = new Logger('Embedded');
+  let postgres: EmbeddedPostgres | undefined;
+  try {
+    if (!config.databaseUrl) {
+      postgres = new EmbeddedPostgres({ dataDir: config.dataDir, binDir: config.embeddedPgBinDir, log: (m) => logger.log(m) });
+      // Whatever ends this process, PostgreSQL must not outlive it.
+      process.once('exit', () => postgres?.stopSync());
+      config.databaseUrl = await postgres.start();
+    }
+    await runApp(config, {
+      modules: [GatewayModule, RemoteClusterModule, SharedChannelSyncModule, FileTransferModule, UserSyncModule],
+      configureHttp: configureGatewayHttp,
+      afterClose: async () => postgres?.stop(),
+    });
+  } catch (err) {
+    logger.error(`start-up failed: ${err instanceof Error ? err.message : String(err)}`);
+    await postgres?.stop();
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,16 @@
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { FederationSwitchMiddleware } from './http/federation-switch.middleware';
+import { MattermostErrorFilter } from './http/mattermost-error.filter';
+import { SystemController } from './system/system.controller';
+
+/** The gateway: Mattermost's /api/v4 for clients and peer clusters; everything else is asked over the bus. */
+@Module({
+  controllers: [SystemController],
+  providers: [{ provide: APP_FILTER, useClass: MattermostErrorFilter }],
+})
+export class GatewayModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(FederationSwitchMiddleware).forRoutes('api/v4/remotecluster', 'api/v4/remotecluster/*path', 'api/v4/sharedchannels', 'api/v4/sharedchannels/*path');
+  }
+}

@@ -1,0 +1,56 @@
+import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { dataSourceOptions, runMigrations } from '@fedchat/models';
+import { DataSource } from 'typeorm';
+import { Bus, BUS_TRANSPORT } from './bus/bus.service';
+import type { BusTransport } from './bus/bus-transport';
+import type { AppConfig } from './config/config.schema';
+import { APP_CONFIG } from './config/config.tokens';
+import { HealthController } from './health/health.controller';
+import { ShutdownState } from './health/shutdown-state';
+import { HttpMetricsMiddleware } from './http/http-metrics.middleware';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsController } from './metrics/metrics.controller';
+
+/**
+ * What every app process has once: validated config, logging, the database, the bus, health and metrics.
+ * In embedded mode the five apps' modules share one CoreModule, hence one pool, one bus and one registry.
+ */
+@Global()
+@Module({})
+export class CoreModule implements NestModule {
+  static forRoot(config: AppConfig, transport: BusTransport): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [
+        LoggingModule.forRoot(config),
+        TerminusModule.forRoot({ logger: false }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({
+            ...dataSourceOptions(config.databaseUrl!, { poolSize: config.dbPoolSize, applicationName: config.instanceId }),
+            retryAttempts: 10,
+            retryDelay: 2000,
+          }),
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            if (config.migrationsRun) await runMigrations(dataSource);
+            return dataSource;
+          },
+        }),
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: BUS_TRANSPORT, useValue: transport },
+        Bus,
+        ShutdownState,
+      ],
+      exports: [APP_CONFIG, Bus, ShutdownState],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+  }
+}

@@ -1,0 +1,33 @@
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { REDACTED_PATHS } from './logging.module';
+
+function capture(): { logger: pino.Logger; lines: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  return { logger: pino({ redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream), lines: () => chunks.join('') };
+}
+
+describe('log redaction', () => {
+  it('never writes tokens, passwords or invitation codes', () => {
+    const { logger, lines } = capture();
+    logger.info({
+      req: { headers: { authorization: 'Bearer s3cret-session', 'x-remotecluster-token': 'peer-t0ken', cookie: 'MMAUTHTOKEN=abc' } },
+      res: { headers: { token: 'login-t0ken' } },
+      password: 'hunter2',
+      rc: { token: 'rc-t0ken', remote_token: 'rc-remote-t0ken', name: 'acme' },
+      invite: { invite: 'ZW5jcnlwdGVk', password: 'p4ss' },
+    });
+    const out = lines();
+    for (const secret of ['s3cret-session', 'peer-t0ken', 'MMAUTHTOKEN', 'login-t0ken', 'hunter2', 'rc-t0ken', 'rc-remote-t0ken', 'ZW5jcnlwdGVk', 'p4ss']) {
+      expect(out).not.toContain(secret);
+    }
+    expect(out).toContain('acme');
+    expect(out).toContain('[redacted]');
+  });
+});

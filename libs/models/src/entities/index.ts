@@ -1,0 +1,70 @@
+import { Channel } from './channel.entity';
+import { ChannelMember } from './channel-member.entity';
+import { ChannelMemberHistory } from './channel-member-history.entity';
+import { FileInfo } from './file-info.entity';
+import { Post } from './post.entity';
+import { PostAcknowledgement } from './post-acknowledgement.entity';
+import { PostPriority } from './post-priority.entity';
+import { Reaction } from './reaction.entity';
+import { RemoteCluster } from './remote-cluster.entity';
+import { Session } from './session.entity';
+import { SharedChannel } from './shared-channel.entity';
+import { SharedChannelAttachment } from './shared-channel-attachment.entity';
+import { SharedChannelRemote } from './shared-channel-remote.entity';
+import { SharedChannelUser } from './shared-channel-user.entity';
+import { Status } from './status.entity';
+import { System } from './system.entity';
+import { Team } from './team.entity';
+import { TeamMember } from './team-member.entity';
+import { UploadSession } from './upload-session.entity';
+import { User } from './user.entity';
+import { UserAccessToken } from './user-access-token.entity';
+
+export { bigintNumber } from './columns';
+export {
+  Channel,
+  ChannelMember,
+  ChannelMemberHistory,
+  FileInfo,
+  Post,
+  PostAcknowledgement,
+  PostPriority,
+  Reaction,
+  RemoteCluster,
+  Session,
+  SharedChannel,
+  SharedChannelAttachment,
+  SharedChannelRemote,
+  SharedChannelUser,
+  Status,
+  System,
+  Team,
+  TeamMember,
+  UploadSession,
+  User,
+  UserAccessToken,
+};
+
+export const ENTITIES = [
+  User,
+  Session,
+  UserAccessToken,
+  Team,
+  TeamMember,
+  Channel,
+  ChannelMember,
+  ChannelMemberHistory,
+  Post,
+  PostPriority,
+  PostAcknowledgement,
+  Reaction,
+  Status,
+  FileInfo,
+  UploadSession,
+  RemoteCluster,
+  SharedChannel,
+  SharedChannelRemote,
+  SharedChannelUser,
+  SharedChannelAttachment,
+  System,
+];

@@ -1,0 +1,65 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { bigintMs, idPrimary, idRef, int, str, text } from './columns';
+
+/**
+ * Mattermost `model.RemoteCluster` (protocol §2.1), one row per secure connection. The wire `token` (what the peer
+ * must present to us) is stored only as its SHA-256 hex hash in `token_hash`; `remote_token` (what we present to
+ * the peer) has to be kept in clear.
+ */
+@Entity('remote_clusters')
+@Index('uq_remote_clusters_site_url', ['site_url'], { unique: true, where: 'delete_at = 0' })
+export class RemoteCluster {
+  @PrimaryColumn(idPrimary('pk_remote_clusters'))
+  remote_id: string;
+
+  /** Deprecated upstream; kept for the wire. */
+  @Column(idRef)
+  remote_team_id: string;
+
+  /** Slug, lower-case, `^[a-z0-9.\-_]+$`, 1..64. */
+  @Column({ type: 'varchar', length: 64 })
+  name: string;
+
+  @Column(str(64))
+  display_name: string;
+
+  /** Peer base URL; `pending_<id>` while an outgoing invite is unconfirmed; `plugin_<pluginId>` for plugin remotes. */
+  @Column(str(512))
+  site_url: string;
+
+  @Column(idRef)
+  default_team_id: string;
+
+  @Column(bigintMs)
+  create_at: number;
+
+  @Column(bigintMs)
+  delete_at: number;
+
+  @Column(bigintMs)
+  last_ping_at: number;
+
+  /** Cursor of the global user sync (protocol §5.9). */
+  @Column(bigintMs)
+  last_global_user_sync_at: number;
+
+  @Column({ type: 'varchar', length: 64, default: '' })
+  token_hash: string;
+
+  @Column(text)
+  remote_token: string;
+
+  /** Normalised " a b " / "" / "*". */
+  @Column(str(512))
+  topics: string;
+
+  @Column(idRef)
+  creator_id: string;
+
+  @Column(str(190))
+  plugin_id: string;
+
+  /** uint32 bitmask: bit0 AutoShareDMs, bit1 AutoInvited. */
+  @Column(int)
+  options: number;
+}

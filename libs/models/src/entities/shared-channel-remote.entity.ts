@@ -1,0 +1,59 @@
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { bigintMs, bool, idKey, idPrimary, idRef } from './columns';
+import { SharedChannel } from './shared-channel.entity';
+
+/**
+ * Mattermost `model.SharedChannelRemote` (protocol §2.3): one row per channel × remote, on both sides, holding the
+ * per-remote sync cursors (§5.5). Rows go away with the shared_channels row (unshare).
+ */
+@Entity('shared_channel_remotes')
+@Index('uq_shared_channel_remotes_channel_remote', ['channel_id', 'remote_id'], { unique: true })
+@Index('idx_shared_channel_remotes_remote_id', ['remote_id'])
+export class SharedChannelRemote {
+  @PrimaryColumn(idPrimary('pk_shared_channel_remotes'))
+  id: string;
+
+  @Column(idKey())
+  @ForeignKey(() => SharedChannel, { name: 'fk_shared_channel_remotes_shared_channel', onDelete: 'CASCADE' })
+  channel_id: string;
+
+  @Column(idRef)
+  creator_id: string;
+
+  @Column(bigintMs)
+  create_at: number;
+
+  @Column(bigintMs)
+  update_at: number;
+
+  @Column(bigintMs)
+  delete_at: number;
+
+  @Column(bool())
+  is_invite_accepted: boolean;
+
+  @Column(bool())
+  is_invite_confirmed: boolean;
+
+  @Column(idKey())
+  remote_id: string;
+
+  /** Update cursor: (last_post_update_at, last_post_id). */
+  @Column(bigintMs)
+  last_post_update_at: number;
+
+  /** Mattermost `LastPostUpdateID`, serialised as `last_post_id`. */
+  @Column(idRef)
+  last_post_id: string;
+
+  /** Create cursor: (last_post_create_at, last_post_create_id). */
+  @Column(bigintMs)
+  last_post_create_at: number;
+
+  @Column(idRef)
+  last_post_create_id: string;
+
+  /** Membership sync cursor (§5.10). */
+  @Column(bigintMs)
+  last_members_sync_at: number;
+}

@@ -1,0 +1,130 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, SuiteProcess, waitFor } from '@fedchat/testing';
+
+/**
+ * The embedded mode as a user runs it: `node dist/apps/embedded/src/main.js` with only PORT and DATA_DIR,
+ * starting and stopping its own PostgreSQL.
+ */
+
+const started: SuiteProcess[] = [];
+const dirs: string[] = [];
+
+function tempDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-e2e-'));
+  fs.chmodSync(dir, 0o755);
+  dirs.push(dir);
+  return path.join(dir, 'data');
+}
+
+async function startEmbedded(port: number, dataDir: string, env: Record<string, string> = {}): Promise<SuiteProcess> {
+  const proc = SuiteProcess.start('embedded', { PORT: String(port), DATA_DIR: dataDir, ...env });
+  started.push(proc);
+  await waitFor(
+    `embedded instance on port ${port}`,
+    async () => {
+      if (!proc.running) throw new Error(`exited early:\n${proc.log()}`);
+      const res = await fetch(`http://127.0.0.1:${port}/api/v4/system/ping`);
+      return res.status === 200 ? true : undefined;
+    },
+    60_000,
+    200,
+  );
+  return proc;
+}
+
+/** Pids of postmasters running on a data directory (the `-D <dir>` argument of their command line). */
+function postgresProcessesFor(dataDir: string): number[] {
+  const pgData = path.join(dataDir, 'postgres');
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (/postgres$/.test(cmdline[0]) && cmdline.includes(pgData)) pids.push(Number(entry));
+    } catch {
+      // process ended while we looked
+    }
+  }
+  return pids;
+}
+
+afterAll(async () => {
+  for (const proc of started) await proc.stop('SIGKILL');
+  for (const dir of dirs) {
+    for (const pid of postgresProcessesFor(path.join(dir, 'data'))) process.kill(pid, 'SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('embedded mode', () => {
+  it('runs two instances side by side, each with its own port, data and PostgreSQL', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const [dirA, dirB] = [tempDataDir(), tempDataDir()];
+    const [a, b] = await Promise.all([startEmbedded(portA, dirA), startEmbedded(portB, dirB, { SITE_URL: 'http://b.example.test' })]);
+
+    for (const port of [portA, portB]) {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v4/system/ping?get_server_status=true`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      const body = (await res.json()) as { database_status: string; apps: Record<string, { status: string }> };
+      expect(body.database_status).toBe('OK');
+      expect(Object.values<{ status: string }>(body.apps).map((s) => s.status)).toEqual(['OK', 'OK', 'OK', 'OK']);
+    }
+    expect(postgresProcessesFor(dirA)).toHaveLength(1);
+    expect(postgresProcessesFor(dirB)).toHaveLength(1);
+    expect(b.log()).toContain('site URL http://b.example.test');
+
+    // A third instance on A's data directory must refuse rather than share (and corrupt) it.
+    const intruder = SuiteProcess.start('embedded', { PORT: String(await freePort()), DATA_DIR: dirA });
+    started.push(intruder);
+    const { code } = await intruder.waitForExit();
+    expect(code).not.toBe(0);
+    expect(intruder.log()).toMatch(/in use by process/);
+    expect((await fetch(`http://127.0.0.1:${portA}/api/v4/system/ping`)).status).toBe(200);
+
+    for (const [proc, dir] of [
+      [a, dirA],
+      [b, dirB],
+    ] as const) {
+      const exit = await proc.stop('SIGTERM');
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(postgresProcessesFor(dir)).toEqual([]);
+      expect(fs.existsSync(path.join(dir, 'postgres', 'postmaster.pid'))).toBe(false);
+      expect(fs.existsSync(path.join(dir, 'suite.pid'))).toBe(false);
+    }
+  });
+
+  it('restarts cleanly after SIGTERM and after SIGKILL, keeping its data', async () => {
+    const port = await freePort();
+    const dir = tempDataDir();
+
+    const first = await startEmbedded(port, dir);
+    expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(postgresProcessesFor(dir)).toEqual([]);
+
+    const second = await startEmbedded(port, dir);
+    expect(second.log()).not.toMatch(/initialising PostgreSQL cluster/);
+    await second.stop('SIGKILL');
+    // SIGKILL gives the process no chance to stop its PostgreSQL: it is left behind, holding the data directory.
+    expect(postgresProcessesFor(dir)).toHaveLength(1);
+
+    const third = await startEmbedded(port, dir);
+    expect(third.log()).toMatch(/left behind by a previous run/);
+    expect(postgresProcessesFor(dir)).toHaveLength(1);
+    const res = await fetch(`http://127.0.0.1:${port}/api/v4/system/ping?get_server_status=true`);
+    expect(res.status).toBe(200);
+    expect(await third.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(postgresProcessesFor(dir)).toEqual([]);
+  });
+
+  it('stops at start with a message naming a bad setting', async () => {
+    const proc = SuiteProcess.start('embedded', { PORT: 'http', DATA_DIR: tempDataDir(), MM_FILESETTINGS_MAXFILESIZE: '-1' });
+    started.push(proc);
+    const { code } = await proc.waitForExit();
+    expect(code).toBe(78);
+    expect(proc.log()).toMatch(/PORT: expected a port/);
+    expect(proc.log()).toMatch(/MM_FILESETTINGS_MAXFILESIZE: expected an integer/);
+  });
+});

@@ -1,0 +1,64 @@
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, pendingSchemaChanges, runMigrations, User } from '@fedchat/models';
+import { newId } from '@fedchat/crypto';
+import { createTestDatabase } from '@fedchat/testing';
+
+async function connect(url: string): Promise<DataSource> {
+  return new DataSource(dataSourceOptions(url, { poolSize: 2 })).initialize();
+}
+
+describe('database schema', () => {
+  it('migrates an empty database once even when several processes start at the same time', async () => {
+    const url = await createTestDatabase();
+    const sources = await Promise.all([connect(url), connect(url), connect(url)]);
+    try {
+      const applied = await Promise.all(sources.map((ds) => runMigrations(ds)));
+      expect(applied.flat()).toEqual(['InitialSchema1763780000000']);
+      const rows = await sources[0].query('SELECT name FROM typeorm_migrations');
+      expect(rows).toEqual([{ name: 'InitialSchema1763780000000' }]);
+    } finally {
+      await Promise.all(sources.map((ds) => ds.destroy()));
+    }
+  });
+
+  it('has migrations that agree with the entities (CI fails on drift)', async () => {
+    const ds = await connect(await createTestDatabase());
+    try {
+      await runMigrations(ds);
+      expect(await pendingSchemaChanges(ds)).toEqual([]);
+    } finally {
+      await ds.destroy();
+    }
+  });
+
+  it('detects drift when the database differs from the entities', async () => {
+    const ds = await connect(await createTestDatabase());
+    try {
+      await runMigrations(ds);
+      await ds.query('ALTER TABLE posts DROP COLUMN is_pinned');
+      const pending = await pendingSchemaChanges(ds);
+      expect(pending.join('\n')).toMatch(/is_pinned/);
+    } finally {
+      await ds.destroy();
+    }
+  });
+
+  it('round-trips Mattermost timestamps as numbers and ids as 26-char strings', async () => {
+    const ds = await connect(await createTestDatabase());
+    try {
+      await runMigrations(ds);
+      const repo = ds.getRepository(User);
+      const id = newId();
+      const now = Date.now();
+      await repo.insert(repo.create({ id, username: 'alice', email: 'alice@example.com', password: 'x', create_at: now, update_at: now, props: { a: '1' } }));
+      const back = await repo.findOneByOrFail({ id });
+      expect(back.create_at).toBe(now);
+      expect(typeof back.create_at).toBe('number');
+      expect(back.props).toEqual({ a: '1' });
+      expect(back.remote_id).toBe('');
+      await expect(repo.insert(repo.create({ id: newId(), username: 'alice', email: 'other@example.com', password: 'x' }))).rejects.toThrow(/duplicate key/);
+    } finally {
+      await ds.destroy();
+    }
+  });
+});
