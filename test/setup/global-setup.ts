@@ -1,9 +1,18 @@
-import { startTestCluster, TEST_PG_DIR_ENV, TEST_PG_URL_ENV } from '@fedchat/testing';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+// Global setup runs outside Jest's module mapping: relative imports only.
+import { EmbeddedPostgres } from '../../libs/common/src/database/embedded-postgres';
+import { TEST_PG_URL_ENV } from '../../libs/testing/src/postgres';
 
-/** One real PostgreSQL cluster for the whole run; each test file makes its own database on it. */
+/**
+ * One real PostgreSQL cluster for the whole run, started by the same code as the embedded mode;
+ * each test file makes its own database on it.
+ */
 export default async function globalSetup(): Promise<void> {
-  const cluster = await startTestCluster();
-  process.env[TEST_PG_URL_ENV] = cluster.url;
-  process.env[TEST_PG_DIR_ENV] = cluster.dataDir;
-  (globalThis as { __fedchatPg?: typeof cluster }).__fedchatPg = cluster;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-test-pg-'));
+  fs.chmodSync(dataDir, 0o755);
+  const pg = new EmbeddedPostgres({ dataDir, database: 'postgres' });
+  process.env[TEST_PG_URL_ENV] = await pg.start();
+  (globalThis as { __fedchatPg?: unknown }).__fedchatPg = { pg, dataDir };
 }

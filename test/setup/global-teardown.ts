@@ -1,4 +1,9 @@
+import * as fs from 'node:fs';
+import type { EmbeddedPostgres } from '../../libs/common/src/database/embedded-postgres';
+
 export default async function globalTeardown(): Promise<void> {
-  const cluster = (globalThis as { __fedchatPg?: { stop: () => Promise<void> } }).__fedchatPg;
-  await cluster?.stop();
+  const state = (globalThis as { __fedchatPg?: { pg: EmbeddedPostgres; dataDir: string } }).__fedchatPg;
+  if (!state) return;
+  await state.pg.stop();
+  fs.rmSync(state.dataDir, { recursive: true, force: true });
 }

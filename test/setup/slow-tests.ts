@@ -1,0 +1,2 @@
+// Integration and e2e tests start real servers and processes.
+jest.setTimeout(180_000);
