@@ -68,7 +68,10 @@ describe('distributed mode', () => {
     expect(await procs.get('remote-cluster-2')!.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     for (let i = 0; i < 5; i++) {
       const { body } = await serverStatus();
-      expect(body.apps['remote-cluster']).toMatchObject({ status: 'OK', instance: expect.stringMatching(/^remote-cluster@remote-cluster:/) });
+      expect(body.apps['remote-cluster']).toMatchObject({
+        status: 'OK',
+        instance: expect.stringMatching(/^remote-cluster@remote-cluster:/),
+      });
     }
 
     expect(await procs.get('user-sync')!.stop('SIGTERM')).toEqual({ code: 0, signal: null });

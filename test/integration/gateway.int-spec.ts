@@ -1,7 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createSuiteApp, loadConfig } from '@fedchat/common';
-import { createTestDatabase } from '@fedchat/testing';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createTestDatabase, REPO_ROOT } from '@fedchat/testing';
+import { OPENAPI_FILE, serializeOpenApi } from '../../apps/gateway/src/openapi';
 import { configureGatewayHttp } from '../../apps/gateway/src/gateway.http';
 import { GatewayModule } from '../../apps/gateway/src/gateway.module';
 import { FileTransferModule } from '../../apps/file-transfer/src/file-transfer.module';
@@ -61,7 +64,11 @@ describe('gateway on the embedded composition (real PostgreSQL, in-process bus)'
   });
 
   it('answers malformed JSON with 400 and an oversized body with 413, as AppErrors', async () => {
-    const bad = await request(app.getHttpServer()).post('/api/v4/system/ping').set('Content-Type', 'application/json').send('{"a":').expect(400);
+    const bad = await request(app.getHttpServer())
+      .post('/api/v4/system/ping')
+      .set('Content-Type', 'application/json')
+      .send('{"a":')
+      .expect(400);
     expect(bad.body).toMatchObject({ id: 'api.context.invalid_param.app_error', status_code: 400 });
     expect(bad.text).not.toMatch(/at .*\.js/);
     const big = await request(app.getHttpServer())
@@ -82,10 +89,18 @@ describe('gateway on the embedded composition (real PostgreSQL, in-process bus)'
     expect(ready.body.info).toMatchObject({ database: { status: 'up' }, bus: { status: 'up', transport: 'in-process' } });
     const metrics = await request(app.getHttpServer()).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/fedchat_bus_messages_total\{subject="user-sync\.app\.health",role="received",outcome="ok"\} \d+/);
-    expect(metrics.text).toMatch(/fedchat_http_request_duration_seconds_count\{method="GET",route="\/api\/v4\/system\/ping",status_code="200"\}/);
+    expect(metrics.text).toMatch(
+      /fedchat_http_request_duration_seconds_count\{method="GET",route="\/api\/v4\/system\/ping",status_code="200"\}/,
+    );
     expect(metrics.text).toMatch(/fedchat_process_resident_memory_bytes/);
     const doc = await request(app.getHttpServer()).get('/api/v4/openapi.json').expect(200);
     expect(doc.body.paths['/api/v4/system/ping']).toBeDefined();
+  });
+
+  it('serves the OpenAPI document that is committed (run `npm run build && npm run openapi` after API changes)', async () => {
+    const doc = await request(app.getHttpServer()).get('/api/v4/openapi.json').expect(200);
+    const committed = fs.readFileSync(path.join(REPO_ROOT, OPENAPI_FILE), 'utf8');
+    expect(serializeOpenApi(doc.body)).toBe(committed);
   });
 });
 
@@ -98,10 +113,13 @@ describe('gateway with the remote cluster service switched off', () => {
     await off?.close();
   });
 
-  it.each(['/api/v4/remotecluster', '/api/v4/remotecluster/abc/generate_invite', '/api/v4/sharedchannels/team1'])('answers %s with 501', async (path) => {
-    const res = await request(off.getHttpServer()).get(path).expect(501);
-    expect(res.body).toMatchObject({ id: 'api.remote_cluster.service_not_enabled.app_error', status_code: 501 });
-  });
+  it.each(['/api/v4/remotecluster', '/api/v4/remotecluster/abc/generate_invite', '/api/v4/sharedchannels/team1'])(
+    'answers %s with 501',
+    async (path) => {
+      const res = await request(off.getHttpServer()).get(path).expect(501);
+      expect(res.body).toMatchObject({ id: 'api.remote_cluster.service_not_enabled.app_error', status_code: 501 });
+    },
+  );
 
   it('still serves the rest of the API', async () => {
     await request(off.getHttpServer()).get('/api/v4/system/ping').expect(200);

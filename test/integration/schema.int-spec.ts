@@ -50,13 +50,25 @@ describe('database schema', () => {
       const repo = ds.getRepository(User);
       const id = newId();
       const now = Date.now();
-      await repo.insert(repo.create({ id, username: 'alice', email: 'alice@example.com', password: 'x', create_at: now, update_at: now, props: { a: '1' } }));
+      await repo.insert(
+        repo.create({
+          id,
+          username: 'alice',
+          email: 'alice@example.com',
+          password: 'x',
+          create_at: now,
+          update_at: now,
+          props: { a: '1' },
+        }),
+      );
       const back = await repo.findOneByOrFail({ id });
       expect(back.create_at).toBe(now);
       expect(typeof back.create_at).toBe('number');
       expect(back.props).toEqual({ a: '1' });
       expect(back.remote_id).toBe('');
-      await expect(repo.insert(repo.create({ id: newId(), username: 'alice', email: 'other@example.com', password: 'x' }))).rejects.toThrow(/duplicate key/);
+      await expect(repo.insert(repo.create({ id: newId(), username: 'alice', email: 'other@example.com', password: 'x' }))).rejects.toThrow(
+        /duplicate key/,
+      );
     } finally {
       await ds.destroy();
     }

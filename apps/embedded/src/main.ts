@@ -1,5 +1,4 @@
-import { Logger } from '@nestjs/common';
-import { configOrExit, EmbeddedPostgres, runApp } from '@fedchat/common';
+import { configOrExit, EmbeddedPostgres, processLogger, runApp } from '@fedchat/common';
 import { configureGatewayHttp } from '../../gateway/src/gateway.http';
 import { GatewayModule } from '../../gateway/src/gateway.module';
 import { FileTransferModule } from '../../file-transfer/src/file-transfer.module';
@@ -13,22 +12,23 @@ import { UserSyncModule } from '../../user-sync/src/user-sync.module';
  */
 async function main(): Promise<void> {
   const config = configOrExit('embedded');
-  const logger = new Logger('Embedded');
+  const logger = processLogger(config, 'Embedded');
   let postgres: EmbeddedPostgres | undefined;
   try {
-    if (!config.databaseUrl) {
-      postgres = new EmbeddedPostgres({ dataDir: config.dataDir, binDir: config.embeddedPgBinDir, log: (m) => logger.log(m) });
-      // Whatever ends this process, PostgreSQL must not outlive it.
-      process.once('exit', () => postgres?.stopSync());
-      config.databaseUrl = await postgres.start();
-    }
     await runApp(config, {
       modules: [GatewayModule, RemoteClusterModule, SharedChannelSyncModule, FileTransferModule, UserSyncModule],
       configureHttp: configureGatewayHttp,
+      prepare: async () => {
+        if (config.databaseUrl) return;
+        postgres = new EmbeddedPostgres({ dataDir: config.dataDir, binDir: config.embeddedPgBinDir, log: (m) => logger.info(m) });
+        // Whatever ends this process, PostgreSQL must not outlive it.
+        process.once('exit', () => postgres?.stopSync());
+        config.databaseUrl = await postgres.start();
+      },
       afterClose: async () => postgres?.stop(),
     });
   } catch (err) {
-    logger.error(`start-up failed: ${err instanceof Error ? err.message : String(err)}`);
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, 'start-up failed');
     await postgres?.stop();
     process.exit(1);
   }

@@ -11,6 +11,8 @@ import { SystemController } from './system/system.controller';
 })
 export class GatewayModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(FederationSwitchMiddleware).forRoutes('api/v4/remotecluster', 'api/v4/remotecluster/*path', 'api/v4/sharedchannels', 'api/v4/sharedchannels/*path');
+    consumer
+      .apply(FederationSwitchMiddleware)
+      .forRoutes('api/v4/remotecluster', 'api/v4/remotecluster/*path', 'api/v4/sharedchannels', 'api/v4/sharedchannels/*path');
   }
 }

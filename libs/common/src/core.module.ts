@@ -40,12 +40,7 @@ export class CoreModule implements NestModule {
         }),
       ],
       controllers: [HealthController, MetricsController],
-      providers: [
-        { provide: APP_CONFIG, useValue: config },
-        { provide: BUS_TRANSPORT, useValue: transport },
-        Bus,
-        ShutdownState,
-      ],
+      providers: [{ provide: APP_CONFIG, useValue: config }, { provide: BUS_TRANSPORT, useValue: transport }, Bus, ShutdownState],
       exports: [APP_CONFIG, Bus, ShutdownState],
     };
   }

@@ -30,11 +30,7 @@ export function defineRpc<Req extends object, Res extends object>(
   return { kind: 'rpc', subject, request, reply };
 }
 
-export function defineEvent<E extends object>(
-  subject: string,
-  payload: PayloadClass<E>,
-  delivery: 'one' | 'all',
-): EventContract<E> {
+export function defineEvent<E extends object>(subject: string, payload: PayloadClass<E>, delivery: 'one' | 'all'): EventContract<E> {
   return { kind: 'event', subject, payload, delivery };
 }
 

@@ -13,7 +13,8 @@ export class FederationSwitchMiddleware implements NestMiddleware {
 
   use(req: Request, _res: Response, next: NextFunction): void {
     const sharedChannelsRoute = req.originalUrl.startsWith('/api/v4/sharedchannels');
-    const enabled = remoteClusterServiceEnabled(this.config) && (!sharedChannelsRoute || this.config.connectedWorkspaces.enableSharedChannels);
+    const enabled =
+      remoteClusterServiceEnabled(this.config) && (!sharedChannelsRoute || this.config.connectedWorkspaces.enableSharedChannels);
     if (enabled) return next();
     throw new AppError('api.remote_cluster.service_not_enabled.app_error', 'The remote cluster service is not enabled.', 501);
   }

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, Inject, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
 import { appHealthContract, BACKEND_APPS } from '@fedchat/contracts';
@@ -41,6 +41,7 @@ export class PingResponse {
 }
 
 @ApiTags('system')
+@ApiExtraModels(AppStatus)
 @Controller('api/v4/system')
 export class SystemController {
   constructor(
@@ -56,7 +57,10 @@ export class SystemController {
   @Get('ping')
   @ApiQuery({ name: 'get_server_status', required: false, type: Boolean })
   @ApiOkResponse({ type: PingResponse })
-  async ping(@Query('get_server_status') getServerStatus: string | undefined, @Res({ passthrough: true }) res: Response): Promise<PingResponse> {
+  async ping(
+    @Query('get_server_status') getServerStatus: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<PingResponse> {
     const answer: PingResponse = {
       status: 'OK',
       ActiveSearchBackend: 'database',

@@ -9,12 +9,15 @@ import { NatsTransport } from '../bus/nats.transport';
 import { AppConfig, AppName, ConfigError, loadConfig } from '../config/config.schema';
 import { CoreModule } from '../core.module';
 import { startDefaultMetrics } from '../metrics/metrics';
+import { processLogger } from '../logging/logging.module';
 
 export interface RunAppOptions {
   /** The apps' feature modules served by this process. */
   modules: Array<Type | DynamicModule>;
   /** HTTP setup of the process (body parsers, OpenAPI); only the gateway has any. */
   configureHttp?: (app: NestExpressApplication, config: AppConfig) => void;
+  /** Runs before the Nest app is built (the embedded mode starts its PostgreSQL here). */
+  prepare?: (config: AppConfig) => Promise<void>;
   /** Runs after the Nest app closed, before exit (the embedded mode stops its PostgreSQL here). */
   afterClose?: () => Promise<void>;
 }
@@ -40,42 +43,46 @@ class ProcessRootModule {}
  * builds the Nest app from CoreModule plus the given feature modules, listens on PORT, and on SIGTERM/SIGINT
  * stops taking work, finishes what is in flight, closes everything and exits 0.
  */
-export async function runApp(config: AppConfig, options: RunAppOptions): Promise<INestApplication> {
-  const app = await createSuiteApp(config, options);
-  const logger = app.get(Logger);
+export async function runApp(config: AppConfig, options: RunAppOptions): Promise<INestApplication | undefined> {
+  const log = processLogger(config, 'Lifecycle');
+  // eslint-disable-next-line prefer-const -- the signal handler reads it before start-up assigns it
+  let app: NestExpressApplication | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.log(`${signal} received: finishing in-flight work`, 'Shutdown');
+    log.info(`${signal} received: finishing in-flight work`);
     const deadline = setTimeout(() => {
-      logger.error(`shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting`, undefined, 'Shutdown');
+      log.error(`shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting`);
       process.exit(1);
     }, config.shutdownTimeoutMs);
     deadline.unref();
     let code = 0;
-    try {
-      await app.close();
-    } catch (err) {
-      code = 1;
-      logger.error(`error while closing: ${String(err)}`, undefined, 'Shutdown');
+    for (const [step, action] of [
+      ['closing the app', () => app?.close()],
+      ['after close', () => options.afterClose?.()],
+    ] as const) {
+      try {
+        await action();
+      } catch (err) {
+        code = 1;
+        log.error({ err: String(err) }, `error while ${step}`);
+      }
     }
-    try {
-      await options.afterClose?.();
-    } catch (err) {
-      code = 1;
-      logger.error(`error after close: ${String(err)}`, undefined, 'Shutdown');
-    }
-    logger.log('stopped', 'Shutdown');
+    log.info('stopped');
     process.exit(code);
   };
+  // Registered before anything starts, so that a signal during start-up also stops what was started.
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
+  await options.prepare?.(config);
+  if (stopping) return undefined;
+  app = await createSuiteApp(config, options);
+  if (stopping) return undefined;
   await app.listen(config.port);
-  logger.log(
+  log.info(
     `${config.appName} listening on port ${config.port} (bus: ${config.natsUrl ? 'nats' : 'in-process'}, site URL ${config.siteUrl})`,
-    'Bootstrap',
   );
   return app;
 }

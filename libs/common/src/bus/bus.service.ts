@@ -83,10 +83,7 @@ export class Bus implements BeforeApplicationShutdown, OnApplicationShutdown {
   }
 
   /** Answers requests on a subject; one replica of the app answers each. */
-  handle<Req extends object, Res extends object>(
-    contract: RpcContract<Req, Res>,
-    handler: (request: Req) => Promise<Res> | Res,
-  ): void {
+  handle<Req extends object, Res extends object>(contract: RpcContract<Req, Res>, handler: (request: Req) => Promise<Res> | Res): void {
     this.listen(contract.subject, queueGroupFor(contract.subject), async (msg) => {
       const envelope = await this.answer(contract, msg, handler);
       msg.respond?.(encodeReply(envelope, this.transport.maxPayload()));

@@ -113,7 +113,9 @@ export class EmbeddedPostgres {
       const st = fs.statSync(d);
       const traversable = st.uid === this.runAs.uid || (st.mode & 0o001) !== 0 || (st.gid === this.runAs.gid && (st.mode & 0o010) !== 0);
       if (!traversable) {
-        throw new Error(`PostgreSQL runs as uid ${this.runAs.uid} and cannot enter ${d}: make it traversable (chmod o+x) or choose another DATA_DIR`);
+        throw new Error(
+          `PostgreSQL runs as uid ${this.runAs.uid} and cannot enter ${d}: make it traversable (chmod o+x) or choose another DATA_DIR`,
+        );
       }
       if (d === path.dirname(d)) return;
     }

@@ -29,7 +29,9 @@ export class HealthController {
       () => this.db.pingCheck('database', { timeout: 3000 }),
       () => {
         const session = this.indicators.check('bus');
-        return this.bus.isConnected() ? session.up({ transport: this.bus.transportKind }) : session.down({ transport: this.bus.transportKind });
+        return this.bus.isConnected()
+          ? session.up({ transport: this.bus.transportKind })
+          : session.down({ transport: this.bus.transportKind });
       },
     ]);
   }

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import pino, { LoggerOptions } from 'pino';
 import type { AppConfig } from '../config/config.schema';
 
 /**
@@ -25,6 +26,20 @@ export const REDACTED_PATHS = [
 ];
 
 /** Structured JSON logs (pino), one line per event, with the app and instance on every line. */
+function loggerOptions(config: AppConfig): LoggerOptions {
+  return {
+    level: config.log.level,
+    base: { app: config.appName, instance: config.instanceId },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    transport: config.log.pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+  };
+}
+
+/** The same logger for what happens before and after the Nest app (embedded PostgreSQL start and stop). */
+export function processLogger(config: AppConfig, context: string): pino.Logger {
+  return pino(loggerOptions(config)).child({ context });
+}
+
 @Module({})
 export class LoggingModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -33,10 +48,7 @@ export class LoggingModule {
       imports: [
         LoggerModule.forRoot({
           pinoHttp: {
-            level: config.log.level,
-            base: { app: config.appName, instance: config.instanceId },
-            redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-            transport: config.log.pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+            ...loggerOptions(config),
             // Probes and scrapes every few seconds would drown the log.
             autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
             serializers: {

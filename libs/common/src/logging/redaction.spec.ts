@@ -24,7 +24,17 @@ describe('log redaction', () => {
       invite: { invite: 'ZW5jcnlwdGVk', password: 'p4ss' },
     });
     const out = lines();
-    for (const secret of ['s3cret-session', 'peer-t0ken', 'MMAUTHTOKEN', 'login-t0ken', 'hunter2', 'rc-t0ken', 'rc-remote-t0ken', 'ZW5jcnlwdGVk', 'p4ss']) {
+    for (const secret of [
+      's3cret-session',
+      'peer-t0ken',
+      'MMAUTHTOKEN',
+      'login-t0ken',
+      'hunter2',
+      'rc-t0ken',
+      'rc-remote-t0ken',
+      'ZW5jcnlwdGVk',
+      'p4ss',
+    ]) {
       expect(out).not.toContain(secret);
     }
     expect(out).toContain('acme');

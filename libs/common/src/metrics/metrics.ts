@@ -1,4 +1,13 @@
-import { collectDefaultMetrics, Counter, CounterConfiguration, Gauge, GaugeConfiguration, Histogram, HistogramConfiguration, register } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  CounterConfiguration,
+  Gauge,
+  GaugeConfiguration,
+  Histogram,
+  HistogramConfiguration,
+  register,
+} from 'prom-client';
 
 /** Prefix of the suite's own metrics. Protocol metrics named after Mattermost's use `mattermost_`. */
 export const METRICS_PREFIX = 'fedchat_';

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { bigintMs, idKey, idPrimary, idRef, int64, str, text } from './columns';
+import { bigintMs, idKey, idPrimary, idRef, int64, text } from './columns';
 
 /** Mattermost `model.UploadSession` (protocol §2.7); `path` is local-only and never serialised. */
 @Entity('upload_sessions')
