@@ -1,0 +1,606 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+
+/*
+ * Static checks of the deployment files: Kustomize base and overlays, docker-compose.yml, the
+ * Dockerfile and the Grafana dashboard. No cluster or Docker engine is needed.
+ */
+
+const ROOT = path.resolve(__dirname, '../..');
+const KUSTOMIZE = path.join(ROOT, 'deploy/kustomize');
+const BASE = path.join(KUSTOMIZE, 'base');
+const OVERLAYS = ['dev', 'production'].map((o) => path.join(KUSTOMIZE, 'overlays', o));
+
+/** The five apps of the distributed suite and their default HTTP ports. */
+const APPS: ReadonlyArray<{ name: string; port: number }> = [
+  { name: 'gateway', port: 8065 },
+  { name: 'remote-cluster', port: 8066 },
+  { name: 'shared-channel-sync', port: 8067 },
+  { name: 'file-transfer', port: 8068 },
+  { name: 'user-sync', port: 8069 },
+];
+const APPS_WITH_FILES = ['gateway', 'file-transfer'];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+interface Resource {
+  file: string;
+  obj: Obj;
+}
+
+function rel(file: string): string {
+  return path.relative(ROOT, file);
+}
+
+function readText(file: string): string {
+  if (!fs.existsSync(file)) throw new Error(`missing file ${rel(file)}`);
+  return fs.readFileSync(file, 'utf8');
+}
+
+/** Every document of a YAML file; fails on any syntax error. */
+function loadYamlDocs(file: string): Obj[] {
+  const docs = parseAllDocuments(readText(file), { merge: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const objs: Obj[] = [];
+  for (const doc of list) {
+    if (doc.errors.length > 0) throw new Error(`${rel(file)}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    const value = doc.toJS();
+    if (value !== null && value !== undefined) objs.push(value as Obj);
+  }
+  return objs;
+}
+
+function loadKustomization(dir: string): Obj {
+  const file = path.join(dir, 'kustomization.yaml');
+  const docs = loadYamlDocs(file);
+  expect(docs).toHaveLength(1);
+  expect(docs[0].kind).toBe('Kustomization');
+  return docs[0];
+}
+
+/** Resources of a kustomization and of the kustomizations it includes, before patches. */
+function collectResources(dir: string): Resource[] {
+  const k = loadKustomization(dir);
+  const out: Resource[] = [];
+  for (const entry of (k.resources ?? []) as string[]) {
+    const target = path.resolve(dir, entry);
+    if (fs.existsSync(target) && fs.statSync(target).isDirectory()) {
+      out.push(...collectResources(target));
+    } else {
+      for (const obj of loadYamlDocs(target)) out.push({ file: target, obj });
+    }
+  }
+  return out;
+}
+
+function ofKind(resources: Resource[], kind: string): Obj[] {
+  return resources.filter((r) => r.obj.kind === kind).map((r) => r.obj);
+}
+
+function findOne(resources: Resource[], kind: string, name: string): Obj {
+  const found = ofKind(resources, kind).filter((o) => o.metadata?.name === name);
+  if (found.length !== 1) throw new Error(`expected exactly one ${kind}/${name}, found ${found.length}`);
+  return found[0];
+}
+
+function matches(selector: Obj | undefined, labels: Obj | undefined): boolean {
+  if (!selector || Object.keys(selector).length === 0) return false;
+  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+/** Kubernetes quantity to a number (cores or bytes). */
+function quantity(q: string | number): number {
+  if (typeof q === 'number') return q;
+  const m = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(q));
+  if (!m) throw new Error(`not a quantity: ${q}`);
+  const factors: Record<string, number> = {
+    '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40,
+  };
+  return Number(m[1]) * factors[m[2] ?? ''];
+}
+
+/** A probe's or Service's port (number or container port name) to a container port number. */
+function resolvePort(container: Obj, port: string | number): number | undefined {
+  if (typeof port === 'number') return port;
+  if (/^\d+$/.test(port)) return Number(port);
+  return (container.ports ?? []).find((p: Obj) => p.name === port)?.containerPort;
+}
+
+function envValue(container: Obj, name: string): string | undefined {
+  return (container.env ?? []).find((e: Obj) => e.name === name)?.value;
+}
+
+function kustomizationDirs(): string[] {
+  return [BASE, ...OVERLAYS];
+}
+
+// ---------------------------------------------------------------------------------------------
+describe('kustomize: structure', () => {
+  it.each(kustomizationDirs().map((d) => [rel(d), d]))('%s: every referenced file exists and parses', (_name, dir) => {
+    const k = loadKustomization(dir);
+    const resources = (k.resources ?? []) as string[];
+    expect(resources.length).toBeGreaterThan(0);
+    for (const entry of resources) {
+      const target = path.resolve(dir, entry);
+      expect({ entry, exists: fs.existsSync(target) }).toEqual({ entry, exists: true });
+      if (fs.statSync(target).isDirectory()) {
+        expect(fs.existsSync(path.join(target, 'kustomization.yaml'))).toBe(true);
+        continue;
+      }
+      const docs = loadYamlDocs(target);
+      expect(docs.length).toBeGreaterThan(0);
+      for (const doc of docs) {
+        expect(typeof doc.apiVersion).toBe('string');
+        expect(typeof doc.kind).toBe('string');
+        expect(typeof doc.metadata?.name).toBe('string');
+      }
+    }
+    for (const patch of (k.patches ?? []) as Obj[]) {
+      expect(patch.path !== undefined || patch.patch !== undefined).toBe(true);
+      if (patch.path) expect(loadYamlDocs(path.resolve(dir, patch.path)).length).toBeGreaterThan(0);
+      if (patch.patch) expect(() => parse(patch.patch)).not.toThrow();
+    }
+    for (const entry of (k.patchesStrategicMerge ?? []) as string[]) loadYamlDocs(path.resolve(dir, entry));
+  });
+
+  it.each(kustomizationDirs().map((d) => [rel(d), d]))('%s: patches and replicas name resources that exist', (_name, dir) => {
+    const k = loadKustomization(dir);
+    const resources = collectResources(dir);
+    const exists = (kind: string | undefined, name: string | undefined) =>
+      resources.some((r) => (!kind || r.obj.kind === kind) && (!name || r.obj.metadata?.name === name));
+    for (const patch of (k.patches ?? []) as Obj[]) {
+      if (patch.path) {
+        for (const doc of loadYamlDocs(path.resolve(dir, patch.path))) {
+          expect({ patch: patch.path, kind: doc.kind, name: doc.metadata?.name, exists: exists(doc.kind, doc.metadata?.name) }).toMatchObject({ exists: true });
+        }
+      }
+      if (patch.target) {
+        const t = patch.target as Obj;
+        const candidates = resources.filter(
+          (r) =>
+            (!t.kind || r.obj.kind === t.kind) &&
+            (!t.name || r.obj.metadata?.name === t.name) &&
+            (!t.labelSelector ||
+              String(t.labelSelector)
+                .split(',')
+                .every((pair) => {
+                  const [key, value] = pair.split('=');
+                  return r.obj.metadata?.labels?.[key.trim()] === value?.trim();
+                })),
+        );
+        expect(candidates.length).toBeGreaterThan(0);
+      }
+    }
+    for (const r of (k.replicas ?? []) as Obj[]) {
+      expect({ replicas: r.name, exists: exists('Deployment', r.name) }).toEqual({ replicas: r.name, exists: true });
+      expect(Number.isInteger(r.count) && r.count >= 1).toBe(true);
+    }
+  });
+
+  it('the base is namespace-agnostic', () => {
+    const k = loadKustomization(BASE);
+    expect(k.namespace).toBeUndefined();
+    for (const r of collectResources(BASE)) {
+      expect({ file: rel(r.file), namespace: r.obj.metadata?.namespace }).toEqual({ file: rel(r.file), namespace: undefined });
+      expect(r.obj.kind).not.toBe('Namespace');
+    }
+  });
+
+  it('the base deploys neither PostgreSQL nor NATS', () => {
+    for (const r of collectResources(BASE)) {
+      for (const c of r.obj.spec?.template?.spec?.containers ?? []) {
+        expect(String(c.image)).not.toMatch(/^(postgres|nats)(:|$)/);
+      }
+      expect(['StatefulSet']).not.toContain(r.obj.kind);
+    }
+  });
+
+  it('overlays set the documented replica counts', () => {
+    const replicas = (dir: string) =>
+      Object.fromEntries(((loadKustomization(dir).replicas ?? []) as Obj[]).map((r) => [r.name, r.count]));
+    const dev = replicas(OVERLAYS[0]);
+    for (const app of APPS) expect({ app: app.name, count: dev[app.name] }).toEqual({ app: app.name, count: 1 });
+    const prod = replicas(OVERLAYS[1]);
+    expect(prod.gateway).toBe(2);
+    expect(prod['shared-channel-sync']).toBe(3);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('kustomize: base resources', () => {
+  const resources = collectResources(BASE);
+  const deployments = ofKind(resources, 'Deployment');
+  const configMap = findOne(resources, 'ConfigMap', 'fedchat-config');
+  const secret = findOne(resources, 'Secret', 'fedchat-secrets');
+
+  it('has exactly the five app Deployments', () => {
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(APPS.map((a) => a.name).sort());
+  });
+
+  describe.each(APPS.map((a) => [a.name, a.port] as const))('%s', (app, port) => {
+    const matching = deployments.filter((d) =>
+      (d.spec?.template?.spec?.containers ?? []).some((c: Obj) =>
+        [...(c.command ?? []), ...(c.args ?? [])].some((part: string) => part === `dist/apps/${app}/src/main.js`),
+      ),
+    );
+
+    it(`exactly one Deployment runs dist/apps/${app}/src/main.js`, () => {
+      expect(matching).toHaveLength(1);
+      expect(matching[0].metadata.name).toBe(app);
+      expect(matching[0].spec.template.spec.containers).toHaveLength(1);
+      expect(matching[0].spec.template.spec.containers[0].command[0]).toBe('node');
+    });
+
+    const deployment = matching[0] ?? {};
+    const pod = deployment.spec?.template?.spec ?? {};
+    const container: Obj = pod.containers?.[0] ?? {};
+
+    it('has the suite labels, and its selector matches its pods', () => {
+      const expected = { 'app.kubernetes.io/name': app, 'app.kubernetes.io/part-of': 'fedchat' };
+      expect(deployment.metadata.labels).toMatchObject(expected);
+      expect(deployment.spec.template.metadata.labels).toMatchObject(expected);
+      expect(matches(deployment.spec.selector.matchLabels, deployment.spec.template.metadata.labels)).toBe(true);
+      expect(deployment.spec.selector.matchLabels['app.kubernetes.io/name']).toBe(app);
+    });
+
+    it(`listens on ${port}: PORT env, containerPort and probes agree`, () => {
+      expect(envValue(container, 'PORT')).toBe(String(port));
+      expect((container.ports ?? []).map((p: Obj) => p.containerPort)).toContain(port);
+      for (const [probe, pathname] of [
+        ['livenessProbe', '/health/live'],
+        ['readinessProbe', '/health/ready'],
+        ['startupProbe', '/health/live'],
+      ] as const) {
+        const get = container[probe]?.httpGet;
+        expect({ probe, path: get?.path }).toEqual({ probe, path: pathname });
+        expect({ probe, port: resolvePort(container, get?.port) }).toEqual({ probe, port });
+      }
+    });
+
+    it('is annotated for Prometheus scraping on its port', () => {
+      const annotations = deployment.spec.template.metadata.annotations ?? {};
+      expect(annotations['prometheus.io/scrape']).toBe('true');
+      expect(annotations['prometheus.io/port']).toBe(String(port));
+      expect(annotations['prometheus.io/path']).toBe('/metrics');
+    });
+
+    it('has resource requests and limits, requests not above limits', () => {
+      for (const res of ['cpu', 'memory']) {
+        const request = container.resources?.requests?.[res];
+        const limit = container.resources?.limits?.[res];
+        expect({ res, request: request !== undefined, limit: limit !== undefined }).toEqual({ res, request: true, limit: true });
+        expect(quantity(request)).toBeLessThanOrEqual(quantity(limit));
+      }
+    });
+
+    it('has a grace period that covers the shutdown timeout', () => {
+      const grace = pod.terminationGracePeriodSeconds;
+      expect(grace).toBeGreaterThanOrEqual(30);
+      const shutdownSeconds = Number(configMap.data.SHUTDOWN_TIMEOUT_MS) / 1000;
+      const preStop = container.lifecycle?.preStop?.exec?.command;
+      const preStopSeconds = preStop?.[0] === 'sleep' ? Number(preStop[1]) : 0;
+      expect(grace).toBeGreaterThan(shutdownSeconds + preStopSeconds);
+    });
+
+    it('loads the ConfigMap and the Secret', () => {
+      const envFrom = (container.envFrom ?? []) as Obj[];
+      expect(envFrom.map((e) => e.configMapRef?.name).filter(Boolean)).toEqual([configMap.metadata.name]);
+      expect(envFrom.map((e) => e.secretRef?.name).filter(Boolean)).toEqual([secret.metadata.name]);
+      // The Secret comes last so that it overrides same-named ConfigMap keys.
+      expect(envFrom[envFrom.length - 1].secretRef).toBeDefined();
+    });
+
+    it('runs as non-root with a read-only root filesystem and a writable /tmp', () => {
+      expect(pod.securityContext?.runAsNonRoot).toBe(true);
+      expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
+      expect(container.securityContext?.readOnlyRootFilesystem).toBe(true);
+      expect(container.securityContext?.allowPrivilegeEscalation).toBe(false);
+      const mounts = (container.volumeMounts ?? []) as Obj[];
+      const volumes = (pod.volumes ?? []) as Obj[];
+      for (const m of mounts) expect(volumes.map((v) => v.name)).toContain(m.name);
+      const tmp = mounts.find((m) => m.mountPath === '/tmp');
+      expect(volumes.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+      // DATA_DIR must be writable too.
+      expect(mounts.map((m) => m.mountPath)).toContain(configMap.data.DATA_DIR);
+    });
+
+    it(APPS_WITH_FILES.includes(app) ? 'mounts the shared file store at /data' : 'does not mount the shared file store', () => {
+      const mount = ((container.volumeMounts ?? []) as Obj[]).find((m) => m.mountPath === '/data');
+      const volume = ((pod.volumes ?? []) as Obj[]).find((v) => v.name === mount?.name);
+      if (APPS_WITH_FILES.includes(app)) {
+        expect(volume?.persistentVolumeClaim?.claimName).toBe('fedchat-files');
+      } else {
+        expect(volume?.persistentVolumeClaim).toBeUndefined();
+      }
+    });
+  });
+
+  it('the file store is a ReadWriteMany PVC', () => {
+    const pvc = findOne(resources, 'PersistentVolumeClaim', 'fedchat-files');
+    expect(pvc.spec.accessModes).toContain('ReadWriteMany');
+    expect(pvc.spec.resources.requests.storage).toBeDefined();
+  });
+
+  it('the gateway Service targets the gateway pods on their port, and is the only Service', () => {
+    const services = ofKind(resources, 'Service');
+    expect(services.map((s) => s.metadata.name)).toEqual(['gateway']);
+    const service = services[0];
+    const selected = deployments.filter((d) => matches(service.spec.selector, d.spec.template.metadata.labels));
+    expect(selected.map((d) => d.metadata.name)).toEqual(['gateway']);
+    const container = selected[0].spec.template.spec.containers[0];
+    expect(service.spec.ports).toHaveLength(1);
+    expect(service.spec.ports[0].port).toBe(8065);
+    expect(resolvePort(container, service.spec.ports[0].targetPort ?? service.spec.ports[0].port)).toBe(8065);
+  });
+
+  it('shared-channel-sync has a CPU HorizontalPodAutoscaler targeting it', () => {
+    const hpas = ofKind(resources, 'HorizontalPodAutoscaler');
+    const hpa = hpas.find((h) => h.spec?.scaleTargetRef?.name === 'shared-channel-sync');
+    expect(hpa).toBeDefined();
+    expect(hpa!.apiVersion).toBe('autoscaling/v2');
+    expect(hpa!.spec.scaleTargetRef).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment' });
+    expect(hpa!.spec.minReplicas).toBeGreaterThanOrEqual(1);
+    expect(hpa!.spec.maxReplicas).toBeGreaterThanOrEqual(hpa!.spec.minReplicas);
+    expect(hpa!.spec.metrics.some((m: Obj) => m.type === 'Resource' && m.resource?.name === 'cpu')).toBe(true);
+    const sync = findOne(resources, 'Deployment', 'shared-channel-sync');
+    expect(sync.spec.replicas).toBe(2);
+    expect(sync.spec.template.spec.containers[0].resources.requests.cpu).toBeDefined();
+  });
+
+  it.each(['gateway', 'shared-channel-sync'])('%s has a PodDisruptionBudget selecting its pods', (app) => {
+    const pdbs = ofKind(resources, 'PodDisruptionBudget');
+    const deployment = findOne(resources, 'Deployment', app);
+    const pdb = pdbs.filter((p) => matches(p.spec.selector.matchLabels, deployment.spec.template.metadata.labels));
+    expect(pdb).toHaveLength(1);
+    expect(pdb[0].spec.maxUnavailable ?? pdb[0].spec.minAvailable).toBeDefined();
+    // It must not also select another app's pods.
+    const others = ofKind(resources, 'Deployment').filter((d) => d.metadata.name !== app);
+    for (const d of others) expect(matches(pdb[0].spec.selector.matchLabels, d.spec.template.metadata.labels)).toBe(false);
+  });
+
+  it('the ConfigMap has the infrastructure and Mattermost settings', () => {
+    for (const key of [
+      'SITE_URL',
+      'NATS_URL',
+      'DATA_DIR',
+      'LOG_LEVEL',
+      'SHUTDOWN_TIMEOUT_MS',
+      'MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS',
+      'MM_CONNECTEDWORKSPACESSETTINGS_ENABLEREMOTECLUSTERSERVICE',
+      'MM_FILESETTINGS_MAXFILESIZE',
+      'MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC',
+    ]) {
+      expect({ key, present: typeof configMap.data[key] === 'string' }).toEqual({ key, present: true });
+    }
+    expect(configMap.data.DATABASE_URL).toBeUndefined();
+    expect(configMap.data.PORT).toBeUndefined();
+  });
+
+  it('the example Secret holds only placeholder credentials', () => {
+    const values = { ...(secret.stringData ?? {}), ...(secret.data ?? {}) } as Record<string, string>;
+    expect(values.DATABASE_URL).toMatch(/^postgres(ql)?:\/\//);
+    for (const [key, value] of Object.entries(values)) {
+      expect({ key, placeholder: value.includes('REPLACE_ME') }).toEqual({ key, placeholder: true });
+    }
+  });
+
+  it('the production overlay does not ship the example Secret', () => {
+    const k = loadKustomization(OVERLAYS[1]);
+    const deletes = ((k.patches ?? []) as Obj[])
+      .filter((p) => p.path)
+      .flatMap((p) => loadYamlDocs(path.resolve(OVERLAYS[1], p.path)))
+      .filter((d) => d.$patch === 'delete');
+    expect(deletes.some((d) => d.kind === 'Secret' && d.metadata.name === 'fedchat-secrets')).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('docker-compose.yml', () => {
+  const docs = loadYamlDocs(path.join(ROOT, 'docker-compose.yml'));
+  const compose = docs[0] ?? {};
+  const services = (compose.services ?? {}) as Obj;
+
+  function environment(service: Obj): Record<string, string> {
+    const env = service.environment ?? {};
+    if (Array.isArray(env)) {
+      return Object.fromEntries(env.map((e: string) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]));
+    }
+    return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+  }
+
+  function commandOf(service: Obj): string[] {
+    const c = service.command;
+    return Array.isArray(c) ? c.map(String) : typeof c === 'string' ? c.split(/\s+/) : [];
+  }
+
+  it('is a single document', () => {
+    expect(docs).toHaveLength(1);
+  });
+
+  it('runs postgres 15 with a pg_isready healthcheck and a volume', () => {
+    expect(String(services.postgres?.image)).toMatch(/^postgres:15/);
+    expect(JSON.stringify(services.postgres.healthcheck?.test)).toContain('pg_isready');
+    expect(services.postgres.volumes?.length).toBeGreaterThan(0);
+  });
+
+  it('runs nats 2.10 with JetStream and monitoring', () => {
+    expect(String(services.nats?.image)).toMatch(/^nats:2\.10/);
+    const command = commandOf(services.nats);
+    expect(command).toContain('-js');
+    expect(command[command.indexOf('-m') + 1]).toBe('8222');
+    const ports = (services.nats.ports ?? []).map(String);
+    expect(ports.some((p: string) => p.endsWith('4222'))).toBe(true);
+    expect(ports.some((p: string) => p.endsWith('8222'))).toBe(true);
+  });
+
+  describe.each(APPS.map((a) => [a.name, a.port] as const))('%s', (app, port) => {
+    const service: Obj = services[app] ?? {};
+
+    it('runs its entrypoint from the suite image', () => {
+      expect(service.image).toBe('fedchat/suite:latest');
+      expect(service.build).toBeDefined();
+      expect(commandOf(service)).toEqual(['node', `dist/apps/${app}/src/main.js`]);
+    });
+
+    it('has DATABASE_URL, NATS_URL, SITE_URL and its PORT', () => {
+      const env = environment(service);
+      expect(env.DATABASE_URL).toMatch(/^postgres:\/\/.+@postgres:5432\//);
+      expect(env.NATS_URL).toBe('nats://nats:4222');
+      expect(env.SITE_URL).toBe('http://localhost:8065');
+      expect(env.PORT).toBe(String(port));
+    });
+
+    it('waits for a healthy postgres and for nats', () => {
+      expect(service.depends_on?.postgres?.condition).toBe('service_healthy');
+      expect(service.depends_on?.nats).toBeDefined();
+    });
+
+    it('has a healthcheck on /health/ready without curl', () => {
+      const test = JSON.stringify(service.healthcheck?.test ?? '');
+      expect(test).toContain('/health/ready');
+      expect(test).toContain('node');
+      expect(test).not.toContain('curl');
+    });
+
+    it('has a stop grace period of at least 30 s', () => {
+      const m = /^(\d+)s$/.exec(String(service.stop_grace_period));
+      expect(Number(m?.[1])).toBeGreaterThanOrEqual(30);
+    });
+
+    it(APPS_WITH_FILES.includes(app) ? 'mounts the files volume at /data' : 'does not mount the files volume', () => {
+      const volumes = (service.volumes ?? []).map(String);
+      expect(volumes.includes('files:/data')).toBe(APPS_WITH_FILES.includes(app));
+    });
+
+    it(app === 'gateway' ? 'publishes 8065' : 'publishes no port', () => {
+      const ports = (service.ports ?? []).map(String);
+      expect(ports).toEqual(app === 'gateway' ? ['8065:8065'] : []);
+    });
+  });
+
+  it('runs two sync workers and declares its volumes', () => {
+    expect(services['shared-channel-sync']?.deploy?.replicas).toBe(2);
+    expect(services['shared-channel-sync']?.container_name).toBeUndefined();
+    expect(Object.keys(compose.volumes ?? {})).toEqual(expect.arrayContaining(['files']));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('Dockerfile and .dockerignore', () => {
+  const dockerfile = readText(path.join(ROOT, 'Dockerfile'));
+  const instructions = dockerfile
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+
+  it('is a multi-stage build on node:20-bookworm-slim', () => {
+    const froms = instructions.filter((l) => /^FROM\s/i.test(l));
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/node:20-bookworm-slim/);
+  });
+
+  it('installs with npm ci, builds, and drops dev dependencies', () => {
+    const runs = instructions.filter((l) => /^RUN\s/i.test(l)).join('\n');
+    const ci = runs.indexOf('npm ci');
+    const build = runs.indexOf('npm run build');
+    const prune = runs.search(/npm prune --omit=dev|npm ci --omit=dev/);
+    expect(ci).toBeGreaterThanOrEqual(0);
+    expect(build).toBeGreaterThan(ci);
+    expect(prune).toBeGreaterThan(build);
+  });
+
+  it('runs the gateway as the non-root node user in production mode', () => {
+    const last = (re: RegExp) => instructions.filter((l) => re.test(l)).pop();
+    expect(last(/^USER\s/i)).toMatch(/^USER\s+node\b/);
+    expect(instructions.some((l) => /^ENV\s.*NODE_ENV=production/.test(l))).toBe(true);
+    const cmd = last(/^CMD\s/i) ?? '';
+    expect(JSON.parse(cmd.replace(/^CMD\s+/i, ''))).toEqual(['node', 'dist/apps/gateway/src/main.js']);
+  });
+
+  it('.dockerignore keeps host artefacts out of the build context', () => {
+    const entries = readText(path.join(ROOT, '.dockerignore'))
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    expect(entries).toEqual(expect.arrayContaining(['node_modules', 'dist', 'data', '.git', 'coverage']));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('Grafana dashboard', () => {
+  const dashboard = JSON.parse(readText(path.join(ROOT, 'deploy/grafana/fedchat-dashboard.json'))) as Obj;
+  const panels: Obj[] = ((dashboard.panels ?? []) as Obj[]).flatMap((p) => [p, ...((p.panels ?? []) as Obj[])]);
+  const queryPanels = panels.filter((p) => p.type !== 'row');
+  const exprs = queryPanels.flatMap((p) => ((p.targets ?? []) as Obj[]).map((t) => String(t.expr ?? '')));
+
+  it('has a title, a uid, a recent schemaVersion and panels', () => {
+    expect(dashboard.title).toBeTruthy();
+    expect(dashboard.uid).toBeTruthy();
+    expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
+    expect(queryPanels.length).toBeGreaterThan(0);
+  });
+
+  it('uses timeseries and stat panels with unique ids inside a 24-column grid', () => {
+    const ids = panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const p of queryPanels) {
+      expect(['timeseries', 'stat']).toContain(p.type);
+      expect(p.gridPos.x + p.gridPos.w).toBeLessThanOrEqual(24);
+    }
+    expect(queryPanels.some((p) => p.type === 'stat')).toBe(true);
+    expect(queryPanels.some((p) => p.type === 'timeseries')).toBe(true);
+  });
+
+  it('every panel has targets with a non-empty expr on the datasource variable', () => {
+    for (const p of queryPanels) {
+      expect({ panel: p.title, targets: (p.targets ?? []).length > 0 }).toEqual({ panel: p.title, targets: true });
+      const refIds = (p.targets as Obj[]).map((t) => t.refId);
+      expect(new Set(refIds).size).toBe(refIds.length);
+      for (const t of p.targets as Obj[]) {
+        expect({ panel: p.title, expr: typeof t.expr === 'string' && t.expr.trim().length > 0 }).toEqual({ panel: p.title, expr: true });
+        expect(t.datasource?.uid ?? p.datasource?.uid).toBe('${datasource}');
+      }
+    }
+  });
+
+  it('queries are well formed and filter on $app', () => {
+    for (const expr of exprs) {
+      const stack: string[] = [];
+      const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+      let inString = false;
+      for (const ch of expr) {
+        if (ch === '"') inString = !inString;
+        if (inString) continue;
+        if ('([{'.includes(ch)) stack.push(ch);
+        if (ch in pairs) expect({ expr, ok: stack.pop() === pairs[ch] }).toEqual({ expr, ok: true });
+      }
+      expect({ expr, balanced: stack.length === 0 && !inString }).toEqual({ expr, balanced: true });
+      expect(expr).toContain('app=~"$app"');
+      // Histograms are queried through their buckets.
+      if (expr.includes('histogram_quantile')) expect(expr).toMatch(/_bucket\{/);
+    }
+  });
+
+  it('has the datasource and app template variables', () => {
+    const vars = (dashboard.templating?.list ?? []) as Obj[];
+    const ds = vars.find((v) => v.name === 'datasource');
+    expect(ds).toMatchObject({ type: 'datasource', query: 'prometheus' });
+    const app = vars.find((v) => v.name === 'app');
+    expect(app?.type).toBe('query');
+    expect(JSON.stringify(app?.query ?? app?.definition)).toMatch(/label_values\(.*,\s*app\)/);
+  });
+
+  it.each([
+    'mattermost_shared_channels_task_queue_size',
+    'mattermost_remote_cluster_msg_errors_total',
+    'fedchat_bus_messages_total',
+    'fedchat_http_request_duration_seconds_bucket',
+    'fedchat_process_resident_memory_bytes',
+    'fedchat_nodejs_eventloop_lag_seconds',
+  ])('a panel queries %s', (metric) => {
+    expect(exprs.some((e) => new RegExp(`\\b${metric}\\b`).test(e))).toBe(true);
+  });
+});
