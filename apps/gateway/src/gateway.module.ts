@@ -1,11 +1,14 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { ChatCoreModule } from './chat-core.module';
 import { FederationSwitchMiddleware } from './http/federation-switch.middleware';
 import { MattermostErrorFilter } from './http/mattermost-error.filter';
 import { SystemController } from './system/system.controller';
+import { UsersModule } from './users/users.module';
 
-/** The gateway: Mattermost's /api/v4 for clients and peer clusters; everything else is asked over the bus. */
+/** The gateway: Mattermost's /api/v4 for clients and peer clusters, the local chat core, the websocket. */
 @Module({
+  imports: [ChatCoreModule, UsersModule],
   controllers: [SystemController],
   providers: [{ provide: APP_FILTER, useClass: MattermostErrorFilter }],
 })

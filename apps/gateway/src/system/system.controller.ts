@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
 import { appHealthContract, BACKEND_APPS } from '@fedchat/contracts';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
+import { Public } from '../auth/auth.guard';
 
 export class AppStatus {
   @ApiProperty({ enum: ['OK', 'UNHEALTHY', 'UNAVAILABLE'] })
@@ -54,6 +55,7 @@ export class SystemController {
    * Mattermost's ping. With `get_server_status=true` it also checks the database and asks every app over the
    * bus; anything unhealthy turns the answer into 500 `UNHEALTHY`, as Mattermost does.
    */
+  @Public()
   @Get('ping')
   @ApiQuery({ name: 'get_server_status', required: false, type: Boolean })
   @ApiOkResponse({ type: PingResponse })

@@ -74,6 +74,7 @@ export const envSchema = z.object({
   EMBEDDED_PG_BIN_DIR: z.string().optional(),
 
   MM_SERVICESETTINGS_MAXIMUMPAYLOADSIZEBYTES: int(300_000, 1024, 100 * 1024 * 1024),
+  MM_TEAMSETTINGS_ENABLEOPENSERVER: bool(false),
 
   MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS: bool(true),
   MM_CONNECTEDWORKSPACESSETTINGS_ENABLEREMOTECLUSTERSERVICE: bool(true),
@@ -125,6 +126,8 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   embeddedPgBinDir?: string;
   service: { maximumPayloadSizeBytes: number };
+  /** Whether anyone may sign up; otherwise only the first user and accounts made by admins. */
+  team: { enableOpenServer: boolean };
   connectedWorkspaces: {
     enableSharedChannels: boolean;
     enableRemoteClusterService: boolean;
@@ -183,6 +186,7 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     embeddedPgBinDir: e.EMBEDDED_PG_BIN_DIR,
     service: { maximumPayloadSizeBytes: e.MM_SERVICESETTINGS_MAXIMUMPAYLOADSIZEBYTES },
+    team: { enableOpenServer: e.MM_TEAMSETTINGS_ENABLEOPENSERVER },
     connectedWorkspaces: {
       enableSharedChannels: e.MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS,
       enableRemoteClusterService: e.MM_CONNECTEDWORKSPACESSETTINGS_ENABLEREMOTECLUSTERSERVICE,

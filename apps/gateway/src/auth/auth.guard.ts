@@ -1,0 +1,57 @@
+import { CanActivate, createParamDecorator, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AppError } from '../http/app-error';
+import { AuthContext, AuthService } from './auth.service';
+
+const PUBLIC = 'fedchat:public';
+
+/** Marks a route that needs no user session (login, sign-up, ping; peer routes authenticate themselves). */
+export const Public = () => SetMetadata(PUBLIC, true);
+
+export type AuthedRequest = Request & { auth?: AuthContext };
+
+/** The token of a request: `Authorization: Bearer|Token <t>` (Mattermost's client) or `?access_token=`. */
+export function tokenOf(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (header) {
+    const match = /^(?:bearer|token)\s+(\S+)$/i.exec(header.trim());
+    return match?.[1];
+  }
+  const query = req.query.access_token;
+  return typeof query === 'string' ? query : undefined;
+}
+
+/** Every /api/v4 route needs a valid session unless marked @Public(); health and metrics are not API routes. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    if (!req.path.startsWith('/api/v4/')) return true;
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const token = tokenOf(req);
+    const auth = token ? await this.auth.authenticate(token) : undefined;
+    if (!auth) throw AppError.unauthorized();
+    req.auth = auth;
+    return true;
+  }
+}
+
+/** The authenticated caller of a guarded route. */
+export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext) => {
+  const auth = ctx.switchToHttp().getRequest<AuthedRequest>().auth;
+  if (!auth) throw AppError.unauthorized();
+  return auth.user;
+});
+
+export const CurrentAuth = createParamDecorator((_data: unknown, ctx: ExecutionContext) => {
+  const auth = ctx.switchToHttp().getRequest<AuthedRequest>().auth;
+  if (!auth) throw AppError.unauthorized();
+  return auth;
+});

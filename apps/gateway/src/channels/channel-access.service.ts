@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Channel, ChannelMember, TeamMember, User } from '@fedchat/models';
+import { Repository } from 'typeorm';
+import { hasPermission, Permission } from '../auth/permissions';
+import { AppError } from '../http/app-error';
+
+/**
+ * The one place that decides who may read and write a channel. Members read and write; members of a public
+ * channel's team may read it without joining; archived channels are read-only; system admins read everything.
+ */
+@Injectable()
+export class ChannelAccess {
+  constructor(
+    @InjectRepository(Channel) private readonly channels: Repository<Channel>,
+    @InjectRepository(ChannelMember) private readonly members: Repository<ChannelMember>,
+    @InjectRepository(TeamMember) private readonly teamMembers: Repository<TeamMember>,
+  ) {}
+
+  async channelOrThrow(channelId: string): Promise<Channel> {
+    if (!/^[a-z0-9]{26}$/.test(channelId)) throw AppError.invalidParam('channel_id');
+    const channel = await this.channels.findOneBy({ id: channelId });
+    if (!channel) throw AppError.notFound('channel');
+    return channel;
+  }
+
+  async isMember(userId: string, channelId: string): Promise<boolean> {
+    return this.members.existsBy({ user_id: userId, channel_id: channelId });
+  }
+
+  async canRead(user: User, channel: Channel): Promise<boolean> {
+    if (await this.isMember(user.id, channel.id)) return true;
+    if (hasPermission(user.roles, Permission.ReadAnyChannel)) return true;
+    if (channel.type !== 'O') return false;
+    return this.teamMembers.existsBy({ team_id: channel.team_id, user_id: user.id, delete_at: 0 });
+  }
+
+  /** Loads the channel and checks read access; 404 rather than 403 for private channels one cannot see. */
+  async requireRead(user: User, channelId: string): Promise<Channel> {
+    const channel = await this.channelOrThrow(channelId);
+    if (!(await this.canRead(user, channel))) {
+      if (channel.type === 'O') throw AppError.forbidden('read_channel');
+      throw AppError.notFound('channel');
+    }
+    return channel;
+  }
+
+  /** Loads the channel and checks that the user may post in it. */
+  async requireWrite(user: User, channelId: string): Promise<Channel> {
+    const channel = await this.requireRead(user, channelId);
+    if (channel.delete_at > 0) {
+      throw new AppError('api.post.create_post.can_not_post_to_deleted.error', 'Can not post to a deleted channel.', 403);
+    }
+    if (!(await this.isMember(user.id, channel.id))) throw AppError.forbidden('create_post');
+    return channel;
+  }
+}

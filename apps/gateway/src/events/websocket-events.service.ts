@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Bus } from '@fedchat/common';
+import { WebSocketEventPublished } from '@fedchat/contracts';
+import { DataSource } from 'typeorm';
+
+/** Mattermost websocket event names used by the chat core. */
+export const WsEvent = {
+  Posted: 'posted',
+  PostEdited: 'post_edited',
+  PostDeleted: 'post_deleted',
+  ReactionAdded: 'reaction_added',
+  ReactionRemoved: 'reaction_removed',
+  PostAcknowledgementAdded: 'post_acknowledgement_added',
+  PostAcknowledgementRemoved: 'post_acknowledgement_removed',
+  ChannelCreated: 'channel_created',
+  ChannelUpdated: 'channel_updated',
+  ChannelDeleted: 'channel_deleted',
+  DirectAdded: 'direct_added',
+  GroupAdded: 'group_added',
+  UserAdded: 'user_added',
+  UserRemoved: 'user_removed',
+  UserUpdated: 'user_updated',
+  AddedToTeam: 'added_to_team',
+  LeaveTeam: 'leave_team',
+  StatusChange: 'status_change',
+  Typing: 'typing',
+} as const;
+
+/**
+ * Publishes websocket events to every gateway process over the bus. Channel and team broadcasts are resolved to
+ * member ids here, once, so receiving gateways only match ids against their open sockets.
+ */
+@Injectable()
+export class WebSocketEvents {
+  constructor(
+    private readonly bus: Bus,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  toUser(userId: string, event: string, data: Record<string, unknown>): void {
+    this.bus.emit(WebSocketEventPublished, { event, data, broadcast: { user_id: userId, user_ids: [userId] } });
+  }
+
+  async toChannel(channelId: string, event: string, data: Record<string, unknown>, omitUsers: string[] = []): Promise<void> {
+    const rows: { user_id: string }[] = await this.dataSource.query('SELECT user_id FROM channel_members WHERE channel_id = $1', [
+      channelId,
+    ]);
+    this.bus.emit(WebSocketEventPublished, {
+      event,
+      data,
+      broadcast: { channel_id: channelId, omit_users: omitUsers, user_ids: rows.map((r) => r.user_id) },
+    });
+  }
+
+  async toTeam(teamId: string, event: string, data: Record<string, unknown>): Promise<void> {
+    const rows: { user_id: string }[] = await this.dataSource.query(
+      'SELECT user_id FROM team_members WHERE team_id = $1 AND delete_at = 0',
+      [teamId],
+    );
+    this.bus.emit(WebSocketEventPublished, { event, data, broadcast: { team_id: teamId, user_ids: rows.map((r) => r.user_id) } });
+  }
+
+  /** Everyone connected (e.g. status changes, as Mattermost broadcasts them). */
+  toAll(event: string, data: Record<string, unknown>): void {
+    this.bus.emit(WebSocketEventPublished, { event, data, broadcast: {} });
+  }
+}

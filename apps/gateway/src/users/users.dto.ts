@@ -1,0 +1,83 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsIn, IsNumber, IsObject, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+
+/** Mattermost's username rule: 3–22 characters, starts with a letter, then letters, digits, '.', '-', '_'. */
+export const USERNAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9.\-_]{2,21}$/;
+
+export class CreateUserBody {
+  @ApiProperty()
+  @IsString()
+  @Matches(USERNAME_PATTERN, { message: 'username must be 3-22 characters: a letter, then letters, digits, ., - or _' })
+  username: string;
+  @ApiProperty() @IsEmail() @MaxLength(128) email: string;
+  @ApiProperty() @IsString() password: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) first_name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) last_name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) nickname?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) position?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(32) locale?: string;
+}
+
+export class LoginBody {
+  @ApiProperty() @IsString() @Length(1, 128) login_id: string;
+  @ApiProperty() @IsString() @MaxLength(128) password: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(512) device_id?: string;
+  @ApiPropertyOptional({ description: 'MFA token (MFA is not supported)' }) @IsOptional() @IsString() token?: string;
+}
+
+export class PatchUserBody {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(USERNAME_PATTERN) username?: string;
+  @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(128) email?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) first_name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) last_name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) nickname?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) position?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(32) locale?: string;
+  @ApiPropertyOptional() @IsOptional() @IsObject() timezone?: Record<string, string>;
+  @ApiPropertyOptional() @IsOptional() @IsObject() props?: Record<string, string>;
+  @ApiPropertyOptional() @IsOptional() @IsObject() notify_props?: Record<string, string>;
+}
+
+export const STATUSES = ['online', 'away', 'dnd', 'offline'] as const;
+
+export class UpdateStatusBody {
+  @ApiProperty() @IsString() user_id: string;
+  @ApiProperty({ enum: STATUSES }) @IsIn(STATUSES) status: (typeof STATUSES)[number];
+  @ApiPropertyOptional({ description: 'Unix seconds when DND ends' }) @IsOptional() @IsNumber() dnd_end_time?: number;
+}
+
+export class CreateAccessTokenBody {
+  @ApiProperty() @IsString() @Length(1, 512) description: string;
+}
+
+export class RevokeAccessTokenBody {
+  @ApiProperty() @IsString() token_id: string;
+}
+
+export class UserJson {
+  @ApiProperty() id: string;
+  @ApiProperty() username: string;
+  @ApiProperty() email: string;
+  @ApiProperty() roles: string;
+  @ApiProperty() create_at: number;
+  @ApiProperty() update_at: number;
+  @ApiProperty() delete_at: number;
+  @ApiProperty() first_name: string;
+  @ApiProperty() last_name: string;
+  @ApiProperty() nickname: string;
+  @ApiProperty() position: string;
+  @ApiProperty() locale: string;
+  @ApiPropertyOptional() remote_id?: string;
+}
+
+export class StatusJson {
+  @ApiProperty() user_id: string;
+  @ApiProperty({ enum: STATUSES }) status: string;
+  @ApiProperty() manual: boolean;
+  @ApiProperty() last_activity_at: number;
+  @ApiPropertyOptional() dnd_end_time?: number;
+}
+
+export class OkJson {
+  @ApiProperty({ example: 'OK' }) status: string;
+}

@@ -1,0 +1,250 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@fedchat/common';
+import { hashToken, isValidId, newId } from '@fedchat/crypto';
+import { Status, User, UserAccessToken } from '@fedchat/models';
+import { DataSource, In, QueryFailedError, Repository } from 'typeorm';
+import { AuthService } from '../auth/auth.service';
+import { hasPermission, isSystemAdmin, Permission, ROLE_SYSTEM_ADMIN, ROLE_SYSTEM_USER } from '../auth/permissions';
+import { hashPassword, passwordProblem } from '../auth/password';
+import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
+import { AppError } from '../http/app-error';
+import { toUserJson } from './user.mapper';
+import type { CreateUserBody, PatchUserBody, STATUSES } from './users.dto';
+
+/** Serialises first-user creation, so exactly one account becomes the initial system admin. */
+const FIRST_USER_LOCK = 7_301_984_222;
+
+type StatusValue = (typeof STATUSES)[number];
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectRepository(Status) private readonly statuses: Repository<Status>,
+    @InjectRepository(UserAccessToken) private readonly accessTokens: Repository<UserAccessToken>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly auth: AuthService,
+    private readonly events: WebSocketEvents,
+  ) {}
+
+  /**
+   * Sign-up. The first local user becomes system admin, as in Mattermost. Afterwards anyone may sign up only when
+   * the server is open (MM_TEAMSETTINGS_ENABLEOPENSERVER); otherwise an admin creates accounts.
+   */
+  async create(body: CreateUserBody, caller?: User): Promise<User> {
+    const problem = passwordProblem(body.password);
+    if (problem) throw AppError.badRequest('model.user.is_valid.pwd.app_error', problem);
+    const passwordHash = await hashPassword(body.password);
+    const now = Date.now();
+    try {
+      return await this.dataSource.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [FIRST_USER_LOCK]);
+        const first = (await tx.getRepository(User).countBy({ remote_id: '' })) === 0;
+        if (!first && !this.config.team.enableOpenServer && !(caller && hasPermission(caller.roles, Permission.CreateUser))) {
+          throw new AppError(
+            'api.user.create_user.no_open_server',
+            'This server does not allow open signups. Please speak with your Administrator to receive an invitation.',
+            403,
+          );
+        }
+        const user = tx.getRepository(User).create({
+          id: newId(),
+          create_at: now,
+          update_at: now,
+          username: body.username.toLowerCase(),
+          email: body.email.toLowerCase(),
+          password: passwordHash,
+          first_name: body.first_name ?? '',
+          last_name: body.last_name ?? '',
+          nickname: body.nickname ?? '',
+          position: body.position ?? '',
+          locale: body.locale ?? 'en',
+          roles: first ? `${ROLE_SYSTEM_ADMIN} ${ROLE_SYSTEM_USER}` : ROLE_SYSTEM_USER,
+          last_password_update: now,
+          notify_props: defaultNotifyProps(),
+          timezone: { useAutomaticTimezone: 'true', automaticTimezone: '', manualTimezone: '' },
+        });
+        await tx.getRepository(User).insert(user);
+        return user;
+      });
+    } catch (err) {
+      throw translateUniqueViolation(err);
+    }
+  }
+
+  async get(id: string): Promise<User> {
+    if (!isValidId(id)) throw AppError.invalidParam('user_id');
+    const user = await this.users.findOneBy({ id });
+    if (!user) throw AppError.notFound('user', 'app.user.missing_account.const');
+    return user;
+  }
+
+  async getByUsername(username: string): Promise<User> {
+    const user = await this.users.findOneBy({ username: username.toLowerCase() });
+    if (!user) throw AppError.notFound('user', 'app.user.missing_account.const');
+    return user;
+  }
+
+  async getByIds(ids: unknown): Promise<User[]> {
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > 1000 || !ids.every(isValidId)) throw AppError.invalidParam('user_ids');
+    return this.users.findBy({ id: In(ids) });
+  }
+
+  async getByUsernames(names: unknown): Promise<User[]> {
+    if (!Array.isArray(names) || names.length === 0 || names.length > 1000 || !names.every((n) => typeof n === 'string')) {
+      throw AppError.invalidParam('usernames');
+    }
+    return this.users.findBy({ username: In(names.map((n: string) => n.toLowerCase())) });
+  }
+
+  /** Lists active users, optionally those in a team or channel (Client4.getProfiles*). */
+  async list(opts: { page: number; perPage: number; inTeam?: string; inChannel?: string; notInChannel?: string }): Promise<User[]> {
+    const qb = this.users.createQueryBuilder('u').where('u.delete_at = 0');
+    if (opts.inTeam)
+      qb.andWhere('EXISTS (SELECT 1 FROM team_members tm WHERE tm.user_id = u.id AND tm.team_id = :team AND tm.delete_at = 0)', {
+        team: opts.inTeam,
+      });
+    if (opts.inChannel)
+      qb.andWhere('EXISTS (SELECT 1 FROM channel_members cm WHERE cm.user_id = u.id AND cm.channel_id = :ch)', { ch: opts.inChannel });
+    if (opts.notInChannel) {
+      qb.andWhere('NOT EXISTS (SELECT 1 FROM channel_members cm2 WHERE cm2.user_id = u.id AND cm2.channel_id = :nch)', {
+        nch: opts.notInChannel,
+      });
+    }
+    return qb
+      .orderBy('u.username', 'ASC')
+      .skip(opts.page * opts.perPage)
+      .take(opts.perPage)
+      .getMany();
+  }
+
+  /** Self or a user with edit_other_users; remote users are owned by their home cluster and cannot be edited here. */
+  async patch(caller: User, userId: string, patch: PatchUserBody): Promise<User> {
+    const user = await this.get(userId);
+    this.requireSelfOr(caller, user.id, Permission.EditOtherUsers);
+    if (user.remote_id !== '') throw AppError.forbidden('edit_other_users');
+    const changes: Partial<User> = { update_at: Date.now() };
+    for (const key of ['first_name', 'last_name', 'nickname', 'position', 'locale', 'timezone', 'props', 'notify_props'] as const) {
+      if (patch[key] !== undefined) (changes as Record<string, unknown>)[key] = patch[key];
+    }
+    if (patch.username !== undefined) changes.username = patch.username.toLowerCase();
+    if (patch.email !== undefined) changes.email = patch.email.toLowerCase();
+    try {
+      await this.users.update({ id: user.id }, changes);
+    } catch (err) {
+      throw translateUniqueViolation(err);
+    }
+    const updated = await this.get(user.id);
+    this.events.toAll(WsEvent.UserUpdated, { user: toUserJson(updated) });
+    return updated;
+  }
+
+  async getStatus(userId: string): Promise<Status> {
+    await this.get(userId);
+    return (await this.statuses.findOneBy({ user_id: userId })) ?? offlineStatus(userId);
+  }
+
+  async getStatuses(ids: unknown): Promise<Status[]> {
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > 1000 || !ids.every(isValidId)) throw AppError.invalidParam('user_ids');
+    const found = await this.statuses.findBy({ user_id: In(ids) });
+    const byId = new Map(found.map((s) => [s.user_id, s]));
+    return ids.map((id: string) => byId.get(id) ?? offlineStatus(id));
+  }
+
+  /** A status the user chose (manual); it is not overridden by activity. */
+  async setStatus(caller: User, userId: string, status: StatusValue, dndEndTime?: number): Promise<Status> {
+    const user = await this.get(userId);
+    this.requireSelfOr(caller, user.id, Permission.EditOtherUsers);
+    return this.saveStatus(user.id, status, true, status === 'dnd' ? (dndEndTime ?? 0) : 0);
+  }
+
+  /** Activity-driven status (login, websocket connect, logout); leaves a manual status alone. */
+  async recordActivity(userId: string, status: 'online' | 'offline'): Promise<void> {
+    const current = await this.statuses.findOneBy({ user_id: userId });
+    if (current?.manual && status === 'online') return;
+    if (current && current.status === status) return;
+    await this.saveStatus(userId, status, false, 0);
+  }
+
+  private async saveStatus(userId: string, status: StatusValue, manual: boolean, dndEndTime: number): Promise<Status> {
+    const previous = await this.statuses.findOneBy({ user_id: userId });
+    const row: Status = {
+      user_id: userId,
+      status,
+      manual,
+      last_activity_at: Date.now(),
+      dnd_end_time: dndEndTime,
+      prev_status: previous?.status ?? '',
+    };
+    await this.statuses.upsert({ ...row }, ['user_id']);
+    this.events.toAll(WsEvent.StatusChange, { status, user_id: userId });
+    return row;
+  }
+
+  /** Personal access tokens, for bots and scripts; only admins by default (create_user_access_token). */
+  async createAccessToken(caller: User, userId: string, description: string): Promise<{ token: string; row: UserAccessToken }> {
+    const user = await this.get(userId);
+    if (!hasPermission(caller.roles, Permission.CreateUserAccessToken)) throw AppError.forbidden(Permission.CreateUserAccessToken);
+    if (user.remote_id !== '')
+      throw AppError.badRequest('api.user.create_user_access_token.remote_user', 'Remote users cannot have access tokens.');
+    const token = newId();
+    const row: UserAccessToken = { id: newId(), token_hash: hashToken(token), user_id: user.id, description, is_active: true };
+    await this.accessTokens.insert(row);
+    return { token, row };
+  }
+
+  async listAccessTokens(caller: User, userId: string): Promise<UserAccessToken[]> {
+    await this.get(userId);
+    this.requireSelfOr(caller, userId, Permission.CreateUserAccessToken);
+    return this.accessTokens.findBy({ user_id: userId });
+  }
+
+  async revokeAccessToken(caller: User, tokenId: string): Promise<void> {
+    if (!isValidId(tokenId)) throw AppError.invalidParam('token_id');
+    const row = await this.accessTokens.findOneBy({ id: tokenId });
+    if (!row) throw AppError.notFound('access token', 'app.user_access_token.get_by_token.app_error');
+    this.requireSelfOr(caller, row.user_id, Permission.CreateUserAccessToken);
+    await this.accessTokens.delete({ id: row.id });
+  }
+
+  async logout(sessionId: string, userId: string): Promise<void> {
+    await this.auth.logout(sessionId);
+    await this.recordActivity(userId, 'offline');
+  }
+
+  private requireSelfOr(caller: User, userId: string, permission: Permission): void {
+    if (caller.id !== userId && !hasPermission(caller.roles, permission)) throw AppError.forbidden(permission);
+  }
+
+  isAdmin(user: User): boolean {
+    return isSystemAdmin(user.roles);
+  }
+}
+
+function offlineStatus(userId: string): Status {
+  return { user_id: userId, status: 'offline', manual: false, last_activity_at: 0, dnd_end_time: 0, prev_status: '' };
+}
+
+function defaultNotifyProps(): Record<string, string> {
+  return {
+    email: 'true',
+    push: 'mention',
+    desktop: 'mention',
+    desktop_sound: 'true',
+    mention_keys: '',
+    channel: 'true',
+    first_name: 'false',
+  };
+}
+
+function translateUniqueViolation(err: unknown): unknown {
+  if (err instanceof QueryFailedError && (err as QueryFailedError & { code?: string }).code === '23505') {
+    const detail = String((err as QueryFailedError & { constraint?: string }).constraint ?? err.message);
+    if (detail.includes('email'))
+      return AppError.badRequest('app.user.save.email_exists.app_error', 'An account with that email already exists.');
+    return AppError.badRequest('app.user.save.username_exists.app_error', 'An account with that username already exists.');
+  }
+  return err;
+}
