@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { newId } from '@fedchat/crypto';
 import { createSuiteApp, loadConfig } from '@fedchat/common';
 import { createTestDatabase } from '@fedchat/testing';
 import { configureGatewayHttp } from '../../apps/gateway/src/gateway.http';
@@ -57,6 +59,35 @@ export class GatewayHarness {
     const created = await req.send(body).expect(201);
     const login = await this.http.post('/api/v4/users/login').send({ login_id: username, password: 'password-123' }).expect(200);
     return { id: created.body.id, username, token: login.headers.token };
+  }
+
+  /** Listens on a free loopback port (needed for websockets); returns the base URL. */
+  async listen(): Promise<string> {
+    await this.app.listen(0, '127.0.0.1');
+    const address = this.app.getHttpServer().address() as { port: number };
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** A team and channel with the given members, written directly (tests of other areas need not use the channels API). */
+  async channelWith(members: TestUser[], type: 'O' | 'P' = 'O'): Promise<{ teamId: string; channelId: string }> {
+    const ds = this.app.get(DataSource);
+    const teamId = newId();
+    const channelId = newId();
+    const now = Date.now();
+    await ds.query(`INSERT INTO teams (id, create_at, update_at, display_name, name, type) VALUES ($1, $2, $2, 'Team', $3, 'O')`, [
+      teamId,
+      now,
+      `team-${teamId}`,
+    ]);
+    await ds.query(
+      `INSERT INTO channels (id, create_at, update_at, team_id, type, display_name, name, creator_id) VALUES ($1, $2, $2, $3, $4, 'Chan', $5, $6)`,
+      [channelId, now, teamId, type, `chan-${channelId}`, members[0].id],
+    );
+    for (const m of members) {
+      await ds.query(`INSERT INTO team_members (team_id, user_id, roles, create_at) VALUES ($1, $2, 'team_user', $3)`, [teamId, m.id, now]);
+      await ds.query(`INSERT INTO channel_members (channel_id, user_id, roles) VALUES ($1, $2, 'channel_user')`, [channelId, m.id]);
+    }
+    return { teamId, channelId };
   }
 
   async close(): Promise<void> {

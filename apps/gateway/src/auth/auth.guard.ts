@@ -11,15 +11,14 @@ export const Public = () => SetMetadata(PUBLIC, true);
 
 export type AuthedRequest = Request & { auth?: AuthContext };
 
-/** The token of a request: `Authorization: Bearer|Token <t>` (Mattermost's client) or `?access_token=`. */
+/** A bearer token: `Authorization: Bearer|Token <t>` (Mattermost's client), else an `access_token` parameter. */
+export function tokenFrom(authorization: string | undefined, accessToken: unknown): string | undefined {
+  if (authorization) return /^(?:bearer|token)\s+(\S+)$/i.exec(authorization.trim())?.[1];
+  return typeof accessToken === 'string' && accessToken !== '' ? accessToken : undefined;
+}
+
 export function tokenOf(req: Request): string | undefined {
-  const header = req.headers.authorization;
-  if (header) {
-    const match = /^(?:bearer|token)\s+(\S+)$/i.exec(header.trim());
-    return match?.[1];
-  }
-  const query = req.query.access_token;
-  return typeof query === 'string' ? query : undefined;
+  return tokenFrom(req.headers.authorization, req.query.access_token);
 }
 
 /** Every /api/v4 route needs a valid session unless marked @Public(); health and metrics are not API routes. */

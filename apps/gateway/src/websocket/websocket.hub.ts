@@ -1,0 +1,189 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { Bus, counter, gauge, METRICS_PREFIX } from '@fedchat/common';
+import { isValidId, newId } from '@fedchat/crypto';
+import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
+import type { IncomingMessage, Server } from 'node:http';
+import * as os from 'node:os';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { tokenFrom } from '../auth/auth.guard';
+import { AuthService } from '../auth/auth.service';
+import { ChannelAccess } from '../channels/channel-access.service';
+import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
+import { UsersService } from '../users/users.service';
+
+export const WEBSOCKET_PATH = '/api/v4/websocket';
+/** Largest client frame; clients only send small actions. */
+const MAX_FRAME_BYTES = 64 * 1024;
+/** How long an unauthenticated socket may wait before sending its authentication challenge. */
+const AUTH_TIMEOUT_MS = 10_000;
+const SERVER_VERSION = '10.0.0.fedchat';
+
+const connections = gauge({ name: `${METRICS_PREFIX}websocket_connections`, help: 'Authenticated websocket connections on this process' });
+const eventsSent = counter({
+  name: `${METRICS_PREFIX}websocket_events_sent_total`,
+  help: 'Websocket events sent to clients',
+  labelNames: ['event'] as const,
+});
+
+interface Connection {
+  id: string;
+  socket: WebSocket;
+  userId?: string;
+  /** Sequence number of the next server event (the client checks for gaps). */
+  seq: number;
+}
+
+interface ClientAction {
+  seq?: number;
+  action?: string;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * Mattermost's websocket at /api/v4/websocket: token at upgrade or `authentication_challenge`, then `hello`,
+ * then events in sequence. Events come from the bus (every gateway process receives every event) and are sent to
+ * the sockets of the users in the event's broadcast.
+ */
+@Injectable()
+export class WebSocketHub implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(WebSocketHub.name);
+  private readonly server = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private readonly open = new Set<Connection>();
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly bus: Bus,
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+    private readonly access: ChannelAccess,
+    private readonly events: WebSocketEvents,
+  ) {}
+
+  onModuleInit(): void {
+    this.bus.on(WebSocketEventPublished, (event) => this.deliver(event));
+  }
+
+  onApplicationBootstrap(): void {
+    const http: Server | undefined = this.adapterHost.httpAdapter?.getHttpServer();
+    http?.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (new URL(req.url ?? '/', 'http://x').pathname !== WEBSOCKET_PATH) {
+        socket.destroy();
+        return;
+      }
+      this.server.handleUpgrade(req, socket, head, (ws) => void this.accept(ws, req));
+    });
+  }
+
+  beforeApplicationShutdown(): void {
+    if (this.open.size > 0) this.logger.log(`closing ${this.open.size} websocket connections`);
+    for (const conn of this.open) conn.socket.close(1001, 'server shutting down');
+  }
+
+  private async accept(socket: WebSocket, req: IncomingMessage): Promise<void> {
+    const conn: Connection = { id: newId(), socket, seq: 0 };
+    this.open.add(conn);
+    socket.on('close', () => {
+      this.open.delete(conn);
+      if (conn.userId) connections.dec();
+    });
+    socket.on('error', () => socket.terminate());
+    socket.on('message', (raw, isBinary) => void this.onMessage(conn, raw.toString(), isBinary));
+    // Authenticated at upgrade (Authorization header or access_token) or, as the JS client does, by challenge.
+    const token = tokenFrom(req.headers.authorization, new URL(req.url ?? '/', 'http://x').searchParams.get('access_token'));
+    if (token && (await this.authenticate(conn, token))) return;
+    setTimeout(() => {
+      if (!conn.userId && socket.readyState === WebSocket.OPEN) socket.close(1008, 'authentication required');
+    }, AUTH_TIMEOUT_MS).unref();
+  }
+
+  private async authenticate(conn: Connection, token: string): Promise<boolean> {
+    const auth = await this.auth.authenticate(token);
+    if (!auth) return false;
+    conn.userId = auth.user.id;
+    connections.inc();
+    this.send(conn, {
+      event: 'hello',
+      data: { connection_id: conn.id, server_version: SERVER_VERSION, server_hostname: os.hostname() },
+      broadcast: { user_id: auth.user.id },
+    });
+    await this.users.recordActivity(auth.user.id, 'online').catch(() => undefined);
+    return true;
+  }
+
+  private async onMessage(conn: Connection, raw: string, isBinary: boolean): Promise<void> {
+    let msg: ClientAction;
+    try {
+      msg = isBinary ? {} : (JSON.parse(raw) as ClientAction);
+    } catch {
+      return this.reply(conn, undefined, 'FAIL', undefined, 'api.web_socket_router.bad_json.app_error');
+    }
+    const seq = typeof msg.seq === 'number' ? msg.seq : undefined;
+    if (msg.action === 'authentication_challenge') {
+      const token = typeof msg.data?.token === 'string' ? msg.data.token : '';
+      if (conn.userId) return this.reply(conn, seq, 'OK');
+      // The reply precedes hello, as in Mattermost, so that hello carries sequence number 0.
+      const auth = await this.auth.authenticate(token);
+      if (!auth) {
+        this.reply(conn, seq, 'FAIL', undefined, 'api.web_socket_router.not_authenticated.app_error');
+        conn.socket.close(1008, 'authentication failed');
+        return;
+      }
+      this.reply(conn, seq, 'OK');
+      await this.authenticate(conn, token);
+      return;
+    }
+    if (!conn.userId) return this.reply(conn, seq, 'FAIL', undefined, 'api.web_socket_router.not_authenticated.app_error');
+    switch (msg.action) {
+      case 'ping':
+        return this.reply(conn, seq, 'OK', { text: 'pong', version: SERVER_VERSION, server_time: Date.now(), node_id: '' });
+      case 'user_typing':
+        return this.typing(conn, seq, msg.data ?? {});
+      case 'get_statuses': {
+        const statuses = await this.users.getStatuses([conn.userId]).catch(() => []);
+        return this.reply(conn, seq, 'OK', Object.fromEntries(statuses.map((s) => [s.user_id, s.status])));
+      }
+      default:
+        return this.reply(conn, seq, 'FAIL', undefined, 'api.web_socket_router.bad_action.app_error');
+    }
+  }
+
+  private async typing(conn: Connection, seq: number | undefined, data: Record<string, unknown>): Promise<void> {
+    const channelId = data.channel_id;
+    const parentId = typeof data.parent_id === 'string' ? data.parent_id : '';
+    if (!isValidId(channelId) || !(await this.access.isMember(conn.userId!, channelId))) {
+      return this.reply(conn, seq, 'FAIL', undefined, 'api.websocket_handler.invalid_param.app_error');
+    }
+    await this.events.toChannel(channelId, WsEvent.Typing, { parent_id: parentId, user_id: conn.userId }, [conn.userId!]);
+    this.reply(conn, seq, 'OK');
+  }
+
+  /** Sends a bus event to this process's sockets of the users it is for. */
+  private deliver(event: WebSocketEventMessage): void {
+    const { user_ids: userIds, omit_users: omit = [], ...broadcast } = event.broadcast;
+    const wanted = userIds ? new Set(userIds) : undefined;
+    for (const conn of this.open) {
+      if (!conn.userId || (wanted && !wanted.has(conn.userId)) || omit.includes(conn.userId)) continue;
+      this.send(conn, {
+        event: event.event,
+        data: event.data,
+        broadcast: { omit_users: omit.length ? omit : null, user_id: '', channel_id: '', team_id: '', ...broadcast },
+      });
+    }
+  }
+
+  private send(conn: Connection, message: { event: string; data: unknown; broadcast: unknown }): void {
+    if (conn.socket.readyState !== WebSocket.OPEN) return;
+    conn.socket.send(JSON.stringify({ ...message, seq: conn.seq++ }));
+    eventsSent.inc({ event: message.event });
+  }
+
+  private reply(conn: Connection, seq: number | undefined, status: 'OK' | 'FAIL', data?: unknown, errorId?: string): void {
+    if (conn.socket.readyState !== WebSocket.OPEN) return;
+    const body: Record<string, unknown> = { status, seq_reply: seq };
+    if (data !== undefined) body.data = data;
+    if (errorId) body.error = { id: errorId, message: errorId, status_code: 400 };
+    conn.socket.send(JSON.stringify(body));
+  }
+}
