@@ -1,14 +1,16 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ChatCoreModule } from './chat-core.module';
+import { CommandsModule } from './commands/commands.module';
 import { FederationSwitchMiddleware } from './http/federation-switch.middleware';
 import { MattermostErrorFilter } from './http/mattermost-error.filter';
 import { SystemController } from './system/system.controller';
 import { UsersModule } from './users/users.module';
+import { WebSocketModule } from './websocket/websocket.module';
 
 /** The gateway: Mattermost's /api/v4 for clients and peer clusters, the local chat core, the websocket. */
 @Module({
-  imports: [ChatCoreModule, UsersModule],
+  imports: [ChatCoreModule, UsersModule, CommandsModule, WebSocketModule],
   controllers: [SystemController],
   providers: [{ provide: APP_FILTER, useClass: MattermostErrorFilter }],
 })
