@@ -2,3 +2,4 @@ export * from './ports';
 export * from './postgres';
 export * from './nats';
 export * from './processes';
+export * from './suite';

@@ -1,7 +1,16 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const REPO_ROOT = path.resolve(__dirname, '../../..');
+/** The repository root (found upwards, so this works from sources and from compiled output alike). */
+export const REPO_ROOT = findRoot(__dirname);
+
+function findRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'nest-cli.json'))) return dir;
+  }
+  throw new Error(`repository root not found above ${from}`);
+}
 
 /** A suite process started from the build output (`npm run build`), as an operator would start it. */
 export class SuiteProcess {

@@ -1,0 +1,108 @@
+import WebSocket from 'ws';
+import { startEmbeddedSuite } from '@fedchat/testing';
+
+/**
+ * `npm run bench`: the chat core on one embedded instance.
+ *  1. throughput: POST /api/v4/posts from CONCURRENCY connections, posts/s and p50/p99 latency;
+ *  2. delivery: one post at a time, time from sending POST /posts to the `posted` event on another user's websocket.
+ */
+const TOTAL_POSTS = Number(process.env.BENCH_POSTS ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const DELIVERY_SAMPLES = Number(process.env.BENCH_DELIVERY_SAMPLES ?? 300);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function summary(ms: number[]): string {
+  const s = [...ms].sort((a, b) => a - b);
+  return `p50 ${percentile(s, 50).toFixed(2)} ms, p99 ${percentile(s, 99).toFixed(2)} ms, max ${s[s.length - 1].toFixed(2)} ms`;
+}
+
+async function api(base: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(`${base}/api/v4${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+async function main(): Promise<void> {
+  const suite = await startEmbeddedSuite({ LOG_LEVEL: 'warn' });
+  const base = suite.gateways[0];
+  try {
+    const password = 'bench-password-1';
+    const signUp = async (username: string, by?: string) => {
+      const created = await api(base, by, 'POST', '/users', { username, email: `${username}@example.com`, password });
+      const login = await api(base, undefined, 'POST', '/users/login', { login_id: username, password });
+      return { id: created.json.id as string, token: login.headers.get('token')! };
+    };
+    const admin = await signUp('admin');
+    const alice = await signUp('alice', admin.token);
+    const bob = await signUp('bob', admin.token);
+    const team = (await api(base, alice.token, 'POST', '/teams', { name: 'bench', display_name: 'Bench', type: 'O' })).json;
+    await api(base, alice.token, 'POST', `/teams/${team.id}/members`, { team_id: team.id, user_id: bob.id });
+    const channel = (await api(base, alice.token, 'POST', '/channels', { team_id: team.id, name: 'bench', display_name: 'Bench', type: 'O' })).json;
+    await api(base, alice.token, 'POST', `/channels/${channel.id}/members`, { user_id: bob.id });
+
+    // Bob listens.
+    const seen = new Map<string, number>();
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v4/websocket`);
+    await new Promise((r) => ws.once('open', r));
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(raw.toString());
+      if (msg.event === 'posted') seen.set(JSON.parse(msg.data.post).id, performance.now());
+    });
+    ws.send(JSON.stringify({ seq: 1, action: 'authentication_challenge', data: { token: bob.token } }));
+    await new Promise((r) => setTimeout(r, 200));
+
+    // Warm-up.
+    for (let i = 0; i < 50; i++) await api(base, alice.token, 'POST', '/posts', { channel_id: channel.id, message: `warm-up ${i}` });
+
+    // 1. Throughput.
+    const latencies: number[] = [];
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < TOTAL_POSTS) {
+          const i = next++;
+          const t0 = performance.now();
+          await api(base, alice.token, 'POST', '/posts', { channel_id: channel.id, message: `throughput post ${i} about federation` });
+          latencies.push(performance.now() - t0);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+
+    // 2. Delivery latency, one post at a time.
+    const delivery: number[] = [];
+    for (let i = 0; i < DELIVERY_SAMPLES; i++) {
+      const t0 = performance.now();
+      const post = (await api(base, alice.token, 'POST', '/posts', { channel_id: channel.id, message: `delivery ${i}` })).json;
+      while (!seen.has(post.id)) await new Promise((r) => setImmediate(r));
+      delivery.push(seen.get(post.id)! - t0);
+    }
+    ws.close();
+
+    process.stdout.write(
+      [
+        `chat core benchmark (embedded, one process, ${CONCURRENCY} concurrent clients)`,
+        `  create post: ${TOTAL_POSTS} posts in ${seconds.toFixed(2)} s = ${(TOTAL_POSTS / seconds).toFixed(0)} posts/s`,
+        `  create post latency: ${summary(latencies)}`,
+        `  POST /posts -> posted event on another websocket (${DELIVERY_SAMPLES} sequential): ${summary(delivery)}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await suite.stop();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
