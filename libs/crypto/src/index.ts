@@ -1,2 +1,3 @@
 export * from './ids';
 export * from './tokens';
+export * from './invite-codec';
