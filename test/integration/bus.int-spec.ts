@@ -105,6 +105,26 @@ describe.each(transports)('Bus over %s', (kind, newTransport) => {
     expect(got.fanout.sort()).toEqual(['a', 'b']);
   });
 
+  it('gives each consumer of a work event its own copy, shared among that consumer’s replicas', async () => {
+    const got: string[] = [];
+    for (const [consumer, replicaName] of [
+      ['sync', 'sync-1'],
+      ['sync', 'sync-2'],
+      ['users', 'users-1'],
+    ]) {
+      const bus = await replica();
+      bus.on(work, () => void got.push(`${consumer}:${replicaName}`), consumer);
+    }
+    const producer = await replica();
+    await settle(kind);
+    for (let n = 0; n < 6; n++) producer.emit(work, { n });
+    await waitFor('deliveries', async () => (got.length === 12 ? true : undefined), 5000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got.filter((g) => g.startsWith('sync:'))).toHaveLength(6);
+    expect(new Set(got.filter((g) => g.startsWith('sync:')))).toEqual(new Set(['sync:sync-1', 'sync:sync-2']));
+    expect(got.filter((g) => g === 'users:users-1')).toHaveLength(6);
+  });
+
   it('fails fast with no_responders when nobody handles a subject', async () => {
     const client = await replica();
     await expect(client.request(echo, { text: 'x' })).rejects.toMatchObject({ code: 'no_responders' });

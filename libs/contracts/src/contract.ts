@@ -12,8 +12,8 @@ export interface RpcContract<Req extends object, Res extends object> {
 }
 
 /**
- * A fire-and-forget subject. `one`: one replica of each subscribing app handles it (work);
- * `all`: every subscribed process gets it (e.g. websocket fan-out to every gateway replica).
+ * A fire-and-forget subject. `one`: each consumer (an app, named when it subscribes) gets it once, handled by one of
+ * its replicas; `all`: every subscribed process gets it (e.g. websocket fan-out to every gateway replica).
  */
 export interface EventContract<E extends object> {
   readonly kind: 'event';
@@ -34,7 +34,7 @@ export function defineEvent<E extends object>(subject: string, payload: PayloadC
   return { kind: 'event', subject, payload, delivery };
 }
 
-/** Queue group for a subject: replicas subscribing with the same group share its messages. */
-export function queueGroupFor(subject: string): string {
-  return `q.${subject}`;
+/** Queue group for a subject and consumer: replicas subscribing with the same group share its messages. */
+export function queueGroupFor(subject: string, consumer = 'rpc'): string {
+  return `q.${subject}.${consumer}`;
 }

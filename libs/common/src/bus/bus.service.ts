@@ -90,9 +90,12 @@ export class Bus implements BeforeApplicationShutdown, OnApplicationShutdown {
     });
   }
 
-  /** Consumes events on a subject. */
-  on<E extends object>(contract: EventContract<E>, handler: (event: E) => Promise<void> | void): void {
-    const queue = contract.delivery === 'one' ? queueGroupFor(contract.subject) : undefined;
+  /**
+   * Consumes events on a subject. For `one` delivery, `consumer` names the consuming app: every consumer gets each
+   * event once, and the replicas of a consumer share them.
+   */
+  on<E extends object>(contract: EventContract<E>, handler: (event: E) => Promise<void> | void, consumer = 'default'): void {
+    const queue = contract.delivery === 'one' ? queueGroupFor(contract.subject, consumer) : undefined;
     this.listen(contract.subject, queue, async (msg) => {
       try {
         const event = await toValidated(contract.payload, decode(msg.data), `event on ${contract.subject}`);
