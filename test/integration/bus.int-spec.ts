@@ -1,5 +1,5 @@
 import { IsInt, IsString, MaxLength } from 'class-validator';
-import { AppConfig, Bus, BusError, BusTransport, InProcessTransport, loadConfig, NatsTransport } from '@fedchat/common';
+import { AppConfig, AppError, Bus, BusError, BusTransport, InProcessTransport, loadConfig, NatsTransport } from '@fedchat/common';
 import { defineEvent, defineRpc } from '@fedchat/contracts';
 import { startNats, TestNats, waitFor } from '@fedchat/testing';
 
@@ -167,6 +167,19 @@ describe.each(transports)('Bus over %s', (kind, newTransport) => {
     const client = await replica();
     await settle(kind);
     await expect(client.request(echo, { text: 'x' })).rejects.toMatchObject({ code: 'handler_error', message: 'database on fire' });
+  });
+
+  it('carries an AppError (id, status) back to the requester intact', async () => {
+    const server = await replica();
+    server.handle(echo, () => {
+      throw new AppError('api.remote_cluster.get.not_found', 'Remote cluster not found.', 404);
+    });
+    const client = await replica();
+    await settle(kind);
+    const err = await client.request(echo, { text: 'x' }).catch((e) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ errorId: 'api.remote_cluster.get.not_found', message: 'Remote cluster not found.' });
+    expect(err.getStatus()).toBe(404);
   });
 
   it('refuses a message larger than the payload limit before sending', async () => {

@@ -11,3 +11,5 @@ export * from './logging/logging.module';
 export * from './database/embedded-postgres';
 export * from './core.module';
 export * from './bootstrap/run-app';
+export * from './files';
+export * from './errors/app-error';

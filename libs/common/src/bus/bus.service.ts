@@ -3,6 +3,7 @@ import { EventContract, PayloadClass, queueGroupFor, RpcContract } from '@fedcha
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { APP_CONFIG } from '../config/config.tokens';
+import { AppError } from '../errors/app-error';
 import type { AppConfig } from '../config/config.schema';
 import { counter, gauge, histogram, METRICS_PREFIX } from '../metrics/metrics';
 import { BusError, BusTransport, TransportMessage, TransportSubscription } from './bus-transport';
@@ -10,7 +11,9 @@ import { BusError, BusTransport, TransportMessage, TransportSubscription } from 
 export const BUS_TRANSPORT = Symbol('BUS_TRANSPORT');
 
 /** What travels back on a reply subject. */
-type ReplyEnvelope = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string } };
+type ReplyEnvelope =
+  | { ok: true; data: unknown }
+  | { ok: false; error: { code: string; message: string; app_error?: { id: string; status_code: number; detailed_error: string } } };
 
 const messages = counter({
   name: `${METRICS_PREFIX}bus_messages_total`,
@@ -60,12 +63,16 @@ export class Bus implements BeforeApplicationShutdown, OnApplicationShutdown {
       if (!envelope || typeof envelope !== 'object' || typeof envelope.ok !== 'boolean') {
         throw new BusError('invalid_payload', `malformed reply on ${contract.subject}`);
       }
-      if (!envelope.ok) throw new BusError(asErrorCode(envelope.error?.code), envelope.error?.message ?? 'error');
+      if (!envelope.ok) throw errorFromEnvelope(envelope.error);
       const reply = await toValidated(contract.reply, envelope.data, `reply on ${contract.subject}`);
       messages.inc({ subject: contract.subject, role: 'sent', outcome: 'ok' });
       return reply;
     } catch (err) {
-      messages.inc({ subject: contract.subject, role: 'sent', outcome: err instanceof BusError ? err.code : 'error' });
+      messages.inc({
+        subject: contract.subject,
+        role: 'sent',
+        outcome: err instanceof BusError ? err.code : err instanceof AppError ? 'app_error' : 'error',
+      });
       throw err;
     } finally {
       stop();
@@ -144,6 +151,12 @@ export class Bus implements BeforeApplicationShutdown, OnApplicationShutdown {
       messages.inc({ subject: contract.subject, role: 'received', outcome: 'ok' });
       return { ok: true, data: result };
     } catch (err) {
+      if (err instanceof AppError) {
+        // A refusal the caller must see as such (e.g. 404, 403): not a fault of the handler.
+        messages.inc({ subject: contract.subject, role: 'received', outcome: 'app_error' });
+        const app_error = { id: err.errorId, status_code: err.getStatus(), detailed_error: err.detailedError };
+        return { ok: false, error: { code: 'app_error', message: err.message, app_error } };
+      }
       const code = err instanceof BusError ? err.code : 'handler_error';
       messages.inc({ subject: contract.subject, role: 'received', outcome: code });
       if (code === 'handler_error') this.logger.error({ subject: contract.subject, err: errorMessage(err) }, 'request handler failed');
@@ -182,6 +195,15 @@ async function toValidated<T extends object>(cls: PayloadClass<T>, plain: unknow
     throw new BusError('invalid_payload', `${what}: ${detail.join('; ')}`);
   }
   return instance;
+}
+
+function errorFromEnvelope(
+  error: { code?: string; message?: string; app_error?: { id: string; status_code: number; detailed_error: string } } | undefined,
+): Error {
+  if (error?.code === 'app_error' && error.app_error) {
+    return new AppError(error.app_error.id, error.message ?? '', error.app_error.status_code, error.app_error.detailed_error ?? '');
+  }
+  return new BusError(asErrorCode(error?.code), error?.message ?? 'error');
 }
 
 const ERROR_CODES: BusError['code'][] = ['no_responders', 'timeout', 'payload_too_large', 'invalid_payload', 'handler_error', 'closed'];
