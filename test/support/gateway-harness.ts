@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { newId } from '@fedchat/crypto';
@@ -20,19 +20,19 @@ let counter = 0;
  * The first user it creates is the system admin (as in Mattermost).
  */
 export class GatewayHarness {
-  private constructor(readonly app: INestApplication) {}
+  private constructor(
+    readonly app: INestApplication,
+    readonly databaseUrl: string,
+  ) {}
 
-  static async start(env: Record<string, string> = {}): Promise<GatewayHarness> {
-    const databaseUrl = await createTestDatabase();
-    const config = loadConfig('embedded', {
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: `/tmp/fedchat-harness-${process.pid}-${++counter}`,
-      ...env,
-    });
-    const app = await createSuiteApp(config, { modules: [GatewayModule], configureHttp: configureGatewayHttp });
+  /** `env` may set DATABASE_URL to reuse a database (a restart); `modules` adds apps to the composition. */
+  static async start(env: Record<string, string> = {}, modules: Array<Type | DynamicModule> = []): Promise<GatewayHarness> {
+    const databaseUrl = env.DATABASE_URL ?? (await createTestDatabase());
+    const dataDir = `/tmp/fedchat-harness-${process.pid}-${++counter}`;
+    const config = loadConfig('embedded', { LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env, DATABASE_URL: databaseUrl });
+    const app = await createSuiteApp(config, { modules: [GatewayModule, ...modules], configureHttp: configureGatewayHttp });
     await app.init();
-    return new GatewayHarness(app);
+    return new GatewayHarness(app, databaseUrl);
   }
 
   get http() {
@@ -61,9 +61,9 @@ export class GatewayHarness {
     return { id: created.body.id, username, token: login.headers.token };
   }
 
-  /** Listens on a free loopback port (needed for websockets); returns the base URL. */
-  async listen(): Promise<string> {
-    await this.app.listen(0, '127.0.0.1');
+  /** Listens on loopback (a free port unless given; needed for websockets and peers); returns the base URL. */
+  async listen(port = 0): Promise<string> {
+    await this.app.listen(port, '127.0.0.1');
     const address = this.app.getHttpServer().address() as { port: number };
     return `http://127.0.0.1:${address.port}`;
   }

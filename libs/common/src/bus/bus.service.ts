@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventContract, PayloadClass, queueGroupFor, RpcContract } from '@fedchat/contracts';
 import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
+import { validate, ValidationError } from 'class-validator';
 import { APP_CONFIG } from '../config/config.tokens';
 import { AppError } from '../errors/app-error';
 import type { AppConfig } from '../config/config.schema';
@@ -191,10 +191,19 @@ async function toValidated<T extends object>(cls: PayloadClass<T>, plain: unknow
   const instance = plainToInstance(cls, plain) as T;
   const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   if (errors.length > 0) {
-    const detail = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? { nested: 'invalid' }).join(', ')}`);
+    const detail = flatten(errors).map(([path, problems]) => `${path}: ${problems}`);
     throw new BusError('invalid_payload', `${what}: ${detail.join('; ')}`);
   }
   return instance;
+}
+
+/** Validation errors as `path: problems`, nested properties included (`remote_cluster.create_at: ...`). */
+function flatten(errors: ValidationError[], prefix = ''): [string, string][] {
+  return errors.flatMap((e) => {
+    const path = `${prefix}${e.property}`;
+    const own: [string, string][] = e.constraints ? [[path, Object.values(e.constraints).join(', ')]] : [];
+    return [...own, ...flatten(e.children ?? [], `${path}.`)];
+  });
 }
 
 function errorFromEnvelope(

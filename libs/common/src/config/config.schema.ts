@@ -84,6 +84,10 @@ export const envSchema = z.object({
   MM_CONNECTEDWORKSPACESSETTINGS_GLOBALUSERSYNCBATCHSIZE: int(100, 1, 200),
   MM_CONNECTEDWORKSPACESSETTINGS_MEMBERSYNCBATCHSIZE: int(100, 1, 1000),
 
+  REMOTE_CLUSTER_PING_INTERVAL_MS: int(60_000, 200, 3_600_000),
+  REMOTE_CLUSTER_OFFLINE_AFTER_MS: int(300_000, 500, 86_400_000),
+  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: bool(false),
+
   MM_FILESETTINGS_ENABLEFILEATTACHMENTS: bool(true),
   MM_FILESETTINGS_MAXFILESIZE: int(100 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
   MM_FILESETTINGS_DRIVERNAME: z.enum(['local', 'amazons3']).optional().default('local'),
@@ -138,6 +142,14 @@ export interface AppConfig {
     memberSyncBatchSize: number;
   };
   files: { enableFileAttachments: boolean; maxFileSize: number; driverName: 'local' | 'amazons3' };
+  remoteCluster: {
+    /** Heartbeat period per remote (Mattermost: 60 s). */
+    pingIntervalMs: number;
+    /** A remote is online while its last successful ping is younger than this (Mattermost: 5 min). */
+    offlineAfterMs: number;
+    /** Peers on private and loopback addresses are refused unless this is set (link-local and metadata: always). */
+    allowPrivateAddresses: boolean;
+  };
   featureFlags: {
     enableRemoteClusterService: boolean;
     enableSharedChannelsDMs: boolean;
@@ -200,6 +212,11 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
       enableFileAttachments: e.MM_FILESETTINGS_ENABLEFILEATTACHMENTS,
       maxFileSize: e.MM_FILESETTINGS_MAXFILESIZE,
       driverName: e.MM_FILESETTINGS_DRIVERNAME,
+    },
+    remoteCluster: {
+      pingIntervalMs: e.REMOTE_CLUSTER_PING_INTERVAL_MS,
+      offlineAfterMs: e.REMOTE_CLUSTER_OFFLINE_AFTER_MS,
+      allowPrivateAddresses: e.REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES,
     },
     featureFlags: {
       enableRemoteClusterService: e.MM_FEATUREFLAGS_ENABLEREMOTECLUSTERSERVICE,

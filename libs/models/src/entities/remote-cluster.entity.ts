@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { bigintMs, idPrimary, idRef, int, str, text } from './columns';
+import { bigintMs, bool, idPrimary, idRef, int, str, text } from './columns';
 
 /**
  * Mattermost `model.RemoteCluster` (protocol §2.1), one row per secure connection. The wire `token` (what the peer
@@ -48,6 +48,22 @@ export class RemoteCluster {
 
   @Column(text)
   remote_token: string;
+
+  /**
+   * The invitation token in clear, only while the invitation is unconfirmed: a regenerated invitation must carry the
+   * same token (the old code keeps working). Emptied at confirmation, when `token_hash` takes over.
+   */
+  @Column(str(26))
+  invite_token: string;
+
+  /** The online state last announced (ConnectionStateChanged), so that each transition is announced once. */
+  @Column(bool())
+  is_online: boolean;
+
+  /** When a heartbeat replica may next claim this remote for a ping (claimed rows move it forward). */
+  @Column(bigintMs)
+  @Index('idx_remote_clusters_next_ping_at')
+  next_ping_at: number;
 
   /** Normalised " a b " / "" / "*". */
   @Column(str(512))

@@ -1,6 +1,7 @@
 import { InitialSchema1763780000000 } from './1763780000000-initial-schema';
+import { RemoteClusterLiveness1763790000000 } from './1763790000000-remote-cluster-liveness';
 
-export { InitialSchema1763780000000 };
+export { InitialSchema1763780000000, RemoteClusterLiveness1763790000000 };
 
 /** In order of application. */
-export const MIGRATIONS = [InitialSchema1763780000000];
+export const MIGRATIONS = [InitialSchema1763780000000, RemoteClusterLiveness1763790000000];

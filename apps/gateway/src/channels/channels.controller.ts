@@ -1,0 +1,197 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiQuery,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { User } from '@fedchat/models';
+import { CurrentUser } from '../auth/auth.guard';
+import { apiValidationPipe } from '../http/validation';
+import { OkJson } from '../users/users.dto';
+import { toChannelJson, toChannelMemberJson } from './channel.mapper';
+import { paging } from './channel-membership';
+import { AddChannelMemberBody, ChannelJson, ChannelMemberJson, CreateChannelBody, PatchChannelBody } from './channels.dto';
+import { ChannelsService } from './channels.service';
+
+const OK = { status: 'OK' };
+const USER_IDS_BODY = { schema: { type: 'array' as const, items: { type: 'string' as const } } };
+
+function flag(value: string | undefined): boolean {
+  return value === 'true' || value === '1';
+}
+
+@ApiTags('channels')
+@ApiBearerAuth()
+@ApiExtraModels(ChannelMemberJson)
+@UsePipes(apiValidationPipe)
+@Controller('api/v4')
+export class ChannelsController {
+  constructor(private readonly channels: ChannelsService) {}
+
+  /** Creates a public ('O') or private ('P') channel in a team the caller belongs to. */
+  @Post('channels')
+  @ApiCreatedResponse({ type: ChannelJson })
+  async create(@CurrentUser() caller: User, @Body() body: CreateChannelBody): Promise<Record<string, unknown>> {
+    return toChannelJson(await this.channels.create(caller, body));
+  }
+
+  /** The direct channel of two users (`[user_id, other_user_id]`); returns the existing one when there is one. */
+  @Post('channels/direct')
+  @HttpCode(201)
+  @ApiBody(USER_IDS_BODY)
+  @ApiCreatedResponse({ type: ChannelJson })
+  async createDirect(@CurrentUser() caller: User, @Body() userIds: unknown): Promise<Record<string, unknown>> {
+    return toChannelJson(await this.channels.createDirect(caller, userIds));
+  }
+
+  /** The group channel of 3-8 users (the caller included); returns the existing one for the same users. */
+  @Post('channels/group')
+  @HttpCode(201)
+  @ApiBody(USER_IDS_BODY)
+  @ApiCreatedResponse({ type: ChannelJson })
+  async createGroup(@CurrentUser() caller: User, @Body() userIds: unknown): Promise<Record<string, unknown>> {
+    return toChannelJson(await this.channels.createGroup(caller, userIds));
+  }
+
+  @Get('channels/:channel_id')
+  @ApiOkResponse({ type: ChannelJson })
+  async get(@CurrentUser() caller: User, @Param('channel_id') channelId: string): Promise<Record<string, unknown>> {
+    return toChannelJson(await this.channels.get(caller, channelId));
+  }
+
+  @Put('channels/:channel_id/patch')
+  @ApiOkResponse({ type: ChannelJson })
+  async patch(
+    @CurrentUser() caller: User,
+    @Param('channel_id') channelId: string,
+    @Body() body: PatchChannelBody,
+  ): Promise<Record<string, unknown>> {
+    return toChannelJson(await this.channels.patch(caller, channelId, body));
+  }
+
+  /** Archives the channel (delete_at is set; posts and members stay). */
+  @Delete('channels/:channel_id')
+  @ApiOkResponse({ type: OkJson })
+  async archive(@CurrentUser() caller: User, @Param('channel_id') channelId: string): Promise<typeof OK> {
+    await this.channels.archive(caller, channelId);
+    return OK;
+  }
+
+  /** Adds `user_id` (answer: the member) or `user_ids` (answer: the list of members). */
+  @Post('channels/:channel_id/members')
+  @ApiCreatedResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(ChannelMemberJson) }, { type: 'array', items: { $ref: getSchemaPath(ChannelMemberJson) } }] },
+  })
+  async addMembers(
+    @CurrentUser() caller: User,
+    @Param('channel_id') channelId: string,
+    @Body() body: AddChannelMemberBody,
+  ): Promise<Record<string, unknown> | Record<string, unknown>[]> {
+    const members = (await this.channels.addMembers(caller, channelId, body)).map(toChannelMemberJson);
+    return body.user_ids !== undefined ? members : members[0];
+  }
+
+  @Delete('channels/:channel_id/members/:user_id')
+  @ApiOkResponse({ type: OkJson })
+  async removeMember(
+    @CurrentUser() caller: User,
+    @Param('channel_id') channelId: string,
+    @Param('user_id') userId: string,
+  ): Promise<typeof OK> {
+    await this.channels.removeMember(caller, channelId, userId);
+    return OK;
+  }
+
+  @Get('channels/:channel_id/members')
+  @ApiQuery({ name: 'page', required: false })
+  @ApiQuery({ name: 'per_page', required: false })
+  @ApiOkResponse({ type: [ChannelMemberJson] })
+  async listMembers(
+    @CurrentUser() caller: User,
+    @Param('channel_id') channelId: string,
+    @Query('page') page?: string,
+    @Query('per_page') perPage?: string,
+  ): Promise<Record<string, unknown>[]> {
+    const { skip, take } = paging(page, perPage);
+    return (await this.channels.listMembers(caller, channelId, skip, take)).map(toChannelMemberJson);
+  }
+
+  @Get('channels/:channel_id/members/:user_id')
+  @ApiOkResponse({ type: ChannelMemberJson })
+  async getMember(
+    @CurrentUser() caller: User,
+    @Param('channel_id') channelId: string,
+    @Param('user_id') userId: string,
+  ): Promise<Record<string, unknown>> {
+    return toChannelMemberJson(await this.channels.getMember(caller, channelId, userId));
+  }
+
+  /** Public, unarchived channels of the team. */
+  @Get('teams/:team_id/channels')
+  @ApiQuery({ name: 'page', required: false })
+  @ApiQuery({ name: 'per_page', required: false })
+  @ApiOkResponse({ type: [ChannelJson] })
+  async publicChannels(
+    @CurrentUser() caller: User,
+    @Param('team_id') teamId: string,
+    @Query('page') page?: string,
+    @Query('per_page') perPage?: string,
+  ): Promise<Record<string, unknown>[]> {
+    const { skip, take } = paging(page, perPage);
+    return (await this.channels.publicChannels(caller, teamId, skip, take)).map(toChannelJson);
+  }
+
+  @Get('teams/:team_id/channels/name/:channel_name')
+  @ApiQuery({ name: 'include_deleted', required: false, type: Boolean })
+  @ApiOkResponse({ type: ChannelJson })
+  async getByName(
+    @CurrentUser() caller: User,
+    @Param('team_id') teamId: string,
+    @Param('channel_name') name: string,
+    @Query('include_deleted') includeDeleted?: string,
+  ): Promise<Record<string, unknown>> {
+    return toChannelJson(await this.channels.getByName(caller, teamId, name, flag(includeDeleted)));
+  }
+
+  @Get('teams/name/:team_name/channels/name/:channel_name')
+  @ApiQuery({ name: 'include_deleted', required: false, type: Boolean })
+  @ApiOkResponse({ type: ChannelJson })
+  async getByTeamAndChannelName(
+    @CurrentUser() caller: User,
+    @Param('team_name') teamName: string,
+    @Param('channel_name') name: string,
+    @Query('include_deleted') includeDeleted?: string,
+  ): Promise<Record<string, unknown>> {
+    return toChannelJson(await this.channels.getByTeamAndChannelName(caller, teamName, name, flag(includeDeleted)));
+  }
+
+  /** The user's channels in the team plus their direct and group channels. */
+  @Get('users/:user_id/teams/:team_id/channels')
+  @ApiQuery({ name: 'include_deleted', required: false, type: Boolean })
+  @ApiOkResponse({ type: [ChannelJson] })
+  async channelsForUserInTeam(
+    @CurrentUser() caller: User,
+    @Param('user_id') userId: string,
+    @Param('team_id') teamId: string,
+    @Query('include_deleted') includeDeleted?: string,
+  ): Promise<Record<string, unknown>[]> {
+    return (await this.channels.channelsForUserInTeam(caller, userId, teamId, flag(includeDeleted))).map(toChannelJson);
+  }
+
+  /** All channels of the user, across teams. */
+  @Get('users/:user_id/channels')
+  @ApiQuery({ name: 'include_deleted', required: false, type: Boolean })
+  @ApiOkResponse({ type: [ChannelJson] })
+  async channelsForUser(
+    @CurrentUser() caller: User,
+    @Param('user_id') userId: string,
+    @Query('include_deleted') includeDeleted?: string,
+  ): Promise<Record<string, unknown>[]> {
+    return (await this.channels.channelsForUser(caller, userId, flag(includeDeleted))).map(toChannelJson);
+  }
+}

@@ -1,0 +1,482 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { isValidId, newId } from '@fedchat/crypto';
+import { Channel, ChannelMember, Team, TeamMember, User } from '@fedchat/models';
+import { DataSource, In, Repository } from 'typeorm';
+import { hasPermission, Permission } from '../auth/permissions';
+import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
+import { AppError } from '../http/app-error';
+import { isTeamAdminMember } from '../teams/team.mapper';
+import { ChannelAccess } from './channel-access.service';
+import { isChannelAdminMember, toChannelJson } from './channel.mapper';
+import { isUniqueViolation, joinChannel, leaveChannel, TOWN_SQUARE, userIdParam } from './channel-membership';
+import type { AddChannelMemberBody, CreateChannelBody, PatchChannelBody } from './channels.dto';
+
+/** Mattermost's channel name rule: 1-64 lowercase letters, digits, - or _. */
+const CHANNEL_NAME = /^[a-z0-9_-]{1,64}$/;
+const DISPLAY_NAME_MAX = 64;
+const HEADER_MAX = 1024;
+const PURPOSE_MAX = 250;
+/** Group channels have 3 to 8 members, the caller included. */
+const GROUP_MIN_USERS = 3;
+const GROUP_MAX_USERS = 8;
+
+const CHANNEL_UNIQUE = 'uq_channels_team_name';
+
+function runes(s: string): number {
+  return [...s].length;
+}
+
+function existsError(): AppError {
+  return AppError.badRequest(
+    'store.sql_channel.save_channel.exists.app_error',
+    'A channel with that name already exists on the same team.',
+  );
+}
+
+function byNameMissing(): AppError {
+  return AppError.notFound('channel', 'app.channel.get_by_name.missing.app_error');
+}
+
+/** Mattermost's name of a direct channel: the two user ids, smaller first, joined by "__". */
+export function directChannelName(a: string, b: string): string {
+  return a < b ? `${a}__${b}` : `${b}__${a}`;
+}
+
+/** Mattermost's name of a group channel: the SHA-1 hex digest of the sorted member ids concatenated. */
+export function groupChannelName(userIds: string[]): string {
+  return createHash('sha1')
+    .update([...userIds].sort().join(''))
+    .digest('hex');
+}
+
+/** Channels: creation (team, direct, group), lookup, patch, archive, membership. Access checks go through ChannelAccess. */
+@Injectable()
+export class ChannelsService {
+  constructor(
+    @InjectRepository(Channel) private readonly channels: Repository<Channel>,
+    @InjectRepository(ChannelMember) private readonly members: Repository<ChannelMember>,
+    @InjectRepository(Team) private readonly teams: Repository<Team>,
+    @InjectRepository(TeamMember) private readonly teamMembers: Repository<TeamMember>,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly access: ChannelAccess,
+    private readonly events: WebSocketEvents,
+  ) {}
+
+  /** A public or private team channel; the creator becomes its channel admin. Channel, member and history in one transaction. */
+  async create(caller: User, body: CreateChannelBody): Promise<Channel> {
+    if (!isValidId(body.team_id)) throw AppError.invalidParam('team_id');
+    if (body.type === 'D' || body.type === 'G') {
+      throw AppError.badRequest(
+        'api.channel.create_channel.direct_channel.app_error',
+        'Must use createDirectChannel or createGroupChannel for direct and group channels.',
+      );
+    }
+    if (body.type !== 'O' && body.type !== 'P') throw AppError.badRequest('model.channel.is_valid.type.app_error', 'Invalid type.');
+    validateName(body.name);
+    validateDisplayName(body.display_name);
+    validateHeaderPurpose(body);
+    if (!(await this.isActiveTeamMember(caller.id, body.team_id)) && !hasPermission(caller.roles, Permission.ManageTeam)) {
+      throw AppError.forbidden(body.type === 'O' ? 'create_public_channel' : 'create_private_channel');
+    }
+    if (!(await this.teams.existsBy({ id: body.team_id, delete_at: 0 }))) throw AppError.notFound('team', 'app.team.get.find.app_error');
+
+    const now = Date.now();
+    const channel: Channel = {
+      id: newId(),
+      create_at: now,
+      update_at: now,
+      delete_at: 0,
+      team_id: body.team_id,
+      type: body.type,
+      display_name: body.display_name,
+      name: body.name,
+      header: body.header ?? '',
+      purpose: body.purpose ?? '',
+      last_post_at: 0,
+      total_msg_count: 0,
+      creator_id: caller.id,
+      shared: false,
+      last_root_post_at: 0,
+    };
+    try {
+      await this.dataSource.transaction(async (tx) => {
+        await tx.getRepository(Channel).insert(channel);
+        await joinChannel(tx, channel.id, caller.id, { admin: true, now });
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, CHANNEL_UNIQUE)) throw existsError();
+      throw err;
+    }
+    this.events.toUser(caller.id, WsEvent.ChannelCreated, { channel_id: channel.id, team_id: channel.team_id });
+    return this.channels.findOneByOrFail({ id: channel.id });
+  }
+
+  /**
+   * The direct channel between two users (one of them the caller, unless a system admin asks), created on first use.
+   * Asking again returns the same channel. A user may have a direct channel with themselves, as in Mattermost.
+   */
+  async createDirect(caller: User, body: unknown): Promise<Channel> {
+    if (!Array.isArray(body) || body.length !== 2) throw AppError.invalidParam('user_ids');
+    if (!body.every(isValidId)) throw AppError.invalidParam('user_id');
+    const [a, b] = body as [string, string];
+    if (!hasPermission(caller.roles, Permission.CreateDirectChannel)) throw AppError.forbidden(Permission.CreateDirectChannel);
+    if (a !== caller.id && b !== caller.id && !hasPermission(caller.roles, Permission.ManageSystem)) {
+      throw AppError.forbidden(Permission.ManageSystem);
+    }
+    const ids = [...new Set([a, b])];
+    if ((await this.users.countBy({ id: In(ids) })) !== ids.length) {
+      throw AppError.badRequest('api.channel.create_direct_channel.invalid_user.app_error', 'Invalid user id for direct channel creation.');
+    }
+    const name = directChannelName(a, b);
+    const channel = await this.createOrGetPersonal(caller, 'D', name, '', ids);
+    if (channel.created) {
+      const teammate = a === caller.id ? b : a;
+      await this.events.toChannel(channel.channel.id, WsEvent.DirectAdded, { creator_id: caller.id, teammate_id: teammate });
+    }
+    return channel.channel;
+  }
+
+  /**
+   * The group channel of 3 to 8 users (the caller is added when missing), created on first use; named by the hash
+   * of its member ids, so asking again for the same users returns the same channel.
+   */
+  async createGroup(caller: User, body: unknown): Promise<Channel> {
+    if (!Array.isArray(body) || body.length > 1000 || !body.every(isValidId)) throw AppError.invalidParam('user_ids');
+    if (!hasPermission(caller.roles, Permission.CreateGroupChannel)) throw AppError.forbidden(Permission.CreateGroupChannel);
+    const ids = [...new Set<string>([...(body as string[]), caller.id])].sort();
+    if (ids.length < GROUP_MIN_USERS || ids.length > GROUP_MAX_USERS) {
+      throw AppError.badRequest(
+        'api.channel.create_group.bad_size.app_error',
+        `Group message channels must contain between ${GROUP_MIN_USERS} and ${GROUP_MAX_USERS} users.`,
+      );
+    }
+    const users = await this.users.findBy({ id: In(ids) });
+    if (users.length !== ids.length) {
+      throw AppError.badRequest('api.channel.create_group.bad_user.app_error', 'One of the provided users does not exist.');
+    }
+    const displayName = truncateRunes(
+      users
+        .map((u) => u.username)
+        .sort()
+        .join(', '),
+      DISPLAY_NAME_MAX,
+    );
+    const channel = await this.createOrGetPersonal(caller, 'G', groupChannelName(ids), displayName, ids);
+    if (channel.created) {
+      await this.events.toChannel(channel.channel.id, WsEvent.GroupAdded, { teammate_ids: JSON.stringify(ids) });
+    }
+    return channel.channel;
+  }
+
+  async get(caller: User, channelId: string): Promise<Channel> {
+    return this.access.requireRead(caller, channelId);
+  }
+
+  async getByName(caller: User, teamId: string, name: string, includeDeleted: boolean): Promise<Channel> {
+    if (!isValidId(teamId)) throw AppError.invalidParam('team_id');
+    return this.visibleByName(caller, await this.channels.findOneBy({ team_id: teamId, name: name.toLowerCase() }), includeDeleted);
+  }
+
+  async getByTeamAndChannelName(caller: User, teamName: string, name: string, includeDeleted: boolean): Promise<Channel> {
+    const team = await this.teams.findOneBy({ name: teamName.toLowerCase() });
+    if (!team) throw AppError.notFound('team', 'app.team.get_by_name.missing.app_error');
+    return this.visibleByName(caller, await this.channels.findOneBy({ team_id: team.id, name: name.toLowerCase() }), includeDeleted);
+  }
+
+  /**
+   * Partial update. Renaming needs channel admin, team admin or system admin; members may change the header and
+   * purpose; direct and group channels only have a header to change.
+   */
+  async patch(caller: User, channelId: string, body: PatchChannelBody): Promise<Channel> {
+    const channel = await this.access.requireRead(caller, channelId);
+    if (channel.delete_at > 0) {
+      throw AppError.badRequest('api.channel.update_channel.deleted.app_error', 'The channel has been archived or deleted.');
+    }
+    const renaming =
+      (body.name !== undefined && body.name !== channel.name) ||
+      (body.display_name !== undefined && body.display_name !== channel.display_name);
+    if (channel.type === 'D' || channel.type === 'G') {
+      if (body.name !== undefined || body.display_name !== undefined || body.purpose !== undefined) {
+        throw AppError.badRequest(
+          'api.channel.patch_update_channel.direct_or_group.app_error',
+          'Only the header of a direct or group channel can be changed.',
+        );
+      }
+      if (!(await this.access.isMember(caller.id, channel.id)) && !hasPermission(caller.roles, Permission.ManageSystem)) {
+        throw AppError.forbidden('manage_channel_properties');
+      }
+    } else {
+      const permission = channel.type === 'O' ? 'manage_public_channel_properties' : 'manage_private_channel_properties';
+      if (renaming) {
+        if (!(await this.canManage(caller, channel))) throw AppError.forbidden(permission);
+      } else if (!(await this.access.isMember(caller.id, channel.id)) && !(await this.canManage(caller, channel))) {
+        throw AppError.forbidden(permission);
+      }
+      if (channel.name === TOWN_SQUARE && body.name !== undefined && body.name !== channel.name) {
+        throw AppError.badRequest(
+          'api.channel.update_channel.tried.app_error',
+          `Tried to perform an invalid update of the default channel ${TOWN_SQUARE}.`,
+        );
+      }
+    }
+    if (body.name !== undefined) validateName(body.name);
+    if (body.display_name !== undefined) validateDisplayName(body.display_name);
+    validateHeaderPurpose(body);
+
+    const changes: Partial<Channel> = { update_at: Date.now() };
+    for (const key of ['name', 'display_name', 'header', 'purpose'] as const) {
+      if (body[key] !== undefined) changes[key] = body[key];
+    }
+    try {
+      await this.channels.update({ id: channel.id }, changes);
+    } catch (err) {
+      if (isUniqueViolation(err, CHANNEL_UNIQUE)) throw existsError();
+      throw err;
+    }
+    const updated = await this.channels.findOneByOrFail({ id: channel.id });
+    await this.events.toChannel(updated.id, WsEvent.ChannelUpdated, { channel: JSON.stringify(toChannelJson(updated)) });
+    return updated;
+  }
+
+  /** Archives (soft-deletes) a team channel; members stay, the channel becomes read-only. Town Square cannot be archived. */
+  async archive(caller: User, channelId: string): Promise<void> {
+    const channel = await this.access.requireRead(caller, channelId);
+    if (channel.type === 'D' || channel.type === 'G') {
+      throw AppError.badRequest('api.channel.delete_channel.type.invalid', 'Direct and group channels cannot be archived.');
+    }
+    if (channel.name === TOWN_SQUARE) {
+      throw AppError.badRequest('api.channel.delete_channel.cannot.app_error', `Unable to delete the default channel ${TOWN_SQUARE}.`);
+    }
+    if (!(await this.canManage(caller, channel))) {
+      throw AppError.forbidden(channel.type === 'O' ? 'delete_public_channel' : 'delete_private_channel');
+    }
+    if (channel.delete_at > 0) {
+      throw AppError.badRequest('api.channel.delete_channel.deleted.app_error', 'The channel has been archived or deleted.');
+    }
+    const now = Date.now();
+    await this.channels.update({ id: channel.id, delete_at: 0 }, { delete_at: now, update_at: now });
+    const data = { channel_id: channel.id, delete_at: now };
+    if (channel.type === 'O') await this.events.toTeam(channel.team_id, WsEvent.ChannelDeleted, data);
+    else await this.events.toChannel(channel.id, WsEvent.ChannelDeleted, data);
+  }
+
+  /**
+   * Adds users to a team channel. Anyone in the team may join a public channel; adding others takes a member of the
+   * channel (or a team or system admin). Targets must belong to the channel's team. Existing members are returned as they are.
+   */
+  async addMembers(caller: User, channelId: string, body: AddChannelMemberBody): Promise<ChannelMember[]> {
+    const requested = body.user_ids ?? (body.user_id !== undefined ? [body.user_id] : []);
+    if (requested.length === 0) throw AppError.invalidParam('user_id');
+    const userIds = [...new Set(requested.map((id) => userIdParam(caller, id)))];
+    const channel = await this.access.requireRead(caller, channelId);
+    if (channel.type === 'D' || channel.type === 'G') {
+      throw AppError.badRequest('api.channel.add_user_to_channel.type.app_error', 'Can not add user to this channel type.');
+    }
+    if (channel.delete_at > 0) {
+      throw AppError.badRequest(
+        'api.channel.add_user.to.channel.failed.deleted.app_error',
+        'Failed to add user to channel because it has been archived.',
+      );
+    }
+    const joiningSelf = userIds.length === 1 && userIds[0] === caller.id && channel.type === 'O';
+    if (!joiningSelf && !(await this.access.isMember(caller.id, channel.id)) && !(await this.canManage(caller, channel))) {
+      throw AppError.forbidden(channel.type === 'O' ? 'manage_public_channel_members' : 'manage_private_channel_members');
+    }
+    if ((await this.users.countBy({ id: In(userIds) })) !== userIds.length) {
+      throw AppError.notFound('user', 'app.user.missing_account.const');
+    }
+    const inTeam = await this.teamMembers.countBy({ team_id: channel.team_id, user_id: In(userIds), delete_at: 0 });
+    if (inTeam !== userIds.length) {
+      throw new AppError('app.team.get_member.missing.app_error', "A user to add is not a member of the channel's team.", 404);
+    }
+
+    const now = Date.now();
+    const results = await this.dataSource.transaction(async (tx) => {
+      const out: { member: ChannelMember; created: boolean }[] = [];
+      for (const userId of userIds) out.push(await joinChannel(tx, channel.id, userId, { admin: false, now }));
+      return out;
+    });
+    for (const r of results) {
+      if (r.created) await this.events.toChannel(channel.id, WsEvent.UserAdded, { user_id: r.member.user_id, team_id: channel.team_id });
+    }
+    return results.map((r) => r.member);
+  }
+
+  /** Removes a member (self: leaving). Removing others takes a channel, team or system admin. Not for D/G or Town Square. */
+  async removeMember(caller: User, channelId: string, userIdOrMe: string): Promise<void> {
+    const userId = userIdParam(caller, userIdOrMe);
+    const channel = await this.access.requireRead(caller, channelId);
+    if (channel.type === 'D' || channel.type === 'G') {
+      throw AppError.badRequest(
+        'api.channel.remove_channel_member.type.app_error',
+        'Unable to remove user from a direct or group channel.',
+      );
+    }
+    if (channel.name === TOWN_SQUARE) {
+      throw AppError.badRequest('api.channel.remove.default.app_error', `Unable to remove user from the default channel ${TOWN_SQUARE}.`);
+    }
+    if (userId !== caller.id && !(await this.canManage(caller, channel))) {
+      throw AppError.forbidden(channel.type === 'O' ? 'manage_public_channel_members' : 'manage_private_channel_members');
+    }
+    const now = Date.now();
+    const removed = await this.dataSource.transaction((tx) => leaveChannel(tx, channel.id, userId, now));
+    if (!removed) throw AppError.notFound('channel member', 'app.channel.get_member.missing.app_error');
+    const data = { user_id: userId, remover_id: caller.id, channel_id: channel.id };
+    await this.events.toChannel(channel.id, WsEvent.UserRemoved, data);
+    this.events.toUser(userId, WsEvent.UserRemoved, data);
+  }
+
+  async listMembers(caller: User, channelId: string, skip: number, take: number): Promise<ChannelMember[]> {
+    const channel = await this.access.requireRead(caller, channelId);
+    return this.members.find({ where: { channel_id: channel.id }, order: { user_id: 'ASC' }, skip, take });
+  }
+
+  async getMember(caller: User, channelId: string, userIdOrMe: string): Promise<ChannelMember> {
+    const userId = userIdParam(caller, userIdOrMe);
+    const channel = await this.access.requireRead(caller, channelId);
+    const member = await this.members.findOneBy({ channel_id: channel.id, user_id: userId });
+    if (!member) throw AppError.notFound('channel member', 'app.channel.get_member.missing.app_error');
+    return member;
+  }
+
+  /** The user's channels in a team plus their direct and group channels (Client4.getMyChannels). */
+  async channelsForUserInTeam(caller: User, userIdOrMe: string, teamId: string, includeDeleted: boolean): Promise<Channel[]> {
+    const userId = this.requireSelfOrAdmin(caller, userIdOrMe);
+    if (!isValidId(teamId)) throw AppError.invalidParam('team_id');
+    if (!hasPermission(caller.roles, Permission.ManageTeam) && !(await this.isActiveTeamMember(caller.id, teamId))) {
+      throw AppError.forbidden('view_team');
+    }
+    return this.userChannels(userId, includeDeleted, teamId);
+  }
+
+  /** Every channel the user belongs to, in all teams, plus direct and group channels. */
+  async channelsForUser(caller: User, userIdOrMe: string, includeDeleted: boolean): Promise<Channel[]> {
+    return this.userChannels(this.requireSelfOrAdmin(caller, userIdOrMe), includeDeleted);
+  }
+
+  /** Public, unarchived channels of a team, for its members. */
+  async publicChannels(caller: User, teamId: string, skip: number, take: number): Promise<Channel[]> {
+    if (!isValidId(teamId)) throw AppError.invalidParam('team_id');
+    if (!hasPermission(caller.roles, Permission.ManageTeam) && !(await this.isActiveTeamMember(caller.id, teamId))) {
+      throw AppError.forbidden('list_team_channels');
+    }
+    if (!(await this.teams.existsBy({ id: teamId }))) throw AppError.notFound('team', 'app.team.get.find.app_error');
+    return this.channels.find({
+      where: { team_id: teamId, type: 'O', delete_at: 0 },
+      order: { display_name: 'ASC', id: 'ASC' },
+      skip,
+      take,
+    });
+  }
+
+  /** Channel admins, admins of the channel's team, and system admins. */
+  async canManage(caller: User, channel: Channel): Promise<boolean> {
+    if (hasPermission(caller.roles, Permission.ManageSystem)) return true;
+    if (isChannelAdminMember(await this.members.findOneBy({ channel_id: channel.id, user_id: caller.id }))) return true;
+    if (!channel.team_id) return false;
+    return isTeamAdminMember(await this.teamMembers.findOneBy({ team_id: channel.team_id, user_id: caller.id }));
+  }
+
+  private async createOrGetPersonal(
+    caller: User,
+    type: 'D' | 'G',
+    name: string,
+    displayName: string,
+    userIds: string[],
+  ): Promise<{ channel: Channel; created: boolean }> {
+    const existing = await this.channels.findOneBy({ team_id: '', name });
+    if (existing) return { channel: existing, created: false };
+    const now = Date.now();
+    const channel: Channel = {
+      id: newId(),
+      create_at: now,
+      update_at: now,
+      delete_at: 0,
+      team_id: '',
+      type,
+      display_name: displayName,
+      name,
+      header: '',
+      purpose: '',
+      last_post_at: 0,
+      total_msg_count: 0,
+      creator_id: caller.id,
+      shared: false,
+      last_root_post_at: 0,
+    };
+    try {
+      await this.dataSource.transaction(async (tx) => {
+        await tx.getRepository(Channel).insert(channel);
+        for (const userId of userIds) await joinChannel(tx, channel.id, userId, { admin: false, now });
+      });
+    } catch (err) {
+      // Someone created the same channel concurrently: theirs is the one.
+      if (isUniqueViolation(err, CHANNEL_UNIQUE)) {
+        return { channel: await this.channels.findOneByOrFail({ team_id: '', name }), created: false };
+      }
+      throw err;
+    }
+    return { channel: await this.channels.findOneByOrFail({ id: channel.id }), created: true };
+  }
+
+  private async visibleByName(caller: User, channel: Channel | null, includeDeleted: boolean): Promise<Channel> {
+    if (!channel || (channel.delete_at > 0 && !includeDeleted)) throw byNameMissing();
+    if (!(await this.access.canRead(caller, channel))) {
+      if (channel.type === 'O') throw AppError.forbidden('read_channel');
+      throw byNameMissing();
+    }
+    return channel;
+  }
+
+  private userChannels(userId: string, includeDeleted: boolean, teamId?: string): Promise<Channel[]> {
+    const qb = this.channels
+      .createQueryBuilder('c')
+      .innerJoin(ChannelMember, 'cm', 'cm.channel_id = c.id AND cm.user_id = :userId', { userId });
+    if (teamId !== undefined) qb.where("(c.team_id = :teamId OR c.team_id = '')", { teamId });
+    if (!includeDeleted) qb.andWhere('c.delete_at = 0');
+    return qb.orderBy('c.display_name', 'ASC').addOrderBy('c.id', 'ASC').getMany();
+  }
+
+  private requireSelfOrAdmin(caller: User, userIdOrMe: string): string {
+    const userId = userIdParam(caller, userIdOrMe);
+    if (userId !== caller.id && !hasPermission(caller.roles, Permission.EditOtherUsers))
+      throw AppError.forbidden(Permission.EditOtherUsers);
+    return userId;
+  }
+
+  private isActiveTeamMember(userId: string, teamId: string): Promise<boolean> {
+    return this.teamMembers.existsBy({ team_id: teamId, user_id: userId, delete_at: 0 });
+  }
+}
+
+function truncateRunes(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : chars.slice(0, max).join('');
+}
+
+function validateName(name: string): void {
+  if (!CHANNEL_NAME.test(name)) {
+    throw AppError.badRequest(
+      'model.channel.is_valid.2_or_more.app_error',
+      'Name must be 1 to 64 characters: lowercase letters, digits, - or _.',
+    );
+  }
+}
+
+function validateDisplayName(displayName: string): void {
+  if (runes(displayName.trim()) === 0 || runes(displayName) > DISPLAY_NAME_MAX) {
+    throw AppError.badRequest('model.channel.is_valid.display_name.app_error', `Display name must be 1 to ${DISPLAY_NAME_MAX} characters.`);
+  }
+}
+
+function validateHeaderPurpose(body: { header?: string; purpose?: string }): void {
+  if (body.header !== undefined && runes(body.header) > HEADER_MAX) {
+    throw AppError.badRequest('model.channel.is_valid.header.app_error', `Header must be at most ${HEADER_MAX} characters.`);
+  }
+  if (body.purpose !== undefined && runes(body.purpose) > PURPOSE_MAX) {
+    throw AppError.badRequest('model.channel.is_valid.purpose.app_error', `Purpose must be at most ${PURPOSE_MAX} characters.`);
+  }
+}

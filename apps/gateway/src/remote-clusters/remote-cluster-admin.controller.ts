@@ -1,0 +1,156 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UsePipes } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { AppError, Bus } from '@fedchat/common';
+import {
+  AcceptInvite,
+  CreateConnection,
+  DeleteConnection,
+  GenerateInvite,
+  GetConnection,
+  ListConnections,
+  PatchConnection,
+  REMOTE_NAME_PATTERN,
+  RemoteClusterJson,
+} from '@fedchat/contracts';
+import type { User } from '@fedchat/models';
+import { IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import type { Response } from 'express';
+import { CurrentUser } from '../auth/auth.guard';
+import { hasPermission, Permission } from '../auth/permissions';
+import { apiValidationPipe } from '../http/validation';
+
+export class CreateRemoteClusterBody {
+  @ApiProperty() @IsString() @Length(1, 64) @Matches(REMOTE_NAME_PATTERN) name: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) display_name?: string;
+  @ApiProperty() @IsString() default_team_id: string;
+  @ApiPropertyOptional({ description: 'Generated and returned when empty' }) @IsOptional() @IsString() @MaxLength(128) password?: string;
+}
+
+export class AcceptInviteBody {
+  @ApiProperty() @IsString() @Length(1, 64) @Matches(REMOTE_NAME_PATTERN) name: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) display_name?: string;
+  @ApiProperty() @IsString() default_team_id: string;
+  @ApiProperty() @IsString() @MaxLength(8192) invite: string;
+  @ApiProperty() @IsString() @MaxLength(128) password: string;
+}
+
+export class GenerateInviteBody {
+  @ApiProperty() @IsString() @MaxLength(128) password: string;
+}
+
+export class PatchRemoteClusterBody {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) display_name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() default_team_id?: string;
+}
+
+export class RemoteClusterDoc {
+  @ApiProperty() remote_id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() display_name: string;
+  @ApiProperty() site_url: string;
+  @ApiProperty() default_team_id: string;
+  @ApiProperty() create_at: number;
+  @ApiProperty() delete_at: number;
+  @ApiProperty() last_ping_at: number;
+  @ApiProperty({ description: 'always empty' }) token: string;
+  @ApiProperty({ description: 'always empty' }) remote_token: string;
+}
+
+export class RemoteClusterWithInviteDoc {
+  @ApiProperty({ type: RemoteClusterDoc }) remote_cluster: RemoteClusterDoc;
+  @ApiProperty() invite: string;
+  @ApiPropertyOptional({ description: 'Only when the server generated it' }) password?: string;
+}
+
+const BOOLEAN_FILTERS = ['exclude_offline', 'only_confirmed', 'include_deleted', 'exclude_plugins', 'only_plugins'] as const;
+
+/** `/api/v4/remotecluster` for system admins (manage_secure_connections); the remote-cluster app does the work. */
+@ApiTags('remote clusters')
+@ApiBearerAuth()
+@UsePipes(apiValidationPipe)
+@Controller('api/v4/remotecluster')
+export class RemoteClusterAdminController {
+  constructor(private readonly bus: Bus) {}
+
+  @Get()
+  @ApiOkResponse({ type: [RemoteClusterDoc] })
+  async list(@CurrentUser() user: User, @Query() query: Record<string, string>): Promise<RemoteClusterJson[]> {
+    requireManage(user);
+    const filters: Record<string, unknown> = {};
+    for (const key of BOOLEAN_FILTERS) if (query[key] !== undefined) filters[key] = query[key] === 'true';
+    for (const key of ['creator_id', 'topic', 'in_channel', 'not_in_channel'] as const) if (query[key]) filters[key] = query[key];
+    for (const key of ['page', 'per_page'] as const)
+      if (query[key] !== undefined) filters[key] = Math.max(0, Number.parseInt(query[key], 10) || 0);
+    return (await this.bus.request(ListConnections, filters)).remote_clusters;
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: RemoteClusterWithInviteDoc })
+  async create(@CurrentUser() user: User, @Body() body: CreateRemoteClusterBody) {
+    requireManage(user);
+    if (!body.default_team_id) throw AppError.invalidParam('default_team_id');
+    return this.bus.request(CreateConnection, {
+      name: body.name,
+      display_name: body.display_name ?? '',
+      default_team_id: body.default_team_id,
+      password: body.password ?? '',
+      creator_id: user.id,
+    });
+  }
+
+  @Post('accept_invite')
+  @ApiCreatedResponse({ type: RemoteClusterDoc })
+  async acceptInvite(@CurrentUser() user: User, @Body() body: AcceptInviteBody): Promise<RemoteClusterJson> {
+    requireManage(user);
+    if (!body.default_team_id) throw AppError.invalidParam('default_team_id');
+    return this.bus.request(AcceptInvite, { ...body, display_name: body.display_name ?? '', creator_id: user.id });
+  }
+
+  /** Answers the code as a JSON string followed by a newline, as Mattermost's encoder does. */
+  @Post(':remote_id/generate_invite')
+  @ApiBody({ type: GenerateInviteBody })
+  @ApiCreatedResponse({ schema: { type: 'string' } })
+  async generateInvite(
+    @CurrentUser() user: User,
+    @Param('remote_id') remoteId: string,
+    @Body() body: GenerateInviteBody,
+    @Res() res: Response,
+  ) {
+    requireManage(user);
+    if (!body.password) throw AppError.invalidParam('password');
+    const { invite } = await this.bus.request(GenerateInvite, { remote_id: remoteId, password: body.password });
+    res
+      .status(201)
+      .type('application/json')
+      .send(`${JSON.stringify(invite)}\n`);
+  }
+
+  @Get(':remote_id')
+  @ApiOkResponse({ type: RemoteClusterDoc })
+  async get(@CurrentUser() user: User, @Param('remote_id') remoteId: string): Promise<RemoteClusterJson> {
+    requireManage(user);
+    return this.bus.request(GetConnection, { remote_id: remoteId });
+  }
+
+  @Patch(':remote_id')
+  @ApiOkResponse({ type: RemoteClusterDoc })
+  async patch(
+    @CurrentUser() user: User,
+    @Param('remote_id') remoteId: string,
+    @Body() body: PatchRemoteClusterBody,
+  ): Promise<RemoteClusterJson> {
+    requireManage(user);
+    return this.bus.request(PatchConnection, { remote_id: remoteId, ...body });
+  }
+
+  @Delete(':remote_id')
+  @HttpCode(200)
+  async delete(@CurrentUser() user: User, @Param('remote_id') remoteId: string): Promise<{ status: string }> {
+    requireManage(user);
+    return this.bus.request(DeleteConnection, { remote_id: remoteId });
+  }
+}
+
+function requireManage(user: User): void {
+  if (!hasPermission(user.roles, Permission.ManageSecureConnections)) throw AppError.forbidden(Permission.ManageSecureConnections);
+}

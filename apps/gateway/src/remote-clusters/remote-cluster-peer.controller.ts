@@ -1,0 +1,86 @@
+import { Body, Controller, HttpCode, Logger, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { AppError, Bus, BusError, counter } from '@fedchat/common';
+import { ConfirmInvite, PEER_TOPICS, PeerResponse, PeerTopic, peerTopicContract, RemoteClusterMsg } from '@fedchat/contracts';
+import { isValidId } from '@fedchat/crypto';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { Public } from '../auth/auth.guard';
+import { PeerAuthGuard, PeerRequest } from './peer-auth.guard';
+
+const received = counter({
+  name: 'mattermost_remote_cluster_msg_received_total',
+  help: 'Messages received from remote clusters',
+  labelNames: ['remote_id'] as const,
+});
+
+/**
+ * The endpoints peer clusters call (protocol §3.2). Frames are checked here (shape, and that the frame's remote_id
+ * is the authenticated one); `/msg` topics go over the bus to the app that owns them.
+ */
+@ApiExcludeController()
+@Public()
+@UseGuards(PeerAuthGuard)
+@Controller('api/v4/remotecluster')
+export class RemoteClusterPeerController {
+  private readonly logger = new Logger('PeerEndpoints');
+
+  constructor(private readonly bus: Bus) {}
+
+  /** Bare `{sent_at, recv_at}`, not a Response. */
+  @Post('ping')
+  @HttpCode(200)
+  async ping(@Req() req: PeerRequest, @Body() body: unknown): Promise<{ sent_at: number; recv_at: number }> {
+    const msg = await this.frameOf(req, body);
+    const sentAt = (msg.payload as { sent_at?: unknown }).sent_at;
+    return { sent_at: typeof sentAt === 'number' ? sentAt : 0, recv_at: Date.now() };
+  }
+
+  @Post('confirm_invite')
+  @HttpCode(200)
+  async confirmInvite(@Req() req: PeerRequest, @Body() body: unknown): Promise<PeerResponse> {
+    const msg = await this.frameOf(req, body);
+    return this.bus.request(ConfirmInvite, { remote_id: req.remote!.remote_id, msg });
+  }
+
+  /** Always 200 with a Response: failures are `status: FAIL`. */
+  @Post('msg')
+  @HttpCode(200)
+  async msg(@Req() req: PeerRequest, @Body() body: unknown): Promise<PeerResponse> {
+    const msg = await this.frameOf(req, body);
+    const remoteId = req.remote!.remote_id;
+    received.inc({ remote_id: remoteId });
+    if (!(msg.topic in PEER_TOPICS)) return { status: 'OK' };
+    try {
+      return await this.bus.request(peerTopicContract(msg.topic as PeerTopic), { remote_id: remoteId, msg });
+    } catch (err) {
+      const reason = err instanceof AppError || err instanceof BusError ? err.message : String(err);
+      this.logger.warn({ remote_id: remoteId, topic: msg.topic, err: reason }, 'peer message not handled');
+      return { status: 'FAIL', err: reason };
+    }
+  }
+
+  /** A RemoteClusterFrame `{remote_id, msg}` whose remote_id is the caller's. */
+  private async frameOf(req: PeerRequest, body: unknown): Promise<RemoteClusterMsg> {
+    const frame = body as { remote_id?: unknown; msg?: unknown } | undefined;
+    if (!frame || typeof frame !== 'object' || !isValidId(frame.remote_id) || !frame.msg || typeof frame.msg !== 'object') {
+      throw AppError.badRequest('api.remote_cluster.invalid_frame.app_error', 'Invalid remote cluster frame.');
+    }
+    if (frame.remote_id !== req.remote!.remote_id) {
+      this.logger.warn(
+        { remote_id: req.remote!.remote_id, frame_remote_id: frame.remote_id },
+        'frame remote_id differs from the authenticated one',
+      );
+      throw AppError.unauthorized(
+        'api.context.remote_id_mismatch.app_error',
+        'The frame remote_id does not match the authenticated remote.',
+      );
+    }
+    const msg = plainToInstance(RemoteClusterMsg, frame.msg);
+    const errors = await validate(msg);
+    if (errors.length > 0 || !isValidId(msg.id) || msg.topic === '') {
+      throw AppError.badRequest('api.remote_cluster.invalid_frame.app_error', 'Invalid remote cluster message.');
+    }
+    return msg;
+  }
+}

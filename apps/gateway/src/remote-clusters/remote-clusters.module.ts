@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { PeerAuthGuard } from './peer-auth.guard';
+import { RemoteClusterAdminController } from './remote-cluster-admin.controller';
+import { RemoteClusterPeerController } from './remote-cluster-peer.controller';
+import { SecureConnectionCommand } from './secure-connection.command';
+
+/** Secure connections on the gateway: the admin REST API, the peer endpoints and `/secure-connection`. */
+@Module({
+  // The peer controller comes first so that its fixed paths (ping, msg, confirm_invite) win over `:remote_id`.
+  controllers: [RemoteClusterPeerController, RemoteClusterAdminController],
+  providers: [PeerAuthGuard, SecureConnectionCommand],
+})
+export class RemoteClustersModule {}

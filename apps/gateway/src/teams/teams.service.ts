@@ -1,0 +1,328 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { isValidId, newId } from '@fedchat/crypto';
+import { Channel, ChannelMember, Team, TeamMember, User } from '@fedchat/models';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import { hasPermission, Permission } from '../auth/permissions';
+import { DEFAULT_CHANNELS, isUniqueViolation, joinChannel, leaveChannel, userIdParam } from '../channels/channel-membership';
+import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
+import { AppError } from '../http/app-error';
+import { isTeamAdminMember, toTeamJson } from './team.mapper';
+import type { AddTeamMemberBody, CreateTeamBody } from './teams.dto';
+
+/** Mattermost's team name rule (as enforced by its clients): a lowercase letter, then lowercase letters, digits, - or _. */
+const TEAM_NAME = /^[a-z][a-z0-9_-]{1,63}$/;
+
+/** Mattermost rejects team names that START with any of these (they would shadow web app routes). */
+const RESERVED_TEAM_NAME_PREFIXES = [
+  'admin',
+  'api',
+  'channel',
+  'claim',
+  'error',
+  'files',
+  'help',
+  'landing',
+  'login',
+  'mfa',
+  'oauth',
+  'plug',
+  'plugins',
+  'post',
+  'signup',
+  'boards',
+  'playbooks',
+];
+
+const TEAM_USER_ROLES = 'team_user';
+const TEAM_ADMIN_ROLES = 'team_user team_admin';
+
+function runes(s: string): number {
+  return [...s].length;
+}
+
+@Injectable()
+export class TeamsService {
+  constructor(
+    @InjectRepository(Team) private readonly teams: Repository<Team>,
+    @InjectRepository(TeamMember) private readonly members: Repository<TeamMember>,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: WebSocketEvents,
+  ) {}
+
+  /**
+   * Creates a team with its default channels (town-square, off-topic); the creator becomes team admin and joins
+   * both channels. All rows are written in one transaction.
+   */
+  async create(caller: User, body: CreateTeamBody): Promise<Team> {
+    if (!hasPermission(caller.roles, Permission.CreateTeam)) throw AppError.forbidden(Permission.CreateTeam);
+    validateTeam(body);
+    const now = Date.now();
+    const team: Team = {
+      id: newId(),
+      create_at: now,
+      update_at: now,
+      delete_at: 0,
+      display_name: body.display_name,
+      name: body.name,
+      description: body.description ?? '',
+      email: caller.email,
+      type: body.type,
+      company_name: body.company_name ?? '',
+      allowed_domains: body.allowed_domains ?? '',
+      invite_id: newId(),
+      allow_open_invite: body.allow_open_invite ?? body.type === 'O',
+    };
+    try {
+      await this.dataSource.transaction(async (tx) => {
+        await tx.getRepository(Team).insert(team);
+        for (const def of DEFAULT_CHANNELS) {
+          const channel: Channel = {
+            id: newId(),
+            create_at: now,
+            update_at: now,
+            delete_at: 0,
+            team_id: team.id,
+            type: 'O',
+            display_name: def.display_name,
+            name: def.name,
+            header: '',
+            purpose: '',
+            last_post_at: 0,
+            total_msg_count: 0,
+            creator_id: '',
+            shared: false,
+            last_root_post_at: 0,
+          };
+          await tx.getRepository(Channel).insert(channel);
+        }
+        await this.joinTeam(tx, team.id, caller.id, TEAM_ADMIN_ROLES, now);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'uq_teams_name')) {
+        throw AppError.badRequest('store.sql_team.save_team.existing.app_error', 'A team with that name already exists.');
+      }
+      throw err;
+    }
+    this.events.toUser(caller.id, WsEvent.AddedToTeam, { team_id: team.id, user_id: caller.id });
+    return this.teams.findOneByOrFail({ id: team.id });
+  }
+
+  /** The team, if the caller may see it: members, system admins, and anyone for open teams. */
+  async get(caller: User, teamId: string): Promise<Team> {
+    const team = await this.teamOrThrow(teamId);
+    await this.requireView(caller, team);
+    return team;
+  }
+
+  async getByName(caller: User, name: string): Promise<Team> {
+    const team = await this.teams.findOneBy({ name: name.toLowerCase() });
+    if (!team) throw AppError.notFound('team', 'app.team.get_by_name.missing.app_error');
+    await this.requireView(caller, team);
+    return team;
+  }
+
+  /** Team JSON for the caller: email and invite id only for those who manage the team. */
+  async toJsonFor(caller: User, teams: Team[]): Promise<Record<string, unknown>[]> {
+    if (teams.length === 0) return [];
+    const managesAll = hasPermission(caller.roles, Permission.ManageTeam);
+    const mine = managesAll ? [] : await this.members.findBy({ user_id: caller.id, team_id: In(teams.map((t) => t.id)) });
+    const admin = new Set(mine.filter(isTeamAdminMember).map((m) => m.team_id));
+    return teams.map((t) => toTeamJson(t, !managesAll && !admin.has(t.id)));
+  }
+
+  /** Teams the user belongs to; self, or a caller who may read other users' teams. */
+  async teamsForUser(caller: User, userIdOrMe: string): Promise<Team[]> {
+    const userId = this.requireSelfOr(caller, userIdOrMe, Permission.ReadOtherUsersTeams);
+    return this.teams
+      .createQueryBuilder('t')
+      .innerJoin(TeamMember, 'tm', 'tm.team_id = t.id AND tm.user_id = :userId AND tm.delete_at = 0', { userId })
+      .where('t.delete_at = 0')
+      .orderBy('t.display_name', 'ASC')
+      .addOrderBy('t.id', 'ASC')
+      .getMany();
+  }
+
+  async membershipsForUser(caller: User, userIdOrMe: string): Promise<TeamMember[]> {
+    const userId = this.requireSelfOr(caller, userIdOrMe, Permission.ReadOtherUsersTeams);
+    return this.members
+      .createQueryBuilder('tm')
+      .innerJoin(Team, 't', 't.id = tm.team_id AND t.delete_at = 0')
+      .where('tm.user_id = :userId AND tm.delete_at = 0', { userId })
+      .orderBy('tm.team_id', 'ASC')
+      .getMany();
+  }
+
+  /**
+   * Adds a user to a team (and its default channels). Team admins and system admins add anyone; a user may add
+   * themselves to an open team. Re-adding an active member returns the membership unchanged.
+   */
+  async addMember(caller: User, teamId: string, body: AddTeamMemberBody): Promise<TeamMember> {
+    const team = await this.teamOrThrow(teamId);
+    if (body.team_id !== undefined && body.team_id !== team.id) throw AppError.invalidParam('team_id');
+    const userId = userIdParam(caller, body.user_id);
+    const manages = await this.canManage(caller, team.id);
+    if (!manages && !(userId === caller.id && team.type === 'O')) throw AppError.forbidden('add_user_to_team');
+    const user = await this.users.findOneBy({ id: userId });
+    if (!user) throw AppError.notFound('user', 'app.user.missing_account.const');
+    if (user.delete_at > 0) {
+      throw AppError.badRequest('api.team.add_user_to_team.deactivated.app_error', 'A deactivated user cannot join a team.');
+    }
+
+    const now = Date.now();
+    let joinedChannels: string[] = [];
+    let added = false;
+    const member = await this.dataSource.transaction(async (tx) => {
+      const existing = await tx
+        .getRepository(TeamMember)
+        .createQueryBuilder('tm')
+        .setLock('pessimistic_write')
+        .where('tm.team_id = :teamId AND tm.user_id = :userId', { teamId: team.id, userId })
+        .getOne();
+      if (existing && existing.delete_at === 0) return existing;
+      added = true;
+      joinedChannels = await this.joinTeam(tx, team.id, userId, TEAM_USER_ROLES, now);
+      return tx.getRepository(TeamMember).findOneByOrFail({ team_id: team.id, user_id: userId });
+    });
+    if (added) {
+      this.events.toUser(userId, WsEvent.AddedToTeam, { team_id: team.id, user_id: userId });
+      for (const channelId of joinedChannels) {
+        await this.events.toChannel(channelId, WsEvent.UserAdded, { user_id: userId, team_id: team.id });
+      }
+    }
+    return member;
+  }
+
+  /**
+   * Removes a user from a team: the membership is soft-deleted (delete_at) and the user leaves every channel of the
+   * team, closing the history periods. Self, team admins and system admins may do this.
+   */
+  async removeMember(caller: User, teamId: string, userIdOrMe: string): Promise<void> {
+    const team = await this.teamOrThrow(teamId);
+    const userId = userIdParam(caller, userIdOrMe);
+    if (userId !== caller.id && !(await this.canManage(caller, team.id))) throw AppError.forbidden('remove_user_from_team');
+    const now = Date.now();
+    const left = await this.dataSource.transaction(async (tx) => {
+      const result = await tx.getRepository(TeamMember).update({ team_id: team.id, user_id: userId, delete_at: 0 }, { delete_at: now });
+      if (!result.affected) throw AppError.notFound('team member', 'app.team.get_member.missing.app_error');
+      const memberships = await tx
+        .getRepository(ChannelMember)
+        .createQueryBuilder('cm')
+        .innerJoin(Channel, 'c', 'c.id = cm.channel_id AND c.team_id = :teamId', { teamId: team.id })
+        .where('cm.user_id = :userId', { userId })
+        .getMany();
+      const channelIds: string[] = [];
+      for (const m of memberships) {
+        if (await leaveChannel(tx, m.channel_id, userId, now)) channelIds.push(m.channel_id);
+      }
+      return channelIds;
+    });
+    for (const channelId of left) {
+      await this.events.toChannel(channelId, WsEvent.UserRemoved, { user_id: userId, remover_id: caller.id, channel_id: channelId });
+    }
+    await this.events.toTeam(team.id, WsEvent.LeaveTeam, { team_id: team.id, user_id: userId });
+    this.events.toUser(userId, WsEvent.LeaveTeam, { team_id: team.id, user_id: userId });
+  }
+
+  /** Active members of a team, for its members and system admins. */
+  async listMembers(caller: User, teamId: string, skip: number, take: number): Promise<TeamMember[]> {
+    const team = await this.teamOrThrow(teamId);
+    await this.requireMemberOrAdmin(caller, team.id);
+    return this.members.find({ where: { team_id: team.id, delete_at: 0 }, order: { user_id: 'ASC' }, skip, take });
+  }
+
+  /** One membership (also a past one, with delete_at > 0, as Mattermost returns it). */
+  async getMember(caller: User, teamId: string, userIdOrMe: string): Promise<TeamMember> {
+    const team = await this.teamOrThrow(teamId);
+    const userId = userIdParam(caller, userIdOrMe);
+    await this.requireMemberOrAdmin(caller, team.id);
+    const member = await this.members.findOneBy({ team_id: team.id, user_id: userId });
+    if (!member) throw AppError.notFound('team member', 'app.team.get_member.missing.app_error');
+    return member;
+  }
+
+  /** Team admins of this team, and system admins (manage_team). */
+  async canManage(caller: User, teamId: string): Promise<boolean> {
+    if (hasPermission(caller.roles, Permission.ManageTeam)) return true;
+    return isTeamAdminMember(await this.members.findOneBy({ team_id: teamId, user_id: caller.id }));
+  }
+
+  async teamOrThrow(teamId: string): Promise<Team> {
+    if (!isValidId(teamId)) throw AppError.invalidParam('team_id');
+    const team = await this.teams.findOneBy({ id: teamId });
+    if (!team) throw AppError.notFound('team', 'app.team.get.find.app_error');
+    return team;
+  }
+
+  /**
+   * Writes (or revives) the team membership and joins the team's default channels, inside `tx`.
+   * Returns the ids of the channels newly joined.
+   */
+  private async joinTeam(tx: EntityManager, teamId: string, userId: string, roles: string, now: number): Promise<string[]> {
+    const admin = roles === TEAM_ADMIN_ROLES;
+    await tx.query(
+      `INSERT INTO team_members (team_id, user_id, roles, delete_at, scheme_user, scheme_admin, create_at)
+       VALUES ($1, $2, $3, 0, true, $4, $5)
+       ON CONFLICT (team_id, user_id) DO UPDATE SET roles = EXCLUDED.roles, delete_at = 0, scheme_user = true,
+         scheme_admin = EXCLUDED.scheme_admin, create_at = EXCLUDED.create_at`,
+      [teamId, userId, roles, admin, now],
+    );
+    const defaults = await tx.getRepository(Channel).findBy({
+      team_id: teamId,
+      name: In(DEFAULT_CHANNELS.map((c) => c.name)),
+      delete_at: 0,
+    });
+    const joined: string[] = [];
+    for (const channel of defaults) {
+      const { created } = await joinChannel(tx, channel.id, userId, { admin: false, now });
+      if (created) joined.push(channel.id);
+    }
+    return joined;
+  }
+
+  private async requireView(caller: User, team: Team): Promise<void> {
+    if (team.type === 'O' || hasPermission(caller.roles, Permission.ManageTeam)) return;
+    if (await this.members.existsBy({ team_id: team.id, user_id: caller.id, delete_at: 0 })) return;
+    throw AppError.forbidden('view_team');
+  }
+
+  private async requireMemberOrAdmin(caller: User, teamId: string): Promise<void> {
+    if (hasPermission(caller.roles, Permission.ManageTeam)) return;
+    if (await this.members.existsBy({ team_id: teamId, user_id: caller.id, delete_at: 0 })) return;
+    throw AppError.forbidden('view_team');
+  }
+
+  private requireSelfOr(caller: User, userIdOrMe: string, permission: Permission): string {
+    const userId = userIdParam(caller, userIdOrMe);
+    if (userId !== caller.id && !hasPermission(caller.roles, permission)) throw AppError.forbidden(permission);
+    return userId;
+  }
+}
+
+/** Mattermost's Team.IsValid rules, with its error ids. */
+function validateTeam(body: CreateTeamBody): void {
+  const bad = (id: string, message: string) => AppError.badRequest(id, message);
+  if (runes(body.display_name.trim()) === 0 || runes(body.display_name) > 64) {
+    throw bad('model.team.is_valid.name.app_error', 'Display name must be 1 to 64 characters.');
+  }
+  if (!TEAM_NAME.test(body.name)) {
+    throw bad(
+      'model.team.is_valid.url.app_error',
+      'Name must be 2 to 64 characters: a lowercase letter, then lowercase letters, digits, - or _.',
+    );
+  }
+  if (RESERVED_TEAM_NAME_PREFIXES.some((p) => body.name.startsWith(p))) {
+    throw bad('model.team.is_valid.reserved.app_error', 'This team name is unavailable.');
+  }
+  if (body.type !== 'O' && body.type !== 'I') throw bad('model.team.is_valid.type.app_error', "Type must be 'O' or 'I'.");
+  if (body.description !== undefined && runes(body.description) > 255) {
+    throw bad('model.team.is_valid.description.app_error', 'Description must be at most 255 characters.');
+  }
+  if (body.company_name !== undefined && runes(body.company_name) > 64) {
+    throw bad('model.team.is_valid.company.app_error', 'Company name must be at most 64 characters.');
+  }
+  if (body.allowed_domains !== undefined && body.allowed_domains.length > 1000) {
+    throw bad('model.team.is_valid.domains.app_error', 'Allowed domains must be at most 1000 characters.');
+  }
+}

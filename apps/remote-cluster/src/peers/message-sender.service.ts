@@ -1,0 +1,44 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { PeerResponse, SendToPeerRequest } from '@fedchat/contracts';
+import { newId } from '@fedchat/crypto';
+import { RemoteCluster } from '@fedchat/models';
+import { Repository } from 'typeorm';
+import { isConfirmed } from '../connections/remote-cluster.mapper';
+import { PeerClient, SEND_TIMEOUT_MS } from './peer-client';
+
+/**
+ * Delivers a topic message to a peer's `/api/v4/remotecluster/msg` and hands back its Response. Callers send one
+ * message per (channel, remote) at a time and wait for the answer, which is what keeps per-remote order.
+ */
+@Injectable()
+export class MessageSender {
+  private readonly logger = new Logger(MessageSender.name);
+
+  constructor(
+    @InjectRepository(RemoteCluster) private readonly remotes: Repository<RemoteCluster>,
+    private readonly peers: PeerClient,
+  ) {}
+
+  async send(req: SendToPeerRequest): Promise<PeerResponse> {
+    const rc = await this.remotes.findOneBy({ remote_id: req.remote_id, delete_at: 0 });
+    if (!rc || !isConfirmed(rc)) return { status: 'FAIL', err: 'unknown or unconfirmed remote' };
+    try {
+      const answer = await this.peers.postJson<Partial<PeerResponse>>({
+        remoteId: rc.remote_id,
+        siteUrl: rc.site_url,
+        path: '/api/v4/remotecluster/msg',
+        token: rc.remote_token,
+        timeoutMs: SEND_TIMEOUT_MS,
+        body: { remote_id: rc.remote_id, msg: { id: newId(), topic: req.topic, create_at: Date.now(), payload: req.payload } },
+      });
+      if (answer?.status !== 'OK' && answer?.status !== 'FAIL') return { status: 'FAIL', err: 'peer answered without a status' };
+      const payload = answer.payload && typeof answer.payload === 'object' && !Array.isArray(answer.payload) ? answer.payload : null;
+      return { status: answer.status, err: typeof answer.err === 'string' ? answer.err : '', payload };
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.logger.warn({ remote_id: rc.remote_id, topic: req.topic, err: reason }, 'message delivery failed');
+      return { status: 'FAIL', err: reason };
+    }
+  }
+}
