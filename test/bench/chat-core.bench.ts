@@ -19,7 +19,13 @@ function summary(ms: number[]): string {
   return `p50 ${percentile(s, 50).toFixed(2)} ms, p99 ${percentile(s, 99).toFixed(2)} ms, max ${s[s.length - 1].toFixed(2)} ms`;
 }
 
-async function api(base: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
+async function api(
+  base: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: any; headers: Headers }> {
   const res = await fetch(`${base}/api/v4${path}`, {
     method,
     headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
@@ -45,7 +51,9 @@ async function main(): Promise<void> {
     const bob = await signUp('bob', admin.token);
     const team = (await api(base, alice.token, 'POST', '/teams', { name: 'bench', display_name: 'Bench', type: 'O' })).json;
     await api(base, alice.token, 'POST', `/teams/${team.id}/members`, { team_id: team.id, user_id: bob.id });
-    const channel = (await api(base, alice.token, 'POST', '/channels', { team_id: team.id, name: 'bench', display_name: 'Bench', type: 'O' })).json;
+    const channel = (
+      await api(base, alice.token, 'POST', '/channels', { team_id: team.id, name: 'bench', display_name: 'Bench', type: 'O' })
+    ).json;
     await api(base, alice.token, 'POST', `/channels/${channel.id}/members`, { user_id: bob.id });
 
     // Bob listens.

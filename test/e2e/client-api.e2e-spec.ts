@@ -134,7 +134,11 @@ async function exerciseChatCore(suite: RunningSuite): Promise<void> {
   const echoed = await bob.executeCommand('/echo "hello from bob"', { channel_id: open.id, team_id: team.id } as never);
   expect(echoed.text).toBe('hello from bob');
   await alice.updateStatus({ user_id: aliceUser.id, status: 'dnd' } as never);
-  await nextEvent(bobWs.events, (e) => e.event === 'status_change' && e.data.user_id === aliceUser.id && e.data.status === 'dnd', 'status_change');
+  await nextEvent(
+    bobWs.events,
+    (e) => e.event === 'status_change' && e.data.user_id === aliceUser.id && e.data.status === 'dnd',
+    'status_change',
+  );
 
   // The event stream was gapless.
   expect(bobWs.events.map((e) => e.seq)).toEqual(bobWs.events.map((_, i) => i));
@@ -158,7 +162,7 @@ describe('Mattermost JS client against the embedded suite', () => {
 describe('Mattermost JS client against the distributed suite (two gateways over NATS)', () => {
   let suite: RunningSuite;
   beforeAll(async () => {
-    suite = await startDistributedSuite({ gateways: 2 });
+    suite = await startDistributedSuite({ replicas: { gateway: 2 } });
   });
   afterAll(async () => {
     await suite?.stop();

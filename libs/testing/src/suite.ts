@@ -12,6 +12,8 @@ export interface RunningSuite {
   /** Base URLs of the gateway processes (one in embedded mode). */
   gateways: string[];
   processes: Map<string, SuiteProcess>;
+  /** Base URL of each process by name. */
+  urls: Map<string, string>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startEmbeddedSuite(env: Record<string, string> = {}): Prom
   return {
     gateways: [`http://127.0.0.1:${port}`],
     processes: new Map([['embedded', proc]]),
+    urls: new Map([['embedded', `http://127.0.0.1:${port}`]]),
     stop: async () => {
       await proc.stop('SIGTERM');
       fs.rmSync(dir, { recursive: true, force: true });
@@ -46,37 +49,45 @@ export async function startEmbeddedSuite(env: Record<string, string> = {}): Prom
 }
 
 /**
- * Distributed mode: every app its own process over a real nats-server and PostgreSQL, with `gateways` gateway
- * replicas (clients of one replica must see events caused through another).
+ * Distributed mode: every app its own process over a real nats-server and PostgreSQL. `replicas` runs more than one
+ * process of an app (e.g. two gateways: clients of one must see events caused through another). SITE_URL is the
+ * first gateway's URL.
  */
-export async function startDistributedSuite(options: { gateways?: number; env?: Record<string, string> } = {}): Promise<RunningSuite> {
+export async function startDistributedSuite(
+  options: { replicas?: Partial<Record<(typeof APP_NAMES)[number], number>>; env?: Record<string, string> } = {},
+): Promise<RunningSuite> {
   const nats: TestNats = await startNats();
   const databaseUrl = await createTestDatabase();
   // Shared by all processes, as the file volume is in Kubernetes.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-suite-'));
+  fs.chmodSync(dataDir, 0o755);
   const processes = new Map<string, SuiteProcess>();
-  const gateways: string[] = [];
-  const names = [...APP_NAMES.filter((a) => a !== 'gateway'), ...Array.from({ length: options.gateways ?? 1 }, () => 'gateway')];
+  const planned = APP_NAMES.flatMap((app) =>
+    Array.from({ length: options.replicas?.[app] ?? 1 }, (_, i) => ({ app, name: `${app}-${i}` })),
+  );
+  const ports = await Promise.all(planned.map(() => freePort()));
+  const gateways = planned.flatMap((p, i) => (p.app === 'gateway' ? [`http://127.0.0.1:${ports[i]}`] : []));
   await Promise.all(
-    names.map(async (app, i) => {
-      const port = await freePort();
-      const name = app === 'gateway' ? `gateway-${i}` : app;
+    planned.map(async ({ app, name }, i) => {
       const proc = SuiteProcess.start(app, {
-        PORT: String(port),
+        PORT: String(ports[i]),
         DATABASE_URL: databaseUrl,
         NATS_URL: nats.url,
         DATA_DIR: dataDir,
+        SITE_URL: gateways[0],
         HOSTNAME: name,
         ...options.env,
       });
       processes.set(name, proc);
-      await waitReady(proc, port);
-      if (app === 'gateway') gateways.push(`http://127.0.0.1:${port}`);
+      await waitReady(proc, ports[i]);
     }),
   );
+  /** Base URLs of every process, by name (`remote-cluster-1`), for /metrics and /health. */
+  const urls = new Map(planned.map((p, i) => [p.name, `http://127.0.0.1:${ports[i]}`]));
   return {
     gateways,
     processes,
+    urls,
     stop: async () => {
       await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM')));
       await nats.stop();
