@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, Bus, counter, histogram } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, Bus, counter, histogram, remoteClusterServiceEnabled } from '@fedchat/common';
 import { ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { DataSource } from 'typeorm';
@@ -59,6 +59,7 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!remoteClusterServiceEnabled(this.config)) return;
     const tick = Math.min(1000, this.config.remoteCluster.pingIntervalMs);
     this.timer = setInterval(() => {
       if (!this.running) this.running = this.round().finally(() => (this.running = undefined));
