@@ -79,8 +79,9 @@ describe('gateway on the embedded composition (real PostgreSQL, in-process bus)'
     expect(big.body).toMatchObject({ id: 'api.context.request_body_too_large.app_error', status_code: 413 });
   });
 
-  it('routes federation paths when the service is on (nothing there yet: 404, not 501)', async () => {
-    await request(app.getHttpServer()).get('/api/v4/remotecluster').expect(404);
+  it('routes federation paths when the service is on (a session is required: 401, not 501)', async () => {
+    const res = await request(app.getHttpServer()).get('/api/v4/remotecluster').expect(401);
+    expect(res.body.status_code).toBe(401);
   });
 
   it('serves health probes, metrics and the OpenAPI document', async () => {

@@ -1,0 +1,232 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { User } from '@fedchat/models';
+import { CurrentUser } from '../auth/auth.guard';
+import { AppError } from '../http/app-error';
+import { apiValidationPipe } from '../http/validation';
+import { PER_PAGE_DEFAULT, PER_PAGE_MAX, PostReads } from './post-reads.service';
+import { PostSearch } from './post-search.service';
+import { PostListJson } from './post.mapper';
+import { CreatePostBody, PatchPostBody, PostJson, PostListJsonSchema, SearchPostsBody, StatusOkJson, UpdatePostBody } from './posts.dto';
+import { PostsService } from './posts.service';
+
+const OK = { status: 'OK' };
+
+/** A non-negative integer query parameter; absent or empty gives the default, anything else malformed is a 400. */
+export function intQuery(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d{1,15}$/.test(value)) throw AppError.invalidParam(name);
+  return Number(value);
+}
+
+function optionalIntQuery(value: string | undefined, name: string): number | undefined {
+  return value === undefined || value === '' ? undefined : intQuery(value, name, 0);
+}
+
+function perPageQuery(value: string | undefined, name = 'per_page'): number {
+  return Math.min(PER_PAGE_MAX, Math.max(1, intQuery(value, name, PER_PAGE_DEFAULT)));
+}
+
+function me(caller: User, userId: string): string {
+  return userId === 'me' ? caller.id : userId;
+}
+
+/** Mattermost's post routes: posts, threads, channel post lists, pinning and search. */
+@ApiTags('posts')
+@ApiBearerAuth()
+@ApiExtraModels(PostJson)
+@UsePipes(apiValidationPipe)
+@Controller('api/v4')
+export class PostsController {
+  constructor(
+    private readonly posts: PostsService,
+    private readonly reads: PostReads,
+    private readonly searches: PostSearch,
+  ) {}
+
+  @Post('posts')
+  @ApiCreatedResponse({ type: PostJson })
+  async create(@CurrentUser() user: User, @Body() body: CreatePostBody): Promise<Record<string, unknown>> {
+    const { json } = await this.posts.create(user, {
+      channel_id: body.channel_id,
+      message: body.message,
+      root_id: body.root_id,
+      file_ids: body.file_ids,
+      props: body.props,
+      type: body.type,
+      priority: body.metadata?.priority,
+      pending_post_id: body.pending_post_id,
+    });
+    return json;
+  }
+
+  @Post('posts/ids')
+  @HttpCode(200)
+  @ApiBody({ schema: { type: 'array', items: { type: 'string' } } })
+  @ApiOkResponse({ type: [PostJson] })
+  async byIds(@CurrentUser() user: User, @Body() ids: unknown): Promise<Record<string, unknown>[]> {
+    return this.reads.byIds(user, ids);
+  }
+
+  /** Search across all of the caller's teams. */
+  @Post('posts/search')
+  @HttpCode(200)
+  @ApiOkResponse({ type: PostListJsonSchema })
+  async searchAll(@CurrentUser() user: User, @Body() body: SearchPostsBody): Promise<PostListJson> {
+    return this.searches.search(user, undefined, searchParams(body));
+  }
+
+  @Post('teams/:team_id/posts/search')
+  @HttpCode(200)
+  @ApiOkResponse({ type: PostListJsonSchema })
+  async search(@CurrentUser() user: User, @Param('team_id') teamId: string, @Body() body: SearchPostsBody): Promise<PostListJson> {
+    return this.searches.search(user, teamId, searchParams(body));
+  }
+
+  @Get('posts/:post_id')
+  @ApiQuery({ name: 'include_deleted', required: false, type: Boolean, description: 'System admins only' })
+  @ApiOkResponse({ type: PostJson })
+  async get(
+    @CurrentUser() user: User,
+    @Param('post_id') postId: string,
+    @Query('include_deleted') includeDeleted?: string,
+  ): Promise<Record<string, unknown>> {
+    return this.reads.getJson(user, postId, includeDeleted === 'true');
+  }
+
+  @Put('posts/:post_id')
+  @ApiOkResponse({ type: PostJson })
+  async update(
+    @CurrentUser() user: User,
+    @Param('post_id') postId: string,
+    @Body() body: UpdatePostBody,
+  ): Promise<Record<string, unknown>> {
+    if (body.id !== postId) throw AppError.invalidParam('id');
+    return (await this.posts.update(user, postId, changesOf(body))).json;
+  }
+
+  @Put('posts/:post_id/patch')
+  @ApiOkResponse({ type: PostJson })
+  async patch(@CurrentUser() user: User, @Param('post_id') postId: string, @Body() body: PatchPostBody): Promise<Record<string, unknown>> {
+    if (body.id !== undefined && body.id !== postId) throw AppError.invalidParam('id');
+    return (await this.posts.update(user, postId, changesOf(body))).json;
+  }
+
+  @Delete('posts/:post_id')
+  @ApiOkResponse({ type: StatusOkJson })
+  async delete(@CurrentUser() user: User, @Param('post_id') postId: string): Promise<typeof OK> {
+    await this.posts.delete(user, postId);
+    return OK;
+  }
+
+  @Get('posts/:post_id/thread')
+  @ApiQuery({ name: 'perPage', required: false, description: 'Replies per page; without it, the whole thread' })
+  @ApiQuery({ name: 'direction', required: false, enum: ['down', 'up'] })
+  @ApiQuery({ name: 'fromPost', required: false })
+  @ApiQuery({ name: 'fromCreateAt', required: false })
+  @ApiOkResponse({ type: PostListJsonSchema })
+  async thread(
+    @CurrentUser() user: User,
+    @Param('post_id') postId: string,
+    @Query('perPage') perPage?: string,
+    @Query('direction') direction?: string,
+    @Query('fromPost') fromPost?: string,
+    @Query('fromCreateAt') fromCreateAt?: string,
+  ): Promise<PostListJson> {
+    if (direction !== undefined && direction !== '' && direction !== 'up' && direction !== 'down') throw AppError.invalidParam('direction');
+    return this.reads.thread(user, postId, {
+      perPage: perPage === undefined || perPage === '' ? undefined : perPageQuery(perPage, 'perPage'),
+      direction: direction === 'up' ? 'up' : 'down',
+      fromPost: fromPost || undefined,
+      fromCreateAt: optionalIntQuery(fromCreateAt, 'fromCreateAt'),
+    });
+  }
+
+  @Post('posts/:post_id/pin')
+  @HttpCode(200)
+  @ApiOkResponse({ type: StatusOkJson })
+  async pin(@CurrentUser() user: User, @Param('post_id') postId: string): Promise<typeof OK> {
+    await this.posts.setPinned(user, postId, true);
+    return OK;
+  }
+
+  @Post('posts/:post_id/unpin')
+  @HttpCode(200)
+  @ApiOkResponse({ type: StatusOkJson })
+  async unpin(@CurrentUser() user: User, @Param('post_id') postId: string): Promise<typeof OK> {
+    await this.posts.setPinned(user, postId, false);
+    return OK;
+  }
+
+  @Get('channels/:channel_id/posts')
+  @ApiQuery({ name: 'page', required: false })
+  @ApiQuery({ name: 'per_page', required: false, description: `Default ${PER_PAGE_DEFAULT}, at most ${PER_PAGE_MAX}` })
+  @ApiQuery({ name: 'since', required: false, description: 'All posts changed at or after this time (ms), deleted ones included' })
+  @ApiQuery({ name: 'before', required: false, description: 'Post id' })
+  @ApiQuery({ name: 'after', required: false, description: 'Post id' })
+  @ApiQuery({ name: 'skipFetchThreads', required: false, type: Boolean })
+  @ApiQuery({ name: 'collapsedThreads', required: false, type: Boolean, description: 'Root posts only' })
+  @ApiOkResponse({ type: PostListJsonSchema })
+  async channelPosts(
+    @CurrentUser() user: User,
+    @Param('channel_id') channelId: string,
+    @Query('page') page?: string,
+    @Query('per_page') perPage?: string,
+    @Query('since') since?: string,
+    @Query('before') before?: string,
+    @Query('after') after?: string,
+    @Query('skipFetchThreads') skipFetchThreads?: string,
+    @Query('collapsedThreads') collapsedThreads?: string,
+  ): Promise<PostListJson> {
+    return this.reads.channelPosts(user, channelId, {
+      page: intQuery(page, 'page', 0),
+      perPage: perPageQuery(perPage),
+      since: optionalIntQuery(since, 'since') || undefined,
+      before: before || undefined,
+      after: after || undefined,
+      skipFetchThreads: skipFetchThreads === 'true',
+      collapsedThreads: collapsedThreads === 'true',
+    });
+  }
+
+  @Get('channels/:channel_id/pinned')
+  @ApiOkResponse({ type: PostListJsonSchema })
+  async pinned(@CurrentUser() user: User, @Param('channel_id') channelId: string): Promise<PostListJson> {
+    return this.reads.pinned(user, channelId);
+  }
+
+  @Get('users/:user_id/channels/:channel_id/posts/unread')
+  @ApiQuery({ name: 'limit_before', required: false })
+  @ApiQuery({ name: 'limit_after', required: false })
+  @ApiQuery({ name: 'collapsedThreads', required: false, type: Boolean })
+  @ApiOkResponse({ type: PostListJsonSchema })
+  async unread(
+    @CurrentUser() user: User,
+    @Param('user_id') userId: string,
+    @Param('channel_id') channelId: string,
+    @Query('limit_before') limitBefore?: string,
+    @Query('limit_after') limitAfter?: string,
+    @Query('collapsedThreads') collapsedThreads?: string,
+  ): Promise<PostListJson> {
+    if (me(user, userId) !== user.id) throw AppError.forbidden('read_other_users_posts');
+    const before = Math.min(PER_PAGE_MAX, intQuery(limitBefore, 'limit_before', PER_PAGE_DEFAULT));
+    const after = Math.min(PER_PAGE_MAX, intQuery(limitAfter, 'limit_after', PER_PAGE_DEFAULT));
+    if (after === 0) throw AppError.invalidParam('limit_after');
+    return this.reads.aroundLastUnread(user, channelId, before, after, collapsedThreads === 'true');
+  }
+}
+
+function changesOf(body: PatchPostBody) {
+  return { message: body.message, is_pinned: body.is_pinned, props: body.props, file_ids: body.file_ids };
+}
+
+function searchParams(body: SearchPostsBody) {
+  return {
+    terms: body.terms,
+    isOrSearch: body.is_or_search,
+    timeZoneOffset: body.time_zone_offset,
+    includeDeletedChannels: body.include_deleted_channels,
+    page: body.page,
+    perPage: body.per_page,
+  };
+}

@@ -1,0 +1,539 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { isValidId, newId } from '@fedchat/crypto';
+import { Channel, FileInfo, Post, PostAcknowledgement, PostPriority, Reaction, User } from '@fedchat/models';
+import { DataSource, EntityManager, In, QueryFailedError, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { hasPermission, Permission } from '../auth/permissions';
+import { ChannelAccess } from '../channels/channel-access.service';
+import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
+import { AppError } from '../http/app-error';
+import { postNotFound, PostReads } from './post-reads.service';
+import { toAcknowledgementJson, toReactionJson } from './post.mapper';
+import { POST_MAX_FILES, POST_MESSAGE_MAX_RUNES } from './posts.dto';
+
+/** Mattermost's limit on the serialised props of a post. */
+const PROPS_MAX_CHARS = 800_000;
+/** Mattermost lets a user take back an acknowledgement only within five minutes. */
+export const UNACK_WINDOW_MS = 5 * 60 * 1000;
+/** Mattermost's default cap on distinct emoji per post. */
+const UNIQUE_REACTIONS_MAX = 50;
+export const EMOJI_NAME = /^[a-z0-9_+-]{1,64}$/;
+
+export interface PriorityInput {
+  priority: '' | 'important' | 'urgent';
+  requested_ack?: boolean;
+  persistent_notifications?: boolean;
+}
+
+export interface NewPost {
+  channel_id: string;
+  message?: string;
+  root_id?: string;
+  file_ids?: string[];
+  props?: Record<string, unknown>;
+  type?: string;
+  priority?: PriorityInput;
+  /** Client-side id of the pending post; echoed in the answer and the `posted` event. */
+  pending_post_id?: string;
+}
+
+/** Edits of an existing post; what is absent stays as it is. */
+export interface PostChanges {
+  message?: string;
+  is_pinned?: boolean;
+  props?: Record<string, unknown>;
+  file_ids?: string[];
+}
+
+/** For posts that already exist elsewhere (received from a peer): keep their id, time and origin. */
+export interface ApplyOptions {
+  id?: string;
+  createAt?: number;
+  remoteId?: string;
+}
+
+export type PostChange = 'created' | 'edited' | 'deleted' | 'reaction' | 'acknowledgement';
+
+export interface SavedPost {
+  post: Post;
+  json: Record<string, unknown>;
+}
+
+/**
+ * Every change to posts, reactions and acknowledgements goes through here, with Mattermost's rules: who may
+ * write, what a valid post is, which rows change together (in one transaction), which websocket events follow.
+ */
+@Injectable()
+export class PostsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectRepository(Post) private readonly posts: Repository<Post>,
+    @InjectRepository(Reaction) private readonly reactions: Repository<Reaction>,
+    @InjectRepository(PostAcknowledgement) private readonly acks: Repository<PostAcknowledgement>,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly access: ChannelAccess,
+    private readonly events: WebSocketEvents,
+    private readonly reads: PostReads,
+  ) {}
+
+  // ---- posts ---------------------------------------------------------------------------------------------------------
+
+  async create(author: User, input: NewPost, options: ApplyOptions = {}): Promise<SavedPost> {
+    if (!isValidId(input.channel_id)) throw AppError.invalidParam('channel_id');
+    const rootId = input.root_id ?? '';
+    if (rootId !== '' && !isValidId(rootId)) throw AppError.invalidParam('root_id');
+    if (options.id !== undefined && !isValidId(options.id)) throw AppError.invalidParam('id');
+    const message = input.message ?? '';
+    const fileIds = checkFileIds(input.file_ids ?? []);
+    checkMessage(message, fileIds);
+    const type = input.type ?? '';
+    if (type.startsWith('system_') || type.length > 26 || type.includes('\u0000')) throw AppError.invalidParam('post.type');
+    const props = input.props ?? {};
+    checkProps(props);
+    const priority = priorityToStore(input.priority, rootId);
+
+    const channel = await this.access.requireWrite(author, input.channel_id);
+    if (rootId) {
+      const root = await this.posts.findOneBy({ id: rootId });
+      if (!root || root.delete_at > 0 || root.channel_id !== channel.id || root.root_id !== '') throw invalidRoot();
+    }
+
+    const now = options.createAt ?? Date.now();
+    const post = this.posts.create({
+      id: options.id ?? newId(),
+      create_at: now,
+      update_at: now,
+      edit_at: 0,
+      delete_at: 0,
+      is_pinned: false,
+      user_id: author.id,
+      channel_id: channel.id,
+      root_id: rootId,
+      original_id: '',
+      message,
+      type,
+      props,
+      hashtags: parseHashtags(message),
+      file_ids: fileIds,
+      remote_id: options.remoteId ?? '',
+      has_reactions: false,
+    });
+    try {
+      await this.dataSource.transaction(async (tx) => {
+        await tx.getRepository(Post).insert(post as QueryDeepPartialEntity<Post>);
+        if (rootId) {
+          // Replies bump their root, so that clients syncing with `since` learn the thread changed.
+          const touched = await returning(
+            tx,
+            `UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = $1 AND delete_at = 0 RETURNING id`,
+            [rootId, now],
+          );
+          if (touched.length === 0) throw invalidRoot();
+        }
+        await this.attachFiles(tx, post, fileIds, author.id);
+        if (priority) await tx.getRepository(PostPriority).insert({ post_id: post.id, channel_id: channel.id, ...priority });
+        await tx.query(
+          `UPDATE channels SET last_post_at = GREATEST(last_post_at, $2), total_msg_count = total_msg_count + 1,
+             last_root_post_at = CASE WHEN $3 THEN GREATEST(last_root_post_at, $2) ELSE last_root_post_at END
+           WHERE id = $1`,
+          [channel.id, now, rootId === ''],
+        );
+      });
+    } catch (err) {
+      if (err instanceof QueryFailedError && (err as QueryFailedError & { code?: string }).code === '23505') {
+        throw AppError.badRequest('app.post.save.existing.app_error', 'A post with this id already exists.');
+      }
+      throw err;
+    }
+
+    const saved = await this.posts.findOneByOrFail({ id: post.id });
+    const json = await this.reads.toJson(saved, input.pending_post_id);
+    const mentions = await this.mentionedUsers(channel, saved);
+    await this.events.toChannel(channel.id, WsEvent.Posted, {
+      post: JSON.stringify(json),
+      channel_type: channel.type,
+      channel_display_name: channel.display_name,
+      channel_name: channel.name,
+      sender_name: '@' + author.username,
+      team_id: channel.team_id,
+      set_online: true,
+      ...(mentions.length ? { mentions: JSON.stringify(mentions) } : {}),
+    });
+    this.postChanged(channel, saved, 'created');
+    return { post: saved, json };
+  }
+
+  /** PUT /posts/{id} and PUT /posts/{id}/patch: the author, or someone who may edit others' posts. */
+  async update(actor: User, postId: string, changes: PostChanges): Promise<SavedPost> {
+    const post = await this.reads.livePost(postId);
+    const onlyPinning =
+      changes.message === undefined && changes.props === undefined && changes.file_ids === undefined && changes.is_pinned !== undefined;
+    const channel = onlyPinning
+      ? await this.requirePinAccess(actor, post)
+      : await this.requireAuthorOr(actor, post, Permission.EditOthersPosts);
+
+    const messageChanged = changes.message !== undefined && changes.message !== post.message;
+    if (messageChanged && post.type.startsWith('system_')) {
+      throw AppError.badRequest('api.post.update_post.system_message.app_error', 'Unable to update system message.');
+    }
+    const fileIds = changes.file_ids !== undefined ? checkFileIds(changes.file_ids) : post.file_ids;
+    const message = changes.message ?? post.message;
+    if (messageChanged || changes.file_ids !== undefined) checkMessage(message, fileIds);
+    if (changes.props !== undefined) checkProps(changes.props);
+
+    const now = Date.now();
+    const added = fileIds.filter((id) => !post.file_ids.includes(id));
+    const removed = post.file_ids.filter((id) => !fileIds.includes(id));
+    await this.dataSource.transaction(async (tx) => {
+      const set: Partial<Post> = { update_at: now, file_ids: fileIds };
+      if (messageChanged) Object.assign(set, { message, edit_at: now, hashtags: parseHashtags(message) });
+      if (changes.props !== undefined) set.props = changes.props;
+      if (changes.is_pinned !== undefined) set.is_pinned = changes.is_pinned;
+      const result = await tx.getRepository(Post).update({ id: post.id, delete_at: 0 }, set as QueryDeepPartialEntity<Post>);
+      if (!result.affected) throw postNotFound();
+      await this.attachFiles(tx, post, added, actor.id);
+      if (removed.length) {
+        await tx.query(`UPDATE file_infos SET delete_at = $3, update_at = $3 WHERE id = ANY($1) AND post_id = $2 AND delete_at = 0`, [
+          removed,
+          post.id,
+          now,
+        ]);
+      }
+      Object.assign(post, set);
+    });
+
+    const json = await this.reads.toJson(post);
+    await this.events.toChannel(channel.id, WsEvent.PostEdited, { post: JSON.stringify(json) });
+    this.postChanged(channel, post, 'edited');
+    return { post, json };
+  }
+
+  async setPinned(actor: User, postId: string, pinned: boolean): Promise<SavedPost> {
+    return this.update(actor, postId, { is_pinned: pinned });
+  }
+
+  /** Soft delete; deleting a root deletes its replies too. Attached files are marked deleted with their posts. */
+  async delete(actor: User, postId: string): Promise<Post> {
+    const post = await this.reads.livePost(postId);
+    const channel = await this.requireAuthorOr(actor, post, Permission.DeleteOthersPosts);
+    const now = Date.now();
+    await this.dataSource.transaction(async (tx) => {
+      // Lock the post first, so a reply being added concurrently either commits before we look or sees the root gone.
+      const locked: unknown[] = await tx.query(`SELECT id FROM posts WHERE id = $1 AND delete_at = 0 FOR UPDATE`, [post.id]);
+      if (locked.length === 0) throw postNotFound();
+      const rows = await returning<{ id: string }>(
+        tx,
+        `UPDATE posts SET delete_at = $2, update_at = $2 WHERE (id = $1 OR root_id = $1) AND delete_at = 0 RETURNING id`,
+        [post.id, now],
+      );
+      const deleted = rows.map((r) => r.id);
+      await tx.query(`UPDATE file_infos SET delete_at = $2, update_at = $2 WHERE post_id = ANY($1) AND delete_at = 0`, [deleted, now]);
+      if (post.root_id) {
+        await tx.query(`UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = $1`, [post.root_id, now]);
+      }
+    });
+    post.delete_at = now;
+    post.update_at = now;
+    const json = await this.reads.toJson(post);
+    await this.events.toChannel(channel.id, WsEvent.PostDeleted, { post: JSON.stringify(json), delete_by: actor.id });
+    this.postChanged(channel, post, 'deleted');
+    return post;
+  }
+
+  // ---- reactions -----------------------------------------------------------------------------------------------------
+
+  /** Adds a reaction (idempotent: an existing one is returned unchanged); needs write access to the channel. */
+  async addReaction(actor: User, userId: string, postId: string, emojiName: string): Promise<Reaction> {
+    if (!isValidId(userId)) throw AppError.invalidParam('user_id');
+    if (userId !== actor.id) throw AppError.forbidden('add_reaction');
+    checkEmojiName(emojiName);
+    const post = await this.reads.livePost(postId);
+    const channel = await this.access.requireWrite(actor, post.channel_id);
+
+    const existing = await this.reactions.findOneBy({ post_id: post.id, user_id: actor.id, emoji_name: emojiName });
+    if (existing && existing.delete_at === 0) return existing;
+    const distinct: { n: number }[] = await this.dataSource.query(
+      `SELECT count(DISTINCT emoji_name)::int AS n FROM reactions WHERE post_id = $1 AND delete_at = 0 AND emoji_name <> $2`,
+      [post.id, emojiName],
+    );
+    if (distinct[0].n >= UNIQUE_REACTIONS_MAX) {
+      throw AppError.badRequest('app.reaction.save.unique_reactions_limit.app_error', 'Too many different reactions on this post.');
+    }
+
+    const now = Date.now();
+    const added = await this.dataSource.transaction(async (tx) => {
+      const rows = await returning(
+        tx,
+        `INSERT INTO reactions (post_id, user_id, emoji_name, create_at, update_at, delete_at, remote_id, channel_id)
+         VALUES ($1, $2, $3, $4, $4, 0, '', $5)
+         ON CONFLICT (post_id, user_id, emoji_name)
+           DO UPDATE SET create_at = EXCLUDED.create_at, update_at = EXCLUDED.update_at, delete_at = 0, remote_id = ''
+           WHERE reactions.delete_at > 0
+         RETURNING post_id`,
+        [post.id, actor.id, emojiName, now, channel.id],
+      );
+      if (rows.length === 0) return false;
+      await tx.query(`UPDATE posts SET has_reactions = true, update_at = GREATEST(update_at, $2) WHERE id = $1`, [post.id, now]);
+      return true;
+    });
+    const reaction = await this.reactions.findOneByOrFail({ post_id: post.id, user_id: actor.id, emoji_name: emojiName });
+    if (added) {
+      await this.events.toChannel(channel.id, WsEvent.ReactionAdded, { reaction: JSON.stringify(toReactionJson(reaction)) });
+      this.postChanged(channel, post, 'reaction');
+    }
+    return reaction;
+  }
+
+  /** Removes one's own reaction (system admins may remove anyone's); removing a missing reaction is a no-op. */
+  async removeReaction(actor: User, userId: string, postId: string, emojiName: string): Promise<void> {
+    if (!isValidId(userId)) throw AppError.invalidParam('user_id');
+    checkEmojiName(emojiName);
+    const post = await this.reads.livePost(postId);
+    let channel: Channel;
+    if (userId === actor.id) channel = await this.access.requireWrite(actor, post.channel_id);
+    else if (hasPermission(actor.roles, Permission.DeleteOthersPosts)) channel = await this.requireReadNotArchived(actor, post.channel_id);
+    else throw AppError.forbidden('remove_others_reactions');
+
+    const now = Date.now();
+    const removed = await this.dataSource.transaction(async (tx) => {
+      const rows = await returning(
+        tx,
+        `UPDATE reactions SET delete_at = $4, update_at = $4
+         WHERE post_id = $1 AND user_id = $2 AND emoji_name = $3 AND delete_at = 0 RETURNING post_id`,
+        [post.id, userId, emojiName, now],
+      );
+      if (rows.length === 0) return false;
+      await tx.query(
+        `UPDATE posts SET update_at = GREATEST(update_at, $2),
+           has_reactions = EXISTS (SELECT 1 FROM reactions r WHERE r.post_id = $1 AND r.delete_at = 0)
+         WHERE id = $1`,
+        [post.id, now],
+      );
+      return true;
+    });
+    if (!removed) return;
+    const reaction = await this.reactions.findOneByOrFail({ post_id: post.id, user_id: userId, emoji_name: emojiName });
+    await this.events.toChannel(channel.id, WsEvent.ReactionRemoved, { reaction: JSON.stringify(toReactionJson(reaction)) });
+    this.postChanged(channel, post, 'reaction');
+  }
+
+  async listReactions(actor: User, postId: string): Promise<Reaction[]> {
+    const post = await this.reads.readablePost(actor, postId);
+    return this.reactions.find({ where: { post_id: post.id, delete_at: 0 }, order: { create_at: 'ASC' } });
+  }
+
+  // ---- acknowledgements ----------------------------------------------------------------------------------------------
+
+  /** Acknowledges a post for oneself (idempotent: an existing acknowledgement is returned unchanged). */
+  async acknowledge(actor: User, userId: string, postId: string): Promise<PostAcknowledgement> {
+    if (!isValidId(userId)) throw AppError.invalidParam('user_id');
+    if (userId !== actor.id) throw AppError.forbidden('acknowledge_post');
+    const post = await this.reads.livePost(postId);
+    const channel = await this.access.requireRead(actor, post.channel_id);
+    const now = Date.now();
+    const added = await this.dataSource.transaction(async (tx) => {
+      const rows = await returning(
+        tx,
+        `INSERT INTO post_acknowledgements (post_id, user_id, acknowledged_at, channel_id, remote_id) VALUES ($1, $2, $3, $4, '')
+         ON CONFLICT (post_id, user_id) DO UPDATE SET acknowledged_at = EXCLUDED.acknowledged_at, remote_id = ''
+           WHERE post_acknowledgements.acknowledged_at = 0
+         RETURNING post_id`,
+        [post.id, actor.id, now, channel.id],
+      );
+      if (rows.length === 0) return false;
+      await this.touchPost(tx, post.id, now);
+      return true;
+    });
+    const ack = await this.acks.findOneByOrFail({ post_id: post.id, user_id: actor.id });
+    if (added) {
+      await this.events.toChannel(channel.id, WsEvent.PostAcknowledgementAdded, {
+        acknowledgement: JSON.stringify(toAcknowledgementJson(ack)),
+      });
+      this.postChanged(channel, post, 'acknowledgement');
+    }
+    return ack;
+  }
+
+  /** Takes back one's acknowledgement, only within five minutes of giving it (Mattermost's rule). */
+  async unacknowledge(actor: User, userId: string, postId: string): Promise<void> {
+    if (!isValidId(userId)) throw AppError.invalidParam('user_id');
+    if (userId !== actor.id) throw AppError.forbidden('acknowledge_post');
+    const post = await this.reads.livePost(postId);
+    const channel = await this.access.requireRead(actor, post.channel_id);
+    const ack = await this.acks.findOneBy({ post_id: post.id, user_id: actor.id });
+    if (!ack || ack.acknowledged_at === 0) throw AppError.notFound('acknowledgement', 'app.acknowledgement.get.app_error');
+    const now = Date.now();
+    if (now - ack.acknowledged_at > UNACK_WINDOW_MS) {
+      throw new AppError(
+        'api.acknowledgement.delete.deadline.app_error',
+        'You cannot remove an acknowledgement more than five minutes after giving it.',
+        403,
+      );
+    }
+    const removed = await this.dataSource.transaction(async (tx) => {
+      const result = await tx
+        .getRepository(PostAcknowledgement)
+        .update({ post_id: post.id, user_id: actor.id, acknowledged_at: ack.acknowledged_at }, { acknowledged_at: 0 });
+      if (!result.affected) return false;
+      await this.touchPost(tx, post.id, now);
+      return true;
+    });
+    if (!removed) return;
+    ack.acknowledged_at = 0;
+    await this.events.toChannel(channel.id, WsEvent.PostAcknowledgementRemoved, {
+      acknowledgement: JSON.stringify(toAcknowledgementJson(ack)),
+    });
+    this.postChanged(channel, post, 'acknowledgement');
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------------------------
+
+  /**
+   * Federation hook: every committed change to a post (or its reactions and acknowledgements) passes here. When
+   * `channel.shared` is true, the shared-channel sync must learn of it (e.g. an event on the bus naming the channel
+   * and post); that notification belongs here and nowhere else. Nothing to do until the sync app exists.
+   */
+  private postChanged(_channel: Channel, _post: Post, _change: PostChange): void {
+    // Intentionally empty: see above.
+  }
+
+  /** The post's author (with write access), or someone holding `permission` who can read the channel. */
+  private async requireAuthorOr(actor: User, post: Post, permission: Permission): Promise<Channel> {
+    if (post.user_id === actor.id) return this.access.requireWrite(actor, post.channel_id);
+    if (!hasPermission(actor.roles, permission)) throw AppError.forbidden(permission);
+    return this.requireReadNotArchived(actor, post.channel_id);
+  }
+
+  /** Channel members pin any post in their channel; admins (who may edit others' posts) anywhere they can read. */
+  private async requirePinAccess(actor: User, post: Post): Promise<Channel> {
+    if (hasPermission(actor.roles, Permission.EditOthersPosts)) return this.requireReadNotArchived(actor, post.channel_id);
+    return this.access.requireWrite(actor, post.channel_id);
+  }
+
+  private async requireReadNotArchived(actor: User, channelId: string): Promise<Channel> {
+    const channel = await this.access.requireRead(actor, channelId);
+    if (channel.delete_at > 0) {
+      throw new AppError('api.post.update_post.can_not_update_post_in_deleted.error', 'Can not update a post in a deleted channel.', 403);
+    }
+    return channel;
+  }
+
+  /** Attaches uploaded files: each must be the uploader's, in the post's channel, and not yet attached. */
+  private async attachFiles(tx: EntityManager, post: Post, fileIds: string[], uploaderId: string): Promise<void> {
+    if (fileIds.length === 0) return;
+    const result = await tx
+      .getRepository(FileInfo)
+      .update({ id: In(fileIds), post_id: '', creator_id: uploaderId, channel_id: post.channel_id, delete_at: 0 }, { post_id: post.id });
+    if (result.affected !== fileIds.length) {
+      throw AppError.badRequest(
+        'api.post.create_post.file_ids.app_error',
+        'Some files cannot be attached: they must be your own uploads to this channel, not attached to another post.',
+      );
+    }
+  }
+
+  private async touchPost(tx: EntityManager, postId: string, now: number): Promise<void> {
+    await tx.query(`UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = $1`, [postId, now]);
+  }
+
+  /**
+   * Who the post mentions, for the `posted` event: @username of channel members, everyone for @channel/@all/@here,
+   * and the other member of a direct channel. The author is never mentioned.
+   */
+  private async mentionedUsers(channel: Channel, post: Post): Promise<string[]> {
+    const names = new Set<string>();
+    let everyone = channel.type === 'D';
+    for (const m of post.message.matchAll(/(?:^|[^\w@])@([a-z0-9][a-z0-9._-]*)/gi)) {
+      const name = m[1].toLowerCase().replace(/[._-]+$/, '');
+      if (name === 'channel' || name === 'all' || name === 'here') everyone = true;
+      else names.add(name);
+    }
+    if (!everyone && names.size === 0) return [];
+    const qb = this.users
+      .createQueryBuilder('u')
+      .select('u.id', 'id')
+      .innerJoin('channel_members', 'm', 'm.user_id = u.id AND m.channel_id = :channel', { channel: channel.id })
+      .where('u.id <> :author', { author: post.user_id });
+    if (!everyone) qb.andWhere('u.username IN (:...names)', { names: [...names] });
+    const rows = await qb.getRawMany<{ id: string }>();
+    return rows.map((r) => r.id);
+  }
+}
+
+/** Rows of an INSERT/UPDATE ... RETURNING (EntityManager.query gives [rows, count] for UPDATE on PostgreSQL). */
+async function returning<T = unknown>(tx: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+  const result = await tx.queryRunner!.query(sql, params, true);
+  return result.records as T[];
+}
+
+function invalidRoot(): AppError {
+  return AppError.badRequest('api.post.create_post.root_id.app_error', 'Invalid RootId parameter.');
+}
+
+function checkMessage(message: string, fileIds: string[]): void {
+  if ([...message].length > POST_MESSAGE_MAX_RUNES) {
+    throw AppError.badRequest('model.post.is_valid.msg.app_error', `Message is longer than ${POST_MESSAGE_MAX_RUNES} characters.`);
+  }
+  if (message.includes('\u0000')) throw AppError.badRequest('model.post.is_valid.msg.app_error', 'Message contains a NUL character.');
+  if (message.trim() === '' && fileIds.length === 0) {
+    throw AppError.badRequest('api.post.create_post.message_and_files_empty.app_error', 'A post needs a message or files.');
+  }
+}
+
+function checkFileIds(fileIds: string[]): string[] {
+  if (fileIds.length > POST_MAX_FILES || !fileIds.every(isValidId)) throw AppError.invalidParam('file_ids');
+  const unique = [...new Set(fileIds)];
+  if (unique.length !== fileIds.length) throw AppError.invalidParam('file_ids');
+  return unique;
+}
+
+function checkProps(props: Record<string, unknown>): void {
+  const json = JSON.stringify(props);
+  // PostgreSQL's jsonb cannot hold U+0000.
+  if (json.length > PROPS_MAX_CHARS || json.includes('\\u0000')) {
+    throw AppError.badRequest('model.post.is_valid.props.app_error', 'Post props are too large.');
+  }
+}
+
+function checkEmojiName(name: string): void {
+  if (!EMOJI_NAME.test(name)) throw AppError.badRequest('model.reaction.is_valid.emoji_name.app_error', 'Invalid emoji name.');
+}
+
+/** What to store in post_priority, or undefined when nothing is set. Priority is for root posts only. */
+function priorityToStore(
+  p: PriorityInput | undefined,
+  rootId: string,
+): { priority: string; requested_ack: boolean; persistent_notifications: boolean } | undefined {
+  if (!p) return undefined;
+  const row = {
+    priority: p.priority,
+    requested_ack: p.requested_ack ?? false,
+    persistent_notifications: p.persistent_notifications ?? false,
+  };
+  if (!row.priority && !row.requested_ack && !row.persistent_notifications) return undefined;
+  if (rootId)
+    throw AppError.badRequest('api.post.create_post.post_priority.priority_post_not_allowed_for_reply', 'Replies cannot have a priority.');
+  if (row.persistent_notifications && row.priority !== 'urgent') {
+    throw AppError.badRequest(
+      'api.post.create_post.post_priority.persistent_notifications_not_urgent',
+      'Persistent notifications need urgent priority.',
+    );
+  }
+  return row;
+}
+
+/** Mattermost's hashtags: space-separated `#tag` words (a letter first, then letters, digits, '.', '_', '-'). */
+export function parseHashtags(message: string): string {
+  const tags = new Set<string>();
+  for (const word of message.split(/\s+/)) {
+    const tag = word.replace(/^[^#\p{L}\p{N}]+/u, '').replace(/[^\p{L}\p{N}_]+$/u, '');
+    if (/^#\p{L}[\p{L}\p{N}._-]+$/u.test(tag)) tags.add(tag);
+  }
+  let out = '';
+  for (const tag of tags) {
+    if (out.length + tag.length + 1 > 1000) break;
+    out = out ? `${out} ${tag}` : tag;
+  }
+  return out;
+}
