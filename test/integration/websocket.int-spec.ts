@@ -75,6 +75,14 @@ describe('websocket /api/v4/websocket', () => {
     expect(c.frames.indexOf(reply)).toBeLessThan(c.frames.indexOf(hello));
   });
 
+  it('handles actions in arrival order: a ping right after the challenge is answered as authenticated', async () => {
+    const c = await RawClient.open(wsUrl);
+    clients.push(c);
+    c.send('authentication_challenge', 1, { token: alice.token });
+    c.send('ping', 2);
+    expect((await c.next((f) => f.seq_reply === 2, 'pong')).status).toBe('OK');
+  });
+
   it('accepts the token at upgrade time', async () => {
     const c = await RawClient.open(wsUrl, { Authorization: `Bearer ${alice.token}` });
     clients.push(c);

@@ -33,6 +33,8 @@ interface Connection {
   userId?: string;
   /** Sequence number of the next server event (the client checks for gaps). */
   seq: number;
+  /** Client actions are handled one after another, in arrival order (a ping right after the challenge waits for it). */
+  actions: Promise<void>;
 }
 
 interface ClientAction {
@@ -82,14 +84,16 @@ export class WebSocketHub implements OnModuleInit, OnApplicationBootstrap, Befor
   }
 
   private async accept(socket: WebSocket, req: IncomingMessage): Promise<void> {
-    const conn: Connection = { id: newId(), socket, seq: 0 };
+    const conn: Connection = { id: newId(), socket, seq: 0, actions: Promise.resolve() };
     this.open.add(conn);
     socket.on('close', () => {
       this.open.delete(conn);
       if (conn.userId) connections.dec();
     });
     socket.on('error', () => socket.terminate());
-    socket.on('message', (raw, isBinary) => void this.onMessage(conn, raw.toString(), isBinary));
+    socket.on('message', (raw, isBinary) => {
+      conn.actions = conn.actions.then(() => this.onMessage(conn, raw.toString(), isBinary)).catch(() => undefined);
+    });
     // Authenticated at upgrade (Authorization header or access_token) or, as the JS client does, by challenge.
     const token = tokenFrom(req.headers.authorization, new URL(req.url ?? '/', 'http://x').searchParams.get('access_token'));
     if (token && (await this.authenticate(conn, token))) return;
