@@ -133,13 +133,8 @@ export class PostsService {
         }
         await this.attachFiles(tx, post, fileIds, author.id);
         if (priority) await tx.getRepository(PostPriority).insert({ post_id: post.id, channel_id: channel.id, ...priority });
-        await tx.query(
-          `UPDATE channels SET last_post_at = GREATEST(last_post_at, $2), total_msg_count = total_msg_count + 1,
-             last_root_post_at = CASE WHEN $3 THEN GREATEST(last_root_post_at, $2) ELSE last_root_post_at END
-           WHERE id = $1`,
-          [channel.id, now, rootId === ''],
-        );
       });
+      await this.bumpChannel(channel.id, now, rootId === '');
     } catch (err) {
       if (err instanceof QueryFailedError && (err as QueryFailedError & { code?: string }).code === '23505') {
         throw AppError.badRequest('app.post.save.existing.app_error', 'A post with this id already exists.');
@@ -162,6 +157,23 @@ export class PostsService {
     });
     this.postChanged(channel, saved, 'created');
     return { post: saved, json };
+  }
+
+  /**
+   * The channel's post counters, in a transaction of their own after the post's: every post of a channel updates this
+   * one row, so holding its lock through the post's commit would serialise all posting in the channel on disk
+   * flushes. The counters are derived data, so this commit need not wait for the flush (synchronous_commit off).
+   */
+  private async bumpChannel(channelId: string, at: number, isRoot: boolean): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      await tx.query('SET LOCAL synchronous_commit TO off');
+      await tx.query(
+        `UPDATE channels SET last_post_at = GREATEST(last_post_at, $2), total_msg_count = total_msg_count + 1,
+           last_root_post_at = CASE WHEN $3 THEN GREATEST(last_root_post_at, $2) ELSE last_root_post_at END
+         WHERE id = $1`,
+        [channelId, at, isRoot],
+      );
+    });
   }
 
   /** PUT /posts/{id} and PUT /posts/{id}/patch: the author, or someone who may edit others' posts. */
