@@ -22,7 +22,6 @@ const APPS: ReadonlyArray<{ name: string; port: number }> = [
 ];
 const APPS_WITH_FILES = ['gateway', 'file-transfer'];
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
 
 interface Resource {
@@ -96,7 +95,16 @@ function quantity(q: string | number): number {
   const m = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(q));
   if (!m) throw new Error(`not a quantity: ${q}`);
   const factors: Record<string, number> = {
-    '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40,
+    '': 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
   };
   return Number(m[1]) * factors[m[2] ?? ''];
 }
@@ -153,7 +161,12 @@ describe('kustomize: structure', () => {
     for (const patch of (k.patches ?? []) as Obj[]) {
       if (patch.path) {
         for (const doc of loadYamlDocs(path.resolve(dir, patch.path))) {
-          expect({ patch: patch.path, kind: doc.kind, name: doc.metadata?.name, exists: exists(doc.kind, doc.metadata?.name) }).toMatchObject({ exists: true });
+          expect({
+            patch: patch.path,
+            kind: doc.kind,
+            name: doc.metadata?.name,
+            exists: exists(doc.kind, doc.metadata?.name),
+          }).toMatchObject({ exists: true });
         }
       }
       if (patch.target) {
@@ -198,8 +211,7 @@ describe('kustomize: structure', () => {
   });
 
   it('overlays set the documented replica counts', () => {
-    const replicas = (dir: string) =>
-      Object.fromEntries(((loadKustomization(dir).replicas ?? []) as Obj[]).map((r) => [r.name, r.count]));
+    const replicas = (dir: string) => Object.fromEntries(((loadKustomization(dir).replicas ?? []) as Obj[]).map((r) => [r.name, r.count]));
     const dev = replicas(OVERLAYS[0]);
     for (const app of APPS) expect({ app: app.name, count: dev[app.name] }).toEqual({ app: app.name, count: 1 });
     const prod = replicas(OVERLAYS[1]);

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { FileStoreModule } from '@fedchat/common';
+import { FilesController, PostFilesController } from './files.controller';
+import { FilesService } from './files.service';
+import { ProfileImageController } from './profile-image.controller';
+import { ProfileImageService } from './profile-image.service';
+
+/** File uploads and downloads, file infos, profile pictures. */
+@Module({
+  imports: [FileStoreModule],
+  controllers: [FilesController, PostFilesController, ProfileImageController],
+  providers: [FilesService, ProfileImageService],
+  exports: [FilesService],
+})
+export class FilesModule {}

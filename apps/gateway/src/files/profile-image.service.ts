@@ -1,0 +1,178 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig, detectImageFormat, FILE_STORE, FileStore, FileTooLargeError, ImageFormat } from '@fedchat/common';
+import { isValidId } from '@fedchat/crypto';
+import { User } from '@fedchat/models';
+import type { Request } from 'express';
+import type { Readable } from 'node:stream';
+import { Repository } from 'typeorm';
+import { hasPermission, Permission } from '../auth/permissions';
+import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
+import { AppError } from '../http/app-error';
+import { toUserJson } from '../users/user.mapper';
+import { invalidUrlParam } from './files.service';
+import { badMultipart, isMultipart, multipartParts } from './multipart';
+
+/** Largest profile picture accepted, whatever MaxFileSize says. */
+export const MAX_PROFILE_IMAGE_BYTES = 50 * 1024 * 1024;
+const PARSE_ID = 'api.user.upload_profile_user.parse.app_error';
+const EXTENSIONS: Record<ImageFormat, string> = { png: 'png', jpeg: 'jpg', gif: 'gif' };
+const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', gif: 'image/gif' };
+
+export function profileImagePath(userId: string, extension: string): string {
+  return `users/${userId}/profile.${extension}`;
+}
+
+export interface StoredProfileImage {
+  path: string;
+  contentType: string;
+}
+
+/**
+ * Reads at least `n` bytes of a paused stream and puts them back, so that the stream still yields everything.
+ * Returns fewer bytes only when the stream ends first (it is then used up).
+ */
+export function peekBytes(stream: Readable, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (stream.destroyed || stream.errored) {
+      reject(stream.errored ?? new Error('the stream was closed'));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const done = (err?: Error, ended = false) => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (err) return reject(err);
+      const head = Buffer.concat(chunks);
+      if (!ended && head.length > 0) stream.unshift(head);
+      resolve(head);
+    };
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while (length < n && (chunk = stream.read() as Buffer | null) !== null) {
+        chunks.push(chunk);
+        length += chunk.length;
+      }
+      if (length >= n) done();
+    };
+    const onEnd = () => done(undefined, true);
+    const onError = (err: Error) => done(err);
+    const onClose = () => done(stream.errored ?? new Error('the stream was closed'));
+    stream.on('readable', onReadable);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
+}
+
+/** Profile pictures: stored under `users/<id>/profile.<png|jpg|gif>`; a generated one when none is set. */
+@Injectable()
+export class ProfileImageService {
+  private readonly logger = new Logger(ProfileImageService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FILE_STORE) readonly store: FileStore,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly events: WebSocketEvents,
+  ) {}
+
+  async userOrThrow(caller: User, userId: string): Promise<User> {
+    const id = userId === 'me' ? caller.id : userId;
+    if (!isValidId(id)) throw invalidUrlParam('user_id');
+    const user = id === caller.id ? caller : await this.users.findOneBy({ id });
+    if (!user) throw AppError.notFound('user', 'app.user.missing_account.const');
+    return user;
+  }
+
+  /** The stored picture, if the user has set one and it is still there. */
+  async storedImage(user: User): Promise<StoredProfileImage | undefined> {
+    if (!(user.last_picture_update > 0)) return undefined;
+    for (const ext of Object.values(EXTENSIONS)) {
+      const path = profileImagePath(user.id, ext);
+      if (await this.store.exists(path)) return { path, contentType: CONTENT_TYPES[ext] };
+    }
+    return undefined;
+  }
+
+  /** Self or someone allowed to edit other users (system admins), as Mattermost checks it. */
+  private async editableUser(caller: User, userId: string): Promise<User> {
+    const id = userId === 'me' ? caller.id : userId;
+    if (!isValidId(id)) throw invalidUrlParam('user_id');
+    if (id !== caller.id && !hasPermission(caller.roles, Permission.EditOtherUsers)) throw AppError.forbidden(Permission.EditOtherUsers);
+    const user = id === caller.id ? caller : await this.users.findOneBy({ id });
+    if (!user) throw invalidUrlParam('user_id');
+    return user;
+  }
+
+  /** `POST /users/{id}/image`: the first `image` file part, PNG, JPEG or GIF by its magic bytes. */
+  async upload(caller: User, userId: string, req: Request): Promise<void> {
+    const user = await this.editableUser(caller, userId);
+    const maxBytes = Math.min(MAX_PROFILE_IMAGE_BYTES, this.config.files.maxFileSize);
+    const tooLarge = () =>
+      new AppError(
+        'api.user.upload_profile_user.too_large.app_error',
+        `Unable to upload profile image. File is larger than ${maxBytes} bytes.`,
+        413,
+      );
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) throw tooLarge();
+    if (!isMultipart(req)) throw badMultipart(PARSE_ID, 'expected a multipart/form-data body');
+
+    let savedExt: string | undefined;
+    for await (const part of multipartParts(req, PARSE_ID)) {
+      if (part.kind !== 'file' || part.name !== 'image') continue; // other parts are skipped, as Mattermost does
+      const head = await peekBytes(part.stream, 16).catch((err: Error) => {
+        throw badMultipart(PARSE_ID, err.message);
+      });
+      const format = head.length >= 16 ? detectImageFormat(head) : undefined; // shorter: no real image, and used up
+      if (!format) {
+        throw new AppError(
+          'api.user.upload_profile_user.decode.app_error',
+          'Unable to decode profile image: not a PNG, JPEG or GIF image.',
+          400,
+        );
+      }
+      savedExt = EXTENSIONS[format];
+      try {
+        await this.store.writeStream(profileImagePath(user.id, savedExt), part.stream, { maxBytes });
+      } catch (err) {
+        if (err instanceof FileTooLargeError) throw tooLarge();
+        if (err instanceof AppError) throw err;
+        if (part.stream.destroyed && !part.stream.readableEnded) throw badMultipart(PARSE_ID, (err as Error).message);
+        throw err;
+      }
+      break; // the picture is complete; the rest of the body is drained
+    }
+    if (!savedExt) throw new AppError('api.user.upload_profile_user.no_file.app_error', 'No file under "image" in request.', 400);
+    await this.removeStored(user.id, savedExt);
+    await this.pictureChanged(user, Date.now());
+  }
+
+  /** `DELETE /users/{id}/image`: back to the generated picture (Mattermost resets last_picture_update to 0). */
+  async reset(caller: User, userId: string): Promise<void> {
+    const user = await this.editableUser(caller, userId);
+    await this.removeStored(user.id);
+    await this.pictureChanged(user, 0);
+  }
+
+  private async removeStored(userId: string, keep?: string): Promise<void> {
+    for (const ext of Object.values(EXTENSIONS)) {
+      if (ext === keep) continue;
+      await this.store
+        .remove(profileImagePath(userId, ext))
+        .catch((err: unknown) => this.logger.warn(`could not remove a profile image: ${String(err)}`));
+    }
+  }
+
+  private async pictureChanged(user: User, lastPictureUpdate: number): Promise<void> {
+    const now = Date.now();
+    await this.users.update({ id: user.id }, { last_picture_update: lastPictureUpdate, update_at: now });
+    const updated =
+      (await this.users.findOneBy({ id: user.id })) ?? Object.assign(user, { last_picture_update: lastPictureUpdate, update_at: now });
+    this.events.toAll(WsEvent.UserUpdated, { user: toUserJson(updated) });
+  }
+}

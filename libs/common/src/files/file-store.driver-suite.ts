@@ -1,0 +1,145 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHash, randomBytes } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import { FileNotFoundError, FileStore, FileTooLargeError, InvalidFilePathError } from './file-store';
+
+/** A driver under test, plus how to list what it really holds (to prove nothing partial is left behind). */
+export interface FileStoreDriverHarness {
+  store: FileStore;
+  /** Every stored object, temporary ones included, as store-relative paths. */
+  listAll(): Promise<string[]>;
+  cleanup(): Promise<void>;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** A source that yields `data` in small chunks, then fails with `error` (as a client that went away). */
+function failingSource(data: Buffer, error: Error): Readable {
+  const source = new PassThrough();
+  source.write(data.subarray(0, data.length / 2));
+  setTimeout(() => {
+    source.write(data.subarray(data.length / 2));
+    setTimeout(() => source.destroy(error), 5);
+  }, 5);
+  return source;
+}
+
+/**
+ * The behaviour every {@link FileStore} driver must have. Run it from a driver's `.spec.ts`:
+ * `describeFileStoreDriver('local', async () => ({ store, listAll, cleanup }))`.
+ */
+export function describeFileStoreDriver(name: string, factory: () => Promise<FileStoreDriverHarness>): void {
+  describe(`FileStore driver: ${name}`, () => {
+    let h: FileStoreDriverHarness;
+    let store: FileStore;
+
+    beforeEach(async () => {
+      h = await factory();
+      store = h.store;
+    });
+    afterEach(async () => {
+      await h.cleanup();
+    });
+
+    it('writes a stream and reads back the same bytes, with size and sha256', async () => {
+      const data = randomBytes(300_000);
+      const result = await store.writeStream('a/b/c.bin', Readable.from([data.subarray(0, 1000), data.subarray(1000)]), {
+        maxBytes: data.length,
+      });
+      expect(result).toEqual({ size: data.length, sha256: sha256(data) });
+      expect(await readAll(await store.readStream('a/b/c.bin'))).toEqual(data);
+      expect((await store.stat('a/b/c.bin')).size).toBe(data.length);
+      expect(await store.exists('a/b/c.bin')).toBe(true);
+      expect(await h.listAll()).toEqual(['a/b/c.bin']);
+    });
+
+    it('stores an empty file', async () => {
+      const result = await store.writeStream('empty.txt', Readable.from([]), { maxBytes: 10 });
+      expect(result).toEqual({ size: 0, sha256: sha256(Buffer.alloc(0)) });
+      expect((await readAll(await store.readStream('empty.txt'))).length).toBe(0);
+    });
+
+    it('reads byte ranges (inclusive)', async () => {
+      const data = Buffer.from('0123456789abcdef');
+      await store.writeStream('r.txt', Readable.from([data]), { maxBytes: 100 });
+      expect((await readAll(await store.readStream('r.txt', { start: 2, end: 5 }))).toString()).toBe('2345');
+      expect((await readAll(await store.readStream('r.txt', { start: 15, end: 15 }))).toString()).toBe('f');
+    });
+
+    it('accepts exactly maxBytes and refuses one byte more, leaving nothing behind', async () => {
+      await store.writeStream('exact.bin', Readable.from([Buffer.alloc(64)]), { maxBytes: 64 });
+      await expect(
+        store.writeStream('deep/dir/over.bin', Readable.from([Buffer.alloc(40), Buffer.alloc(25)]), { maxBytes: 64 }),
+      ).rejects.toBeInstanceOf(FileTooLargeError);
+      expect(await store.exists('deep/dir/over.bin')).toBe(false);
+      expect(await h.listAll()).toEqual(['exact.bin']);
+    });
+
+    it('leaves nothing when the source fails part-way', async () => {
+      const err = new Error('client went away');
+      await expect(store.writeStream('x/y/partial.bin', failingSource(randomBytes(50_000), err), { maxBytes: 1e6 })).rejects.toBe(err);
+      expect(await store.exists('x/y/partial.bin')).toBe(false);
+      expect(await h.listAll()).toEqual([]);
+    });
+
+    it('keeps the previous content when a replacing write fails, and replaces it when one succeeds', async () => {
+      await store.writeStream('p.txt', Readable.from([Buffer.from('old')]), { maxBytes: 10 });
+      await expect(store.writeStream('p.txt', Readable.from([Buffer.from('far too long')]), { maxBytes: 10 })).rejects.toBeInstanceOf(
+        FileTooLargeError,
+      );
+      expect((await readAll(await store.readStream('p.txt'))).toString()).toBe('old');
+      await store.writeStream('p.txt', Readable.from([Buffer.from('new')]), { maxBytes: 10 });
+      expect((await readAll(await store.readStream('p.txt'))).toString()).toBe('new');
+      expect(await h.listAll()).toEqual(['p.txt']);
+    });
+
+    it('handles concurrent writes to sibling paths', async () => {
+      const items = Array.from({ length: 8 }, (_, i) => ({ path: `same/dir/f${i}`, data: randomBytes(10_000 + i) }));
+      await Promise.all(items.map((it) => store.writeStream(it.path, Readable.from([it.data]), { maxBytes: 1e6 })));
+      for (const item of items) expect(await readAll(await store.readStream(item.path))).toEqual(item.data);
+    });
+
+    it('reports missing files', async () => {
+      await expect(store.readStream('nope/missing.txt')).rejects.toBeInstanceOf(FileNotFoundError);
+      await expect(store.stat('nope/missing.txt')).rejects.toBeInstanceOf(FileNotFoundError);
+      expect(await store.exists('nope/missing.txt')).toBe(false);
+      await expect(store.remove('nope/missing.txt')).resolves.toBeUndefined();
+    });
+
+    it('removes files', async () => {
+      await store.writeStream('del/me.txt', Readable.from([Buffer.from('x')]), { maxBytes: 10 });
+      await store.writeStream('del/keep.txt', Readable.from([Buffer.from('y')]), { maxBytes: 10 });
+      await store.remove('del/me.txt');
+      expect(await store.exists('del/me.txt')).toBe(false);
+      expect(await h.listAll()).toEqual(['del/keep.txt']);
+    });
+
+    it.each(['../escape.txt', 'a/../../escape.txt', '/etc/passwd', 'a//b', './a', 'a/./b', 'a\\..\\b', '', 'a/\u0000b', 'a/'])(
+      'refuses the path %j',
+      async (bad) => {
+        await expect(store.writeStream(bad, Readable.from([Buffer.from('x')]), { maxBytes: 10 })).rejects.toBeInstanceOf(
+          InvalidFilePathError,
+        );
+        await expect(store.readStream(bad)).rejects.toBeInstanceOf(InvalidFilePathError);
+        await expect(store.stat(bad)).rejects.toBeInstanceOf(InvalidFilePathError);
+        await expect(store.remove(bad)).rejects.toBeInstanceOf(InvalidFilePathError);
+        expect(await h.listAll()).toEqual([]);
+      },
+    );
+
+    it('accepts unicode and unusual but harmless names', async () => {
+      for (const path of ['u/résumé 日本語.txt', 'u/..hidden', 'u/a b;c&d.txt', 'u/...']) {
+        await store.writeStream(path, Readable.from([Buffer.from(path)]), { maxBytes: 1000 });
+        expect((await readAll(await store.readStream(path))).toString()).toBe(path);
+      }
+    });
+  });
+}

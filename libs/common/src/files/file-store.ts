@@ -1,0 +1,98 @@
+import type { Readable } from 'node:stream';
+
+/** Injection token of the process's {@link FileStore}, chosen by `MM_FILESETTINGS_DRIVERNAME`. */
+export const FILE_STORE = Symbol('FILE_STORE');
+
+/** An inclusive byte range, as in an HTTP `Range: bytes=start-end` header. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface StoredFileStat {
+  size: number;
+  modifiedAt: Date;
+}
+
+export interface WriteResult {
+  /** Bytes written. */
+  size: number;
+  /** SHA-256 of the content, lower-case hex. */
+  sha256: string;
+}
+
+export interface WriteOptions {
+  /** The most bytes the file may have; one byte more fails the write with {@link FileTooLargeError}. */
+  maxBytes: number;
+}
+
+/**
+ * Where file contents live: attachments, profile pictures, files received from remote clusters.
+ * Paths are relative, `/`-separated keys such as `data/20240101/teams/noteam/channels/<id>/users/<id>/<id>/a.png`
+ * (Mattermost's layout); a path that tries to leave the store (`..`, absolute, empty segments) is refused with
+ * {@link InvalidFilePathError}. Every driver passes the same test suite (`describeFileStoreDriver`).
+ */
+export interface FileStore {
+  readonly driverName: string;
+
+  /**
+   * Streams `source` into `path`. The content only becomes visible under `path` once all of it has arrived and
+   * fitted `maxBytes`; on any failure (source error, limit exceeded, disk error) nothing is left behind, an
+   * existing file at `path` is untouched, and the error is rethrown. The source is consumed, and destroyed on
+   * failure. Replaces an existing file atomically.
+   */
+  writeStream(path: string, source: Readable, opts: WriteOptions): Promise<WriteResult>;
+
+  /** The content, or part of it; fails with {@link FileNotFoundError} before any byte if there is no such file. */
+  readStream(path: string, range?: ByteRange): Promise<Readable>;
+
+  /** Fails with {@link FileNotFoundError}. */
+  stat(path: string): Promise<StoredFileStat>;
+
+  exists(path: string): Promise<boolean>;
+
+  /** Deletes the file; a missing file is not an error. */
+  remove(path: string): Promise<void>;
+}
+
+export class FileStoreError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'too_large' | 'not_found' | 'invalid_path' | 'io',
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class FileTooLargeError extends FileStoreError {
+  constructor(readonly maxBytes: number) {
+    super(`The file is larger than the limit of ${maxBytes} bytes.`, 'too_large');
+  }
+}
+
+export class FileNotFoundError extends FileStoreError {
+  constructor(readonly path: string) {
+    super(`No file at ${JSON.stringify(path)}.`, 'not_found');
+  }
+}
+
+export class InvalidFilePathError extends FileStoreError {
+  constructor(readonly path: string) {
+    super(`Invalid file store path ${JSON.stringify(path)}.`, 'invalid_path');
+  }
+}
+
+/**
+ * Checks a store path: relative, `/`-separated, no empty, `.` or `..` segments, no backslashes or control
+ * characters. Returns its segments.
+ */
+export function pathSegments(path: string): string[] {
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (typeof path !== 'string' || path.length === 0 || path.length > 4096 || /[\\\u0000-\u001f\u007f]/.test(path)) {
+    throw new InvalidFilePathError(String(path));
+  }
+  const segments = path.split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) throw new InvalidFilePathError(path);
+  return segments;
+}

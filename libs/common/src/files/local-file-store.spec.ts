@@ -1,0 +1,72 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { loadConfig } from '../config/config.schema';
+import { describeFileStoreDriver } from './file-store.driver-suite';
+import { createFileStore } from './file-store.module';
+import { LocalFileStore } from './local-file-store';
+
+async function listFiles(root: string, dir = root): Promise<string[]> {
+  const out: string[] = [];
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(root, full)));
+    else out.push(path.relative(root, full).split(path.sep).join('/'));
+  }
+  return out.sort();
+}
+
+async function listDirs(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) out.push(entry.name, ...(await listDirs(path.join(dir, entry.name))).map((d) => `${entry.name}/${d}`));
+  }
+  return out.sort();
+}
+
+describeFileStoreDriver('local', async () => {
+  const base = await mkdtemp(path.join(tmpdir(), 'fedchat-store-'));
+  const root = path.join(base, 'files');
+  return { store: new LocalFileStore(root), listAll: () => listFiles(root), cleanup: () => rm(base, { recursive: true, force: true }) };
+});
+
+describe('LocalFileStore specifics', () => {
+  let base: string;
+  beforeEach(async () => {
+    base = await mkdtemp(path.join(tmpdir(), 'fedchat-store-'));
+  });
+  afterEach(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('keeps files inside the root and prunes directories a failed write created', async () => {
+    const store = new LocalFileStore(path.join(base, 'files'));
+    expect(store.resolve('a/b.txt')).toBe(path.join(base, 'files', 'a', 'b.txt'));
+    await store.writeStream('keep/x.txt', Readable.from([Buffer.from('x')]), { maxBytes: 10 });
+    await expect(store.writeStream('keep/new/deeper/y.txt', Readable.from([Buffer.alloc(20)]), { maxBytes: 10 })).rejects.toThrow();
+    expect(await listDirs(path.join(base, 'files'))).toEqual(['keep']);
+  });
+
+  it('prunes directories emptied by a removal, but not the root', async () => {
+    const store = new LocalFileStore(path.join(base, 'files'));
+    await store.writeStream('a/b/c/x.txt', Readable.from([Buffer.from('x')]), { maxBytes: 10 });
+    await store.remove('a/b/c/x.txt');
+    expect(await listDirs(path.join(base, 'files'))).toEqual([]);
+  });
+
+  it('is chosen by MM_FILESETTINGS_DRIVERNAME, rooted at DATA_DIR/files; amazons3 fails clearly', () => {
+    const local = createFileStore(loadConfig('embedded', { DATA_DIR: base }));
+    expect(local).toBeInstanceOf(LocalFileStore);
+    expect((local as LocalFileStore).root).toBe(path.join(base, 'files'));
+    expect(() => createFileStore(loadConfig('embedded', { DATA_DIR: base, MM_FILESETTINGS_DRIVERNAME: 'amazons3' }))).toThrow(
+      /not available yet/,
+    );
+  });
+});

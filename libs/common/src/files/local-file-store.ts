@@ -1,0 +1,156 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { FileHandle, mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { Readable, Transform, TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  ByteRange,
+  FileNotFoundError,
+  FileStore,
+  FileTooLargeError,
+  InvalidFilePathError,
+  pathSegments,
+  StoredFileStat,
+  WriteOptions,
+  WriteResult,
+} from './file-store';
+
+const TEMP_SUFFIX = '.partial';
+
+/**
+ * The `local` driver: files under one root directory (`<DATA_DIR>/files`). Writes go to a temporary file in the
+ * target's directory and are renamed into place, so readers never see a partial file; directories created for a
+ * write that failed, and directories emptied by a removal, are pruned again.
+ */
+export class LocalFileStore implements FileStore {
+  readonly driverName = 'local';
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = nodePath.resolve(root);
+  }
+
+  /** The absolute location of a store path; refuses anything that would leave the root. */
+  resolve(path: string): string {
+    const absolute = nodePath.resolve(this.root, ...pathSegments(path));
+    if (!absolute.startsWith(this.root + nodePath.sep)) throw new InvalidFilePathError(path);
+    return absolute;
+  }
+
+  async writeStream(path: string, source: Readable, opts: WriteOptions): Promise<WriteResult> {
+    let target: string;
+    try {
+      target = this.resolve(path);
+    } catch (err) {
+      source.destroy();
+      throw err;
+    }
+    const dir = nodePath.dirname(target);
+    const temp = nodePath.join(dir, `.${randomBytes(9).toString('hex')}${TEMP_SUFFIX}`);
+    let firstCreated: string | undefined;
+    let handle: FileHandle | undefined;
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      // A concurrent failed write or removal may prune a directory we just made; one retry covers that.
+      for (let attempt = 0; ; attempt++) {
+        firstCreated = (await mkdir(dir, { recursive: true })) ?? firstCreated;
+        try {
+          handle = await open(temp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o640);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 2) throw err;
+        }
+      }
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+          size += chunk.length;
+          if (size > opts.maxBytes) return callback(new FileTooLargeError(opts.maxBytes));
+          hash.update(chunk);
+          callback(null, chunk);
+        },
+      });
+      await pipeline(source, meter, handle.createWriteStream({ autoClose: true }));
+      handle = undefined;
+      await rename(temp, target);
+    } catch (err) {
+      source.destroy();
+      await handle?.close().catch(() => undefined);
+      await rm(temp, { force: true }).catch(() => undefined);
+      if (firstCreated) await this.pruneEmptyDirs(dir, firstCreated);
+      throw err;
+    }
+    return { size, sha256: hash.digest('hex') };
+  }
+
+  async readStream(path: string, range?: ByteRange): Promise<Readable> {
+    const absolute = this.resolve(path);
+    let handle: FileHandle;
+    try {
+      handle = await open(absolute, 'r');
+    } catch (err) {
+      throw notFoundOr(err, path);
+    }
+    try {
+      if (!(await handle.stat()).isFile()) throw new FileNotFoundError(path);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    return handle.createReadStream(range ? { start: range.start, end: range.end, autoClose: true } : { autoClose: true });
+  }
+
+  async stat(path: string): Promise<StoredFileStat> {
+    const absolute = this.resolve(path);
+    try {
+      const s = await stat(absolute);
+      if (!s.isFile()) throw new FileNotFoundError(path);
+      return { size: s.size, modifiedAt: s.mtime };
+    } catch (err) {
+      throw notFoundOr(err, path);
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await this.stat(path);
+      return true;
+    } catch (err) {
+      if (err instanceof FileNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    const absolute = this.resolve(path);
+    try {
+      if ((await stat(absolute)).isDirectory()) throw new InvalidFilePathError(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await rm(absolute, { force: true });
+    await this.pruneEmptyDirs(nodePath.dirname(absolute), this.root);
+  }
+
+  /** Removes `dir` and its parents while they are empty, stopping at `top` (inclusive) and never at the root. */
+  private async pruneEmptyDirs(dir: string, top: string): Promise<void> {
+    for (
+      let current = dir;
+      current.startsWith(this.root + nodePath.sep) && current.length >= top.length;
+      current = nodePath.dirname(current)
+    ) {
+      try {
+        await rmdir(current);
+      } catch {
+        return; // not empty (or already gone): its parents are not empty either
+      }
+    }
+  }
+}
+
+function notFoundOr(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' ? new FileNotFoundError(path) : err;
+}
