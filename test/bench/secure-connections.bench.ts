@@ -35,7 +35,11 @@ async function admin(base: string): Promise<{ token: string; teamId: string }> {
 /** Times pings back to back until `until` resolves. */
 async function pingWhile(base: string, until: Promise<unknown>): Promise<number[]> {
   let done = false;
-  void until.finally(() => (done = true));
+  // Settle either way without leaving a rejected promise unhandled (that would end the process).
+  until.then(
+    () => (done = true),
+    () => (done = true),
+  );
   const samples: number[] = [];
   while (!done) {
     const t0 = performance.now();

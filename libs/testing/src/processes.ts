@@ -12,6 +12,12 @@ function findRoot(from: string): string {
   throw new Error(`repository root not found above ${from}`);
 }
 
+/** Children still running; killed if this process exits first, so a crashed test or benchmark leaves no orphans. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /** A suite process started from the build output (`npm run build`), as an operator would start it. */
 export class SuiteProcess {
   readonly output: string[] = [];
@@ -23,7 +29,13 @@ export class SuiteProcess {
   ) {
     child.stdout?.on('data', (d: Buffer) => this.output.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => this.output.push(d.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    live.add(child);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        live.delete(child);
+        resolve({ code, signal });
+      }),
+    );
   }
 
   /** `app` is one of the five apps or `embedded`. */
