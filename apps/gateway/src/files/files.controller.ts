@@ -112,22 +112,7 @@ export class FilesController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const info = await this.files.accessibleInfo(user, fileId);
-    if (!info.thumbnail_path) {
-      throw new AppError(
-        'api.file.get_file_thumbnail.no_thumbnail.app_error',
-        'File doesn’t have a thumbnail image.',
-        400,
-        `file_id=${info.id}`,
-      );
-    }
-    await sendStoredFile(this.files.store, req, res, {
-      path: info.thumbnail_path,
-      name: info.name,
-      contentType: 'image/jpeg',
-      modifiedAt: info.update_at,
-      forceDownload: truthy(download),
-    });
+    await this.sendDerivedImage('thumbnail', user, fileId, download, req, res);
   }
 
   @Get(':file_id/preview')
@@ -142,12 +127,29 @@ export class FilesController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
+    await this.sendDerivedImage('preview', user, fileId, download, req, res);
+  }
+
+  /** A thumbnail or preview (JPEG) made by image processing; 400 while there is none, as Mattermost answers. */
+  private async sendDerivedImage(
+    kind: 'thumbnail' | 'preview',
+    user: User,
+    fileId: string,
+    download: string | undefined,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
     const info = await this.files.accessibleInfo(user, fileId);
-    if (!info.preview_path) {
-      throw new AppError('api.file.get_file_preview.no_preview.app_error', 'File doesn’t have a preview image.', 400, `file_id=${info.id}`);
+    const path = kind === 'thumbnail' ? info.thumbnail_path : info.preview_path;
+    if (!path) {
+      const [id, message] =
+        kind === 'thumbnail'
+          ? ['api.file.get_file_thumbnail.no_thumbnail.app_error', 'File doesn’t have a thumbnail image.']
+          : ['api.file.get_file_preview.no_preview.app_error', 'File doesn’t have a preview image.'];
+      throw new AppError(id, message, 400, `file_id=${info.id}`);
     }
     await sendStoredFile(this.files.store, req, res, {
-      path: info.preview_path,
+      path,
       name: info.name,
       contentType: 'image/jpeg',
       modifiedAt: info.update_at,
