@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Logger, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppError, Bus, BusError, counter } from '@fedchat/common';
 import { ConfirmInvite, PEER_TOPICS, PeerResponse, PeerTopic, peerTopicContract, RemoteClusterMsg } from '@fedchat/contracts';
 import { isValidId } from '@fedchat/crypto';
@@ -18,7 +18,9 @@ const received = counter({
  * The endpoints peer clusters call (protocol §3.2). Frames are checked here (shape, and that the frame's remote_id
  * is the authenticated one); `/msg` topics go over the bus to the app that owns them.
  */
-@ApiExcludeController()
+@ApiTags('remote cluster peers')
+@ApiHeader({ name: 'X-RemoteCluster-Id', required: true, description: 'the connection id' })
+@ApiHeader({ name: 'X-RemoteCluster-Token', required: true, description: 'the token this cluster gave the peer' })
 @Public()
 @UseGuards(PeerAuthGuard)
 @Controller('api/v4/remotecluster')
@@ -29,6 +31,19 @@ export class RemoteClusterPeerController {
 
   /** Bare `{sent_at, recv_at}`, not a Response. */
   @Post('ping')
+  @ApiOperation({ summary: 'Heartbeat from a peer; answers {sent_at, recv_at}' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      properties: {
+        remote_id: { type: 'string' },
+        msg: {
+          type: 'object',
+          properties: { id: { type: 'string' }, topic: { type: 'string' }, create_at: { type: 'integer' }, payload: { type: 'object' } },
+        },
+      },
+    },
+  })
   @HttpCode(200)
   async ping(@Req() req: PeerRequest, @Body() body: unknown): Promise<{ sent_at: number; recv_at: number }> {
     const msg = await this.frameOf(req, body);
@@ -37,6 +52,20 @@ export class RemoteClusterPeerController {
   }
 
   @Post('confirm_invite')
+  @ApiOperation({ summary: 'The accepting peer confirms our invitation (authenticated with the invite token)' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      properties: {
+        remote_id: { type: 'string' },
+        msg: {
+          type: 'object',
+          properties: { id: { type: 'string' }, topic: { type: 'string' }, create_at: { type: 'integer' }, payload: { type: 'object' } },
+        },
+      },
+    },
+  })
+  @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string' } } } })
   @HttpCode(200)
   async confirmInvite(@Req() req: PeerRequest, @Body() body: unknown): Promise<PeerResponse> {
     const msg = await this.frameOf(req, body);
@@ -45,6 +74,25 @@ export class RemoteClusterPeerController {
 
   /** Always 200 with a Response: failures are `status: FAIL`. */
   @Post('msg')
+  @ApiOperation({ summary: 'A topic message from a peer; always 200 with {status, err, payload}' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      properties: {
+        remote_id: { type: 'string' },
+        msg: {
+          type: 'object',
+          properties: { id: { type: 'string' }, topic: { type: 'string' }, create_at: { type: 'integer' }, payload: { type: 'object' } },
+        },
+      },
+    },
+  })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: { status: { type: 'string', enum: ['OK', 'FAIL'] }, err: { type: 'string' }, payload: { type: 'object' } },
+    },
+  })
   @HttpCode(200)
   async msg(@Req() req: PeerRequest, @Body() body: unknown): Promise<PeerResponse> {
     const msg = await this.frameOf(req, body);
