@@ -10,9 +10,39 @@ import { TEST_PG_URL_ENV } from '../../libs/testing/src/postgres';
  * each test file makes its own database on it.
  */
 export default async function globalSetup(): Promise<void> {
+  await sweepAbandonedClusters();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-test-pg-'));
   fs.chmodSync(dataDir, 0o755);
   const pg = new EmbeddedPostgres({ dataDir, database: 'postgres' });
   process.env[TEST_PG_URL_ENV] = await pg.start();
   (globalThis as { __fedchatPg?: unknown }).__fedchatPg = { pg, dataDir };
+}
+
+/** Clusters of earlier runs that were killed before their teardown (their owner process is gone): stop and remove. */
+async function sweepAbandonedClusters(): Promise<void> {
+  for (const entry of fs.readdirSync(os.tmpdir())) {
+    if (!entry.startsWith('fedchat-test-pg-')) continue;
+    const dataDir = path.join(os.tmpdir(), entry);
+    const owner = readPid(path.join(dataDir, 'suite.pid'));
+    if (owner !== undefined && isAlive(owner)) continue;
+    await new EmbeddedPostgres({ dataDir, database: 'postgres' }).stop().catch(() => undefined);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    return Number(fs.readFileSync(file, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
