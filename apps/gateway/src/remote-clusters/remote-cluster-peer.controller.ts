@@ -8,6 +8,25 @@ import { validate } from 'class-validator';
 import { Public } from '../auth/auth.guard';
 import { PeerAuthGuard, PeerRequest } from './peer-auth.guard';
 
+/** Mattermost's RemoteClusterFrame, for the OpenAPI document. */
+const FRAME_BODY = {
+  schema: {
+    type: 'object' as const,
+    properties: {
+      remote_id: { type: 'string' as const },
+      msg: {
+        type: 'object' as const,
+        properties: {
+          id: { type: 'string' as const },
+          topic: { type: 'string' as const },
+          create_at: { type: 'integer' as const },
+          payload: { type: 'object' as const },
+        },
+      },
+    },
+  },
+};
+
 const received = counter({
   name: 'mattermost_remote_cluster_msg_received_total',
   help: 'Messages received from remote clusters',
@@ -32,18 +51,7 @@ export class RemoteClusterPeerController {
   /** Bare `{sent_at, recv_at}`, not a Response. */
   @Post('ping')
   @ApiOperation({ summary: 'Heartbeat from a peer; answers {sent_at, recv_at}' })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      properties: {
-        remote_id: { type: 'string' },
-        msg: {
-          type: 'object',
-          properties: { id: { type: 'string' }, topic: { type: 'string' }, create_at: { type: 'integer' }, payload: { type: 'object' } },
-        },
-      },
-    },
-  })
+  @ApiBody(FRAME_BODY)
   @HttpCode(200)
   async ping(@Req() req: PeerRequest, @Body() body: unknown): Promise<{ sent_at: number; recv_at: number }> {
     const msg = await this.frameOf(req, body);
@@ -53,18 +61,7 @@ export class RemoteClusterPeerController {
 
   @Post('confirm_invite')
   @ApiOperation({ summary: 'The accepting peer confirms our invitation (authenticated with the invite token)' })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      properties: {
-        remote_id: { type: 'string' },
-        msg: {
-          type: 'object',
-          properties: { id: { type: 'string' }, topic: { type: 'string' }, create_at: { type: 'integer' }, payload: { type: 'object' } },
-        },
-      },
-    },
-  })
+  @ApiBody(FRAME_BODY)
   @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string' } } } })
   @HttpCode(200)
   async confirmInvite(@Req() req: PeerRequest, @Body() body: unknown): Promise<PeerResponse> {
@@ -75,18 +72,7 @@ export class RemoteClusterPeerController {
   /** Always 200 with a Response: failures are `status: FAIL`. */
   @Post('msg')
   @ApiOperation({ summary: 'A topic message from a peer; always 200 with {status, err, payload}' })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      properties: {
-        remote_id: { type: 'string' },
-        msg: {
-          type: 'object',
-          properties: { id: { type: 'string' }, topic: { type: 'string' }, create_at: { type: 'integer' }, payload: { type: 'object' } },
-        },
-      },
-    },
-  })
+  @ApiBody(FRAME_BODY)
   @ApiOkResponse({
     schema: {
       type: 'object',
