@@ -1,5 +1,6 @@
 import { isValidId } from '@fedchat/crypto';
-import { ChannelMember, User } from '@fedchat/models';
+import { Channel, ChannelMember, User } from '@fedchat/models';
+import { newId } from '@fedchat/crypto';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '../http/app-error';
 
@@ -10,6 +11,26 @@ export const DEFAULT_CHANNELS = [
   { name: TOWN_SQUARE, display_name: 'Town Square' },
   { name: OFF_TOPIC, display_name: 'Off-Topic' },
 ] as const;
+
+/** A new channel row: counters at zero, not shared; `fields` gives what differs. */
+export function newChannelRow(
+  fields: Pick<Channel, 'team_id' | 'type' | 'display_name' | 'name' | 'creator_id'> & Partial<Pick<Channel, 'header' | 'purpose'>>,
+  now: number,
+): Channel {
+  return {
+    id: newId(),
+    create_at: now,
+    update_at: now,
+    delete_at: 0,
+    header: '',
+    purpose: '',
+    last_post_at: 0,
+    total_msg_count: 0,
+    shared: false,
+    last_root_post_at: 0,
+    ...fields,
+  };
+}
 
 export const CHANNEL_USER_ROLES = 'channel_user';
 export const CHANNEL_ADMIN_ROLES = 'channel_user channel_admin';

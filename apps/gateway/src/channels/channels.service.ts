@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { isValidId, newId } from '@fedchat/crypto';
+import { isValidId } from '@fedchat/crypto';
 import { Channel, ChannelMember, Team, TeamMember, User } from '@fedchat/models';
 import { DataSource, In, Repository } from 'typeorm';
 import { hasPermission, Permission } from '../auth/permissions';
@@ -10,7 +10,7 @@ import { AppError } from '../http/app-error';
 import { isTeamAdminMember } from '../teams/team.mapper';
 import { ChannelAccess } from './channel-access.service';
 import { isChannelAdminMember, toChannelJson } from './channel.mapper';
-import { isUniqueViolation, joinChannel, leaveChannel, TOWN_SQUARE, userIdParam } from './channel-membership';
+import { isUniqueViolation, joinChannel, leaveChannel, newChannelRow, TOWN_SQUARE, userIdParam } from './channel-membership';
 import type { AddChannelMemberBody, CreateChannelBody, PatchChannelBody } from './channels.dto';
 
 /** Mattermost's channel name rule: 1-64 lowercase letters, digits, - or _. */
@@ -84,23 +84,18 @@ export class ChannelsService {
     if (!(await this.teams.existsBy({ id: body.team_id, delete_at: 0 }))) throw AppError.notFound('team', 'app.team.get.find.app_error');
 
     const now = Date.now();
-    const channel: Channel = {
-      id: newId(),
-      create_at: now,
-      update_at: now,
-      delete_at: 0,
-      team_id: body.team_id,
-      type: body.type,
-      display_name: body.display_name,
-      name: body.name,
-      header: body.header ?? '',
-      purpose: body.purpose ?? '',
-      last_post_at: 0,
-      total_msg_count: 0,
-      creator_id: caller.id,
-      shared: false,
-      last_root_post_at: 0,
-    };
+    const channel = newChannelRow(
+      {
+        team_id: body.team_id,
+        type: body.type,
+        display_name: body.display_name,
+        name: body.name,
+        header: body.header ?? '',
+        purpose: body.purpose ?? '',
+        creator_id: caller.id,
+      },
+      now,
+    );
     try {
       await this.dataSource.transaction(async (tx) => {
         await tx.getRepository(Channel).insert(channel);
@@ -390,23 +385,7 @@ export class ChannelsService {
     const existing = await this.channels.findOneBy({ team_id: '', name });
     if (existing) return { channel: existing, created: false };
     const now = Date.now();
-    const channel: Channel = {
-      id: newId(),
-      create_at: now,
-      update_at: now,
-      delete_at: 0,
-      team_id: '',
-      type,
-      display_name: displayName,
-      name,
-      header: '',
-      purpose: '',
-      last_post_at: 0,
-      total_msg_count: 0,
-      creator_id: caller.id,
-      shared: false,
-      last_root_post_at: 0,
-    };
+    const channel = newChannelRow({ team_id: '', type, display_name: displayName, name, creator_id: caller.id }, now);
     try {
       await this.dataSource.transaction(async (tx) => {
         await tx.getRepository(Channel).insert(channel);

@@ -4,7 +4,7 @@ import { isValidId, newId } from '@fedchat/crypto';
 import { Channel, ChannelMember, Team, TeamMember, User } from '@fedchat/models';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { hasPermission, Permission } from '../auth/permissions';
-import { DEFAULT_CHANNELS, isUniqueViolation, joinChannel, leaveChannel, userIdParam } from '../channels/channel-membership';
+import { DEFAULT_CHANNELS, isUniqueViolation, joinChannel, leaveChannel, newChannelRow, userIdParam } from '../channels/channel-membership';
 import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
 import { AppError } from '../http/app-error';
 import { isTeamAdminMember, toTeamJson } from './team.mapper';
@@ -78,23 +78,11 @@ export class TeamsService {
       await this.dataSource.transaction(async (tx) => {
         await tx.getRepository(Team).insert(team);
         for (const def of DEFAULT_CHANNELS) {
-          const channel: Channel = {
-            id: newId(),
-            create_at: now,
-            update_at: now,
-            delete_at: 0,
-            team_id: team.id,
-            type: 'O',
-            display_name: def.display_name,
-            name: def.name,
-            header: '',
-            purpose: '',
-            last_post_at: 0,
-            total_msg_count: 0,
-            creator_id: '',
-            shared: false,
-            last_root_post_at: 0,
-          };
+          const channel = newChannelRow(
+            { team_id: team.id, type: 'O', display_name: def.display_name, name: def.name, creator_id: '' },
+            now,
+          );
+
           await tx.getRepository(Channel).insert(channel);
         }
         await this.joinTeam(tx, team.id, caller.id, TEAM_ADMIN_ROLES, now);
