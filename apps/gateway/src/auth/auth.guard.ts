@@ -1,7 +1,7 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AppError } from '../http/app-error';
 import { AuthContext, AuthService } from './auth.service';
 
 const PUBLIC = 'fedchat:public';

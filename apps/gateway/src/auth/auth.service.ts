@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { hashToken, newId } from '@fedchat/crypto';
 import { Session, User, UserAccessToken } from '@fedchat/models';
 import { Repository } from 'typeorm';
-import { AppError } from '../http/app-error';
 import { verifyPassword } from './password';
 
 /** Who is calling: the user and the session (or personal access token) that authenticated the request. */

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Channel, ChannelMember, TeamMember, User } from '@fedchat/models';
 import { Repository } from 'typeorm';
 import { hasPermission, Permission } from '../auth/permissions';
-import { AppError } from '../http/app-error';
 
 /**
  * The one place that decides who may read and write a channel. Members read and write; members of a public

@@ -1,8 +1,8 @@
 import { isValidId } from '@fedchat/crypto';
+import { AppError } from '@fedchat/common';
 import { Channel, ChannelMember, User } from '@fedchat/models';
 import { newId } from '@fedchat/crypto';
 import type { EntityManager } from 'typeorm';
-import { AppError } from '../http/app-error';
 
 /** Mattermost's default channels: every team has them and every team member joins them. */
 export const TOWN_SQUARE = 'town-square';

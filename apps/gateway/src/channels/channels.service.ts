@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { AppError } from '@fedchat/common';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId } from '@fedchat/crypto';
@@ -6,7 +7,6 @@ import { Channel, ChannelMember, Team, TeamMember, User } from '@fedchat/models'
 import { DataSource, In, Repository } from 'typeorm';
 import { hasPermission, Permission } from '../auth/permissions';
 import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
-import { AppError } from '../http/app-error';
 import { isTeamAdminMember } from '../teams/team.mapper';
 import { ChannelAccess } from './channel-access.service';
 import { isChannelAdminMember, toChannelJson } from './channel.mapper';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import type { Channel, User } from '@fedchat/models';
-import { AppError } from '../http/app-error';
 import type { ParsedCommand } from './command-args';
 
 /** What a command handler gets: the caller, the channel it was typed in, and the parsed line. */

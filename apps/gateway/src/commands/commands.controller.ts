@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, UsePipes } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { newId } from '@fedchat/crypto';
 import type { User } from '@fedchat/models';
@@ -6,7 +7,6 @@ import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { CurrentUser } from '../auth/auth.guard';
 import { ChannelAccess } from '../channels/channel-access.service';
 import { WebSocketEvents } from '../events/websocket-events.service';
-import { AppError } from '../http/app-error';
 import { apiValidationPipe } from '../http/validation';
 import { parseCommand } from './command-args';
 import { CommandRegistry, CommandResponse } from './command-registry';

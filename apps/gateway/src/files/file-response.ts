@@ -1,7 +1,6 @@
-import { FileNotFoundError, FileStore } from '@fedchat/common';
+import { AppError, FileNotFoundError, FileStore } from '@fedchat/common';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { AppError } from '../http/app-error';
 
 /** Types a browser would run rather than show; served as text/plain (as Mattermost does). */
 const UNSAFE_CONTENT_TYPES = [

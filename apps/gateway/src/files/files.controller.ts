@@ -1,4 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -18,7 +19,6 @@ import {
 import type { User } from '@fedchat/models';
 import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/auth.guard';
-import { AppError } from '../http/app-error';
 import { sendStoredFile } from './file-response';
 import { FileInfoJson, FileUploadResponseJson, toFileInfoJson } from './files.dto';
 import { FilesService, MAX_FILES_PER_UPLOAD } from './files.service';

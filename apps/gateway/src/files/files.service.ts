@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   APP_CONFIG,
@@ -19,7 +20,6 @@ import { pipeline, Transform, TransformCallback } from 'node:stream';
 import { Repository } from 'typeorm';
 import { hasPermission, Permission } from '../auth/permissions';
 import { ChannelAccess } from '../channels/channel-access.service';
-import { AppError } from '../http/app-error';
 import { FileInfoJson, FileUploadResponseJson, toFileInfoJson } from './files.dto';
 import { badMultipart, isMultipart, MultipartFile, multipartParts } from './multipart';
 

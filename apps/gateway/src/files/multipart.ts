@@ -1,7 +1,7 @@
 import busboy, { Busboy } from 'busboy';
+import { AppError } from '@fedchat/common';
 import type { Request } from 'express';
 import type { Readable } from 'node:stream';
-import { AppError } from '../http/app-error';
 
 export interface MultipartField {
   kind: 'field';

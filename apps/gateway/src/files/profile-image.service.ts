@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, detectImageFormat, FILE_STORE, FileStore, FileTooLargeError, ImageFormat } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, AppError, detectImageFormat, FILE_STORE, FileStore, FileTooLargeError, ImageFormat } from '@fedchat/common';
 import { isValidId } from '@fedchat/crypto';
 import { User } from '@fedchat/models';
 import type { Request } from 'express';
@@ -8,7 +8,6 @@ import type { Readable } from 'node:stream';
 import { Repository } from 'typeorm';
 import { hasPermission, Permission } from '../auth/permissions';
 import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
-import { AppError } from '../http/app-error';
 import { toUserJson } from '../users/user.mapper';
 import { invalidUrlParam } from './files.service';
 import { badMultipart, isMultipart, multipartParts } from './multipart';

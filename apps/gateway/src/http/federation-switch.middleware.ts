@@ -1,7 +1,6 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, remoteClusterServiceEnabled } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, AppError, remoteClusterServiceEnabled } from '@fedchat/common';
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from './app-error';
 
 /**
  * With the remote cluster service or shared channels switched off, the federation endpoints answer 501 as

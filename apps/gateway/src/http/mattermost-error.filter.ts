@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import type { Request, Response } from 'express';
-import { AppError } from './app-error';
 
 /** Error ids by status for errors raised by the framework rather than by our handlers. */
 const GENERIC_IDS: Record<number, string> = {

@@ -1,5 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { AppError } from './app-error';
+import { AppError } from '@fedchat/common';
 
 /** Validates bodies and queries against their DTO classes; a bad one becomes Mattermost's 400 invalid-param error. */
 export const apiValidationPipe = new ValidationPipe({

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { isValidId } from '@fedchat/crypto';
 import { Channel, ChannelMember, FileInfo, Post, PostAcknowledgement, PostPriority, Reaction, User } from '@fedchat/models';
 import { In, MoreThan, Repository, SelectQueryBuilder } from 'typeorm';
 import { isSystemAdmin } from '../auth/permissions';
 import { ChannelAccess } from '../channels/channel-access.service';
-import { AppError } from '../http/app-error';
 import { PostExtras, PostListJson, toPostJson, toPostList } from './post.mapper';
 
 /** Mattermost's page size defaults and limits. */

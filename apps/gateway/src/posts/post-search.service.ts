@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { isValidId } from '@fedchat/crypto';
 import { Post, TeamMember, User } from '@fedchat/models';
 import { Brackets, Repository, WhereExpressionBuilder } from 'typeorm';
 import { isSystemAdmin } from '../auth/permissions';
-import { AppError } from '../http/app-error';
 import { PER_PAGE_DEFAULT, PER_PAGE_MAX, PostReads } from './post-reads.service';
 import { PostListJson } from './post.mapper';
 

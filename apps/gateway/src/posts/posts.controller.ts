@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import { CurrentUser } from '../auth/auth.guard';
-import { AppError } from '../http/app-error';
 import { apiValidationPipe } from '../http/validation';
 import { PER_PAGE_DEFAULT, PER_PAGE_MAX, PostReads } from './post-reads.service';
 import { PostSearch } from './post-search.service';

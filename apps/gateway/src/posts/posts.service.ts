@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId, newId } from '@fedchat/crypto';
 import { Channel, FileInfo, Post, PostAcknowledgement, PostPriority, Reaction, User } from '@fedchat/models';
@@ -7,7 +8,6 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { hasPermission, Permission } from '../auth/permissions';
 import { ChannelAccess } from '../channels/channel-access.service';
 import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
-import { AppError } from '../http/app-error';
 import { postNotFound, PostReads } from './post-reads.service';
 import { toAcknowledgementJson, toReactionJson } from './post.mapper';
 import { POST_MAX_FILES, POST_MESSAGE_MAX_RUNES } from './posts.dto';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId, newId } from '@fedchat/crypto';
 import { Channel, ChannelMember, Team, TeamMember, User } from '@fedchat/models';
@@ -6,7 +7,6 @@ import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { hasPermission, Permission } from '../auth/permissions';
 import { DEFAULT_CHANNELS, isUniqueViolation, joinChannel, leaveChannel, newChannelRow, userIdParam } from '../channels/channel-membership';
 import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
-import { AppError } from '../http/app-error';
 import { isTeamAdminMember, toTeamJson } from './team.mapper';
 import type { AddTeamMemberBody, CreateTeamBody } from './teams.dto';
 

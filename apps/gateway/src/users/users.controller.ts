@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req, Res, UsePipes } from '@nestjs/common';
+import { AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import type { Request, Response } from 'express';
 import { CurrentAuth, CurrentUser, Public, tokenOf } from '../auth/auth.guard';
 import { AuthContext, AuthService } from '../auth/auth.service';
-import { AppError } from '../http/app-error';
 import { apiValidationPipe } from '../http/validation';
 import { toUserJson } from './user.mapper';
 import {

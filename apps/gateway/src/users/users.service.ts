@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
 import { Status, User, UserAccessToken } from '@fedchat/models';
 import { DataSource, In, QueryFailedError, Repository } from 'typeorm';
@@ -8,7 +8,6 @@ import { AuthService } from '../auth/auth.service';
 import { hasPermission, isSystemAdmin, Permission, ROLE_SYSTEM_ADMIN, ROLE_SYSTEM_USER } from '../auth/permissions';
 import { hashPassword, passwordProblem } from '../auth/password';
 import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
-import { AppError } from '../http/app-error';
 import { toUserJson } from './user.mapper';
 import type { CreateUserBody, PatchUserBody, STATUSES } from './users.dto';
 
