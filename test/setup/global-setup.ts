@@ -23,26 +23,9 @@ async function sweepAbandonedClusters(): Promise<void> {
   for (const entry of fs.readdirSync(os.tmpdir())) {
     if (!entry.startsWith('fedchat-test-pg-')) continue;
     const dataDir = path.join(os.tmpdir(), entry);
-    const owner = readPid(path.join(dataDir, 'suite.pid'));
-    if (owner !== undefined && isAlive(owner)) continue;
-    await new EmbeddedPostgres({ dataDir, database: 'postgres' }).stop().catch(() => undefined);
+    const pg = new EmbeddedPostgres({ dataDir, database: 'postgres' });
+    if (pg.heldByOtherProcess() !== undefined) continue;
+    await pg.stop().catch(() => undefined);
     fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    return Number(fs.readFileSync(file, 'utf8').trim()) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -121,9 +121,15 @@ export class EmbeddedPostgres {
     }
   }
 
-  private takeLock(): void {
+  /** The live process (other than this one) that holds the data directory, if any. */
+  heldByOtherProcess(): number | undefined {
     const owner = readPid(this.lockFile);
-    if (owner !== undefined && owner !== process.pid && isAlive(owner) && processNameMatches(owner, /node/)) {
+    return owner !== undefined && owner !== process.pid && isAlive(owner) && processNameMatches(owner, /node/) ? owner : undefined;
+  }
+
+  private takeLock(): void {
+    const owner = this.heldByOtherProcess();
+    if (owner !== undefined) {
       throw new Error(`DATA_DIR ${path.dirname(this.lockFile)} is in use by process ${owner}; give this instance another DATA_DIR`);
     }
     fs.writeFileSync(this.lockFile, String(process.pid));
