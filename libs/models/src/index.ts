@@ -1,3 +1,4 @@
 export * from './entities';
 export * from './migrations';
 export { dataSourceOptions, runMigrations, pendingSchemaChanges } from './data-source';
+export { isUniqueViolation } from './unique-violation';

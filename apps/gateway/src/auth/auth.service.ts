@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { hashToken, newId } from '@fedchat/crypto';
+import { hashToken, isValidId, newId } from '@fedchat/crypto';
 import { Session, User, UserAccessToken } from '@fedchat/models';
 import { Repository } from 'typeorm';
 import { verifyPassword } from './password';
@@ -58,7 +58,7 @@ export class AuthService {
 
   /** Resolves a bearer token (session or personal access token) to its user, or undefined. */
   async authenticate(token: string): Promise<AuthContext | undefined> {
-    if (!/^[a-z0-9]{26}$/.test(token)) return undefined;
+    if (!isValidId(token)) return undefined;
     const tokenHash = hashToken(token);
     const session = await this.sessions.findOneBy({ token_hash: tokenHash });
     if (session) {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isValidId } from '@fedchat/crypto';
 import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Channel, ChannelMember, TeamMember, User } from '@fedchat/models';
@@ -18,7 +19,7 @@ export class ChannelAccess {
   ) {}
 
   async channelOrThrow(channelId: string): Promise<Channel> {
-    if (!/^[a-z0-9]{26}$/.test(channelId)) throw AppError.invalidParam('channel_id');
+    if (!isValidId(channelId)) throw AppError.invalidParam('channel_id');
     const channel = await this.channels.findOneBy({ id: channelId });
     if (!channel) throw AppError.notFound('channel');
     return channel;

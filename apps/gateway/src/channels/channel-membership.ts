@@ -100,12 +100,6 @@ export async function leaveChannel(tx: EntityManager, channelId: string, userId:
 }
 
 /** Whether a database error is a unique violation of the named constraint (or of any, without a name). */
-export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  const e = err as { code?: unknown; constraint?: unknown } | null;
-  if (!e || e.code !== '23505') return false;
-  return constraint === undefined || e.constraint === constraint;
-}
-
 /** Mattermost's page/per_page query parameters: page from 0, per_page 1..200 (default 60). */
 export function paging(page: string | undefined, perPage: string | undefined): { skip: number; take: number } {
   const p = Math.max(0, Number.parseInt(page ?? '0', 10) || 0);

@@ -3,14 +3,14 @@ import { AppError } from '@fedchat/common';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId } from '@fedchat/crypto';
-import { Channel, ChannelMember, Team, TeamMember, User } from '@fedchat/models';
+import { Channel, ChannelMember, isUniqueViolation, Team, TeamMember, User } from '@fedchat/models';
 import { DataSource, In, Repository } from 'typeorm';
 import { hasPermission, Permission } from '../auth/permissions';
 import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
 import { isTeamAdminMember } from '../teams/team.mapper';
 import { ChannelAccess } from './channel-access.service';
 import { isChannelAdminMember, toChannelJson } from './channel.mapper';
-import { isUniqueViolation, joinChannel, leaveChannel, newChannelRow, TOWN_SQUARE, userIdParam } from './channel-membership';
+import { joinChannel, leaveChannel, newChannelRow, TOWN_SQUARE, userIdParam } from './channel-membership';
 import type { AddChannelMemberBody, CreateChannelBody, PatchChannelBody } from './channels.dto';
 
 /** Mattermost's channel name rule: 1-64 lowercase letters, digits, - or _. */

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { AppError } from '@fedchat/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId, newId } from '@fedchat/crypto';
-import { Channel, FileInfo, Post, PostAcknowledgement, PostPriority, Reaction, User } from '@fedchat/models';
-import { DataSource, EntityManager, In, QueryFailedError, Repository } from 'typeorm';
+import { Channel, FileInfo, isUniqueViolation, Post, PostAcknowledgement, PostPriority, Reaction, User } from '@fedchat/models';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { hasPermission, Permission } from '../auth/permissions';
 import { ChannelAccess } from '../channels/channel-access.service';
@@ -136,7 +136,7 @@ export class PostsService {
       });
       await this.bumpChannel(channel.id, now, rootId === '');
     } catch (err) {
-      if (err instanceof QueryFailedError && (err as QueryFailedError & { code?: string }).code === '23505') {
+      if (isUniqueViolation(err)) {
         throw AppError.badRequest('app.post.save.existing.app_error', 'A post with this id already exists.');
       }
       throw err;

@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
-import { Status, User, UserAccessToken } from '@fedchat/models';
-import { DataSource, In, QueryFailedError, Repository } from 'typeorm';
+import { isUniqueViolation, Status, User, UserAccessToken } from '@fedchat/models';
+import { DataSource, In, Repository } from 'typeorm';
 import { AuthService } from '../auth/auth.service';
 import { hasPermission, isSystemAdmin, Permission, ROLE_SYSTEM_ADMIN, ROLE_SYSTEM_USER } from '../auth/permissions';
 import { hashPassword, passwordProblem } from '../auth/password';
@@ -239,10 +239,10 @@ function defaultNotifyProps(): Record<string, string> {
 }
 
 function translateUniqueViolation(err: unknown): unknown {
-  if (err instanceof QueryFailedError && (err as QueryFailedError & { code?: string }).code === '23505') {
-    const detail = String((err as QueryFailedError & { constraint?: string }).constraint ?? err.message);
-    if (detail.includes('email'))
-      return AppError.badRequest('app.user.save.email_exists.app_error', 'An account with that email already exists.');
+  if (isUniqueViolation(err, 'uq_users_email')) {
+    return AppError.badRequest('app.user.save.email_exists.app_error', 'An account with that email already exists.');
+  }
+  if (isUniqueViolation(err)) {
     return AppError.badRequest('app.user.save.username_exists.app_error', 'An account with that username already exists.');
   }
   return err;

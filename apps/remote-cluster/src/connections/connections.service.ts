@@ -22,9 +22,9 @@ import {
   newId,
   RemoteClusterInvite,
 } from '@fedchat/crypto';
-import { RemoteCluster, Team } from '@fedchat/models';
+import { isUniqueViolation, RemoteCluster, Team } from '@fedchat/models';
 import { randomBytes } from 'node:crypto';
-import { DataSource, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { HeartbeatService } from '../heartbeat/heartbeat.service';
 import { siteUrlProblem } from '../peers/address-policy';
 import { PING_TIMEOUT_MS, PeerClient } from '../peers/peer-client';
@@ -209,7 +209,7 @@ export class ConnectionsService {
         .execute();
       updated = result.affected;
     } catch (err) {
-      if (err instanceof QueryFailedError && (err as QueryFailedError & { code?: string }).code === '23505') {
+      if (isUniqueViolation(err)) {
         throw new AppError('api.command_remote.confirm_invitation.error', 'Another secure connection already uses this site URL.', 500);
       }
       throw err;
@@ -316,7 +316,7 @@ export class ConnectionsService {
       // A copy: TypeORM writes raw database defaults (bigints as strings) back into the object it inserts.
       await this.remotes.insert({ ...rc });
     } catch (err) {
-      if (err instanceof QueryFailedError && (err as QueryFailedError & { code?: string }).code === '23505') {
+      if (isUniqueViolation(err)) {
         throw new AppError('api.remote_cluster.save_not_unique.app_error', 'A secure connection with this site URL already exists.', 500);
       }
       throw err;
