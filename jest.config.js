@@ -1,5 +1,5 @@
 /** Unit tests run in parallel; integration and e2e tests share real servers and run serially (--runInBand). */
-const moduleNameMapper = { '^@fedchat/(common|contracts|crypto|models|testing)(/.*)?$': '<rootDir>/libs/$1/src$2' };
+const moduleNameMapper = { '^@fedchat/(chat|common|contracts|crypto|models|testing)(/.*)?$': '<rootDir>/libs/$1/src$2' };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.spec.json' }] };
 const base = { rootDir: __dirname, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform };
 

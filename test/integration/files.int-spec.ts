@@ -1,4 +1,5 @@
 import { Client4 } from '@mattermost/client';
+import { WebSocketEvents } from '@fedchat/chat';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import * as http from 'node:http';
@@ -9,7 +10,6 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
 import { newId } from '@fedchat/crypto';
 import { waitFor } from '@fedchat/testing';
-import { WebSocketEvents } from '../../apps/gateway/src/events/websocket-events.service';
 import { defaultProfileImage, encodeRgbPng } from '../../apps/gateway/src/files/png';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
 

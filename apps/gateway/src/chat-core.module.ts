@@ -1,17 +1,14 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { ENTITIES } from '@fedchat/models';
+import { ChatModule } from '@fedchat/chat';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
-import { ChannelAccess } from './channels/channel-access.service';
-import { WebSocketEvents } from './events/websocket-events.service';
 
-/** What every area of the gateway's chat core shares: repositories, authentication, channel access, events. */
+/** What every area of the gateway shares: the chat rules (libs/chat) and authentication of clients. */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature(ENTITIES)],
-  providers: [AuthService, ChannelAccess, WebSocketEvents, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [TypeOrmModule, AuthService, ChannelAccess, WebSocketEvents],
+  imports: [ChatModule],
+  providers: [AuthService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [ChatModule, AuthService],
 })
 export class ChatCoreModule {}

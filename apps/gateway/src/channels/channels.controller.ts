@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
+import { paging, toChannelJson, toChannelMemberJson } from '@fedchat/chat';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -13,8 +14,6 @@ import type { User } from '@fedchat/models';
 import { CurrentUser } from '../auth/auth.guard';
 import { apiValidationPipe } from '../http/validation';
 import { OkJson } from '../users/users.dto';
-import { toChannelJson, toChannelMemberJson } from './channel.mapper';
-import { paging } from './channel-membership';
 import { AddChannelMemberBody, ChannelJson, ChannelMemberJson, CreateChannelBody, PatchChannelBody } from './channels.dto';
 import { ChannelsService } from './channels.service';
 

@@ -1,16 +1,25 @@
 import { createHash } from 'node:crypto';
+import {
+  ChannelAccess,
+  hasPermission,
+  isChannelAdminMember,
+  joinChannel,
+  leaveChannel,
+  newChannelRow,
+  Permission,
+  toChannelJson,
+  TOWN_SQUARE,
+  userIdParam,
+  WebSocketEvents,
+  WsEvent,
+} from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId } from '@fedchat/crypto';
 import { Channel, ChannelMember, isUniqueViolation, Team, TeamMember, User } from '@fedchat/models';
 import { DataSource, In, Repository } from 'typeorm';
-import { hasPermission, Permission } from '../auth/permissions';
-import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
 import { isTeamAdminMember } from '../teams/team.mapper';
-import { ChannelAccess } from './channel-access.service';
-import { isChannelAdminMember, toChannelJson } from './channel.mapper';
-import { joinChannel, leaveChannel, newChannelRow, TOWN_SQUARE, userIdParam } from './channel-membership';
 import type { AddChannelMemberBody, CreateChannelBody, PatchChannelBody } from './channels.dto';
 
 /** Mattermost's channel name rule: 1-64 lowercase letters, digits, - or _. */

@@ -1,12 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, UsePipes } from '@nestjs/common';
+import { ChannelAccess, WebSocketEvents } from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { newId } from '@fedchat/crypto';
 import type { User } from '@fedchat/models';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { CurrentUser } from '../auth/auth.guard';
-import { ChannelAccess } from '../channels/channel-access.service';
-import { WebSocketEvents } from '../events/websocket-events.service';
 import { apiValidationPipe } from '../http/validation';
 import { parseCommand } from './command-args';
 import { CommandRegistry, CommandResponse } from './command-registry';

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ChannelAccess, hasPermission, Permission } from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
@@ -18,8 +19,6 @@ import { FileInfo, Post, User } from '@fedchat/models';
 import type { Request } from 'express';
 import { pipeline, Transform, TransformCallback } from 'node:stream';
 import { Repository } from 'typeorm';
-import { hasPermission, Permission } from '../auth/permissions';
-import { ChannelAccess } from '../channels/channel-access.service';
 import { FileInfoJson, FileUploadResponseJson, toFileInfoJson } from './files.dto';
 import { badMultipart, isMultipart, MultipartFile, multipartParts } from './multipart';
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { hasPermission, Permission, toUserJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, AppError, detectImageFormat, FILE_STORE, FileStore, FileTooLargeError, ImageFormat } from '@fedchat/common';
 import { isValidId } from '@fedchat/crypto';
@@ -6,9 +7,6 @@ import { User } from '@fedchat/models';
 import type { Request } from 'express';
 import type { Readable } from 'node:stream';
 import { Repository } from 'typeorm';
-import { hasPermission, Permission } from '../auth/permissions';
-import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
-import { toUserJson } from '../users/user.mapper';
 import { invalidUrlParam } from './files.service';
 import { badMultipart, isMultipart, multipartParts } from './multipart';
 

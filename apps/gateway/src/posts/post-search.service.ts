@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { isSystemAdmin, PER_PAGE_DEFAULT, PER_PAGE_MAX, PostListJson, PostReads } from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { isValidId } from '@fedchat/crypto';
 import { Post, TeamMember, User } from '@fedchat/models';
 import { Brackets, Repository, WhereExpressionBuilder } from 'typeorm';
-import { isSystemAdmin } from '../auth/permissions';
-import { PER_PAGE_DEFAULT, PER_PAGE_MAX, PostReads } from './post-reads.service';
-import { PostListJson } from './post.mapper';
 
 /**
  * Text search configuration: PostgreSQL's 'english' (stemming and stop words, Mattermost's default

@@ -1,14 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
+import { PER_PAGE_DEFAULT, PER_PAGE_MAX, PostListJson, PostReads, PostsService } from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import { CurrentUser } from '../auth/auth.guard';
 import { apiValidationPipe } from '../http/validation';
-import { PER_PAGE_DEFAULT, PER_PAGE_MAX, PostReads } from './post-reads.service';
 import { PostSearch } from './post-search.service';
-import { PostListJson } from './post.mapper';
 import { CreatePostBody, PatchPostBody, PostJson, PostListJsonSchema, SearchPostsBody, StatusOkJson, UpdatePostBody } from './posts.dto';
-import { PostsService } from './posts.service';
 
 const OK = { status: 'OK' };
 

@@ -1,3 +1,4 @@
+import { POST_MAX_FILES, POST_MESSAGE_MAX_RUNES } from '@fedchat/chat';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -17,8 +18,6 @@ import {
 } from 'class-validator';
 
 /** Mattermost's limits: message runes (PostMessageMaxRunesV2) and files per post. */
-export const POST_MESSAGE_MAX_RUNES = 16383;
-export const POST_MAX_FILES = 10;
 export const PRIORITIES = ['', 'important', 'urgent'] as const;
 
 export class PostPriorityBody {

@@ -1,11 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UsePipes } from '@nestjs/common';
+import { PostsService, toAcknowledgementJson, toReactionJson } from '@fedchat/chat';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import { CurrentUser } from '../auth/auth.guard';
 import { apiValidationPipe } from '../http/validation';
-import { toAcknowledgementJson, toReactionJson } from './post.mapper';
 import { CreateReactionBody, PostAcknowledgementJson, ReactionJson, StatusOkJson } from './posts.dto';
-import { PostsService } from './posts.service';
 
 const OK = { status: 'OK' };
 

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UsePipes } from '@nestjs/common';
+import { hasPermission, Permission } from '@fedchat/chat';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { AppError, Bus } from '@fedchat/common';
 import {
@@ -16,7 +17,6 @@ import type { User } from '@fedchat/models';
 import { IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import type { Response } from 'express';
 import { CurrentUser } from '../auth/auth.guard';
-import { hasPermission, Permission } from '../auth/permissions';
 import { apiValidationPipe } from '../http/validation';
 
 export class CreateRemoteClusterBody {

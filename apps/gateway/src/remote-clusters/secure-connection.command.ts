@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { hasPermission, Permission } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, AppError, Bus } from '@fedchat/common';
 import { AcceptInvite, CreateConnection, DeleteConnection, ListConnections, REMOTE_NAME_PATTERN } from '@fedchat/contracts';
-import { hasPermission, Permission } from '../auth/permissions';
 import { CommandContext, CommandRegistry, CommandResponse, ephemeral } from '../commands/command-registry';
 
 /** `/secure-connection create|accept|remove|status` with Mattermost's flags and texts (protocol §7.1). */

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { paging } from '@fedchat/chat';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import { CurrentUser } from '../auth/auth.guard';
-import { paging } from '../channels/channel-membership';
 import { apiValidationPipe } from '../http/validation';
 import { OkJson } from '../users/users.dto';
 import { toTeamMemberJson } from './team.mapper';

@@ -1,12 +1,20 @@
 import { Injectable } from '@nestjs/common';
+import {
+  DEFAULT_CHANNELS,
+  hasPermission,
+  joinChannel,
+  leaveChannel,
+  newChannelRow,
+  Permission,
+  userIdParam,
+  WebSocketEvents,
+  WsEvent,
+} from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId, newId } from '@fedchat/crypto';
 import { Channel, ChannelMember, isUniqueViolation, Team, TeamMember, User } from '@fedchat/models';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
-import { hasPermission, Permission } from '../auth/permissions';
-import { DEFAULT_CHANNELS, joinChannel, leaveChannel, newChannelRow, userIdParam } from '../channels/channel-membership';
-import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
 import { isTeamAdminMember, toTeamJson } from './team.mapper';
 import type { AddTeamMemberBody, CreateTeamBody } from './teams.dto';
 

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req, Res, UsePipes } from '@nestjs/common';
+import { toUserJson } from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
@@ -6,7 +7,6 @@ import type { Request, Response } from 'express';
 import { CurrentAuth, CurrentUser, Public, tokenOf } from '../auth/auth.guard';
 import { AuthContext, AuthService } from '../auth/auth.service';
 import { apiValidationPipe } from '../http/validation';
-import { toUserJson } from './user.mapper';
 import {
   CreateAccessTokenBody,
   CreateUserBody,

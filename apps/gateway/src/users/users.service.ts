@@ -1,14 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
+import {
+  hasPermission,
+  isSystemAdmin,
+  Permission,
+  ROLE_SYSTEM_ADMIN,
+  ROLE_SYSTEM_USER,
+  toUserJson,
+  WebSocketEvents,
+  WsEvent,
+} from '@fedchat/chat';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
 import { isUniqueViolation, Status, User, UserAccessToken } from '@fedchat/models';
 import { DataSource, In, Repository } from 'typeorm';
 import { AuthService } from '../auth/auth.service';
-import { hasPermission, isSystemAdmin, Permission, ROLE_SYSTEM_ADMIN, ROLE_SYSTEM_USER } from '../auth/permissions';
 import { hashPassword, passwordProblem } from '../auth/password';
-import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
-import { toUserJson } from './user.mapper';
 import type { CreateUserBody, PatchUserBody, STATUSES } from './users.dto';
 
 /** Serialises first-user creation, so exactly one account becomes the initial system admin. */

@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { ChannelAccess, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { HttpAdapterHost } from '@nestjs/core';
 import { Bus, counter, gauge, METRICS_PREFIX } from '@fedchat/common';
 import { isValidId, newId } from '@fedchat/crypto';
@@ -9,8 +10,6 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { tokenFrom } from '../auth/auth.guard';
 import { AuthService } from '../auth/auth.service';
-import { ChannelAccess } from '../channels/channel-access.service';
-import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
 import { UsersService } from '../users/users.service';
 
 export const WEBSOCKET_PATH = '/api/v4/websocket';

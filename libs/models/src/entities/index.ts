@@ -9,6 +9,7 @@ import { Reaction } from './reaction.entity';
 import { RemoteCluster } from './remote-cluster.entity';
 import { Session } from './session.entity';
 import { SharedChannel } from './shared-channel.entity';
+import { SharedChannelInvitation } from './shared-channel-invitation.entity';
 import { SharedChannelAttachment } from './shared-channel-attachment.entity';
 import { SharedChannelRemote } from './shared-channel-remote.entity';
 import { SharedChannelUser } from './shared-channel-user.entity';
@@ -21,6 +22,7 @@ import { User } from './user.entity';
 import { UserAccessToken } from './user-access-token.entity';
 
 export { bigintNumber } from './columns';
+export type { InvitationStatus } from './shared-channel-invitation.entity';
 export {
   Channel,
   ChannelMember,
@@ -34,6 +36,7 @@ export {
   Session,
   SharedChannel,
   SharedChannelAttachment,
+  SharedChannelInvitation,
   SharedChannelRemote,
   SharedChannelUser,
   Status,
@@ -66,5 +69,6 @@ export const ENTITIES = [
   SharedChannelRemote,
   SharedChannelUser,
   SharedChannelAttachment,
+  SharedChannelInvitation,
   System,
 ];

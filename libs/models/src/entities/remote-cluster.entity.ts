@@ -75,6 +75,10 @@ export class RemoteCluster {
   @Column(str(190))
   plugin_id: string;
 
+  /** Incoming channel invitations are accepted at once (true) or wait for an admin's review. */
+  @Column(bool(true))
+  auto_accept_channel_invites: boolean;
+
   /** uint32 bitmask: bit0 AutoShareDMs, bit1 AutoInvited. */
   @Column(int)
   options: number;

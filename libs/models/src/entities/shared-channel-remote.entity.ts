@@ -1,5 +1,5 @@
 import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
-import { bigintMs, bool, idKey, idPrimary, idRef } from './columns';
+import { bigintMs, bool, idKey, idPrimary, idRef, int, str, text } from './columns';
 import { SharedChannel } from './shared-channel.entity';
 
 /**
@@ -56,4 +56,40 @@ export class SharedChannelRemote {
   /** Membership sync cursor (§5.10). */
   @Column(bigintMs)
   last_members_sync_at: number;
+
+  // ---- internal: never on the wire -------------------------------------------------------------------------------
+
+  /** Remote members may neither post nor react (enforced here on what they send, and on their side). */
+  @Column(bool())
+  readonly: boolean;
+
+  /** Durable work state: when a sync replica may next claim this pair (backoff after failures). */
+  @Column(bigintMs)
+  @Index('idx_shared_channel_remotes_next_sync_at')
+  next_sync_at: number;
+
+  /** The replica holding the pair, until `lease_until`; one replica per pair keeps order and sends nothing twice. */
+  @Column(str(64))
+  lease_owner: string;
+
+  @Column(bigintMs)
+  lease_until: number;
+
+  /** Consecutive failed attempts (invite or sync); 0 after a success. */
+  @Column(int)
+  failures: number;
+
+  @Column(text)
+  last_error: string;
+
+  /** Last successful delivery to the remote. */
+  @Column(bigintMs)
+  last_sync_at: number;
+
+  /** Since when deliveries fail (0 = healthy), and whether the channel was told. */
+  @Column(bigintMs)
+  interrupted_since: number;
+
+  @Column(bool())
+  interruption_notified: boolean;
 }

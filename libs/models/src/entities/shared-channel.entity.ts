@@ -47,4 +47,12 @@ export class SharedChannel {
   /** '' when home; otherwise the remote cluster that owns the channel. */
   @Column(idRef)
   remote_id: string;
+
+  /**
+   * The last change stamp given to a post, reaction or acknowledgement of this channel. Taking the next stamp locks
+   * this row until the change commits, so stamps of a shared channel commit in order and a keyset cursor over
+   * `posts.update_at` never skips a change that committed late.
+   */
+  @Column(bigintMs)
+  last_change_at: number;
 }

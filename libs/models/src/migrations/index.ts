@@ -1,8 +1,14 @@
 import { InitialSchema1763780000000 } from './1763780000000-initial-schema';
 import { RemoteClusterLiveness1763790000000 } from './1763790000000-remote-cluster-liveness';
 import { PostSearchIndex1763800000000 } from './1763800000000-post-search-index';
+import { SharedChannelSync1763810000000 } from './1763810000000-shared-channel-sync';
 
-export { InitialSchema1763780000000, RemoteClusterLiveness1763790000000, PostSearchIndex1763800000000 };
+export { InitialSchema1763780000000, RemoteClusterLiveness1763790000000, PostSearchIndex1763800000000, SharedChannelSync1763810000000 };
 
 /** In order of application. */
-export const MIGRATIONS = [InitialSchema1763780000000, RemoteClusterLiveness1763790000000, PostSearchIndex1763800000000];
+export const MIGRATIONS = [
+  InitialSchema1763780000000,
+  RemoteClusterLiveness1763790000000,
+  PostSearchIndex1763800000000,
+  SharedChannelSync1763810000000,
+];

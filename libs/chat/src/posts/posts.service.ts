@@ -5,12 +5,12 @@ import { isValidId, newId } from '@fedchat/crypto';
 import { Channel, FileInfo, isUniqueViolation, Post, PostAcknowledgement, PostPriority, Reaction, User } from '@fedchat/models';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { hasPermission, Permission } from '../auth/permissions';
+import { hasPermission, Permission } from '../permissions';
 import { ChannelAccess } from '../channels/channel-access.service';
-import { WebSocketEvents, WsEvent } from '../events/websocket-events.service';
+import { WebSocketEvents, WsEvent } from '../websocket-events.service';
 import { postNotFound, PostReads } from './post-reads.service';
 import { toAcknowledgementJson, toReactionJson } from './post.mapper';
-import { POST_MAX_FILES, POST_MESSAGE_MAX_RUNES } from './posts.dto';
+import { POST_MAX_FILES, POST_MESSAGE_MAX_RUNES } from './post-limits';
 
 /** Mattermost's limit on the serialised props of a post. */
 const PROPS_MAX_CHARS = 800_000;

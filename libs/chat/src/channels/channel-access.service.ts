@@ -4,7 +4,7 @@ import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Channel, ChannelMember, TeamMember, User } from '@fedchat/models';
 import { Repository } from 'typeorm';
-import { hasPermission, Permission } from '../auth/permissions';
+import { hasPermission, Permission } from '../permissions';
 
 /**
  * The one place that decides who may read and write a channel. Members read and write; members of a public

@@ -4,7 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { isValidId } from '@fedchat/crypto';
 import { Channel, ChannelMember, FileInfo, Post, PostAcknowledgement, PostPriority, Reaction, User } from '@fedchat/models';
 import { In, MoreThan, Repository, SelectQueryBuilder } from 'typeorm';
-import { isSystemAdmin } from '../auth/permissions';
+import { isSystemAdmin } from '../permissions';
 import { ChannelAccess } from '../channels/channel-access.service';
 import { PostExtras, PostListJson, toPostJson, toPostList } from './post.mapper';
 

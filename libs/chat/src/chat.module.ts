@@ -1,0 +1,20 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ENTITIES } from '@fedchat/models';
+import { ChannelAccess } from './channels/channel-access.service';
+import { PostReads } from './posts/post-reads.service';
+import { PostsService } from './posts/posts.service';
+import { WebSocketEvents } from './websocket-events.service';
+
+/**
+ * The chat rules every app that writes chat content shares: the gateway for its clients, shared-channel-sync for
+ * content received from peers. One implementation of who may write what, which rows change together and which
+ * websocket events follow (published over the bus, so any process may write).
+ */
+@Global()
+@Module({
+  imports: [TypeOrmModule.forFeature(ENTITIES)],
+  providers: [ChannelAccess, WebSocketEvents, PostReads, PostsService],
+  exports: [TypeOrmModule, ChannelAccess, WebSocketEvents, PostReads, PostsService],
+})
+export class ChatModule {}
