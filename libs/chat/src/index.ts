@@ -4,6 +4,7 @@ export * from './channels/channel-access.service';
 export * from './channels/channel-membership';
 export * from './channels/channel.mapper';
 export * from './posts/post-limits';
+export * from './posts/change-stamp';
 export * from './posts/post.mapper';
 export * from './posts/post-reads.service';
 export * from './posts/posts.service';

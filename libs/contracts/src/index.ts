@@ -5,3 +5,4 @@ export * from './system/app-health.contract';
 export * from './chat/websocket-event.contract';
 export * from './remote-cluster/connection.contract';
 export * from './remote-cluster/peer.contract';
+export * from './shared-channel/sharing.contract';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AppError } from '@fedchat/common';
+import { AppError, Bus } from '@fedchat/common';
+import { SharedChannelChangedEvent } from '@fedchat/contracts';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId, newId } from '@fedchat/crypto';
 import { Channel, FileInfo, isUniqueViolation, Post, PostAcknowledgement, PostPriority, Reaction, User } from '@fedchat/models';
@@ -8,6 +9,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { hasPermission, Permission } from '../permissions';
 import { ChannelAccess } from '../channels/channel-access.service';
 import { WebSocketEvents, WsEvent } from '../websocket-events.service';
+import { stampChange } from './change-stamp';
 import { postNotFound, PostReads } from './post-reads.service';
 import { toAcknowledgementJson, toReactionJson } from './post.mapper';
 import { POST_MAX_FILES, POST_MESSAGE_MAX_RUNES } from './post-limits';
@@ -53,8 +55,6 @@ export interface ApplyOptions {
   remoteId?: string;
 }
 
-export type PostChange = 'created' | 'edited' | 'deleted' | 'reaction' | 'acknowledgement';
-
 export interface SavedPost {
   post: Post;
   json: Record<string, unknown>;
@@ -75,6 +75,7 @@ export class PostsService {
     private readonly access: ChannelAccess,
     private readonly events: WebSocketEvents,
     private readonly reads: PostReads,
+    private readonly bus: Bus,
   ) {}
 
   // ---- posts ---------------------------------------------------------------------------------------------------------
@@ -99,11 +100,10 @@ export class PostsService {
       if (!root || root.delete_at > 0 || root.channel_id !== channel.id || root.root_id !== '') throw invalidRoot();
     }
 
-    const now = options.createAt ?? Date.now();
     const post = this.posts.create({
       id: options.id ?? newId(),
-      create_at: now,
-      update_at: now,
+      create_at: options.createAt ?? Date.now(),
+      update_at: 0,
       edit_at: 0,
       delete_at: 0,
       is_pinned: false,
@@ -119,9 +119,15 @@ export class PostsService {
       remote_id: options.remoteId ?? '',
       has_reactions: false,
     });
+    let shared = false;
     try {
       await this.dataSource.transaction(async (tx) => {
-        await tx.getRepository(Post).insert(post as QueryDeepPartialEntity<Post>);
+        const stamp = await stampChange(tx, channel.id);
+        shared = stamp.shared;
+        const now = stamp.at;
+        post.update_at = now;
+        if (options.createAt === undefined) post.create_at = now;
+        await tx.getRepository(Post).insert({ ...post } as QueryDeepPartialEntity<Post>);
         if (rootId) {
           // Replies bump their root, so that clients syncing with `since` learn the thread changed.
           const touched = await returning(
@@ -134,7 +140,7 @@ export class PostsService {
         await this.attachFiles(tx, post, fileIds, author.id);
         if (priority) await tx.getRepository(PostPriority).insert({ post_id: post.id, channel_id: channel.id, ...priority });
       });
-      await this.bumpChannel(channel.id, now, rootId === '');
+      await this.bumpChannel(channel.id, post.create_at, rootId === '');
     } catch (err) {
       if (isUniqueViolation(err)) {
         throw AppError.badRequest('app.post.save.existing.app_error', 'A post with this id already exists.');
@@ -155,7 +161,7 @@ export class PostsService {
       set_online: true,
       ...(mentions.length ? { mentions: JSON.stringify(mentions) } : {}),
     });
-    this.postChanged(channel, saved, 'created');
+    this.postChanged(channel.id, shared);
     return { post: saved, json };
   }
 
@@ -194,10 +200,10 @@ export class PostsService {
     if (messageChanged || changes.file_ids !== undefined) checkMessage(message, fileIds);
     if (changes.props !== undefined) checkProps(changes.props);
 
-    const now = Date.now();
     const added = fileIds.filter((id) => !post.file_ids.includes(id));
     const removed = post.file_ids.filter((id) => !fileIds.includes(id));
-    await this.dataSource.transaction(async (tx) => {
+    const shared = await this.dataSource.transaction(async (tx) => {
+      const { at: now, shared } = await stampChange(tx, post.channel_id);
       const set: Partial<Post> = { update_at: now, file_ids: fileIds };
       if (messageChanged) Object.assign(set, { message, edit_at: now, hashtags: parseHashtags(message) });
       if (changes.props !== undefined) set.props = changes.props;
@@ -213,11 +219,12 @@ export class PostsService {
         ]);
       }
       Object.assign(post, set);
+      return shared;
     });
 
     const json = await this.reads.toJson(post);
     await this.events.toChannel(channel.id, WsEvent.PostEdited, { post: JSON.stringify(json) });
-    this.postChanged(channel, post, 'edited');
+    this.postChanged(channel.id, shared);
     return { post, json };
   }
 
@@ -229,8 +236,10 @@ export class PostsService {
   async delete(actor: User, postId: string): Promise<Post> {
     const post = await this.reads.livePost(postId);
     const channel = await this.requireAuthorOr(actor, post, Permission.DeleteOthersPosts);
-    const now = Date.now();
-    await this.dataSource.transaction(async (tx) => {
+    let now = 0;
+    const shared = await this.dataSource.transaction(async (tx) => {
+      const stamp = await stampChange(tx, post.channel_id);
+      now = stamp.at;
       // Lock the post first, so a reply being added concurrently either commits before we look or sees the root gone.
       const locked: unknown[] = await tx.query(`SELECT id FROM posts WHERE id = $1 AND delete_at = 0 FOR UPDATE`, [post.id]);
       if (locked.length === 0) throw postNotFound();
@@ -244,12 +253,13 @@ export class PostsService {
       if (post.root_id) {
         await tx.query(`UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = $1`, [post.root_id, now]);
       }
+      return stamp.shared;
     });
     post.delete_at = now;
     post.update_at = now;
     const json = await this.reads.toJson(post);
     await this.events.toChannel(channel.id, WsEvent.PostDeleted, { post: JSON.stringify(json), delete_by: actor.id });
-    this.postChanged(channel, post, 'deleted');
+    this.postChanged(channel.id, shared);
     return post;
   }
 
@@ -273,8 +283,8 @@ export class PostsService {
       throw AppError.badRequest('app.reaction.save.unique_reactions_limit.app_error', 'Too many different reactions on this post.');
     }
 
-    const now = Date.now();
-    const added = await this.dataSource.transaction(async (tx) => {
+    const { added, shared } = await this.dataSource.transaction(async (tx) => {
+      const { at: now, shared } = await stampChange(tx, channel.id);
       const rows = await returning(
         tx,
         `INSERT INTO reactions (post_id, user_id, emoji_name, create_at, update_at, delete_at, remote_id, channel_id)
@@ -285,14 +295,14 @@ export class PostsService {
          RETURNING post_id`,
         [post.id, actor.id, emojiName, now, channel.id],
       );
-      if (rows.length === 0) return false;
+      if (rows.length === 0) return { added: false, shared };
       await tx.query(`UPDATE posts SET has_reactions = true, update_at = GREATEST(update_at, $2) WHERE id = $1`, [post.id, now]);
-      return true;
+      return { added: true, shared };
     });
     const reaction = await this.reactions.findOneByOrFail({ post_id: post.id, user_id: actor.id, emoji_name: emojiName });
     if (added) {
       await this.events.toChannel(channel.id, WsEvent.ReactionAdded, { reaction: JSON.stringify(toReactionJson(reaction)) });
-      this.postChanged(channel, post, 'reaction');
+      this.postChanged(channel.id, shared);
     }
     return reaction;
   }
@@ -307,27 +317,27 @@ export class PostsService {
     else if (hasPermission(actor.roles, Permission.DeleteOthersPosts)) channel = await this.requireReadNotArchived(actor, post.channel_id);
     else throw AppError.forbidden('remove_others_reactions');
 
-    const now = Date.now();
-    const removed = await this.dataSource.transaction(async (tx) => {
+    const { removed, shared } = await this.dataSource.transaction(async (tx) => {
+      const { at: now, shared } = await stampChange(tx, channel.id);
       const rows = await returning(
         tx,
         `UPDATE reactions SET delete_at = $4, update_at = $4
          WHERE post_id = $1 AND user_id = $2 AND emoji_name = $3 AND delete_at = 0 RETURNING post_id`,
         [post.id, userId, emojiName, now],
       );
-      if (rows.length === 0) return false;
+      if (rows.length === 0) return { removed: false, shared };
       await tx.query(
         `UPDATE posts SET update_at = GREATEST(update_at, $2),
            has_reactions = EXISTS (SELECT 1 FROM reactions r WHERE r.post_id = $1 AND r.delete_at = 0)
          WHERE id = $1`,
         [post.id, now],
       );
-      return true;
+      return { removed: true, shared };
     });
     if (!removed) return;
     const reaction = await this.reactions.findOneByOrFail({ post_id: post.id, user_id: userId, emoji_name: emojiName });
     await this.events.toChannel(channel.id, WsEvent.ReactionRemoved, { reaction: JSON.stringify(toReactionJson(reaction)) });
-    this.postChanged(channel, post, 'reaction');
+    this.postChanged(channel.id, shared);
   }
 
   async listReactions(actor: User, postId: string): Promise<Reaction[]> {
@@ -343,8 +353,8 @@ export class PostsService {
     if (userId !== actor.id) throw AppError.forbidden('acknowledge_post');
     const post = await this.reads.livePost(postId);
     const channel = await this.access.requireRead(actor, post.channel_id);
-    const now = Date.now();
-    const added = await this.dataSource.transaction(async (tx) => {
+    const { added, shared } = await this.dataSource.transaction(async (tx) => {
+      const { at: now, shared } = await stampChange(tx, channel.id);
       const rows = await returning(
         tx,
         `INSERT INTO post_acknowledgements (post_id, user_id, acknowledged_at, channel_id, remote_id) VALUES ($1, $2, $3, $4, '')
@@ -353,16 +363,16 @@ export class PostsService {
          RETURNING post_id`,
         [post.id, actor.id, now, channel.id],
       );
-      if (rows.length === 0) return false;
+      if (rows.length === 0) return { added: false, shared };
       await this.touchPost(tx, post.id, now);
-      return true;
+      return { added: true, shared };
     });
     const ack = await this.acks.findOneByOrFail({ post_id: post.id, user_id: actor.id });
     if (added) {
       await this.events.toChannel(channel.id, WsEvent.PostAcknowledgementAdded, {
         acknowledgement: JSON.stringify(toAcknowledgementJson(ack)),
       });
-      this.postChanged(channel, post, 'acknowledgement');
+      this.postChanged(channel.id, shared);
     }
     return ack;
   }
@@ -375,39 +385,35 @@ export class PostsService {
     const channel = await this.access.requireRead(actor, post.channel_id);
     const ack = await this.acks.findOneBy({ post_id: post.id, user_id: actor.id });
     if (!ack || ack.acknowledged_at === 0) throw AppError.notFound('acknowledgement', 'app.acknowledgement.get.app_error');
-    const now = Date.now();
-    if (now - ack.acknowledged_at > UNACK_WINDOW_MS) {
+    if (Date.now() - ack.acknowledged_at > UNACK_WINDOW_MS) {
       throw new AppError(
         'api.acknowledgement.delete.deadline.app_error',
         'You cannot remove an acknowledgement more than five minutes after giving it.',
         403,
       );
     }
-    const removed = await this.dataSource.transaction(async (tx) => {
+    const { removed, shared } = await this.dataSource.transaction(async (tx) => {
+      const { at: now, shared } = await stampChange(tx, channel.id);
       const result = await tx
         .getRepository(PostAcknowledgement)
         .update({ post_id: post.id, user_id: actor.id, acknowledged_at: ack.acknowledged_at }, { acknowledged_at: 0 });
-      if (!result.affected) return false;
+      if (!result.affected) return { removed: false, shared };
       await this.touchPost(tx, post.id, now);
-      return true;
+      return { removed: true, shared };
     });
     if (!removed) return;
     ack.acknowledged_at = 0;
     await this.events.toChannel(channel.id, WsEvent.PostAcknowledgementRemoved, {
       acknowledgement: JSON.stringify(toAcknowledgementJson(ack)),
     });
-    this.postChanged(channel, post, 'acknowledgement');
+    this.postChanged(channel.id, shared);
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------------------
 
-  /**
-   * Federation hook: every committed change to a post (or its reactions and acknowledgements) passes here. When
-   * `channel.shared` is true, the shared-channel sync must learn of it (e.g. an event on the bus naming the channel
-   * and post); that notification belongs here and nowhere else. Nothing to do until the sync app exists.
-   */
-  private postChanged(_channel: Channel, _post: Post, _change: PostChange): void {
-    // Intentionally empty: see above.
+  /** A committed change in a shared channel rings the sync engine's doorbell (the change stamp is the durable record). */
+  private postChanged(channelId: string, shared: boolean): void {
+    if (shared) this.bus.emit(SharedChannelChangedEvent, { channel_id: channelId });
   }
 
   /** The post's author (with write access), or someone holding `permission` who can read the channel. */

@@ -47,6 +47,7 @@ export const PEER_TOPICS = {
   sharedchannel_invite: 'shared-channel-sync',
   sharedchannel_sync: 'shared-channel-sync',
   sharedchannel_membership: 'shared-channel-sync',
+  sharedchannel_unshare: 'shared-channel-sync',
   sharedchannel_global_user_sync: 'user-sync',
   sharedchannel_upload: 'file-transfer',
 } as const;

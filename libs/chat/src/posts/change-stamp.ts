@@ -1,0 +1,26 @@
+import type { EntityManager } from 'typeorm';
+
+export interface ChangeStamp {
+  /** The time to record as the change's `update_at`. */
+  at: number;
+  /** The channel is shared: the sync engine must learn of the change. */
+  shared: boolean;
+}
+
+/**
+ * The `update_at` for a change to posts, reactions or acknowledgements of a channel, taken inside the change's
+ * transaction. In a shared channel the stamp comes from the shared_channels row: strictly increasing, and the row
+ * stays locked until the change commits, so changes of one channel commit in stamp order. A sync cursor over
+ * `(update_at, id)` therefore never passes a change that is still to commit. Other channels just use the clock.
+ */
+export async function stampChange(tx: EntityManager, channelId: string): Promise<ChangeStamp> {
+  const now = Date.now();
+  const result = await tx.queryRunner!.query(
+    `UPDATE shared_channels SET last_change_at = GREATEST(last_change_at + 1, $2) WHERE channel_id = $1 RETURNING last_change_at`,
+    [channelId, now],
+    true,
+  );
+  const returned = result.records as { last_change_at: string }[];
+  if (returned.length === 0) return { at: now, shared: false };
+  return { at: Number(returned[0].last_change_at), shared: true };
+}
