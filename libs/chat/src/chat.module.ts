@@ -4,6 +4,7 @@ import { ENTITIES } from '@fedchat/models';
 import { ChannelAccess } from './channels/channel-access.service';
 import { PostReads } from './posts/post-reads.service';
 import { PostsService } from './posts/posts.service';
+import { SystemPosts } from './posts/system-posts.service';
 import { WebSocketEvents } from './websocket-events.service';
 
 /**
@@ -14,7 +15,7 @@ import { WebSocketEvents } from './websocket-events.service';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature(ENTITIES)],
-  providers: [ChannelAccess, WebSocketEvents, PostReads, PostsService],
-  exports: [TypeOrmModule, ChannelAccess, WebSocketEvents, PostReads, PostsService],
+  providers: [ChannelAccess, WebSocketEvents, PostReads, PostsService, SystemPosts],
+  exports: [TypeOrmModule, ChannelAccess, WebSocketEvents, PostReads, PostsService, SystemPosts],
 })
 export class ChatModule {}

@@ -8,5 +8,6 @@ export * from './posts/change-stamp';
 export * from './posts/post.mapper';
 export * from './posts/post-reads.service';
 export * from './posts/posts.service';
+export * from './posts/system-posts.service';
 export * from './users/user.mapper';
 export * from './chat.module';

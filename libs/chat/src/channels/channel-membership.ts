@@ -99,7 +99,6 @@ export async function leaveChannel(tx: EntityManager, channelId: string, userId:
   return true;
 }
 
-/** Whether a database error is a unique violation of the named constraint (or of any, without a name). */
 /** Mattermost's page/per_page query parameters: page from 0, per_page 1..200 (default 60). */
 export function paging(page: string | undefined, perPage: string | undefined): { skip: number; take: number } {
   const p = Math.max(0, Number.parseInt(page ?? '0', 10) || 0);

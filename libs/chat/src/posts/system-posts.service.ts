@@ -1,0 +1,184 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { isUniqueViolation, Channel, Post, User } from '@fedchat/models';
+import { newId } from '@fedchat/crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { joinChannel, newChannelRow } from '../channels/channel-membership';
+import { WebSocketEvents, WsEvent } from '../websocket-events.service';
+import { stampChange } from './change-stamp';
+import { PostReads } from './post-reads.service';
+
+/** Notices about sharing itself (shared, unshared, interrupted, resumed): shown locally, never synced to peers. */
+export const SHARED_CHANNEL_STATE_POST = 'shared_channel_state';
+/** Mattermost's generic system message type (e.g. "This channel is no longer shared."). */
+export const SYSTEM_GENERIC_POST = 'system_generic';
+/** Post types that stay on the cluster that made them. */
+export const LOCAL_ONLY_POST_TYPES: readonly string[] = [SHARED_CHANNEL_STATE_POST, SYSTEM_GENERIC_POST];
+
+export const SYSTEM_BOT_USERNAME = 'system-bot';
+
+/**
+ * Messages the server itself writes: channel notices, direct messages from the system bot, and ephemeral messages
+ * (websocket only). They skip the client rules of PostsService (system types are refused there) on purpose.
+ */
+@Injectable()
+export class SystemPosts {
+  private bot?: User;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: WebSocketEvents,
+    private readonly reads: PostReads,
+  ) {}
+
+  /** The local bot that authors notices and direct messages; created on first use (by any replica, once). */
+  async systemBot(): Promise<User> {
+    if (this.bot) return this.bot;
+    const users = this.dataSource.getRepository(User);
+    const existing = await users.findOneBy({ username: SYSTEM_BOT_USERNAME });
+    if (existing) return (this.bot = existing);
+    const now = Date.now();
+    const bot: User = {
+      id: newId(),
+      create_at: now,
+      update_at: now,
+      delete_at: 0,
+      username: SYSTEM_BOT_USERNAME,
+      // Not a password hash: no password can ever match it.
+      password: '',
+      auth_data: null,
+      auth_service: '',
+      email: `${SYSTEM_BOT_USERNAME}@localhost`,
+      email_verified: true,
+      nickname: '',
+      first_name: 'System',
+      last_name: '',
+      position: '',
+      roles: 'system_user',
+      allow_marketing: false,
+      props: {},
+      notify_props: {},
+      last_password_update: now,
+      last_picture_update: 0,
+      failed_attempts: 0,
+      locale: 'en',
+      timezone: {},
+      mfa_active: false,
+      mfa_secret: '',
+      remote_id: '',
+      is_bot: true,
+    };
+    try {
+      await users.insert({ ...bot });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+    return (this.bot = await users.findOneByOrFail({ username: SYSTEM_BOT_USERNAME }));
+  }
+
+  /** A notice in a channel, by the system bot; `type` decides whether it may ever be synced (see LOCAL_ONLY_POST_TYPES). */
+  async notice(channelId: string, message: string, props: Record<string, unknown> = {}, type = SHARED_CHANNEL_STATE_POST): Promise<Post> {
+    const bot = await this.systemBot();
+    return this.dataSource
+      .transaction(async (tx) => this.insert(tx, channelId, bot.id, message, type, props))
+      .then(async (post) => {
+        await this.announce(post);
+        return post;
+      });
+  }
+
+  /** A direct message from the system bot to a local user (the direct channel is created when missing). */
+  async directMessage(userId: string, message: string): Promise<Post> {
+    const bot = await this.systemBot();
+    const name = bot.id < userId ? `${bot.id}__${userId}` : `${userId}__${bot.id}`;
+    const channels = this.dataSource.getRepository(Channel);
+    let channel = await channels.findOneBy({ team_id: '', name });
+    if (!channel) {
+      const now = Date.now();
+      const row = newChannelRow({ team_id: '', type: 'D', display_name: '', name, creator_id: bot.id }, now);
+      try {
+        await this.dataSource.transaction(async (tx) => {
+          await tx.getRepository(Channel).insert({ ...row });
+          await joinChannel(tx, row.id, bot.id, { admin: false, now });
+          await joinChannel(tx, row.id, userId, { admin: false, now });
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+      channel = await channels.findOneByOrFail({ team_id: '', name });
+    }
+    const channelId = channel.id;
+    const post = await this.dataSource.transaction((tx) => this.insert(tx, channelId, bot.id, message, '', {}));
+    await this.announce(post);
+    return post;
+  }
+
+  /** Mattermost's `ephemeral_message`: shown to one user in one channel, never stored. */
+  async ephemeral(userId: string, channelId: string, message: string, createAt = Date.now()): Promise<void> {
+    const bot = await this.systemBot();
+    const post = {
+      id: newId(),
+      create_at: createAt,
+      update_at: createAt,
+      edit_at: 0,
+      delete_at: 0,
+      is_pinned: false,
+      user_id: bot.id,
+      channel_id: channelId,
+      root_id: '',
+      original_id: '',
+      message,
+      type: 'system_ephemeral',
+      props: {},
+      hashtags: '',
+      file_ids: [],
+      pending_post_id: '',
+      remote_id: '',
+      reply_count: 0,
+      metadata: {},
+    };
+    this.events.toUser(userId, 'ephemeral_message', { post: JSON.stringify(post) });
+  }
+
+  private async insert(
+    tx: EntityManager,
+    channelId: string,
+    userId: string,
+    message: string,
+    type: string,
+    props: Record<string, unknown>,
+  ): Promise<Post> {
+    const { at } = await stampChange(tx, channelId);
+    const post: Post = tx.getRepository(Post).create({
+      id: newId(),
+      create_at: at,
+      update_at: at,
+      edit_at: 0,
+      delete_at: 0,
+      is_pinned: false,
+      user_id: userId,
+      channel_id: channelId,
+      root_id: '',
+      original_id: '',
+      message,
+      type,
+      props,
+      hashtags: '',
+      file_ids: [],
+      remote_id: '',
+      has_reactions: false,
+    });
+    await tx.getRepository(Post).insert({ ...post } as QueryDeepPartialEntity<Post>);
+    await tx.query(`UPDATE channels SET last_post_at = GREATEST(last_post_at, $2), total_msg_count = total_msg_count + 1 WHERE id = $1`, [
+      channelId,
+      at,
+    ]);
+    return post;
+  }
+
+  private async announce(post: Post): Promise<void> {
+    const json = await this.reads.toJson(post);
+    await this.events.toChannel(post.channel_id, WsEvent.Posted, { post: JSON.stringify(json), set_online: false });
+  }
+}
