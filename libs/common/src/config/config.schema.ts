@@ -88,6 +88,12 @@ export const envSchema = z.object({
   REMOTE_CLUSTER_OFFLINE_AFTER_MS: int(300_000, 500, 86_400_000),
   REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: bool(false),
 
+  SHARED_CHANNELS_INTERRUPTED_AFTER_MS: int(300_000, 1000, 86_400_000),
+  SHARED_CHANNELS_POLL_INTERVAL_MS: int(1000, 50, 60_000),
+  SHARED_CHANNELS_CONCURRENCY: int(8, 1, 256),
+  SHARED_CHANNELS_RETRY_MAX_MS: int(30_000, 100, 3_600_000),
+  SHARED_CHANNELS_LEASE_MS: int(30_000, 1000, 600_000),
+
   MM_FILESETTINGS_ENABLEFILEATTACHMENTS: bool(true),
   MM_FILESETTINGS_MAXFILESIZE: int(100 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
   MM_FILESETTINGS_DRIVERNAME: z.enum(['local', 'amazons3']).optional().default('local'),
@@ -149,6 +155,18 @@ export interface AppConfig {
     offlineAfterMs: number;
     /** Peers on private and loopback addresses are refused unless this is set (link-local and metadata: always). */
     allowPrivateAddresses: boolean;
+  };
+  sharedChannels: {
+    /** After deliveries to a remote have failed this long, affected channels get a notice (and another on recovery). */
+    interruptedAfterMs: number;
+    /** How often each sync replica looks for pending work it was not told about (a lost doorbell, a retry now due). */
+    pollIntervalMs: number;
+    /** (channel, remote) pairs one replica syncs at the same time. */
+    concurrency: number;
+    /** Cap of the retry backoff after failed deliveries. */
+    retryMaxMs: number;
+    /** How long a replica holds a pair it works on; a replica that dies loses its pairs after this. */
+    leaseMs: number;
   };
   featureFlags: {
     enableRemoteClusterService: boolean;
@@ -217,6 +235,13 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
       pingIntervalMs: e.REMOTE_CLUSTER_PING_INTERVAL_MS,
       offlineAfterMs: e.REMOTE_CLUSTER_OFFLINE_AFTER_MS,
       allowPrivateAddresses: e.REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES,
+    },
+    sharedChannels: {
+      interruptedAfterMs: e.SHARED_CHANNELS_INTERRUPTED_AFTER_MS,
+      pollIntervalMs: e.SHARED_CHANNELS_POLL_INTERVAL_MS,
+      concurrency: e.SHARED_CHANNELS_CONCURRENCY,
+      retryMaxMs: e.SHARED_CHANNELS_RETRY_MAX_MS,
+      leaseMs: e.SHARED_CHANNELS_LEASE_MS,
     },
     featureFlags: {
       enableRemoteClusterService: e.MM_FEATUREFLAGS_ENABLEREMOTECLUSTERSERVICE,
