@@ -8,6 +8,7 @@ import { FederationSwitchMiddleware } from './http/federation-switch.middleware'
 import { MattermostErrorFilter } from './http/mattermost-error.filter';
 import { PostsModule } from './posts/posts.module';
 import { RemoteClustersModule } from './remote-clusters/remote-clusters.module';
+import { SharedChannelsModule } from './shared-channels/shared-channels.module';
 import { SystemController } from './system/system.controller';
 import { TeamsModule } from './teams/teams.module';
 import { UsersModule } from './users/users.module';
@@ -25,6 +26,7 @@ import { WebSocketModule } from './websocket/websocket.module';
     TeamsModule,
     ChannelsModule,
     RemoteClustersModule,
+    SharedChannelsModule,
   ],
   controllers: [SystemController],
   providers: [{ provide: APP_FILTER, useClass: MattermostErrorFilter }],

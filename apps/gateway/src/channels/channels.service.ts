@@ -13,7 +13,8 @@ import {
   WebSocketEvents,
   WsEvent,
 } from '@fedchat/chat';
-import { AppError } from '@fedchat/common';
+import { AppError, Bus } from '@fedchat/common';
+import { ChannelArchivedEvent } from '@fedchat/contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId } from '@fedchat/crypto';
@@ -72,6 +73,7 @@ export class ChannelsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: ChannelAccess,
     private readonly events: WebSocketEvents,
+    private readonly bus: Bus,
   ) {}
 
   /** A public or private team channel; the creator becomes its channel admin. Channel, member and history in one transaction. */
@@ -265,6 +267,8 @@ export class ChannelsService {
     const data = { channel_id: channel.id, delete_at: now };
     if (channel.type === 'O') await this.events.toTeam(channel.team_id, WsEvent.ChannelDeleted, data);
     else await this.events.toChannel(channel.id, WsEvent.ChannelDeleted, data);
+    // Archiving a shared channel on its home ends the share on every remote (the sharing lifecycle decides).
+    if (channel.shared) this.bus.emit(ChannelArchivedEvent, { channel_id: channel.id });
   }
 
   /**

@@ -14,7 +14,7 @@ import {
   RemoteClusterJson,
 } from '@fedchat/contracts';
 import type { User } from '@fedchat/models';
-import { IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import type { Response } from 'express';
 import { CurrentUser } from '../auth/auth.guard';
 import { apiValidationPipe } from '../http/validation';
@@ -41,6 +41,10 @@ export class GenerateInviteBody {
 export class PatchRemoteClusterBody {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) display_name?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() default_team_id?: string;
+  @ApiPropertyOptional({ description: 'Our extension: accept incoming channel invitations at once (true) or hold them for review' })
+  @IsOptional()
+  @IsBoolean()
+  auto_accept_channel_invites?: boolean;
 }
 
 export class RemoteClusterDoc {
@@ -54,6 +58,8 @@ export class RemoteClusterDoc {
   @ApiProperty() last_ping_at: number;
   @ApiProperty({ description: 'always empty' }) token: string;
   @ApiProperty({ description: 'always empty' }) remote_token: string;
+  @ApiProperty({ description: 'Our extension: incoming channel invitations are accepted at once (true) or held for review' })
+  auto_accept_channel_invites: boolean;
 }
 
 export class RemoteClusterWithInviteDoc {

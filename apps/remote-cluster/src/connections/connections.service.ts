@@ -262,6 +262,7 @@ export class ConnectionsService {
     const changes: Partial<RemoteCluster> = {};
     if (req.display_name !== undefined) changes.display_name = req.display_name;
     if (req.default_team_id !== undefined) changes.default_team_id = req.default_team_id;
+    if (req.auto_accept_channel_invites !== undefined) changes.auto_accept_channel_invites = req.auto_accept_channel_invites;
     if (Object.keys(changes).length > 0) await this.remotes.update({ remote_id: rc.remote_id }, changes);
     return toRemoteClusterJson({ ...rc, ...changes });
   }

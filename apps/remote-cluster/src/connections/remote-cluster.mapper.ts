@@ -23,6 +23,7 @@ export function toRemoteClusterJson(rc: RemoteCluster): RemoteClusterJson {
     creator_id: rc.creator_id ?? '',
     plugin_id: rc.plugin_id ?? '',
     options: rc.options ?? 0,
+    auto_accept_channel_invites: rc.auto_accept_channel_invites ?? true,
   };
 }
 

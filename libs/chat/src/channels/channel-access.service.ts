@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { isValidId } from '@fedchat/crypto';
 import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Channel, ChannelMember, TeamMember, User } from '@fedchat/models';
+import { Channel, ChannelMember, SharedChannel, TeamMember, User } from '@fedchat/models';
 import { Repository } from 'typeorm';
 import { hasPermission, Permission } from '../permissions';
 
@@ -16,6 +16,7 @@ export class ChannelAccess {
     @InjectRepository(Channel) private readonly channels: Repository<Channel>,
     @InjectRepository(ChannelMember) private readonly members: Repository<ChannelMember>,
     @InjectRepository(TeamMember) private readonly teamMembers: Repository<TeamMember>,
+    @InjectRepository(SharedChannel) private readonly sharedChannels: Repository<SharedChannel>,
   ) {}
 
   async channelOrThrow(channelId: string): Promise<Channel> {
@@ -53,6 +54,10 @@ export class ChannelAccess {
       throw new AppError('api.post.create_post.can_not_post_to_deleted.error', 'Can not post to a deleted channel.', 403);
     }
     if (!(await this.isMember(user.id, channel.id))) throw AppError.forbidden('create_post');
+    if (channel.shared && (await this.sharedChannels.existsBy({ channel_id: channel.id, home: false, readonly: true }))) {
+      // A read-only share from another workspace: members here may read, not post or react (the home refuses too).
+      throw new AppError('api.post.create_post.shared_channel_read_only.app_error', 'This shared channel is read-only here.', 403);
+    }
     return channel;
   }
 }

@@ -20,6 +20,8 @@ export class RemoteClusterJson {
   @IsString() creator_id: string;
   @IsString() plugin_id: string;
   @IsInt() options: number;
+  /** Our extension: incoming channel invitations from this connection are accepted at once (else they wait for review). */
+  @IsBoolean() auto_accept_channel_invites: boolean;
 }
 
 /** Mattermost's rule for connection names: letters, digits, '.', '-', '_', 1–64. */
@@ -66,6 +68,7 @@ export class PatchConnectionRequest {
   @IsString() remote_id: string;
   @IsOptional() @IsString() @MaxLength(64) display_name?: string;
   @IsOptional() @IsString() default_team_id?: string;
+  @IsOptional() @IsBoolean() auto_accept_channel_invites?: boolean;
 }
 
 export class ListConnectionsRequest {

@@ -203,3 +203,12 @@ export class ChannelChanged {
  */
 export const SharedChannelChangedEvent = defineEvent('shared-channel.channel.changed', ChannelChanged, 'one');
 
+export class ChannelArchived {
+  @IsString() channel_id: string;
+}
+
+/**
+ * A shared channel was archived (emitted by the gateway after the archive committed). On the channel's home, the
+ * sharing lifecycle ends the share everywhere: each remote is told (`sharedchannel_unshare` with `archived: true`).
+ */
+export const ChannelArchivedEvent = defineEvent('chat.channel.archived', ChannelArchived, 'one');

@@ -1,0 +1,123 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { ChannelAccess, hasPermission, Permission } from '@fedchat/chat';
+import { AppError, Bus } from '@fedchat/common';
+import {
+  DecideInvitation,
+  GetRemoteInfo,
+  ListChannelRemotes,
+  ListInvitations,
+  ListSharedChannels,
+  RemoteClusterInfoJson,
+  SharedChannelInvitationJson,
+  SharedChannelJson,
+} from '@fedchat/contracts';
+import { TeamMember, type User } from '@fedchat/models';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { CurrentUser } from '../auth/auth.guard';
+import { apiValidationPipe } from '../http/validation';
+import { AcceptInvitationBody, RemoteClusterInfoDoc, SharedChannelDoc, SharedChannelInvitationDoc } from './shared-channels.dto';
+import { idParam, pageParams, queryFlag, requirePermission } from './shared-channels.params';
+
+const INVITATION_STATUSES = ['pending', 'accepted', 'rejected', 'failed'];
+
+/**
+ * `/api/v4/sharedchannels` (protocol §3.4, §10) plus our invitation review. One controller so that the fixed
+ * paths are declared, and therefore matched, before the `{team_id}` and `{channel_id}/remotes` captures:
+ * keep `invitations…` and `remote_info/…` above them.
+ */
+@ApiTags('shared channels')
+@ApiBearerAuth()
+@UsePipes(apiValidationPipe)
+@Controller('api/v4/sharedchannels')
+export class SharedChannelsController {
+  constructor(
+    private readonly bus: Bus,
+    private readonly access: ChannelAccess,
+    @InjectRepository(TeamMember) private readonly teamMembers: Repository<TeamMember>,
+  ) {}
+
+  /** Our extension: channel invitations received from connections that do not auto-accept them. */
+  @Get('invitations')
+  @ApiQuery({ name: 'status', required: false, enum: INVITATION_STATUSES })
+  @ApiOkResponse({ type: [SharedChannelInvitationDoc] })
+  async invitations(@CurrentUser() user: User, @Query('status') status?: string): Promise<SharedChannelInvitationJson[]> {
+    requirePermission(user, Permission.ManageSharedChannels);
+    if (status !== undefined && !INVITATION_STATUSES.includes(status)) throw AppError.invalidParam('status');
+    return (await this.bus.request(ListInvitations, status === undefined ? {} : { status })).invitations;
+  }
+
+  /** Our extension: accepts a pending invitation, creating the channel in the given team. */
+  @Post('invitations/:invitation_id/accept')
+  @HttpCode(200)
+  @ApiBody({ type: AcceptInvitationBody })
+  @ApiOkResponse({ type: SharedChannelInvitationDoc })
+  async acceptInvitation(
+    @CurrentUser() user: User,
+    @Param('invitation_id') invitationId: string,
+    @Body() body: AcceptInvitationBody,
+  ): Promise<SharedChannelInvitationJson> {
+    requirePermission(user, Permission.ManageSharedChannels);
+    idParam(invitationId, 'invitation_id');
+    const teamId = idParam(body?.team_id, 'team_id');
+    return this.bus.request(DecideInvitation, { actor_id: user.id, invitation_id: invitationId, team_id: teamId });
+  }
+
+  /** Our extension: declines a pending invitation; the remote is told. */
+  @Post('invitations/:invitation_id/decline')
+  @HttpCode(200)
+  @ApiOkResponse({ type: SharedChannelInvitationDoc })
+  async declineInvitation(@CurrentUser() user: User, @Param('invitation_id') invitationId: string): Promise<SharedChannelInvitationJson> {
+    requirePermission(user, Permission.ManageSharedChannels);
+    idParam(invitationId, 'invitation_id');
+    return this.bus.request(DecideInvitation, { actor_id: user.id, invitation_id: invitationId });
+  }
+
+  /** Any logged-in user; without manage_shared_channels only for a connection sharing a channel the caller is in. */
+  @Get('remote_info/:remote_id')
+  @ApiQuery({ name: 'include_deleted', required: false, type: Boolean })
+  @ApiOkResponse({ type: RemoteClusterInfoDoc })
+  async remoteInfo(
+    @CurrentUser() user: User,
+    @Param('remote_id') remoteId: string,
+    @Query('include_deleted') includeDeleted?: string,
+  ): Promise<RemoteClusterInfoJson> {
+    idParam(remoteId, 'remote_id');
+    return this.bus.request(GetRemoteInfo, {
+      remote_id: remoteId,
+      include_deleted: queryFlag(includeDeleted),
+      ...(hasPermission(user.roles, Permission.ManageSharedChannels) ? {} : { member_id: user.id }),
+    });
+  }
+
+  /** The connections a channel is shared with; needs read access to the channel. */
+  @Get(':channel_id/remotes')
+  @ApiOkResponse({ type: [RemoteClusterInfoDoc] })
+  async channelRemotes(@CurrentUser() user: User, @Param('channel_id') channelId: string): Promise<RemoteClusterInfoJson[]> {
+    const channel = await this.access.requireRead(user, channelId);
+    return (await this.bus.request(ListChannelRemotes, { channel_id: channel.id })).remotes;
+  }
+
+  /** The team's shared channels; members without manage_shared_channels see only the channels they belong to. */
+  @Get(':team_id')
+  @ApiQuery({ name: 'page', required: false })
+  @ApiQuery({ name: 'per_page', required: false })
+  @ApiOkResponse({ type: [SharedChannelDoc] })
+  async sharedChannels(
+    @CurrentUser() user: User,
+    @Param('team_id') teamId: string,
+    @Query('page') page?: string,
+    @Query('per_page') perPage?: string,
+  ): Promise<SharedChannelJson[]> {
+    idParam(teamId, 'team_id');
+    const teamMember = await this.teamMembers.existsBy({ team_id: teamId, user_id: user.id, delete_at: 0 });
+    if (!teamMember && !hasPermission(user.roles, Permission.ManageTeam)) throw AppError.forbidden('view_team');
+    const { channels } = await this.bus.request(ListSharedChannels, {
+      team_id: teamId,
+      ...(hasPermission(user.roles, Permission.ManageSharedChannels) ? {} : { member_id: user.id }),
+      ...pageParams(page, perPage),
+    });
+    return channels;
+  }
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { InviteReceiver } from './invite-receiver.service';
+import { InvitesService } from './invites.service';
+import { PeerNotifier } from './peer-notifier.service';
+import { ShareTeardown } from './share-teardown.service';
+import { SharingHandlers } from './sharing.handlers';
+import { SharingQueries } from './sharing-queries.service';
+
+/**
+ * The sharing lifecycle: inviting remotes to channels (and retrying until they accept), receiving invitations
+ * (at once or after an admin's review), read-only shares, uninvite, unshare, and what follows a deleted connection
+ * or an archived channel. ShareTeardown is exported for the sync engine (a peer answering "channel is no longer
+ * shared"). Needs ChatModule (global) for the chat rules.
+ */
+@Module({
+  providers: [PeerNotifier, ShareTeardown, InvitesService, InviteReceiver, SharingQueries, SharingHandlers],
+  exports: [ShareTeardown],
+})
+export class SharingModule {}

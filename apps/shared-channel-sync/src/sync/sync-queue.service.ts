@@ -1,0 +1,164 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@fedchat/common';
+import { newId } from '@fedchat/crypto';
+import { DataSource } from 'typeorm';
+
+/** A (channel, remote) pair this replica holds the lease on, with its cursor and health as claimed. */
+export interface ClaimedPair {
+  id: string;
+  channel_id: string;
+  remote_id: string;
+  cursor: Cursor;
+  failures: number;
+  interrupted_since: number;
+  interruption_notified: boolean;
+}
+
+/** Keyset position in a channel's changes: everything up to (at, id) in `(update_at, id)` order was delivered. */
+export interface Cursor {
+  at: number;
+  id: string;
+}
+
+interface PairRow {
+  id: string;
+  channel_id: string;
+  remote_id: string;
+  last_post_update_at: string;
+  last_post_id: string;
+  failures: number;
+  interrupted_since: string;
+  interruption_notified: boolean;
+}
+
+/** Pairs with changes past their cursor: the pending work, derived from the data itself (nothing else to keep). */
+const HAS_WORK = `EXISTS (SELECT 1 FROM posts p WHERE p.channel_id = scr.channel_id
+                            AND (p.update_at, p.id) > (scr.last_post_update_at, scr.last_post_id))`;
+
+/**
+ * The durable work queue of the sync engine, kept in `shared_channel_remotes` next to the cursors. A pair is due when
+ * a change lies past its cursor; a replica claims due pairs with FOR UPDATE SKIP LOCKED and a lease, so each pair is
+ * worked by one replica at a time (order kept, nothing sent twice), and a replica that dies only delays its pairs
+ * until the lease runs out. Every write checks the lease owner, so a replica that lost its lease changes nothing.
+ */
+@Injectable()
+export class SyncQueue {
+  /** Unique per process start, so that a restarted replica never mistakes an old lease for its own. */
+  readonly owner: string;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.owner = `${config.instanceId}/${newId().slice(0, 8)}`.slice(0, 64);
+  }
+
+  /** Claims up to `limit` due pairs (of one channel, when given), oldest retry first. */
+  async claim(limit: number, channelId?: string): Promise<ClaimedPair[]> {
+    const now = Date.now();
+    const rows = await this.returning<PairRow>(
+      `UPDATE shared_channel_remotes s SET lease_owner = $1, lease_until = $2
+       FROM (
+         SELECT scr.id FROM shared_channel_remotes scr
+         JOIN remote_clusters rc ON rc.remote_id = scr.remote_id AND rc.delete_at = 0
+         WHERE scr.delete_at = 0 AND scr.is_invite_confirmed AND scr.next_sync_at <= $3 AND scr.lease_until < $3
+           AND ($5::varchar IS NULL OR scr.channel_id = $5) AND ${HAS_WORK}
+         ORDER BY scr.next_sync_at, scr.id
+         LIMIT $4
+         FOR UPDATE OF scr SKIP LOCKED
+       ) due
+       WHERE s.id = due.id
+       RETURNING s.id, s.channel_id, s.remote_id, s.last_post_update_at, s.last_post_id, s.failures, s.interrupted_since,
+                 s.interruption_notified`,
+      [this.owner, now + this.config.sharedChannels.leaseMs, now, limit, channelId ?? null],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      channel_id: r.channel_id,
+      remote_id: r.remote_id,
+      cursor: { at: Number(r.last_post_update_at), id: r.last_post_id },
+      failures: r.failures,
+      interrupted_since: Number(r.interrupted_since),
+      interruption_notified: r.interruption_notified,
+    }));
+  }
+
+  /** Records a delivered batch: the cursor moves and the lease is renewed. False when the lease was lost. */
+  async advance(pair: ClaimedPair, cursor: Cursor): Promise<boolean> {
+    const now = Date.now();
+    const rows = await this.returning(
+      `UPDATE shared_channel_remotes
+         SET last_post_update_at = $3, last_post_id = $4, last_post_create_at = GREATEST(last_post_create_at, $3),
+             last_post_create_id = $4, update_at = $5, last_sync_at = $5, lease_until = $6
+       WHERE id = $1 AND lease_owner = $2 AND delete_at = 0 RETURNING id`,
+      [pair.id, this.owner, cursor.at, cursor.id, now, now + this.config.sharedChannels.leaseMs],
+    );
+    if (rows.length === 0) return false;
+    pair.cursor = cursor;
+    return true;
+  }
+
+  /** The run ended well: the pair is healthy again and free for any replica. */
+  async succeed(pair: ClaimedPair): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE shared_channel_remotes SET lease_owner = '', lease_until = 0, failures = 0, last_error = '', next_sync_at = 0,
+         interrupted_since = 0, interruption_notified = false
+       WHERE id = $1 AND lease_owner = $2`,
+      [pair.id, this.owner],
+    );
+  }
+
+  /** The run failed: retry after `retryInMs`; the cursor stays where the last delivered batch left it. */
+  async fail(pair: ClaimedPair, error: string, retryInMs: number): Promise<{ interruptedSince: number; notified: boolean } | undefined> {
+    const now = Date.now();
+    const rows = await this.returning<{ interrupted_since: string; interruption_notified: boolean }>(
+      `UPDATE shared_channel_remotes SET lease_owner = '', lease_until = 0, failures = failures + 1, last_error = $3,
+         next_sync_at = $4, interrupted_since = CASE WHEN interrupted_since = 0 THEN $5 ELSE interrupted_since END
+       WHERE id = $1 AND lease_owner = $2 RETURNING interrupted_since, interruption_notified`,
+      [pair.id, this.owner, error.slice(0, 1000), now + retryInMs, now],
+    );
+    if (rows.length === 0) return undefined;
+    return { interruptedSince: Number(rows[0].interrupted_since), notified: rows[0].interruption_notified };
+  }
+
+  /** Remembers that the channel was told about the interruption (once per interruption). */
+  async markInterruptionNotified(pair: ClaimedPair): Promise<boolean> {
+    const rows = await this.returning(
+      `UPDATE shared_channel_remotes SET interruption_notified = true WHERE id = $1 AND NOT interruption_notified RETURNING id`,
+      [pair.id],
+    );
+    return rows.length > 0;
+  }
+
+  /** Gives a pair back without judging the run (shutdown, or the remote stopped sharing). */
+  async release(pair: ClaimedPair): Promise<void> {
+    await this.dataSource.query(`UPDATE shared_channel_remotes SET lease_owner = '', lease_until = 0 WHERE id = $1 AND lease_owner = $2`, [
+      pair.id,
+      this.owner,
+    ]);
+  }
+
+  /** A remote came back: its pairs are due now, whatever their backoff said (full catch-up). */
+  async wakeRemote(remoteId: string): Promise<void> {
+    await this.dataSource.query(`UPDATE shared_channel_remotes SET next_sync_at = 0 WHERE remote_id = $1 AND delete_at = 0`, [remoteId]);
+  }
+
+  /** Pairs with undelivered changes (for the queue-size gauge). */
+  async pendingPairs(): Promise<number> {
+    const rows: { n: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM shared_channel_remotes scr WHERE scr.delete_at = 0 AND scr.is_invite_confirmed AND ${HAS_WORK}`,
+    );
+    return rows[0].n;
+  }
+
+  private async returning<T = unknown>(sql: string, params: unknown[]): Promise<T[]> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const result = await runner.query(sql, params, true);
+      return result.records as T[];
+    } finally {
+      await runner.release();
+    }
+  }
+}

@@ -1,0 +1,502 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@fedchat/common';
+import {
+  joinChannel,
+  parseHashtags,
+  POST_MESSAGE_MAX_RUNES,
+  PostReads,
+  stampChange,
+  toAcknowledgementJson,
+  toReactionJson,
+  WebSocketEvents,
+  WsEvent,
+} from '@fedchat/chat';
+import { PeerResponse } from '@fedchat/contracts';
+import { newId } from '@fedchat/crypto';
+import {
+  Channel,
+  isUniqueViolation,
+  Post,
+  PostAcknowledgement,
+  Reaction,
+  RemoteCluster,
+  SharedChannel,
+  SharedChannelRemote,
+  User,
+} from '@fedchat/models';
+import { Inject } from '@nestjs/common';
+import { DataSource, EntityManager, In } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { SyncMetrics } from './sync.metrics';
+import {
+  describeZodError,
+  emptySyncResponse,
+  NOT_SHARED_ERROR,
+  SyncAck,
+  SyncMsg,
+  SyncMsgSchema,
+  SyncPost,
+  SyncReaction,
+  SyncResponse,
+  SyncUser,
+} from './sync-message';
+import { applyMentionTransforms } from './transforms/mentions';
+import { inboundPermalinks } from './transforms/permalinks';
+import { mungUsername, munggedCandidates } from './transforms/usernames';
+import { syntheticUserProps } from './transforms/users';
+
+/** What one message changed, announced on the websocket once its transaction has committed. */
+interface Announcements {
+  posted: Post[];
+  edited: Post[];
+  deleted: Post[];
+  reactions: { reaction: Reaction; added: boolean }[];
+  acks: { ack: PostAcknowledgement; added: boolean }[];
+}
+
+/** Why an item was refused; logged with the item's id and reported to the sender in the SyncResponse. */
+class Refused extends Error {}
+
+/**
+ * `sharedchannel_sync` from a peer (protocol §4.2), with authority checked on every item: the channel must be shared
+ * with the sender; new posts, reactions and acknowledgements must come from the sender's own users; edits and
+ * deletes only touch posts the sender's users wrote (stricter than Mattermost); local users are never touched.
+ * A message is applied in one transaction, each item in a savepoint, so one bad item is refused alone. Applying the
+ * same message twice changes nothing (the receiver compares state; reactions and acknowledgements are state, not
+ * toggles), which is what makes re-sends after a crash harmless.
+ */
+@Injectable()
+export class SyncReceiver {
+  private readonly log = new Logger('SyncReceiver');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: WebSocketEvents,
+    private readonly reads: PostReads,
+    private readonly metrics: SyncMetrics,
+  ) {}
+
+  async receive(remoteId: string, payload: Record<string, unknown>): Promise<PeerResponse> {
+    const parsed = SyncMsgSchema.safeParse(payload);
+    if (!parsed.success) {
+      this.metrics.receiveErrors.inc({ remote_id: remoteId });
+      this.log.warn({ remoteId, reason: describeZodError(parsed.error) }, 'sync message refused');
+      return { status: 'FAIL', err: describeZodError(parsed.error) };
+    }
+    const msg = parsed.data;
+    if (msg.channel_id === '') {
+      // Global user sync travels on its own topic (the user-sync app); nothing to do here, as Mattermost answers.
+      return { status: 'OK', payload: null };
+    }
+    const rc = await this.dataSource.getRepository(RemoteCluster).findOneBy({ remote_id: remoteId, delete_at: 0 });
+    const scr = await this.dataSource
+      .getRepository(SharedChannelRemote)
+      .findOneBy({ channel_id: msg.channel_id, remote_id: remoteId, delete_at: 0, is_invite_confirmed: true });
+    const shared = await this.dataSource.getRepository(SharedChannel).findOneBy({ channel_id: msg.channel_id });
+    const channel = await this.dataSource.getRepository(Channel).findOneBy({ id: msg.channel_id });
+    if (!rc || !scr || !shared || !channel) {
+      this.log.warn({ remoteId, channelId: msg.channel_id }, 'sync for a channel not shared with the sender');
+      return { status: 'FAIL', err: NOT_SHARED_ERROR };
+    }
+
+    const started = Date.now();
+    const response = emptySyncResponse();
+    const news: Announcements = { posted: [], edited: [], deleted: [], reactions: [], acks: [] };
+    const ctx: ApplyContext = { remoteId, rc, channel, readonly: shared.home && scr.readonly, response, news, msg };
+    await this.dataSource.transaction(async (tx) => {
+      const { at } = await stampChange(tx, channel.id);
+      ctx.stamp = at;
+      for (const [key, user] of Object.entries(msg.users ?? {})) {
+        await this.item(tx, response.user_errors, key, () => this.applyUser(tx, ctx, key, user));
+      }
+      for (const post of msg.posts ?? []) await this.item(tx, response.post_errors, post.id, () => this.applyPost(tx, ctx, post));
+      for (const r of msg.reactions ?? []) await this.item(tx, response.reaction_errors, r.post_id, () => this.applyReaction(tx, ctx, r));
+      for (const a of msg.acknowledgements ?? []) {
+        await this.item(tx, response.acknowledgement_errors, a.post_id, () => this.applyAck(tx, ctx, a));
+      }
+      if (news.posted.length > 0) {
+        await tx.query(
+          `UPDATE channels SET last_post_at = GREATEST(last_post_at, $2), total_msg_count = total_msg_count + $3,
+             last_root_post_at = GREATEST(last_root_post_at, $4) WHERE id = $1`,
+          [
+            channel.id,
+            Math.max(...news.posted.map((p) => p.create_at)),
+            news.posted.length,
+            Math.max(0, ...news.posted.filter((p) => !p.root_id).map((p) => p.create_at)),
+          ],
+        );
+      }
+    });
+    if ((msg.statuses?.length ?? 0) + (msg.membership_changes?.length ?? 0) > 0) {
+      // Statuses and membership changes are the user-sync app's part (not enabled here); ignored as Mattermost does when off.
+      this.log.debug({ remoteId }, 'statuses / membership changes ignored');
+    }
+    await this.announce(channel, news);
+    const refused =
+      response.user_errors.length + response.post_errors.length + response.reaction_errors.length + response.acknowledgement_errors.length;
+    this.metrics.itemsReceived.inc({ remote_id: remoteId }, news.posted.length + news.edited.length + news.deleted.length);
+    if (refused > 0) this.metrics.receiveErrors.inc({ remote_id: remoteId }, refused);
+    this.metrics.receiveDuration.observe({ remote_id: remoteId }, (Date.now() - started) / 1000);
+    return { status: 'OK', payload: response as unknown as Record<string, unknown> };
+  }
+
+  /** Applies one item in a savepoint: a refusal or a database error undoes that item only. */
+  private async item(tx: EntityManager, errors: string[], id: string, apply: () => Promise<void>): Promise<void> {
+    await tx.query('SAVEPOINT sync_item');
+    try {
+      await apply();
+      await tx.query('RELEASE SAVEPOINT sync_item');
+    } catch (err) {
+      await tx.query('ROLLBACK TO SAVEPOINT sync_item');
+      if (!(err instanceof Refused)) this.log.error({ err, id }, 'sync item failed');
+      else this.log.warn({ id, reason: err.message }, 'sync item refused');
+      errors.push(id);
+    }
+  }
+
+  // ---- users -----------------------------------------------------------------------------------------------------
+
+  private async applyUser(tx: EntityManager, ctx: ApplyContext, key: string, incoming: SyncUser): Promise<void> {
+    if (key !== incoming.id) throw new Refused('user key differs from its id');
+    const users = tx.getRepository(User);
+    const existing = await users.findOneBy({ id: incoming.id });
+    if (existing && existing.remote_id !== ctx.remoteId) throw new Refused('remoteID mismatch');
+    const props = syntheticUserProps(incoming, ctx.remoteId, existing?.props ?? {});
+    const fields = {
+      update_at: Date.now(),
+      delete_at: incoming.delete_at,
+      nickname: incoming.nickname,
+      first_name: incoming.first_name,
+      last_name: incoming.last_name,
+      position: incoming.position,
+      locale: incoming.locale,
+      timezone: incoming.timezone,
+      props,
+      is_bot: incoming.is_bot,
+    };
+    if (existing) {
+      // Renamed at the origin when the stored name is none of the munged forms of the name received.
+      const forms = munggedCandidates(incoming.username, ctx.rc.name).map((suffix) => mungUsername(incoming.username, ctx.rc.name, suffix));
+      const rename = !forms.includes(existing.username);
+      await users.update({ id: existing.id }, fields as QueryDeepPartialEntity<User>);
+      if (rename) await this.withFreeUsername(tx, incoming, ctx.rc.name, (username) => users.update({ id: existing.id }, { username }));
+    } else {
+      const now = Date.now();
+      await this.withFreeUsername(tx, incoming, ctx.rc.name, (username) =>
+        users.insert({
+          id: incoming.id,
+          create_at: incoming.create_at || now,
+          email_verified: false,
+          // Never a deliverable address: a peer's users are reached through their own cluster.
+          email: `${newId()}@remote.invalid`,
+          password: '',
+          auth_data: null,
+          auth_service: '',
+          roles: 'system_user',
+          allow_marketing: false,
+          notify_props: {},
+          last_password_update: now,
+          last_picture_update: 0,
+          failed_attempts: 0,
+          mfa_active: false,
+          mfa_secret: '',
+          remote_id: ctx.remoteId,
+          username,
+          ...fields,
+        } as QueryDeepPartialEntity<User>),
+      );
+    }
+    if (ctx.channel.type === 'O' || ctx.channel.type === 'P') await this.addToChannel(tx, ctx.channel, incoming.id);
+    ctx.response.users_syncd.push(incoming.id);
+    ctx.response.users_last_update_at = Math.max(ctx.response.users_last_update_at, incoming.update_at);
+  }
+
+  /** Tries `alice:acme`, `alice-2:acme`, … until the username is free (protocol §6). */
+  private async withFreeUsername(tx: EntityManager, user: SyncUser, remoteName: string, write: (u: string) => Promise<unknown>) {
+    for (const suffix of munggedCandidates(user.username, remoteName)) {
+      const username = mungUsername(user.username, remoteName, suffix);
+      await tx.query('SAVEPOINT sync_username');
+      try {
+        await write(username);
+        await tx.query('RELEASE SAVEPOINT sync_username');
+        return;
+      } catch (err) {
+        await tx.query('ROLLBACK TO SAVEPOINT sync_username');
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
+    throw new Refused('no free username');
+  }
+
+  /** Remote users of a team channel are members of the channel and of its team here (protocol §6). */
+  private async addToChannel(tx: EntityManager, channel: Channel, userId: string): Promise<void> {
+    const now = Date.now();
+    await tx.query(
+      `INSERT INTO team_members (team_id, user_id, roles, delete_at, scheme_user, scheme_admin, create_at)
+       VALUES ($1, $2, 'team_user', 0, true, false, $3)
+       ON CONFLICT (team_id, user_id) DO UPDATE SET delete_at = 0 WHERE team_members.delete_at > 0`,
+      [channel.team_id, userId, now],
+    );
+    await joinChannel(tx, channel.id, userId, { admin: false, now });
+  }
+
+  /** The sender's user (`remote_id` = sender), or a refusal. */
+  private async senderUser(tx: EntityManager, ctx: ApplyContext, userId: string): Promise<User> {
+    const user = await tx.getRepository(User).findOneBy({ id: userId });
+    if (!user) throw new Refused('unknown user');
+    if (user.remote_id !== ctx.remoteId) throw new Refused('remoteID mismatch');
+    return user;
+  }
+
+  // ---- posts -----------------------------------------------------------------------------------------------------
+
+  private async applyPost(tx: EntityManager, ctx: ApplyContext, incoming: SyncPost): Promise<void> {
+    if (incoming.channel_id !== ctx.channel.id) throw new Refused('post of another channel');
+    if (incoming.type.startsWith('system_')) throw new Refused('system messages are not synced');
+    if ([...incoming.message].length > POST_MESSAGE_MAX_RUNES || incoming.message.includes('\u0000')) {
+      throw new Refused('invalid message');
+    }
+    const propsJson = JSON.stringify(incoming.props);
+    if (propsJson.length > 800_000 || propsJson.includes('\\u0000')) throw new Refused('props too large');
+    const posts = tx.getRepository(Post);
+    const existing = await posts.findOneBy({ id: incoming.id });
+    const stamp = ctx.stamp!;
+    ctx.response.posts_last_update_at = Math.max(ctx.response.posts_last_update_at, incoming.update_at);
+
+    if (existing) {
+      if (existing.channel_id !== ctx.channel.id) throw new Refused('post of another channel');
+      await this.senderUser(tx, ctx, existing.user_id);
+      if (existing.delete_at > 0) return;
+      if (incoming.delete_at > 0) {
+        await posts.update({ id: existing.id }, { delete_at: stamp, update_at: stamp });
+        await tx.query(`UPDATE file_infos SET delete_at = $2, update_at = $2 WHERE post_id = $1 AND delete_at = 0`, [existing.id, stamp]);
+        ctx.news.deleted.push({ ...existing, delete_at: stamp, update_at: stamp });
+        return;
+      }
+      const message = await this.localMessage(tx, ctx, incoming.message);
+      const changed =
+        message !== existing.message ||
+        incoming.is_pinned !== existing.is_pinned ||
+        JSON.stringify(incoming.props) !== JSON.stringify(existing.props) ||
+        (await this.priorityChanged(tx, existing.id, incoming));
+      if (!changed) return;
+      const set = {
+        message,
+        hashtags: parseHashtags(message),
+        edit_at: message !== existing.message ? incoming.edit_at || stamp : existing.edit_at,
+        is_pinned: incoming.is_pinned,
+        props: incoming.props,
+        update_at: stamp,
+      };
+      await posts.update({ id: existing.id }, set as QueryDeepPartialEntity<Post>);
+      await this.savePriority(tx, existing.id, incoming);
+      ctx.news.edited.push({ ...existing, ...set });
+      return;
+    }
+
+    await this.senderUser(tx, ctx, incoming.user_id);
+    if (ctx.readonly) throw new Refused('read-only share: the remote may not post');
+    if (incoming.delete_at > 0) return; // Created and deleted before it reached us: nothing to show.
+    if (incoming.root_id) {
+      const root = await posts.findOneBy({ id: incoming.root_id });
+      if (!root || root.channel_id !== ctx.channel.id || root.root_id !== '') throw new Refused('unknown thread root');
+    }
+    const message = await this.localMessage(tx, ctx, incoming.message);
+    const fileIds = await this.knownFiles(tx, incoming.file_ids ?? []);
+    const row = posts.create({
+      id: incoming.id,
+      create_at: incoming.create_at,
+      update_at: stamp,
+      edit_at: incoming.edit_at,
+      delete_at: 0,
+      is_pinned: incoming.is_pinned,
+      user_id: incoming.user_id,
+      channel_id: ctx.channel.id,
+      root_id: incoming.root_id,
+      original_id: '',
+      message,
+      type: incoming.type,
+      props: incoming.props,
+      hashtags: parseHashtags(message),
+      file_ids: fileIds,
+      remote_id: ctx.remoteId,
+      has_reactions: false,
+    });
+    await posts.insert({ ...row } as QueryDeepPartialEntity<Post>);
+    if (incoming.root_id) {
+      await tx.query(`UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = $1`, [incoming.root_id, stamp]);
+    }
+    await this.savePriority(tx, row.id, incoming);
+    ctx.news.posted.push(row);
+  }
+
+  /** Mentions and permalinks as this cluster writes them (protocol §5.11, §5.14). */
+  private async localMessage(tx: EntityManager, ctx: ApplyContext, message: string): Promise<string> {
+    let out = message;
+    const transforms = ctx.msg.mention_transforms ?? {};
+    if (Object.keys(transforms).length > 0) {
+      const ids = Object.values(transforms).filter((v) => /^[a-z0-9]{26}$/.test(v));
+      const users = ids.length ? await tx.getRepository(User).findBy({ id: In(ids) }) : [];
+      const byId = new Map(users.map((u) => [u.id, { username: u.username, remoteId: u.remote_id }]));
+      out = applyMentionTransforms(out, transforms, (id) => byId.get(id), ctx.rc.name);
+    }
+    if (ctx.channel.team_id && out.includes('/plshared/')) {
+      const team: { name: string }[] = await tx.query('SELECT name FROM teams WHERE id = $1', [ctx.channel.team_id]);
+      if (team.length) out = inboundPermalinks(out, this.config.siteUrl, team[0].name);
+    }
+    return out;
+  }
+
+  /** File ids that resolve here (attachments travel before their posts; the file-transfer app stores them). */
+  private async knownFiles(tx: EntityManager, fileIds: string[]): Promise<string[]> {
+    if (fileIds.length === 0) return [];
+    const rows: { id: string }[] = await tx.query('SELECT id FROM file_infos WHERE id = ANY($1)', [fileIds]);
+    const known = new Set(rows.map((r) => r.id));
+    return fileIds.filter((id) => known.has(id));
+  }
+
+  private async priorityChanged(tx: EntityManager, postId: string, incoming: SyncPost): Promise<boolean> {
+    const rows: { priority: string; requested_ack: boolean; persistent_notifications: boolean }[] = await tx.query(
+      'SELECT priority, requested_ack, persistent_notifications FROM post_priority WHERE post_id = $1',
+      [postId],
+    );
+    const want = incoming.metadata?.priority;
+    const has = rows[0];
+    if (!want || (!want.priority && !want.requested_ack && !want.persistent_notifications)) return has !== undefined;
+    return (
+      !has ||
+      has.priority !== want.priority ||
+      has.requested_ack !== want.requested_ack ||
+      has.persistent_notifications !== want.persistent_notifications
+    );
+  }
+
+  /** Priority travels in `metadata.priority` and replaces what is stored (Mattermost replaces it wholesale). */
+  private async savePriority(tx: EntityManager, postId: string, incoming: SyncPost): Promise<void> {
+    const p = incoming.metadata?.priority;
+    await tx.query('DELETE FROM post_priority WHERE post_id = $1', [postId]);
+    if (!p || incoming.root_id || (!p.priority && !p.requested_ack && !p.persistent_notifications)) return;
+    await tx.query(
+      `INSERT INTO post_priority (post_id, channel_id, priority, requested_ack, persistent_notifications) VALUES ($1, $2, $3, $4, $5)`,
+      [postId, incoming.channel_id, p.priority, p.requested_ack, p.persistent_notifications],
+    );
+  }
+
+  // ---- reactions and acknowledgements ------------------------------------------------------------------------------
+
+  /** The post a reaction or acknowledgement is about: it must be in the message's channel and not deleted. */
+  private async postInChannel(tx: EntityManager, ctx: ApplyContext, postId: string): Promise<Post> {
+    const post = await tx.getRepository(Post).findOneBy({ id: postId });
+    if (!post || post.channel_id !== ctx.channel.id) throw new Refused('post not in this channel');
+    if (post.delete_at > 0) throw new Refused('post deleted');
+    return post;
+  }
+
+  /** State, not toggle: `delete_at` > 0 removes the reaction if present, otherwise it is made present. */
+  private async applyReaction(tx: EntityManager, ctx: ApplyContext, r: SyncReaction): Promise<void> {
+    const post = await this.postInChannel(tx, ctx, r.post_id);
+    await this.senderUser(tx, ctx, r.user_id);
+    const stamp = ctx.stamp!;
+    ctx.response.reactions_last_update_at = Math.max(ctx.response.reactions_last_update_at, r.update_at);
+    const reactions = tx.getRepository(Reaction);
+    const existing = await reactions.findOneBy({ post_id: post.id, user_id: r.user_id, emoji_name: r.emoji_name });
+    if (r.delete_at > 0) {
+      if (!existing || existing.delete_at > 0) return;
+      await reactions.update({ post_id: post.id, user_id: r.user_id, emoji_name: r.emoji_name }, { delete_at: stamp, update_at: stamp });
+      await tx.query(
+        `UPDATE posts SET update_at = GREATEST(update_at, $2),
+           has_reactions = EXISTS (SELECT 1 FROM reactions x WHERE x.post_id = $1 AND x.delete_at = 0) WHERE id = $1`,
+        [post.id, stamp],
+      );
+      ctx.news.reactions.push({ reaction: { ...existing, delete_at: stamp, update_at: stamp }, added: false });
+      return;
+    }
+    if (existing && existing.delete_at === 0) return;
+    if (ctx.readonly) throw new Refused('read-only share: the remote may not react');
+    const row: Reaction = {
+      post_id: post.id,
+      user_id: r.user_id,
+      emoji_name: r.emoji_name,
+      create_at: r.create_at || stamp,
+      update_at: stamp,
+      delete_at: 0,
+      remote_id: ctx.remoteId,
+      channel_id: ctx.channel.id,
+    };
+    await reactions.upsert({ ...row }, ['post_id', 'user_id', 'emoji_name']);
+    await tx.query(`UPDATE posts SET has_reactions = true, update_at = GREATEST(update_at, $2) WHERE id = $1`, [post.id, stamp]);
+    ctx.news.reactions.push({ reaction: row, added: true });
+  }
+
+  /** State, as Mattermost: `acknowledged_at` 0 removes the acknowledgement, any other value makes it present. */
+  private async applyAck(tx: EntityManager, ctx: ApplyContext, a: SyncAck): Promise<void> {
+    const post = await this.postInChannel(tx, ctx, a.post_id);
+    await this.senderUser(tx, ctx, a.user_id);
+    const stamp = ctx.stamp!;
+    ctx.response.acknowledgements_last_update_at = Math.max(ctx.response.acknowledgements_last_update_at, a.acknowledged_at);
+    const acks = tx.getRepository(PostAcknowledgement);
+    const existing = await acks.findOneBy({ post_id: post.id, user_id: a.user_id });
+    const present = existing !== null && existing.acknowledged_at > 0;
+    if (a.acknowledged_at > 0 === present) return;
+    const row: PostAcknowledgement = {
+      post_id: post.id,
+      user_id: a.user_id,
+      acknowledged_at: a.acknowledged_at,
+      channel_id: ctx.channel.id,
+      remote_id: ctx.remoteId,
+    };
+    await acks.upsert({ ...row }, ['post_id', 'user_id']);
+    await tx.query(`UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = $1`, [post.id, stamp]);
+    ctx.news.acks.push({ ack: row, added: a.acknowledged_at > 0 });
+  }
+
+  // ---- websocket ---------------------------------------------------------------------------------------------------
+
+  private async announce(channel: Channel, news: Announcements): Promise<void> {
+    const senders = new Map<string, string>();
+    if (news.posted.length) {
+      const users = await this.dataSource.getRepository(User).findBy({ id: In([...new Set(news.posted.map((p) => p.user_id))]) });
+      for (const u of users) senders.set(u.id, u.username);
+    }
+    const posted = await this.reads.toJsonMany(news.posted);
+    for (const [i, json] of posted.entries()) {
+      await this.events.toChannel(channel.id, WsEvent.Posted, {
+        post: JSON.stringify(json),
+        channel_type: channel.type,
+        channel_display_name: channel.display_name,
+        channel_name: channel.name,
+        sender_name: '@' + (senders.get(news.posted[i].user_id) ?? ''),
+        team_id: channel.team_id,
+        set_online: false,
+      });
+    }
+    for (const json of await this.reads.toJsonMany(news.edited)) {
+      await this.events.toChannel(channel.id, WsEvent.PostEdited, { post: JSON.stringify(json) });
+    }
+    for (const json of await this.reads.toJsonMany(news.deleted)) {
+      await this.events.toChannel(channel.id, WsEvent.PostDeleted, { post: JSON.stringify(json) });
+    }
+    for (const { reaction, added } of news.reactions) {
+      const event = added ? WsEvent.ReactionAdded : WsEvent.ReactionRemoved;
+      await this.events.toChannel(channel.id, event, { reaction: JSON.stringify(toReactionJson(reaction)) });
+    }
+    for (const { ack, added } of news.acks) {
+      const event = added ? WsEvent.PostAcknowledgementAdded : WsEvent.PostAcknowledgementRemoved;
+      await this.events.toChannel(channel.id, event, { acknowledgement: JSON.stringify(toAcknowledgementJson(ack)) });
+    }
+  }
+}
+
+interface ApplyContext {
+  remoteId: string;
+  rc: RemoteCluster;
+  channel: Channel;
+  /** Home side of a read-only share: the sender may neither post nor react. */
+  readonly: boolean;
+  response: SyncResponse;
+  news: Announcements;
+  msg: SyncMsg;
+  stamp?: number;
+}

@@ -1,0 +1,339 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
+import { LOCAL_ONLY_POST_TYPES, PostReads, SystemPosts } from '@fedchat/chat';
+import { SendToPeer } from '@fedchat/contracts';
+import { newId } from '@fedchat/crypto';
+import { Post, PostAcknowledgement, Reaction, RemoteCluster, User } from '@fedchat/models';
+import { DataSource, In } from 'typeorm';
+import { ClaimedPair, Cursor, SyncQueue } from './sync-queue.service';
+import { SyncMetrics } from './sync.metrics';
+import { NOT_SHARED_ERROR, SyncResponse } from './sync-message';
+import { mentionedNames } from './transforms/mentions';
+import { outboundPermalinks, permalinkPostIds } from './transforms/permalinks';
+import { toSyncUser } from './transforms/users';
+
+/** A delivery failed; `notShared` when the peer says the channel is no longer shared with us. */
+export class SyncSendError extends Error {
+  constructor(
+    message: string,
+    readonly notShared = false,
+  ) {
+    super(message);
+  }
+}
+
+/** What one batch holds, in send order (protocol §5.4: users, then posts, acknowledgements, reactions). */
+interface Batch {
+  /** Posts to send: not the remote's own (no echo), thread roots first. */
+  posts: Post[];
+  /** Every changed post whose reactions and acknowledgements may travel, the remote's own posts included. */
+  changed: Post[];
+  /** Where the cursor goes once this batch is delivered. */
+  next: Cursor;
+  /** The batch was full: more may follow at once. */
+  full: boolean;
+}
+
+/** Mattermost's window for telling authors that their fresh posts could not be delivered (NotifyRemoteOfflineThreshold). */
+const FRESH_POST_MS = 10_000;
+/** Keeps each message well under the peer's request size limit (Mattermost's default MaximumPayloadSizeBytes is 300 kB). */
+const MAX_MESSAGE_BYTES = 200_000;
+
+/**
+ * Runs one claimed (channel, remote) pair: reads the changes past its cursor in `(update_at, id)` order, a batch of
+ * at most MaxPostsPerSync at a time, sends them, and moves the cursor after each delivered batch. Full batches follow
+ * one another at once, so a backlog drains as fast as the peer takes it; an idle channel sends the moment it changes.
+ */
+@Injectable()
+export class SyncSender {
+  private readonly log = new Logger('SyncSender');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly bus: Bus,
+    private readonly queue: SyncQueue,
+    private readonly reads: PostReads,
+    private readonly system: SystemPosts,
+    private readonly metrics: SyncMetrics,
+  ) {}
+
+  /** Sends batches until the pair is caught up, the lease is lost or `stop()` says so. Throws SyncSendError on failure. */
+  async run(pair: ClaimedPair, stop: () => boolean): Promise<void> {
+    const remote = pair.remote_id;
+    for (let first = true; !stop(); first = false) {
+      const collecting = Date.now();
+      const batch = await this.collect(pair);
+      if (batch.changed.length === 0 && batch.next === pair.cursor) return;
+      if (first && batch.posts.length > 0) this.metrics.inQueue.observe(Math.max(0, collecting - batch.posts[0].update_at) / 1000);
+      const sending = Date.now();
+      this.metrics.collection.observe({ remote_id: remote }, (sending - collecting) / 1000);
+      try {
+        await this.deliver(pair, batch);
+      } catch (err) {
+        if (err instanceof SyncSendError && !err.notShared) await this.tellAuthors(pair, batch.posts);
+        throw err;
+      }
+      this.metrics.send.observe({ remote_id: remote }, (Date.now() - sending) / 1000);
+      this.metrics.syncCount.inc({ remote_id: remote });
+      if (!(await this.queue.advance(pair, batch.next))) {
+        this.log.warn({ pair: pair.id }, 'lease lost; another replica continues from the cursor');
+        return;
+      }
+      if (!batch.full) return;
+    }
+  }
+
+  /** The next batch: posts past the cursor, minus what must not travel, with thread roots ahead of their replies. */
+  private async collect(pair: ClaimedPair): Promise<Batch> {
+    const max = this.config.connectedWorkspaces.maxPostsPerSync;
+    const rows = await this.dataSource
+      .getRepository(Post)
+      .createQueryBuilder('p')
+      .where('p.channel_id = :channel', { channel: pair.channel_id })
+      .andWhere('(p.update_at, p.id) > (:at, :id)', { at: pair.cursor.at, id: pair.cursor.id })
+      .orderBy('p.update_at', 'ASC')
+      .addOrderBy('p.id', 'ASC')
+      .limit(max)
+      .getMany();
+    if (rows.length === 0) return { posts: [], changed: [], next: pair.cursor, full: false };
+    const last = rows[rows.length - 1];
+    const content = rows.filter((p) => !p.type.startsWith('system_') && !LOCAL_ONLY_POST_TYPES.includes(p.type));
+    const travels = (p: Post) => p.remote_id !== pair.remote_id && !p.type.startsWith('system_') && !LOCAL_ONLY_POST_TYPES.includes(p.type);
+    const posts = await this.rootsFirst(content.filter(travels), travels);
+    return { posts, changed: content, next: { at: last.update_at, id: last.id }, full: rows.length >= max };
+  }
+
+  /**
+   * Each reply's root goes ahead of it: a reply and the root it bumps share a stamp and may sort either way, and a
+   * root outside the batch may be unknown to the peer. Re-sending a known root changes nothing there.
+   */
+  private async rootsFirst(posts: Post[], travels: (p: Post) => boolean): Promise<Post[]> {
+    const inBatch = new Map(posts.map((p) => [p.id, p]));
+    const missing = [...new Set(posts.filter((p) => p.root_id && !inBatch.has(p.root_id)).map((p) => p.root_id))];
+    const fetched = missing.length ? await this.dataSource.getRepository(Post).findBy({ id: In(missing) }) : [];
+    const roots = new Map([...inBatch, ...fetched.filter(travels).map((p) => [p.id, p] as const)]);
+    const out: Post[] = [];
+    const placed = new Set<string>();
+    for (const post of posts) {
+      const root = post.root_id ? roots.get(post.root_id) : undefined;
+      if (root && !placed.has(root.id)) {
+        out.push(root);
+        placed.add(root.id);
+      }
+      if (!placed.has(post.id)) {
+        out.push(post);
+        placed.add(post.id);
+      }
+    }
+    return out;
+  }
+
+  private async deliver(pair: ClaimedPair, batch: Batch): Promise<void> {
+    if (batch.changed.length === 0) return;
+    const ids = [...new Set([...batch.changed, ...batch.posts].map((p) => p.id))];
+    const reactions = await this.dataSource
+      .getRepository(Reaction)
+      .createQueryBuilder('r')
+      .where('r.post_id IN (:...ids)', { ids })
+      .andWhere('r.update_at >= :since', { since: pair.cursor.at })
+      .andWhere('r.remote_id <> :remote', { remote: pair.remote_id })
+      .getMany();
+    const acks = await this.dataSource
+      .getRepository(PostAcknowledgement)
+      .createQueryBuilder('a')
+      .where('a.post_id IN (:...ids)', { ids })
+      .andWhere('a.remote_id <> :remote', { remote: pair.remote_id })
+      .getMany();
+    const { users, mentionTransforms } = await this.usersFor(pair, batch.posts, reactions, acks);
+
+    if (users.length > 0) {
+      const response = await this.send(pair, {
+        users: Object.fromEntries(users.map((u) => [u.id, toSyncUser(u, { includeEmail: false })])),
+      });
+      await this.recordUsersSent(pair, response?.users_syncd ?? users.map((u) => u.id));
+    }
+    const posts = batch.posts.length ? await this.wirePosts(pair, batch.posts) : [];
+    for (const chunk of chunks(posts)) {
+      const response = await this.send(pair, {
+        posts: chunk,
+        ...(Object.keys(mentionTransforms).length ? { mention_transforms: mentionTransforms } : {}),
+      });
+      if (!response) throw new SyncSendError('the remote did not confirm the posts');
+      if (response.post_errors.length > 0) {
+        // Refused items would be refused again; they are counted and logged, and the cursor moves on (as Mattermost).
+        this.metrics.refusedByPeer.inc({ remote_id: pair.remote_id }, response.post_errors.length);
+        this.log.warn({ remote: pair.remote_id, channel: pair.channel_id, posts: response.post_errors }, 'remote refused posts');
+      }
+      this.metrics.itemsSent.inc({ remote_id: pair.remote_id }, chunk.length);
+    }
+    if (acks.length > 0) {
+      await this.send(pair, {
+        acknowledgements: acks.map((a) => ({
+          user_id: a.user_id,
+          post_id: a.post_id,
+          acknowledged_at: a.acknowledged_at,
+          channel_id: a.channel_id,
+          remote_id: a.remote_id,
+        })),
+      });
+    }
+    if (reactions.length > 0) {
+      await this.send(pair, {
+        reactions: reactions.map((r) => ({
+          user_id: r.user_id,
+          post_id: r.post_id,
+          emoji_name: r.emoji_name,
+          create_at: r.create_at,
+          update_at: r.update_at,
+          delete_at: r.delete_at,
+          remote_id: r.remote_id,
+          channel_id: r.channel_id,
+        })),
+      });
+    }
+  }
+
+  /** Post JSON as Mattermost sends it (with metadata: priority, acknowledgements), permalinks made portable. */
+  private async wirePosts(pair: ClaimedPair, posts: Post[]): Promise<Record<string, unknown>[]> {
+    const linked = [...new Set(posts.flatMap((p) => permalinkPostIds(p.message)))];
+    const sameChannel = new Set<string>();
+    if (linked.length) {
+      const rows = await this.dataSource.getRepository(Post).findBy({ id: In(linked), channel_id: pair.channel_id });
+      for (const r of rows) sameChannel.add(r.id);
+    }
+    const json = await this.reads.toJsonMany(posts);
+    return json.map((p, i) => {
+      const { message, foreign } = outboundPermalinks(posts[i].message, (id) => sameChannel.has(id));
+      if (foreign && posts[i].create_at > pair.cursor.at && posts[i].remote_id === '') {
+        void this.system.ephemeral(
+          posts[i].user_id,
+          pair.channel_id,
+          'This post contains permalinks to other channels which may not be visible to users in other sites.',
+        );
+      }
+      return { ...p, message };
+    });
+  }
+
+  /**
+   * Users the peer needs before the posts: authors, reactors, acknowledgers and mentioned members, except the peer's
+   * own users, and only when new to it or changed since last sent (shared_channel_users).
+   */
+  private async usersFor(
+    pair: ClaimedPair,
+    posts: Post[],
+    reactions: Reaction[],
+    acks: PostAcknowledgement[],
+  ): Promise<{ users: User[]; mentionTransforms: Record<string, string> }> {
+    const ids = new Set([...posts.map((p) => p.user_id), ...reactions.map((r) => r.user_id), ...acks.map((a) => a.user_id)]);
+    const names = [...new Set(posts.flatMap((p) => mentionedNames(p.message)))];
+    const mentionTransforms: Record<string, string> = {};
+    if (names.length) {
+      const mentioned: { id: string; username: string }[] = await this.dataSource.query(
+        `SELECT u.id, u.username FROM users u JOIN channel_members m ON m.user_id = u.id AND m.channel_id = $1
+         WHERE u.username = ANY($2) AND u.remote_id <> $3`,
+        [pair.channel_id, names, pair.remote_id],
+      );
+      for (const m of mentioned) {
+        mentionTransforms[m.username] = m.id;
+        ids.add(m.id);
+      }
+    }
+    if (ids.size === 0) return { users: [], mentionTransforms };
+    const users: User[] = await this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .leftJoin('shared_channel_users', 's', 's.user_id = u.id AND s.channel_id = :channel AND s.remote_id = :remote', {
+        channel: pair.channel_id,
+        remote: pair.remote_id,
+      })
+      .where('u.id IN (:...ids)', { ids: [...ids] })
+      .andWhere('u.remote_id <> :remote', { remote: pair.remote_id })
+      .andWhere('(s.id IS NULL OR s.last_sync_at < u.update_at)')
+      .getMany();
+    return { users, mentionTransforms };
+  }
+
+  private async recordUsersSent(pair: ClaimedPair, userIds: string[]): Promise<void> {
+    const now = Date.now();
+    for (const userId of userIds) {
+      await this.dataSource.query(
+        `INSERT INTO shared_channel_users (id, user_id, channel_id, remote_id, create_at, last_sync_at) VALUES ($1, $2, $3, $4, $5, $5)
+         ON CONFLICT (user_id, channel_id, remote_id) DO UPDATE SET last_sync_at = EXCLUDED.last_sync_at`,
+        [newId(), userId, pair.channel_id, pair.remote_id, now],
+      );
+    }
+  }
+
+  /** One `sharedchannel_sync` message; FAIL answers become SyncSendError. Returns the SyncResponse, if any. */
+  private async send(pair: ClaimedPair, content: Record<string, unknown>): Promise<SyncResponse | undefined> {
+    const payload = { id: newId(), channel_id: pair.channel_id, ...content };
+    let answer;
+    try {
+      answer = await this.bus.request(SendToPeer, { remote_id: pair.remote_id, topic: 'sharedchannel_sync', payload });
+    } catch (err) {
+      throw new SyncSendError(err instanceof Error ? err.message : String(err));
+    }
+    if (answer.status !== 'OK') {
+      const reason = answer.err ?? 'FAIL';
+      throw new SyncSendError(reason, reason.includes(NOT_SHARED_ERROR));
+    }
+    const response = answer.payload as Partial<SyncResponse> | null | undefined;
+    if (!response || typeof response !== 'object') return undefined;
+    return {
+      users_last_update_at: 0,
+      reactions_last_update_at: 0,
+      posts_last_update_at: 0,
+      acknowledgements_last_update_at: 0,
+      ...response,
+      user_errors: arrayOf(response.user_errors),
+      users_syncd: arrayOf(response.users_syncd),
+      post_errors: arrayOf(response.post_errors),
+      reaction_errors: arrayOf(response.reaction_errors),
+      acknowledgement_errors: arrayOf(response.acknowledgement_errors),
+      status_errors: arrayOf(response.status_errors),
+    };
+  }
+
+  /** Mattermost's notice to authors of fresh posts that could not be delivered (one per author). */
+  private async tellAuthors(pair: ClaimedPair, posts: Post[]): Promise<void> {
+    const fresh = posts.filter((p) => p.remote_id === '' && p.delete_at === 0 && Date.now() - p.create_at < FRESH_POST_MS);
+    if (fresh.length === 0) return;
+    const rc = await this.dataSource.getRepository(RemoteCluster).findOneBy({ remote_id: pair.remote_id });
+    const name = rc?.display_name || rc?.name || pair.remote_id;
+    const authors = new Map(fresh.map((p) => [p.user_id, p.create_at]));
+    for (const [userId, createAt] of authors) {
+      await this.system.ephemeral(
+        userId,
+        pair.channel_id,
+        `One or more posts could not be delivered to remote site ${name} because it is offline. The post(s) will be delivered when the site is online.`,
+        createAt + 1,
+      );
+    }
+  }
+}
+
+function arrayOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** Splits posts into messages that stay under the size limit (a single post always travels, whatever its size). */
+function chunks(posts: Record<string, unknown>[]): Record<string, unknown>[][] {
+  const out: Record<string, unknown>[][] = [];
+  let current: Record<string, unknown>[] = [];
+  let size = 0;
+  for (const post of posts) {
+    const bytes = Buffer.byteLength(JSON.stringify(post));
+    if (current.length > 0 && size + bytes > MAX_MESSAGE_BYTES) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(post);
+    size += bytes;
+  }
+  if (current.length) out.push(current);
+  return out;
+}

@@ -1,0 +1,165 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
+import { SystemPosts } from '@fedchat/chat';
+import { ConnectionStateChangedEvent, SharedChannelChangedEvent } from '@fedchat/contracts';
+import { RemoteCluster } from '@fedchat/models';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ShareTeardown } from '../sharing/share-teardown.service';
+import { ClaimedPair, SyncQueue } from './sync-queue.service';
+import { SyncSendError, SyncSender } from './sync-sender.service';
+import { SyncMetrics } from './sync.metrics';
+
+/** First retry delay after a failed delivery; doubles per consecutive failure up to SHARED_CHANNELS_RETRY_MAX_MS. */
+const RETRY_BASE_MS = 500;
+
+/**
+ * Schedules sync runs on this replica: claims due pairs when a change rings the doorbell
+ * (`shared-channel.channel.changed`), when a remote comes back online, and on a short poll that finds whatever no
+ * doorbell announced (another replica's change, a retry now due, a pair whose holder died). Up to
+ * SHARED_CHANNELS_CONCURRENCY pairs run at once; each pair on one replica only (see SyncQueue).
+ */
+@Injectable()
+export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('SyncWorker');
+  private readonly running = new Map<string, Promise<void>>();
+  /** Channels rung while a claim was in progress or capacity was full; `all` for a poll. */
+  private readonly rung = new Set<string>();
+  private pollAll = false;
+  private pumping = false;
+  private stopping = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly bus: Bus,
+    private readonly queue: SyncQueue,
+    private readonly sender: SyncSender,
+    private readonly system: SystemPosts,
+    private readonly teardown: ShareTeardown,
+    private readonly metrics: SyncMetrics,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.bus.on(SharedChannelChangedEvent, (e) => this.ring(e.channel_id), 'shared-channel-sync');
+    this.bus.on(
+      ConnectionStateChangedEvent,
+      async (e) => {
+        if (!e.online) return;
+        await this.queue.wakeRemote(e.remote_id);
+        this.ring();
+      },
+      'shared-channel-sync',
+    );
+    this.timer = setInterval(() => {
+      this.ring();
+      this.queue.pendingPairs().then(
+        (n) => this.metrics.queueSize.set(n),
+        () => undefined,
+      );
+    }, this.config.sharedChannels.pollIntervalMs);
+    this.ring();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** Asks for a claim of due pairs: of one channel, or of any channel when no channel is given. */
+  ring(channelId?: string): void {
+    if (this.stopping) return;
+    if (channelId) this.rung.add(channelId);
+    else this.pollAll = true;
+    void this.pump();
+  }
+
+  /** One claim loop at a time per process; rings that arrive meanwhile are served by the same loop. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.stopping && (this.pollAll || this.rung.size > 0)) {
+        const free = this.config.sharedChannels.concurrency - this.running.size;
+        if (free <= 0) return; // A finishing run pumps again.
+        let pairs: ClaimedPair[];
+        if (this.pollAll) {
+          this.pollAll = false;
+          this.rung.clear();
+          pairs = await this.queue.claim(free);
+        } else {
+          const channelId = this.rung.values().next().value as string;
+          this.rung.delete(channelId);
+          pairs = await this.queue.claim(free, channelId);
+        }
+        for (const pair of pairs) this.start(pair);
+      }
+    } catch (err) {
+      this.log.error({ err }, 'claiming sync work failed; the next poll retries');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private start(pair: ClaimedPair): void {
+    const run = this.runPair(pair).finally(() => {
+      this.running.delete(pair.id);
+      // Changes that arrived while this pair was held could not be claimed; look again now.
+      this.ring(pair.channel_id);
+    });
+    this.running.set(pair.id, run);
+  }
+
+  private async runPair(pair: ClaimedPair): Promise<void> {
+    try {
+      await this.sender.run(pair, () => this.stopping);
+      if (this.stopping) {
+        await this.queue.release(pair);
+        return;
+      }
+      await this.queue.succeed(pair);
+      if (pair.interruption_notified) await this.notice(pair, 'resumed');
+    } catch (err) {
+      if (err instanceof SyncSendError && err.notShared) {
+        this.log.warn({ channel: pair.channel_id, remote: pair.remote_id }, 'the remote no longer shares the channel');
+        await this.queue.release(pair);
+        await this.teardown.peerStoppedSharing(pair.channel_id, pair.remote_id);
+        return;
+      }
+      await this.failed(pair, err);
+    }
+  }
+
+  private async failed(pair: ClaimedPair, err: unknown): Promise<void> {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (!(err instanceof SyncSendError)) this.log.error({ err, pair: pair.id }, 'sync run failed');
+    else this.log.warn({ channel: pair.channel_id, remote: pair.remote_id, reason }, 'sync delivery failed; will retry');
+    this.metrics.sendFailures.inc({ remote_id: pair.remote_id });
+    const retryIn = Math.min(this.config.sharedChannels.retryMaxMs, RETRY_BASE_MS * 2 ** Math.min(pair.failures, 20));
+    const state = await this.queue.fail(pair, reason, retryIn).catch(() => undefined);
+    if (!state || state.notified) return;
+    if (
+      Date.now() - state.interruptedSince >= this.config.sharedChannels.interruptedAfterMs &&
+      (await this.queue.markInterruptionNotified(pair))
+    ) {
+      await this.notice(pair, 'interrupted', state.interruptedSince);
+    }
+  }
+
+  /** Local notices (never synced) when deliveries to a remote stop for longer than the threshold, and when they resume. */
+  private async notice(pair: ClaimedPair, state: 'interrupted' | 'resumed', since = 0): Promise<void> {
+    const rc = await this.dataSource.getRepository(RemoteCluster).findOneBy({ remote_id: pair.remote_id });
+    const name = rc?.display_name || rc?.name || pair.remote_id;
+    const message =
+      state === 'interrupted'
+        ? `Sync with ${name} is interrupted: messages in this channel have not reached it since ${new Date(since).toISOString()}. They will be delivered when it is reachable again.`
+        : `Sync with ${name} has resumed: messages missed while it was interrupted are being delivered.`;
+    try {
+      await this.system.notice(pair.channel_id, message, { sync_state: state, remote_id: pair.remote_id });
+    } catch (err) {
+      this.log.error({ err, channel: pair.channel_id }, 'could not post the sync notice');
+    }
+  }
+}

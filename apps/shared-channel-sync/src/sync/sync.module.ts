@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { SharingModule } from '../sharing/sharing.module';
+import { SyncHandlers } from './sync.handlers';
+import { SyncMetrics } from './sync.metrics';
+import { SyncQueue } from './sync-queue.service';
+import { SyncReceiver } from './sync-receiver.service';
+import { SyncSender } from './sync-sender.service';
+import { SyncWorker } from './sync-worker.service';
+
+/** Content sync: the durable queue, the sender and its scheduler, and the receiver of `sharedchannel_sync`. */
+@Module({
+  imports: [SharingModule],
+  providers: [SyncMetrics, SyncQueue, SyncSender, SyncWorker, SyncReceiver, SyncHandlers],
+})
+export class SyncModule {}

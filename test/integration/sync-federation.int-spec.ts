@@ -1,0 +1,197 @@
+import { freePort, waitFor } from '@fedchat/testing';
+import { DataSource } from 'typeorm';
+import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
+import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
+import { GatewayHarness, TestUser } from '../support/gateway-harness';
+
+/*
+ * Content sync between two real clusters on loopback (each: gateway, remote-cluster and shared-channel-sync in one
+ * Nest app, its own PostgreSQL database): a channel shared from A to B, then every kind of change made on either
+ * side shows on the other, once, with the same ids; and the sender survives the receiver being down.
+ */
+
+const ENV = {
+  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
+  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
+  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
+  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
+  SHARED_CHANNELS_RETRY_MAX_MS: '500',
+  SHARED_CHANNELS_INTERRUPTED_AFTER_MS: '1500',
+  MM_CONNECTEDWORKSPACESSETTINGS_MAXPOSTSPERSYNC: '7',
+};
+
+interface Cluster {
+  h: GatewayHarness;
+  url: string;
+  port: number;
+  admin: TestUser;
+  teamId: string;
+  channelId: string;
+}
+
+async function startCluster(
+  name: string,
+  reuse?: { port: number; databaseUrl: string; admin: TestUser; teamId: string },
+): Promise<Cluster> {
+  const port = reuse?.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const h = await GatewayHarness.start({ ...ENV, SITE_URL: url, ...(reuse ? { DATABASE_URL: reuse.databaseUrl } : {}) }, [
+    RemoteClusterModule,
+    SharedChannelSyncModule,
+  ]);
+  await h.listen(port);
+  if (reuse) return { h, url, port, admin: reuse.admin, teamId: reuse.teamId, channelId: '' };
+  const admin = await h.signUp(`${name}admin`);
+  const { teamId, channelId } = await h.channelWith([admin]);
+  return { h, url, port, admin, teamId, channelId };
+}
+
+/** Waits until `cond` holds (waitFor itself stops at the first defined value, false included). */
+function until(cond: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  return waitFor(cond.toString().slice(0, 160), async () => ((await cond()) ? true : undefined), timeoutMs);
+}
+
+let a: Cluster;
+let b: Cluster;
+let remoteId: string;
+let bobOnB: TestUser;
+
+const db = (c: Cluster) => c.h.app.get(DataSource);
+const postsOn = async (c: Cluster, channelId: string) =>
+  (await db(c).query(
+    `SELECT id, message, root_id, create_at, delete_at, user_id FROM posts WHERE channel_id = $1 AND type = '' ORDER BY create_at, id`,
+    [channelId],
+  )) as { id: string; message: string; root_id: string; create_at: string; delete_at: string; user_id: string }[];
+
+beforeAll(async () => {
+  a = await startCluster('a');
+  b = await startCluster('b');
+  const created = await a.h
+    .as(a.admin)
+    .post('/api/v4/remotecluster')
+    .send({ name: 'peer-b', display_name: 'Peer B', default_team_id: a.teamId, password: 'pw-123456' })
+    .expect(201);
+  await b.h
+    .as(b.admin)
+    .post('/api/v4/remotecluster/accept_invite')
+    .send({ name: 'peer-a', display_name: 'Peer A', default_team_id: b.teamId, invite: created.body.invite, password: 'pw-123456' })
+    .expect(201);
+  remoteId = created.body.remote_cluster.remote_id;
+  bobOnB = await b.h.signUp('bob', b.admin);
+  await b.h.as(b.admin).post(`/api/v4/teams/${b.teamId}/members`).send({ team_id: b.teamId, user_id: bobOnB.id }).expect(201);
+});
+
+afterAll(async () => {
+  await a?.h.close();
+  await b?.h.close();
+});
+
+describe('content sync between two clusters', () => {
+  it('shares a channel: it appears on B with the same id', async () => {
+    await a.h.as(a.admin).post(`/api/v4/remotecluster/${remoteId}/channels/${a.channelId}/invite`).send({}).expect(200);
+    await until(async () => (await db(b).query('SELECT 1 FROM channels WHERE id = $1', [a.channelId])).length === 1, 10_000);
+    const [shared] = await db(b).query('SELECT home, remote_id FROM shared_channels WHERE channel_id = $1', [a.channelId]);
+    expect(shared).toEqual({ home: false, remote_id: remoteId });
+  });
+
+  it('delivers posts, threads, edits and deletes from A to B in order, each once', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await a.h
+        .as(a.admin)
+        .post('/api/v4/posts')
+        .send({ channel_id: a.channelId, message: `post ${i}` })
+        .expect(201);
+      ids.push(res.body.id);
+    }
+    const reply = await a.h
+      .as(a.admin)
+      .post('/api/v4/posts')
+      .send({ channel_id: a.channelId, message: 'a reply', root_id: ids[3] })
+      .expect(201);
+    await a.h.as(a.admin).put(`/api/v4/posts/${ids[5]}/patch`).send({ message: 'post 5 edited' }).expect(200);
+    await a.h.as(a.admin).delete(`/api/v4/posts/${ids[6]}`).expect(200);
+
+    await until(async () => (await postsOn(b, a.channelId)).length === 21, 15_000);
+    await until(async () => (await postsOn(b, a.channelId)).find((p) => p.id === ids[5])?.message === 'post 5 edited', 10_000);
+    await until(async () => Number((await postsOn(b, a.channelId)).find((p) => p.id === ids[6])?.delete_at) > 0, 10_000);
+    const onA = await postsOn(a, a.channelId);
+    const onB = await postsOn(b, a.channelId);
+    expect(onB.map((p) => p.id)).toEqual(onA.map((p) => p.id));
+    expect(onB.map((p) => p.create_at)).toEqual(onA.map((p) => p.create_at));
+    expect(onB.find((p) => p.id === reply.body.id)?.root_id).toBe(ids[3]);
+    const [author] = await db(b).query('SELECT username, remote_id FROM users WHERE id = $1', [a.admin.id]);
+    expect(author).toEqual({ username: 'aadmin:peer-a', remote_id: remoteId });
+  });
+
+  it('delivers posts, reactions and acknowledgements from B back to A, without echo', async () => {
+    await b.h.as(b.admin).post(`/api/v4/channels/${a.channelId}/members`).send({ user_id: bobOnB.id }).expect(201);
+    const res = await b.h.as(bobOnB).post('/api/v4/posts').send({ channel_id: a.channelId, message: 'hello from bob' }).expect(201);
+    await until(async () => (await postsOn(a, a.channelId)).some((p) => p.id === res.body.id), 10_000);
+    const [bob] = await db(a).query('SELECT username, remote_id FROM users WHERE id = $1', [bobOnB.id]);
+    expect(bob).toEqual({ username: 'bob:peer-b', remote_id: remoteId });
+
+    const target = (await postsOn(a, a.channelId))[0].id;
+    await b.h.as(bobOnB).post('/api/v4/reactions').send({ user_id: bobOnB.id, post_id: target, emoji_name: 'tada' }).expect(201);
+    await until(
+      async () =>
+        (await db(a).query(`SELECT 1 FROM reactions WHERE post_id = $1 AND emoji_name = 'tada' AND delete_at = 0`, [target])).length === 1,
+      10_000,
+    );
+    await b.h.as(bobOnB).delete(`/api/v4/users/${bobOnB.id}/posts/${target}/reactions/tada`).expect(200);
+    await until(
+      async () =>
+        (await db(a).query(`SELECT 1 FROM reactions WHERE post_id = $1 AND emoji_name = 'tada' AND delete_at = 0`, [target])).length === 0,
+      10_000,
+    );
+    await b.h.as(bobOnB).post(`/api/v4/users/${bobOnB.id}/posts/${target}/ack`).expect(200);
+    await until(
+      async () =>
+        (await db(a).query(`SELECT 1 FROM post_acknowledgements WHERE post_id = $1 AND acknowledged_at > 0`, [target])).length === 1,
+      10_000,
+    );
+    // Nothing came back to B twice.
+    const onB = await postsOn(b, a.channelId);
+    expect(new Set(onB.map((p) => p.id)).size).toBe(onB.length);
+  });
+
+  it('keeps posts made while B is down and delivers them all when B is back, with notices on A', async () => {
+    const databaseUrl = b.h.databaseUrl;
+    const keep = { port: b.port, databaseUrl, admin: b.admin, teamId: b.teamId };
+    await b.h.close();
+    const ids: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      const res = await a.h
+        .as(a.admin)
+        .post('/api/v4/posts')
+        .send({ channel_id: a.channelId, message: `while down ${i}` })
+        .expect(201);
+      ids.push(res.body.id);
+    }
+    await until(
+      async () =>
+        (
+          await db(a).query(
+            `SELECT 1 FROM posts WHERE channel_id = $1 AND type = 'shared_channel_state' AND props->>'sync_state' = 'interrupted'`,
+            [a.channelId],
+          )
+        ).length === 1,
+      15_000,
+    );
+    b = await startCluster('b', keep);
+    await until(async () => (await postsOn(b, a.channelId)).filter((p) => ids.includes(p.id)).length === 15, 30_000);
+    await until(
+      async () =>
+        (
+          await db(a).query(
+            `SELECT 1 FROM posts WHERE channel_id = $1 AND type = 'shared_channel_state' AND props->>'sync_state' = 'resumed'`,
+            [a.channelId],
+          )
+        ).length === 1,
+      15_000,
+    );
+    const onA = (await postsOn(a, a.channelId)).map((p) => p.id);
+    const onB = (await postsOn(b, a.channelId)).map((p) => p.id);
+    expect(onB).toEqual(onA);
+  });
+});
