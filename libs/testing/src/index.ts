@@ -3,3 +3,4 @@ export * from './postgres';
 export * from './nats';
 export * from './processes';
 export * from './suite';
+export * from './federation';

@@ -30,12 +30,16 @@ async function waitReady(proc: SuiteProcess, port: number, probe = '/health/read
   );
 }
 
-/** The default mode: one process with its own PostgreSQL under a temporary DATA_DIR. */
+/**
+ * The default mode: one process with its own PostgreSQL under a temporary DATA_DIR. A caller that sets DATA_DIR
+ * owns that directory (stop keeps it) and, with the same PORT, can start the same instance again: same data, same
+ * address, as a peer that went down and came back.
+ */
 export async function startEmbeddedSuite(env: Record<string, string> = {}): Promise<RunningSuite> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-suite-'));
-  fs.chmodSync(dir, 0o755);
-  const port = await freePort();
-  const proc = SuiteProcess.start('embedded', { PORT: String(port), DATA_DIR: path.join(dir, 'data'), ...env });
+  const dir = env.DATA_DIR ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-suite-'));
+  if (dir) fs.chmodSync(dir, 0o755);
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const proc = SuiteProcess.start('embedded', { ...env, PORT: String(port), DATA_DIR: env.DATA_DIR ?? path.join(dir!, 'data') });
   await waitReady(proc, port);
   return {
     gateways: [`http://127.0.0.1:${port}`],
@@ -43,7 +47,7 @@ export async function startEmbeddedSuite(env: Record<string, string> = {}): Prom
     urls: new Map([['embedded', `http://127.0.0.1:${port}`]]),
     stop: async () => {
       await proc.stop('SIGTERM');
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
