@@ -43,14 +43,21 @@ export class WebSocketEvents {
   }
 
   async toChannel(channelId: string, event: string, data: Record<string, unknown>, omitUsers: string[] = []): Promise<void> {
+    await this.toChannelMany(channelId, [{ event, data }], omitUsers);
+  }
+
+  /** Several events to one channel's members, in order, resolving the members once. */
+  async toChannelMany(
+    channelId: string,
+    events: { event: string; data: Record<string, unknown> }[],
+    omitUsers: string[] = [],
+  ): Promise<void> {
+    if (events.length === 0) return;
     const rows: { user_id: string }[] = await this.dataSource.query('SELECT user_id FROM channel_members WHERE channel_id = $1', [
       channelId,
     ]);
-    this.bus.emit(WebSocketEventPublished, {
-      event,
-      data,
-      broadcast: { channel_id: channelId, omit_users: omitUsers, user_ids: rows.map((r) => r.user_id) },
-    });
+    const broadcast = { channel_id: channelId, omit_users: omitUsers, user_ids: rows.map((r) => r.user_id) };
+    for (const { event, data } of events) this.bus.emit(WebSocketEventPublished, { event, data, broadcast });
   }
 
   async toTeam(teamId: string, event: string, data: Record<string, unknown>): Promise<void> {

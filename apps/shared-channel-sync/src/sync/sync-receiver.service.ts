@@ -111,7 +111,7 @@ export class SyncReceiver {
       for (const [key, user] of Object.entries(msg.users ?? {})) {
         await this.item(tx, response.user_errors, key, () => this.applyUser(tx, ctx, key, user));
       }
-      for (const post of msg.posts ?? []) await this.item(tx, response.post_errors, post.id, () => this.applyPost(tx, ctx, post));
+      await this.applyPosts(tx, ctx, msg.posts ?? []);
       for (const r of msg.reactions ?? []) await this.item(tx, response.reaction_errors, r.post_id, () => this.applyReaction(tx, ctx, r));
       for (const a of msg.acknowledgements ?? []) {
         await this.item(tx, response.acknowledgement_errors, a.post_id, () => this.applyAck(tx, ctx, a));
@@ -252,18 +252,123 @@ export class SyncReceiver {
 
   // ---- posts -----------------------------------------------------------------------------------------------------
 
-  private async applyPost(tx: EntityManager, ctx: ApplyContext, incoming: SyncPost): Promise<void> {
-    if (incoming.channel_id !== ctx.channel.id) throw new Refused('post of another channel');
-    if (incoming.type.startsWith('system_')) throw new Refused('system messages are not synced');
-    if ([...incoming.message].length > POST_MESSAGE_MAX_RUNES || incoming.message.includes('\u0000')) {
-      throw new Refused('invalid message');
+  /**
+   * New posts, the bulk of any catch-up, are checked against data read once for the whole message and inserted with
+   * one statement; everything else (edits, deletes, a post repeated in the message) goes item by item.
+   */
+  private async applyPosts(tx: EntityManager, ctx: ApplyContext, list: SyncPost[]): Promise<void> {
+    if (list.length === 0) return;
+    const known = await this.prefetch(tx, list);
+    const fresh: Post[] = [];
+    const later: SyncPost[] = [];
+    for (const incoming of list) {
+      ctx.response.posts_last_update_at = Math.max(ctx.response.posts_last_update_at, incoming.update_at);
+      if (known.posts.has(incoming.id)) {
+        later.push(incoming);
+        continue;
+      }
+      try {
+        const row = await this.newPostRow(tx, ctx, incoming, known);
+        if (!row) continue;
+        fresh.push(row);
+        known.posts.set(row.id, row); // a reply later in the message finds its root
+      } catch (err) {
+        if (!(err instanceof Refused)) throw err;
+        this.log.warn({ id: incoming.id, reason: err.message }, 'sync item refused');
+        ctx.response.post_errors.push(incoming.id);
+      }
     }
-    const propsJson = JSON.stringify(incoming.props);
-    if (propsJson.length > 800_000 || propsJson.includes('\\u0000')) throw new Refused('props too large');
+    await this.insertPosts(tx, ctx, fresh, list);
+    for (const incoming of later) await this.item(tx, ctx.response.post_errors, incoming.id, () => this.applyPost(tx, ctx, incoming));
+  }
+
+  /** The posts, authors, thread roots and files a message refers to, read at once. */
+  private async prefetch(tx: EntityManager, list: SyncPost[]): Promise<Known> {
+    const postIds = [...new Set([...list.map((p) => p.id), ...list.map((p) => p.root_id).filter(Boolean)])];
+    const userIds = [...new Set(list.map((p) => p.user_id))];
+    const fileIds = [...new Set(list.flatMap((p) => p.file_ids ?? []))];
+    const [posts, users, files] = await Promise.all([
+      tx.getRepository(Post).findBy({ id: In(postIds) }),
+      tx.getRepository(User).findBy({ id: In(userIds) }),
+      fileIds.length ? (tx.query('SELECT id FROM file_infos WHERE id = ANY($1)', [fileIds]) as Promise<{ id: string }[]>) : [],
+    ]);
+    return {
+      posts: new Map(posts.map((p) => [p.id, p])),
+      users: new Map(users.map((u) => [u.id, u])),
+      files: new Set(files.map((f) => f.id)),
+    };
+  }
+
+  /** A new post as it will be stored, or a refusal; undefined when there is nothing to store (deleted before it came). */
+  private async newPostRow(tx: EntityManager, ctx: ApplyContext, incoming: SyncPost, known: Known): Promise<Post | undefined> {
+    checkPostShape(ctx, incoming);
+    const author = known.users.get(incoming.user_id);
+    if (!author) throw new Refused('unknown user');
+    if (author.remote_id !== ctx.remoteId) throw new Refused('remoteID mismatch');
+    if (ctx.readonly) throw new Refused('read-only share: the remote may not post');
+    if (incoming.delete_at > 0) return undefined;
+    if (incoming.root_id) {
+      const root = known.posts.get(incoming.root_id);
+      if (!root || root.channel_id !== ctx.channel.id || root.root_id !== '' || root.delete_at > 0)
+        throw new Refused('unknown thread root');
+    }
+    const message = await this.localMessage(tx, ctx, incoming.message);
+    return tx.getRepository(Post).create({
+      id: incoming.id,
+      create_at: incoming.create_at,
+      update_at: ctx.stamp!,
+      edit_at: incoming.edit_at,
+      delete_at: 0,
+      is_pinned: incoming.is_pinned,
+      user_id: incoming.user_id,
+      channel_id: ctx.channel.id,
+      root_id: incoming.root_id,
+      original_id: '',
+      message,
+      type: incoming.type,
+      props: incoming.props,
+      hashtags: parseHashtags(message),
+      file_ids: (incoming.file_ids ?? []).filter((id) => known.files.has(id)),
+      remote_id: ctx.remoteId,
+      has_reactions: false,
+    });
+  }
+
+  /** One INSERT for all new posts; if it fails, one at a time so that only the rows at fault are refused. */
+  private async insertPosts(tx: EntityManager, ctx: ApplyContext, rows: Post[], list: SyncPost[]): Promise<void> {
+    if (rows.length === 0) return;
+    const repo = tx.getRepository(Post);
+    let inserted = rows;
+    await tx.query('SAVEPOINT sync_bulk');
+    try {
+      await repo.insert(rows.map((r) => ({ ...r })) as QueryDeepPartialEntity<Post>[]);
+      await tx.query('RELEASE SAVEPOINT sync_bulk');
+    } catch (err) {
+      await tx.query('ROLLBACK TO SAVEPOINT sync_bulk');
+      this.log.warn({ err }, 'bulk insert of received posts failed; inserting one by one');
+      inserted = [];
+      for (const row of rows) {
+        await this.item(tx, ctx.response.post_errors, row.id, async () => {
+          await repo.insert({ ...row } as QueryDeepPartialEntity<Post>);
+          inserted.push(row);
+        });
+      }
+    }
+    const roots = [...new Set(inserted.map((r) => r.root_id).filter(Boolean))];
+    if (roots.length) await tx.query(`UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = ANY($1)`, [roots, ctx.stamp]);
+    const byId = new Map(list.map((p) => [p.id, p]));
+    for (const row of inserted) {
+      if (byId.get(row.id)?.metadata?.priority) await this.savePriority(tx, row.id, byId.get(row.id)!);
+    }
+    ctx.news.posted.push(...inserted);
+  }
+
+  /** Edits and deletes of a post that exists here (and any post repeated within one message). */
+  private async applyPost(tx: EntityManager, ctx: ApplyContext, incoming: SyncPost): Promise<void> {
+    checkPostShape(ctx, incoming);
     const posts = tx.getRepository(Post);
     const existing = await posts.findOneBy({ id: incoming.id });
     const stamp = ctx.stamp!;
-    ctx.response.posts_last_update_at = Math.max(ctx.response.posts_last_update_at, incoming.update_at);
 
     if (existing) {
       if (existing.channel_id !== ctx.channel.id) throw new Refused('post of another channel');
@@ -296,40 +401,9 @@ export class SyncReceiver {
       return;
     }
 
-    await this.senderUser(tx, ctx, incoming.user_id);
-    if (ctx.readonly) throw new Refused('read-only share: the remote may not post');
-    if (incoming.delete_at > 0) return; // Created and deleted before it reached us: nothing to show.
-    if (incoming.root_id) {
-      const root = await posts.findOneBy({ id: incoming.root_id });
-      if (!root || root.channel_id !== ctx.channel.id || root.root_id !== '') throw new Refused('unknown thread root');
-    }
-    const message = await this.localMessage(tx, ctx, incoming.message);
-    const fileIds = await this.knownFiles(tx, incoming.file_ids ?? []);
-    const row = posts.create({
-      id: incoming.id,
-      create_at: incoming.create_at,
-      update_at: stamp,
-      edit_at: incoming.edit_at,
-      delete_at: 0,
-      is_pinned: incoming.is_pinned,
-      user_id: incoming.user_id,
-      channel_id: ctx.channel.id,
-      root_id: incoming.root_id,
-      original_id: '',
-      message,
-      type: incoming.type,
-      props: incoming.props,
-      hashtags: parseHashtags(message),
-      file_ids: fileIds,
-      remote_id: ctx.remoteId,
-      has_reactions: false,
-    });
-    await posts.insert({ ...row } as QueryDeepPartialEntity<Post>);
-    if (incoming.root_id) {
-      await tx.query(`UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = $1`, [incoming.root_id, stamp]);
-    }
-    await this.savePriority(tx, row.id, incoming);
-    ctx.news.posted.push(row);
+    const known = await this.prefetch(tx, [incoming]);
+    const row = await this.newPostRow(tx, ctx, incoming, known);
+    if (row) await this.insertPosts(tx, ctx, [row], [incoming]);
   }
 
   /** Mentions and permalinks as this cluster writes them (protocol §5.11, §5.14). */
@@ -337,24 +411,22 @@ export class SyncReceiver {
     let out = message;
     const transforms = ctx.msg.mention_transforms ?? {};
     if (Object.keys(transforms).length > 0) {
-      const ids = Object.values(transforms).filter((v) => /^[a-z0-9]{26}$/.test(v));
-      const users = ids.length ? await tx.getRepository(User).findBy({ id: In(ids) }) : [];
-      const byId = new Map(users.map((u) => [u.id, { username: u.username, remoteId: u.remote_id }]));
-      out = applyMentionTransforms(out, transforms, (id) => byId.get(id), ctx.rc.name);
+      if (!ctx.mentioned) {
+        const ids = Object.values(transforms).filter((v) => /^[a-z0-9]{26}$/.test(v));
+        const users = ids.length ? await tx.getRepository(User).findBy({ id: In(ids) }) : [];
+        ctx.mentioned = new Map(users.map((u) => [u.id, { username: u.username, remoteId: u.remote_id }]));
+      }
+      const mentioned = ctx.mentioned;
+      out = applyMentionTransforms(out, transforms, (id) => mentioned.get(id), ctx.rc.name);
     }
     if (ctx.channel.team_id && out.includes('/plshared/')) {
-      const team: { name: string }[] = await tx.query('SELECT name FROM teams WHERE id = $1', [ctx.channel.team_id]);
-      if (team.length) out = inboundPermalinks(out, this.config.siteUrl, team[0].name);
+      if (ctx.teamName === undefined) {
+        const team: { name: string }[] = await tx.query('SELECT name FROM teams WHERE id = $1', [ctx.channel.team_id]);
+        ctx.teamName = team[0]?.name ?? '';
+      }
+      if (ctx.teamName) out = inboundPermalinks(out, this.config.siteUrl, ctx.teamName);
     }
     return out;
-  }
-
-  /** File ids that resolve here (attachments travel before their posts; the file-transfer app stores them). */
-  private async knownFiles(tx: EntityManager, fileIds: string[]): Promise<string[]> {
-    if (fileIds.length === 0) return [];
-    const rows: { id: string }[] = await tx.query('SELECT id FROM file_infos WHERE id = ANY($1)', [fileIds]);
-    const known = new Set(rows.map((r) => r.id));
-    return fileIds.filter((id) => known.has(id));
   }
 
   private async priorityChanged(tx: EntityManager, postId: string, incoming: SyncPost): Promise<boolean> {
@@ -455,37 +527,39 @@ export class SyncReceiver {
   // ---- websocket ---------------------------------------------------------------------------------------------------
 
   private async announce(channel: Channel, news: Announcements): Promise<void> {
+    const events: { event: string; data: Record<string, unknown> }[] = [];
     const senders = new Map<string, string>();
     if (news.posted.length) {
       const users = await this.dataSource.getRepository(User).findBy({ id: In([...new Set(news.posted.map((p) => p.user_id))]) });
       for (const u of users) senders.set(u.id, u.username);
     }
-    const posted = await this.reads.toJsonMany(news.posted);
-    for (const [i, json] of posted.entries()) {
-      await this.events.toChannel(channel.id, WsEvent.Posted, {
-        post: JSON.stringify(json),
-        channel_type: channel.type,
-        channel_display_name: channel.display_name,
-        channel_name: channel.name,
-        sender_name: '@' + (senders.get(news.posted[i].user_id) ?? ''),
-        team_id: channel.team_id,
-        set_online: false,
+    for (const [i, json] of (await this.reads.toJsonMany(news.posted)).entries()) {
+      events.push({
+        event: WsEvent.Posted,
+        data: {
+          post: JSON.stringify(json),
+          channel_type: channel.type,
+          channel_display_name: channel.display_name,
+          channel_name: channel.name,
+          sender_name: '@' + (senders.get(news.posted[i].user_id) ?? ''),
+          team_id: channel.team_id,
+          set_online: false,
+        },
       });
     }
-    for (const json of await this.reads.toJsonMany(news.edited)) {
-      await this.events.toChannel(channel.id, WsEvent.PostEdited, { post: JSON.stringify(json) });
-    }
-    for (const json of await this.reads.toJsonMany(news.deleted)) {
-      await this.events.toChannel(channel.id, WsEvent.PostDeleted, { post: JSON.stringify(json) });
-    }
+    for (const json of await this.reads.toJsonMany(news.edited))
+      events.push({ event: WsEvent.PostEdited, data: { post: JSON.stringify(json) } });
+    for (const json of await this.reads.toJsonMany(news.deleted))
+      events.push({ event: WsEvent.PostDeleted, data: { post: JSON.stringify(json) } });
     for (const { reaction, added } of news.reactions) {
       const event = added ? WsEvent.ReactionAdded : WsEvent.ReactionRemoved;
-      await this.events.toChannel(channel.id, event, { reaction: JSON.stringify(toReactionJson(reaction)) });
+      events.push({ event, data: { reaction: JSON.stringify(toReactionJson(reaction)) } });
     }
     for (const { ack, added } of news.acks) {
       const event = added ? WsEvent.PostAcknowledgementAdded : WsEvent.PostAcknowledgementRemoved;
-      await this.events.toChannel(channel.id, event, { acknowledgement: JSON.stringify(toAcknowledgementJson(ack)) });
+      events.push({ event, data: { acknowledgement: JSON.stringify(toAcknowledgementJson(ack)) } });
     }
+    await this.events.toChannelMany(channel.id, events);
   }
 }
 
@@ -499,4 +573,25 @@ interface ApplyContext {
   news: Announcements;
   msg: SyncMsg;
   stamp?: number;
+  /** Read once per message: users named by mention transforms, and the channel's team name. */
+  mentioned?: Map<string, { username: string; remoteId: string }>;
+  teamName?: string;
+}
+
+/** What a message's posts refer to, read once: posts by id (existing and thread roots), authors, files. */
+interface Known {
+  posts: Map<string, Post>;
+  users: Map<string, User>;
+  files: Set<string>;
+}
+
+/** What any received post must be, new or not. */
+function checkPostShape(ctx: ApplyContext, incoming: SyncPost): void {
+  if (incoming.channel_id !== ctx.channel.id) throw new Refused('post of another channel');
+  if (incoming.type.startsWith('system_')) throw new Refused('system messages are not synced');
+  if ([...incoming.message].length > POST_MESSAGE_MAX_RUNES || incoming.message.includes('\u0000')) {
+    throw new Refused('invalid message');
+  }
+  const propsJson = JSON.stringify(incoming.props);
+  if (propsJson.length > 800_000 || propsJson.includes('\\u0000')) throw new Refused('props too large');
 }
