@@ -27,7 +27,11 @@ const ENV = {
   REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
   REMOTE_CLUSTER_PING_INTERVAL_MS: '1000',
   REMOTE_CLUSTER_OFFLINE_AFTER_MS: '5000',
-};
+  // Engine settings given to the bench (e.g. SHARED_CHANNELS_CONCURRENCY) reach both clusters.
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => k.startsWith('SHARED_CHANNELS_') || k.startsWith('MM_CONNECTEDWORKSPACESSETTINGS_')),
+  ),
+} as Record<string, string>;
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
