@@ -48,13 +48,6 @@ export interface PostChanges {
   file_ids?: string[];
 }
 
-/** For posts that already exist elsewhere (received from a peer): keep their id, time and origin. */
-export interface ApplyOptions {
-  id?: string;
-  createAt?: number;
-  remoteId?: string;
-}
-
 export interface SavedPost {
   post: Post;
   json: Record<string, unknown>;
@@ -80,11 +73,10 @@ export class PostsService {
 
   // ---- posts ---------------------------------------------------------------------------------------------------------
 
-  async create(author: User, input: NewPost, options: ApplyOptions = {}): Promise<SavedPost> {
+  async create(author: User, input: NewPost): Promise<SavedPost> {
     if (!isValidId(input.channel_id)) throw AppError.invalidParam('channel_id');
     const rootId = input.root_id ?? '';
     if (rootId !== '' && !isValidId(rootId)) throw AppError.invalidParam('root_id');
-    if (options.id !== undefined && !isValidId(options.id)) throw AppError.invalidParam('id');
     const message = input.message ?? '';
     const fileIds = checkFileIds(input.file_ids ?? []);
     checkMessage(message, fileIds);
@@ -101,8 +93,9 @@ export class PostsService {
     }
 
     const post = this.posts.create({
-      id: options.id ?? newId(),
-      create_at: options.createAt ?? Date.now(),
+      id: newId(),
+      // Both times are the change stamp, taken inside the transaction.
+      create_at: 0,
       update_at: 0,
       edit_at: 0,
       delete_at: 0,
@@ -116,7 +109,7 @@ export class PostsService {
       props,
       hashtags: parseHashtags(message),
       file_ids: fileIds,
-      remote_id: options.remoteId ?? '',
+      remote_id: '',
       has_reactions: false,
     });
     let shared = false;
@@ -125,8 +118,7 @@ export class PostsService {
         const stamp = await stampChange(tx, channel.id);
         shared = stamp.shared;
         const now = stamp.at;
-        post.update_at = now;
-        if (options.createAt === undefined) post.create_at = now;
+        post.create_at = post.update_at = now;
         await tx.getRepository(Post).insert({ ...post } as QueryDeepPartialEntity<Post>);
         if (rootId) {
           // Replies bump their root, so that clients syncing with `since` learn the thread changed.
