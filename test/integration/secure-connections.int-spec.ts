@@ -1,10 +1,10 @@
 import { Bus } from '@fedchat/common';
 import { ConnectionStateChanged, ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { decryptInvite, encryptInvite, hashToken, newId, toBase64UrlPadded } from '@fedchat/crypto';
-import { freePort, waitFor } from '@fedchat/testing';
+import { waitFor } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
-import { GatewayHarness, TestUser } from '../support/gateway-harness';
+import { ClusterPlace, connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
 
 /*
  * Two clusters (gateway + remote-cluster app each, real PostgreSQL each, on loopback ports) connect through the REST
@@ -17,51 +17,15 @@ const FAST = {
   REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
 };
 
-interface Cluster {
-  h: GatewayHarness;
-  url: string;
-  port: number;
-  admin: TestUser;
-  teamId: string;
-  channelId: string;
+interface Cluster extends TestCluster {
   states: ConnectionStateChanged[];
 }
 
-async function startCluster(name: string, reuse?: { port: number; databaseUrl: string }): Promise<Cluster> {
-  const port = reuse?.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
-  const h = await GatewayHarness.start({ ...FAST, SITE_URL: url, ...(reuse ? { DATABASE_URL: reuse.databaseUrl } : {}) }, [
-    RemoteClusterModule,
-  ]);
-  await h.listen(port);
+async function startCluster(name: string, reuse?: ClusterPlace): Promise<Cluster> {
+  const cluster = await startTestCluster(name, FAST, [RemoteClusterModule], reuse);
   const states: ConnectionStateChanged[] = [];
-  h.app.get(Bus).on(ConnectionStateChangedEvent, (e) => void states.push(e), 'test');
-  const admin = reuse ? await loginAdmin(h, name) : await h.signUp(`${name}admin`);
-  const { teamId, channelId } = reuse ? { teamId: '', channelId: '' } : await h.channelWith([admin]);
-  return { h, url, port, admin, teamId, channelId, states };
-}
-
-async function loginAdmin(h: GatewayHarness, name: string): Promise<TestUser> {
-  const res = await h.http
-    .post('/api/v4/users/login')
-    .send({ login_id: `${name}admin`, password: 'password-123' })
-    .expect(200);
-  return { id: res.body.id, username: `${name}admin`, token: res.headers.token };
-}
-
-async function connect(a: Cluster, b: Cluster, password = 'secret-password'): Promise<string> {
-  const created = await a.h
-    .as(a.admin)
-    .post('/api/v4/remotecluster')
-    .send({ name: 'peer-b', display_name: 'Peer B', default_team_id: a.teamId, password })
-    .expect(201);
-  const accepted = await b.h
-    .as(b.admin)
-    .post('/api/v4/remotecluster/accept_invite')
-    .send({ name: 'peer-a', display_name: 'Peer A', default_team_id: b.teamId, invite: created.body.invite, password })
-    .expect(201);
-  expect(accepted.body.remote_id).toBe(created.body.remote_cluster.remote_id);
-  return accepted.body.remote_id;
+  cluster.h.app.get(Bus).on(ConnectionStateChangedEvent, (e) => void states.push(e), 'test');
+  return { ...cluster, states };
 }
 
 async function remoteOf(c: Cluster, id: string) {
@@ -137,7 +101,7 @@ describe('secure connections between two clusters', () => {
   });
 
   it('connects through the REST API and both sides go online within seconds', async () => {
-    remoteId = await connect(a, b);
+    remoteId = await connectClusters(a, b);
     const onA = await waitFor('A sees B online', async () => {
       const rc = await remoteOf(a, remoteId);
       return rc.last_ping_at > 0 ? rc : undefined;

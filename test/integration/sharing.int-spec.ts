@@ -14,11 +14,11 @@ import {
   UnshareChannel,
 } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
-import { freePort, waitFor } from '@fedchat/testing';
+import { waitFor } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
-import { GatewayHarness, TestUser } from '../support/gateway-harness';
+import { ClusterPlace, connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
 
 /*
  * The sharing lifecycle between two real clusters A and B (gateway + remote-cluster + shared-channel-sync each, a
@@ -38,34 +38,10 @@ const FAST = {
 const INVITE = peerTopicContract('sharedchannel_invite');
 const UNSHARE = peerTopicContract('sharedchannel_unshare');
 
-interface Cluster {
-  h: GatewayHarness;
-  url: string;
-  port: number;
-  admin: TestUser;
-  teamId: string;
-}
+type Cluster = TestCluster;
 
-async function startCluster(name: string, reuse?: { port: number; databaseUrl: string; teamId: string }): Promise<Cluster> {
-  const port = reuse?.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
-  const h = await GatewayHarness.start({ ...FAST, SITE_URL: url, ...(reuse ? { DATABASE_URL: reuse.databaseUrl } : {}) }, [
-    RemoteClusterModule,
-    SharedChannelSyncModule,
-  ]);
-  await h.listen(port);
-  let admin: TestUser;
-  if (reuse) {
-    const res = await h.http
-      .post('/api/v4/users/login')
-      .send({ login_id: `${name}admin`, password: 'password-123' })
-      .expect(200);
-    admin = { id: res.body.id, username: `${name}admin`, token: res.headers.token };
-  } else {
-    admin = await h.signUp(`${name}admin`);
-  }
-  const teamId = reuse?.teamId ?? (await h.channelWith([admin])).teamId;
-  return { h, url, port, admin, teamId };
+function startCluster(name: string, reuse?: ClusterPlace): Promise<Cluster> {
+  return startTestCluster(name, FAST, [RemoteClusterModule, SharedChannelSyncModule], reuse);
 }
 
 function db(c: Cluster): DataSource {
@@ -81,19 +57,8 @@ let b: Cluster;
 let remoteId: string;
 let counter = 0;
 
-async function connect(): Promise<string> {
-  const password = 'sharing-password';
-  const created = await a.h
-    .as(a.admin)
-    .post('/api/v4/remotecluster')
-    .send({ name: 'peer-b', display_name: 'Peer B', default_team_id: a.teamId, password })
-    .expect(201);
-  const accepted = await b.h
-    .as(b.admin)
-    .post('/api/v4/remotecluster/accept_invite')
-    .send({ name: 'peer-a', display_name: 'Peer A', default_team_id: b.teamId, invite: created.body.invite, password })
-    .expect(201);
-  return accepted.body.remote_id;
+function connect(): Promise<string> {
+  return connectClusters(a, b, 'sharing-password');
 }
 
 /** A public channel on A, created by A's admin through the REST API. */

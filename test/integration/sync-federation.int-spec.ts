@@ -1,8 +1,9 @@
-import { freePort, waitFor } from '@fedchat/testing';
+import { waitFor } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
-import { GatewayHarness, TestUser } from '../support/gateway-harness';
+import { TestUser } from '../support/gateway-harness';
+import { ClusterPlace, connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
 
 /*
  * Content sync between two real clusters on loopback (each: gateway, remote-cluster and shared-channel-sync in one
@@ -20,30 +21,10 @@ const ENV = {
   MM_CONNECTEDWORKSPACESSETTINGS_MAXPOSTSPERSYNC: '7',
 };
 
-interface Cluster {
-  h: GatewayHarness;
-  url: string;
-  port: number;
-  admin: TestUser;
-  teamId: string;
-  channelId: string;
-}
+type Cluster = TestCluster;
 
-async function startCluster(
-  name: string,
-  reuse?: { port: number; databaseUrl: string; admin: TestUser; teamId: string },
-): Promise<Cluster> {
-  const port = reuse?.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
-  const h = await GatewayHarness.start({ ...ENV, SITE_URL: url, ...(reuse ? { DATABASE_URL: reuse.databaseUrl } : {}) }, [
-    RemoteClusterModule,
-    SharedChannelSyncModule,
-  ]);
-  await h.listen(port);
-  if (reuse) return { h, url, port, admin: reuse.admin, teamId: reuse.teamId, channelId: '' };
-  const admin = await h.signUp(`${name}admin`);
-  const { teamId, channelId } = await h.channelWith([admin]);
-  return { h, url, port, admin, teamId, channelId };
+function startCluster(name: string, reuse?: ClusterPlace): Promise<Cluster> {
+  return startTestCluster(name, ENV, [RemoteClusterModule, SharedChannelSyncModule], reuse);
 }
 
 /** Waits until `cond` holds (waitFor itself stops at the first defined value, false included). */
@@ -66,17 +47,7 @@ const postsOn = async (c: Cluster, channelId: string) =>
 beforeAll(async () => {
   a = await startCluster('a');
   b = await startCluster('b');
-  const created = await a.h
-    .as(a.admin)
-    .post('/api/v4/remotecluster')
-    .send({ name: 'peer-b', display_name: 'Peer B', default_team_id: a.teamId, password: 'pw-123456' })
-    .expect(201);
-  await b.h
-    .as(b.admin)
-    .post('/api/v4/remotecluster/accept_invite')
-    .send({ name: 'peer-a', display_name: 'Peer A', default_team_id: b.teamId, invite: created.body.invite, password: 'pw-123456' })
-    .expect(201);
-  remoteId = created.body.remote_cluster.remote_id;
+  remoteId = await connectClusters(a, b);
   bobOnB = await b.h.signUp('bob', b.admin);
   await b.h.as(b.admin).post(`/api/v4/teams/${b.teamId}/members`).send({ team_id: b.teamId, user_id: bobOnB.id }).expect(201);
 });
@@ -157,7 +128,7 @@ describe('content sync between two clusters', () => {
 
   it('keeps posts made while B is down and delivers them all when B is back, with notices on A', async () => {
     const databaseUrl = b.h.databaseUrl;
-    const keep = { port: b.port, databaseUrl, admin: b.admin, teamId: b.teamId };
+    const keep = { port: b.port, databaseUrl, teamId: b.teamId };
     await b.h.close();
     const ids: string[] = [];
     for (let i = 0; i < 15; i++) {

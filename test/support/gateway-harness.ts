@@ -56,9 +56,14 @@ export class GatewayHarness {
   async signUp(username = `user${++counter}${Date.now() % 100000}`, by?: TestUser): Promise<TestUser> {
     const body = { username, email: `${username}@example.com`, password: 'password-123' };
     const req = by ? this.as(by).post('/api/v4/users') : this.http.post('/api/v4/users');
-    const created = await req.send(body).expect(201);
-    const login = await this.http.post('/api/v4/users/login').send({ login_id: username, password: 'password-123' }).expect(200);
-    return { id: created.body.id, username, token: login.headers.token };
+    await req.send(body).expect(201);
+    return this.login(username);
+  }
+
+  /** Logs in a user made by `signUp` (e.g. again, after a restart on the same database). */
+  async login(username: string): Promise<TestUser> {
+    const res = await this.http.post('/api/v4/users/login').send({ login_id: username, password: 'password-123' }).expect(200);
+    return { id: res.body.id, username, token: res.headers.token };
   }
 
   /** Listens on loopback (a free port unless given; needed for websockets and peers); returns the base URL. */
