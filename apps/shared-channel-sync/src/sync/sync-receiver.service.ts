@@ -244,10 +244,7 @@ export class SyncReceiver {
 
   /** The sender's user (`remote_id` = sender), or a refusal. */
   private async senderUser(tx: EntityManager, ctx: ApplyContext, userId: string): Promise<User> {
-    const user = await tx.getRepository(User).findOneBy({ id: userId });
-    if (!user) throw new Refused('unknown user');
-    if (user.remote_id !== ctx.remoteId) throw new Refused('remoteID mismatch');
-    return user;
+    return ownedBySender(ctx, await tx.getRepository(User).findOneBy({ id: userId }));
   }
 
   // ---- posts -----------------------------------------------------------------------------------------------------
@@ -302,9 +299,7 @@ export class SyncReceiver {
   /** A new post as it will be stored, or a refusal; undefined when there is nothing to store (deleted before it came). */
   private async newPostRow(tx: EntityManager, ctx: ApplyContext, incoming: SyncPost, known: Known): Promise<Post | undefined> {
     checkPostShape(ctx, incoming);
-    const author = known.users.get(incoming.user_id);
-    if (!author) throw new Refused('unknown user');
-    if (author.remote_id !== ctx.remoteId) throw new Refused('remoteID mismatch');
+    ownedBySender(ctx, known.users.get(incoming.user_id));
     if (ctx.readonly) throw new Refused('read-only share: the remote may not post');
     if (incoming.delete_at > 0) return undefined;
     if (incoming.root_id) {
@@ -583,6 +578,13 @@ interface Known {
   posts: Map<string, Post>;
   users: Map<string, User>;
   files: Set<string>;
+}
+
+/** The user, if it exists and belongs to the sender (`remote_id` = sender); anything else is refused. */
+function ownedBySender(ctx: ApplyContext, user: User | null | undefined): User {
+  if (!user) throw new Refused('unknown user');
+  if (user.remote_id !== ctx.remoteId) throw new Refused('remoteID mismatch');
+  return user;
 }
 
 /** What any received post must be, new or not. */
