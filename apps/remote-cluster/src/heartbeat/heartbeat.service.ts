@@ -1,3 +1,4 @@
+import { returning } from '@fedchat/models';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, Bus, counter, histogram, remoteClusterServiceEnabled } from '@fedchat/common';
@@ -93,7 +94,8 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
 
   private async claimDue(): Promise<Claimed[]> {
     const now = Date.now();
-    const rows: [Claimed[], number] | Claimed[] = await this.dataSource.query(
+    return returning<Claimed>(
+      this.dataSource,
       `UPDATE remote_clusters SET next_ping_at = $1
        WHERE remote_id IN (
          SELECT remote_id FROM remote_clusters
@@ -102,8 +104,6 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
        RETURNING remote_id, site_url, remote_token, last_ping_at, is_online`,
       [now + this.config.remoteCluster.pingIntervalMs, now],
     );
-    // node-postgres through TypeORM returns [rows, count] for UPDATE ... RETURNING.
-    return Array.isArray(rows[0]) ? (rows[0] as Claimed[]) : (rows as Claimed[]);
   }
 
   private async ping(rc: Claimed): Promise<void> {

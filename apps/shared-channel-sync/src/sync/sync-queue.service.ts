@@ -1,3 +1,4 @@
+import { returning } from '@fedchat/models';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
@@ -57,7 +58,8 @@ export class SyncQueue {
   /** Claims up to `limit` due pairs (of one channel, when given), oldest retry first. */
   async claim(limit: number, channelId?: string): Promise<ClaimedPair[]> {
     const now = Date.now();
-    const rows = await this.returning<PairRow>(
+    const rows = await returning<PairRow>(
+      this.dataSource,
       `UPDATE shared_channel_remotes s SET lease_owner = $1, lease_until = $2
        FROM (
          SELECT scr.id FROM shared_channel_remotes scr
@@ -87,7 +89,8 @@ export class SyncQueue {
   /** Records a delivered batch: the cursor moves and the lease is renewed. False when the lease was lost. */
   async advance(pair: ClaimedPair, cursor: Cursor): Promise<boolean> {
     const now = Date.now();
-    const rows = await this.returning(
+    const rows = await returning(
+      this.dataSource,
       `UPDATE shared_channel_remotes
          SET last_post_update_at = $3, last_post_id = $4, last_post_create_at = GREATEST(last_post_create_at, $3),
              last_post_create_id = $4, update_at = $5, last_sync_at = $5, lease_until = $6
@@ -112,7 +115,8 @@ export class SyncQueue {
   /** The run failed: retry after `retryInMs`; the cursor stays where the last delivered batch left it. */
   async fail(pair: ClaimedPair, error: string, retryInMs: number): Promise<{ interruptedSince: number; notified: boolean } | undefined> {
     const now = Date.now();
-    const rows = await this.returning<{ interrupted_since: string; interruption_notified: boolean }>(
+    const rows = await returning<{ interrupted_since: string; interruption_notified: boolean }>(
+      this.dataSource,
       `UPDATE shared_channel_remotes SET lease_owner = '', lease_until = 0, failures = failures + 1, last_error = $3,
          next_sync_at = $4, interrupted_since = CASE WHEN interrupted_since = 0 THEN $5 ELSE interrupted_since END
        WHERE id = $1 AND lease_owner = $2 RETURNING interrupted_since, interruption_notified`,
@@ -124,7 +128,8 @@ export class SyncQueue {
 
   /** Remembers that the channel was told about the interruption (once per interruption). */
   async markInterruptionNotified(pair: ClaimedPair): Promise<boolean> {
-    const rows = await this.returning(
+    const rows = await returning(
+      this.dataSource,
       `UPDATE shared_channel_remotes SET interruption_notified = true WHERE id = $1 AND NOT interruption_notified RETURNING id`,
       [pair.id],
     );
@@ -150,15 +155,5 @@ export class SyncQueue {
       `SELECT count(*)::int AS n FROM shared_channel_remotes scr WHERE scr.delete_at = 0 AND scr.is_invite_confirmed AND ${HAS_WORK}`,
     );
     return rows[0].n;
-  }
-
-  private async returning<T = unknown>(sql: string, params: unknown[]): Promise<T[]> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const result = await runner.query(sql, params, true);
-      return result.records as T[];
-    } finally {
-      await runner.release();
-    }
   }
 }

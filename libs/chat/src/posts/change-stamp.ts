@@ -1,3 +1,4 @@
+import { returning } from '@fedchat/models';
 import type { EntityManager } from 'typeorm';
 
 export interface ChangeStamp {
@@ -15,12 +16,11 @@ export interface ChangeStamp {
  */
 export async function stampChange(tx: EntityManager, channelId: string): Promise<ChangeStamp> {
   const now = Date.now();
-  const result = await tx.queryRunner!.query(
+  const returned = await returning<{ last_change_at: string }>(
+    tx,
     `UPDATE shared_channels SET last_change_at = GREATEST(last_change_at + 1, $2) WHERE channel_id = $1 RETURNING last_change_at`,
     [channelId, now],
-    true,
   );
-  const returned = result.records as { last_change_at: string }[];
   if (returned.length === 0) return { at: now, shared: false };
   return { at: Number(returned[0].last_change_at), shared: true };
 }

@@ -3,7 +3,7 @@ import { AppError, Bus } from '@fedchat/common';
 import { SharedChannelChangedEvent } from '@fedchat/contracts';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId, newId } from '@fedchat/crypto';
-import { Channel, FileInfo, isUniqueViolation, Post, PostAcknowledgement, PostPriority, Reaction, User } from '@fedchat/models';
+import { Channel, FileInfo, isUniqueViolation, Post, PostAcknowledgement, PostPriority, Reaction, returning, User } from '@fedchat/models';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { hasPermission, Permission } from '../permissions';
@@ -469,12 +469,6 @@ export class PostsService {
     const rows = await qb.getRawMany<{ id: string }>();
     return rows.map((r) => r.id);
   }
-}
-
-/** Rows of an INSERT/UPDATE ... RETURNING (EntityManager.query gives [rows, count] for UPDATE on PostgreSQL). */
-async function returning<T = unknown>(tx: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const result = await tx.queryRunner!.query(sql, params, true);
-  return result.records as T[];
 }
 
 function invalidRoot(): AppError {
