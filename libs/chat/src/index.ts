@@ -11,3 +11,7 @@ export * from './posts/posts.service';
 export * from './posts/system-posts.service';
 export * from './users/user.mapper';
 export * from './chat.module';
+export * from './remote-users/remote-users';
+export * from './remote-users/sync-user.schema';
+export * from './remote-users/users';
+export * from './remote-users/usernames';

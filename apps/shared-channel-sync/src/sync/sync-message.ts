@@ -1,3 +1,4 @@
+import { SyncUserSchema } from '@fedchat/chat';
 import { isValidId } from '@fedchat/crypto';
 import { z } from 'zod';
 
@@ -11,30 +12,10 @@ const id = z.string().refine(isValidId, 'not a valid id');
 const idOrEmpty = z.string().refine((v) => v === '' || isValidId(v), 'not a valid id');
 const ms = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const text = (max: number) => z.string().max(max);
-const stringMap = z.record(z.string().max(1024)).refine((m) => Object.keys(m).length <= 100, 'too many keys');
 
 /** Limits of one message; a peer that needs more sends more messages. */
 export const SYNC_LIMITS = { users: 200, posts: 1000, reactions: 5000, acknowledgements: 5000, statuses: 1000, memberships: 1000 };
 
-export const SyncUserSchema = z.object({
-  id,
-  create_at: ms.optional().default(0),
-  update_at: ms.optional().default(0),
-  delete_at: ms.optional().default(0),
-  username: text(128).min(1),
-  email: text(256).optional().default(''),
-  nickname: text(64).optional().default(''),
-  first_name: text(64).optional().default(''),
-  last_name: text(64).optional().default(''),
-  position: text(128).optional().default(''),
-  locale: text(5).optional().default('en'),
-  timezone: stringMap.optional().default({}),
-  props: stringMap.optional().default({}),
-  last_picture_update: ms.optional().default(0),
-  remote_id: idOrEmpty.optional().nullable(),
-  is_bot: z.boolean().optional().default(false),
-});
-export type SyncUser = z.infer<typeof SyncUserSchema>;
 
 const PrioritySchema = z.object({
   priority: z.enum(['', 'important', 'urgent']).optional().default(''),

@@ -2,7 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
 import {
-  joinChannel,
+  addToTeamChannel,
+  RefusedItem,
+  SyncUser,
+  upsertRemoteUser,
   parseHashtags,
   POST_MESSAGE_MAX_RUNES,
   PostReads,
@@ -13,10 +16,8 @@ import {
   WsEvent,
 } from '@fedchat/chat';
 import { PeerResponse } from '@fedchat/contracts';
-import { newId } from '@fedchat/crypto';
 import {
   Channel,
-  isUniqueViolation,
   Post,
   PostAcknowledgement,
   Reaction,
@@ -39,12 +40,9 @@ import {
   SyncPost,
   SyncReaction,
   SyncResponse,
-  SyncUser,
 } from './sync-message';
 import { applyMentionTransforms } from './transforms/mentions';
 import { inboundPermalinks } from './transforms/permalinks';
-import { mungUsername, munggedCandidates } from './transforms/usernames';
-import { syntheticUserProps } from './transforms/users';
 
 /** What one message changed, announced on the websocket once its transaction has committed. */
 interface Announcements {
@@ -54,9 +52,6 @@ interface Announcements {
   reactions: { reaction: Reaction; added: boolean }[];
   acks: { ack: PostAcknowledgement; added: boolean }[];
 }
-
-/** Why an item was refused; logged with the item's id and reported to the sender in the SyncResponse. */
-class Refused extends Error {}
 
 /**
  * `sharedchannel_sync` from a peer (protocol §4.2), with authority checked on every item: the channel must be shared
@@ -150,7 +145,7 @@ export class SyncReceiver {
       await tx.query('RELEASE SAVEPOINT sync_item');
     } catch (err) {
       await tx.query('ROLLBACK TO SAVEPOINT sync_item');
-      if (!(err instanceof Refused)) this.log.error({ err, id }, 'sync item failed');
+      if (!(err instanceof RefusedItem)) this.log.error({ err, id }, 'sync item failed');
       else this.log.warn({ id, reason: err.message }, 'sync item refused');
       errors.push(id);
     }
@@ -159,87 +154,11 @@ export class SyncReceiver {
   // ---- users -----------------------------------------------------------------------------------------------------
 
   private async applyUser(tx: EntityManager, ctx: ApplyContext, key: string, incoming: SyncUser): Promise<void> {
-    if (key !== incoming.id) throw new Refused('user key differs from its id');
-    const users = tx.getRepository(User);
-    const existing = await users.findOneBy({ id: incoming.id });
-    if (existing && existing.remote_id !== ctx.remoteId) throw new Refused('remoteID mismatch');
-    const props = syntheticUserProps(incoming, ctx.remoteId, existing?.props ?? {});
-    const fields = {
-      update_at: Date.now(),
-      delete_at: incoming.delete_at,
-      nickname: incoming.nickname,
-      first_name: incoming.first_name,
-      last_name: incoming.last_name,
-      position: incoming.position,
-      locale: incoming.locale,
-      timezone: incoming.timezone,
-      props,
-      is_bot: incoming.is_bot,
-    };
-    if (existing) {
-      // Renamed at the origin when the stored name is none of the munged forms of the name received.
-      const forms = munggedCandidates(incoming.username, ctx.rc.name).map((suffix) => mungUsername(incoming.username, ctx.rc.name, suffix));
-      const rename = !forms.includes(existing.username);
-      await users.update({ id: existing.id }, fields as QueryDeepPartialEntity<User>);
-      if (rename) await this.withFreeUsername(tx, incoming, ctx.rc.name, (username) => users.update({ id: existing.id }, { username }));
-    } else {
-      const now = Date.now();
-      await this.withFreeUsername(tx, incoming, ctx.rc.name, (username) =>
-        users.insert({
-          id: incoming.id,
-          create_at: incoming.create_at || now,
-          email_verified: false,
-          // Never a deliverable address: a peer's users are reached through their own cluster.
-          email: `${newId()}@remote.invalid`,
-          password: '',
-          auth_data: null,
-          auth_service: '',
-          roles: 'system_user',
-          allow_marketing: false,
-          notify_props: {},
-          last_password_update: now,
-          last_picture_update: 0,
-          failed_attempts: 0,
-          mfa_active: false,
-          mfa_secret: '',
-          remote_id: ctx.remoteId,
-          username,
-          ...fields,
-        } as QueryDeepPartialEntity<User>),
-      );
-    }
-    if (ctx.channel.type === 'O' || ctx.channel.type === 'P') await this.addToChannel(tx, ctx.channel, incoming.id);
+    if (key !== incoming.id) throw new RefusedItem('user key differs from its id');
+    await upsertRemoteUser(tx, ctx.rc, incoming);
+    if (ctx.channel.type === 'O' || ctx.channel.type === 'P') await addToTeamChannel(tx, ctx.channel, incoming.id);
     ctx.response.users_syncd.push(incoming.id);
     ctx.response.users_last_update_at = Math.max(ctx.response.users_last_update_at, incoming.update_at);
-  }
-
-  /** Tries `alice:acme`, `alice-2:acme`, … until the username is free (protocol §6). */
-  private async withFreeUsername(tx: EntityManager, user: SyncUser, remoteName: string, write: (u: string) => Promise<unknown>) {
-    for (const suffix of munggedCandidates(user.username, remoteName)) {
-      const username = mungUsername(user.username, remoteName, suffix);
-      await tx.query('SAVEPOINT sync_username');
-      try {
-        await write(username);
-        await tx.query('RELEASE SAVEPOINT sync_username');
-        return;
-      } catch (err) {
-        await tx.query('ROLLBACK TO SAVEPOINT sync_username');
-        if (!isUniqueViolation(err)) throw err;
-      }
-    }
-    throw new Refused('no free username');
-  }
-
-  /** Remote users of a team channel are members of the channel and of its team here (protocol §6). */
-  private async addToChannel(tx: EntityManager, channel: Channel, userId: string): Promise<void> {
-    const now = Date.now();
-    await tx.query(
-      `INSERT INTO team_members (team_id, user_id, roles, delete_at, scheme_user, scheme_admin, create_at)
-       VALUES ($1, $2, 'team_user', 0, true, false, $3)
-       ON CONFLICT (team_id, user_id) DO UPDATE SET delete_at = 0 WHERE team_members.delete_at > 0`,
-      [channel.team_id, userId, now],
-    );
-    await joinChannel(tx, channel.id, userId, { admin: false, now });
   }
 
   /** The sender's user (`remote_id` = sender), or a refusal. */
@@ -270,7 +189,7 @@ export class SyncReceiver {
         fresh.push(row);
         known.posts.set(row.id, row); // a reply later in the message finds its root
       } catch (err) {
-        if (!(err instanceof Refused)) throw err;
+        if (!(err instanceof RefusedItem)) throw err;
         this.log.warn({ id: incoming.id, reason: err.message }, 'sync item refused');
         ctx.response.post_errors.push(incoming.id);
       }
@@ -300,12 +219,12 @@ export class SyncReceiver {
   private async newPostRow(tx: EntityManager, ctx: ApplyContext, incoming: SyncPost, known: Known): Promise<Post | undefined> {
     checkPostShape(ctx, incoming);
     ownedBySender(ctx, known.users.get(incoming.user_id));
-    if (ctx.readonly) throw new Refused('read-only share: the remote may not post');
+    if (ctx.readonly) throw new RefusedItem('read-only share: the remote may not post');
     if (incoming.delete_at > 0) return undefined;
     if (incoming.root_id) {
       const root = known.posts.get(incoming.root_id);
       if (!root || root.channel_id !== ctx.channel.id || root.root_id !== '' || root.delete_at > 0)
-        throw new Refused('unknown thread root');
+        throw new RefusedItem('unknown thread root');
     }
     const message = await this.localMessage(tx, ctx, incoming.message);
     return tx.getRepository(Post).create({
@@ -366,7 +285,7 @@ export class SyncReceiver {
     const stamp = ctx.stamp!;
 
     if (existing) {
-      if (existing.channel_id !== ctx.channel.id) throw new Refused('post of another channel');
+      if (existing.channel_id !== ctx.channel.id) throw new RefusedItem('post of another channel');
       await this.senderUser(tx, ctx, existing.user_id);
       if (existing.delete_at > 0) return;
       if (incoming.delete_at > 0) {
@@ -456,8 +375,8 @@ export class SyncReceiver {
   /** The post a reaction or acknowledgement is about: it must be in the message's channel and not deleted. */
   private async postInChannel(tx: EntityManager, ctx: ApplyContext, postId: string): Promise<Post> {
     const post = await tx.getRepository(Post).findOneBy({ id: postId });
-    if (!post || post.channel_id !== ctx.channel.id) throw new Refused('post not in this channel');
-    if (post.delete_at > 0) throw new Refused('post deleted');
+    if (!post || post.channel_id !== ctx.channel.id) throw new RefusedItem('post not in this channel');
+    if (post.delete_at > 0) throw new RefusedItem('post deleted');
     return post;
   }
 
@@ -481,7 +400,7 @@ export class SyncReceiver {
       return;
     }
     if (existing && existing.delete_at === 0) return;
-    if (ctx.readonly) throw new Refused('read-only share: the remote may not react');
+    if (ctx.readonly) throw new RefusedItem('read-only share: the remote may not react');
     const row: Reaction = {
       post_id: post.id,
       user_id: r.user_id,
@@ -582,18 +501,18 @@ interface Known {
 
 /** The user, if it exists and belongs to the sender (`remote_id` = sender); anything else is refused. */
 function ownedBySender(ctx: ApplyContext, user: User | null | undefined): User {
-  if (!user) throw new Refused('unknown user');
-  if (user.remote_id !== ctx.remoteId) throw new Refused('remoteID mismatch');
+  if (!user) throw new RefusedItem('unknown user');
+  if (user.remote_id !== ctx.remoteId) throw new RefusedItem('remoteID mismatch');
   return user;
 }
 
 /** What any received post must be, new or not. */
 function checkPostShape(ctx: ApplyContext, incoming: SyncPost): void {
-  if (incoming.channel_id !== ctx.channel.id) throw new Refused('post of another channel');
-  if (incoming.type.startsWith('system_')) throw new Refused('system messages are not synced');
+  if (incoming.channel_id !== ctx.channel.id) throw new RefusedItem('post of another channel');
+  if (incoming.type.startsWith('system_')) throw new RefusedItem('system messages are not synced');
   if ([...incoming.message].length > POST_MESSAGE_MAX_RUNES || incoming.message.includes('\u0000')) {
-    throw new Refused('invalid message');
+    throw new RefusedItem('invalid message');
   }
   const propsJson = JSON.stringify(incoming.props);
-  if (propsJson.length > 800_000 || propsJson.includes('\\u0000')) throw new Refused('props too large');
+  if (propsJson.length > 800_000 || propsJson.includes('\\u0000')) throw new RefusedItem('props too large');
 }

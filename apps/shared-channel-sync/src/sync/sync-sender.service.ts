@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
-import { LOCAL_ONLY_POST_TYPES, PostReads, SystemPosts } from '@fedchat/chat';
+import { LOCAL_ONLY_POST_TYPES, PostReads, SystemPosts, toSyncUser } from '@fedchat/chat';
 import { SendToPeer } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { Post, PostAcknowledgement, Reaction, RemoteCluster, User } from '@fedchat/models';
@@ -11,7 +11,6 @@ import { SyncMetrics } from './sync.metrics';
 import { NOT_SHARED_ERROR, SyncResponse } from './sync-message';
 import { mentionedNames } from './transforms/mentions';
 import { outboundPermalinks, permalinkPostIds } from './transforms/permalinks';
-import { toSyncUser } from './transforms/users';
 
 /** A delivery failed; `notShared` when the peer says the channel is no longer shared with us. */
 export class SyncSendError extends Error {

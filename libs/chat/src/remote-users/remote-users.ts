@@ -1,0 +1,109 @@
+import { newId } from '@fedchat/crypto';
+import { isUniqueViolation, User } from '@fedchat/models';
+import type { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { joinChannel } from '../channels/channel-membership';
+import { mungUsername, munggedCandidates } from './usernames';
+import { syntheticUserProps } from './users';
+import type { SyncUser } from './sync-user.schema';
+
+/** A peer's item this cluster will not apply (not the peer's to change, no free name, ...); the message goes on. */
+export class RefusedItem extends Error {}
+
+/** The connection a user arrived through: its id and the name that goes after the `:` of munged usernames. */
+export interface UserSender {
+  remote_id: string;
+  name: string;
+}
+
+/**
+ * Creates or updates the synthetic user for a peer's user (protocol §6), inside the caller's transaction. Only users
+ * owned by the sender may change: a local user, or one that arrived through another connection, is refused
+ * (`remoteID mismatch`). New users get a munged username (`alice:acme`, then `alice-2:acme`, ...), an undeliverable
+ * email and no credentials; a rename at the origin is followed. Returns the stored user and whether it was created.
+ */
+export async function upsertRemoteUser(
+  tx: EntityManager,
+  sender: UserSender,
+  incoming: SyncUser,
+): Promise<{ user: User; created: boolean }> {
+  const users = tx.getRepository(User);
+  const existing = await users.findOneBy({ id: incoming.id });
+  if (existing && existing.remote_id !== sender.remote_id) throw new RefusedItem('remoteID mismatch');
+  const fields = {
+    update_at: Date.now(),
+    delete_at: incoming.delete_at,
+    nickname: incoming.nickname,
+    first_name: incoming.first_name,
+    last_name: incoming.last_name,
+    position: incoming.position,
+    locale: incoming.locale,
+    timezone: incoming.timezone,
+    props: syntheticUserProps(incoming, sender.remote_id, existing?.props ?? {}),
+    is_bot: incoming.is_bot,
+  };
+  if (existing) {
+    // Renamed at the origin when the stored name is none of the munged forms of the name received.
+    const forms = munggedCandidates(incoming.username, sender.name).map((suffix) => mungUsername(incoming.username, sender.name, suffix));
+    await users.update({ id: existing.id }, fields as QueryDeepPartialEntity<User>);
+    if (!forms.includes(existing.username)) {
+      await withFreeUsername(tx, incoming, sender.name, (username) => users.update({ id: existing.id }, { username }));
+    }
+  } else {
+    const now = Date.now();
+    await withFreeUsername(tx, incoming, sender.name, (username) =>
+      users.insert({
+        id: incoming.id,
+        create_at: incoming.create_at || now,
+        email_verified: false,
+        // Never a deliverable address: a peer's users are reached through their own cluster.
+        email: `${newId()}@remote.invalid`,
+        password: '',
+        auth_data: null,
+        auth_service: '',
+        roles: 'system_user',
+        allow_marketing: false,
+        notify_props: {},
+        last_password_update: now,
+        last_picture_update: 0,
+        failed_attempts: 0,
+        mfa_active: false,
+        mfa_secret: '',
+        remote_id: sender.remote_id,
+        username,
+        ...fields,
+      } as QueryDeepPartialEntity<User>),
+    );
+  }
+  const user = await users.findOneByOrFail({ id: incoming.id });
+  return { user, created: !existing };
+}
+
+/** Tries `alice:acme`, `alice-2:acme`, … until the username is free (protocol §6). */
+async function withFreeUsername(tx: EntityManager, user: SyncUser, remoteName: string, write: (u: string) => Promise<unknown>) {
+  for (const suffix of munggedCandidates(user.username, remoteName)) {
+    const username = mungUsername(user.username, remoteName, suffix);
+    await tx.query('SAVEPOINT remote_username');
+    try {
+      await write(username);
+      await tx.query('RELEASE SAVEPOINT remote_username');
+      return;
+    } catch (err) {
+      await tx.query('ROLLBACK TO SAVEPOINT remote_username');
+      if (!isUniqueViolation(err)) throw err;
+    }
+  }
+  throw new RefusedItem('no free username');
+}
+
+/** Makes a remote user a member of a team channel and of its team (protocol §6: received users join both). */
+export async function addToTeamChannel(tx: EntityManager, channel: { id: string; team_id: string }, userId: string): Promise<void> {
+  const now = Date.now();
+  await tx.query(
+    `INSERT INTO team_members (team_id, user_id, roles, delete_at, scheme_user, scheme_admin, create_at)
+     VALUES ($1, $2, 'team_user', 0, true, false, $3)
+     ON CONFLICT (team_id, user_id) DO UPDATE SET delete_at = 0 WHERE team_members.delete_at > 0`,
+    [channel.team_id, userId, now],
+  );
+  await joinChannel(tx, channel.id, userId, { admin: false, now });
+}
