@@ -62,4 +62,59 @@ describe('loadConfig', () => {
     const config = loadConfig('user-sync', { DATABASE_URL: 'postgres://h/db', NATS_URL: 'nats://127.0.0.1:4222' });
     expect(config.port).toBe(DEFAULT_PORTS['user-sync']);
   });
+
+  describe('Amazon S3 file settings', () => {
+    const s3 = { MM_FILESETTINGS_DRIVERNAME: 'amazons3', MM_FILESETTINGS_AMAZONS3BUCKET: 'chat-files' };
+
+    it("are only read for the amazons3 driver, with Mattermost's defaults", () => {
+      expect(loadConfig('embedded', { MM_FILESETTINGS_AMAZONS3BUCKET: 'chat-files' }).files.amazonS3).toBeUndefined();
+      expect(loadConfig('embedded', s3).files.amazonS3).toEqual({
+        bucket: 'chat-files',
+        accessKeyId: undefined,
+        secretAccessKey: undefined,
+        endpoint: 's3.amazonaws.com',
+        ssl: true,
+        region: 'us-east-1',
+        pathPrefix: undefined,
+      });
+    });
+
+    it('reads a MinIO-style endpoint, credentials and a path prefix', () => {
+      const config = loadConfig('embedded', {
+        ...s3,
+        MM_FILESETTINGS_AMAZONS3ENDPOINT: 'minio.internal:9000',
+        MM_FILESETTINGS_AMAZONS3SSL: 'false',
+        MM_FILESETTINGS_AMAZONS3REGION: 'eu-west-1',
+        MM_FILESETTINGS_AMAZONS3ACCESSKEYID: 'AKID',
+        MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: 'secret',
+        MM_FILESETTINGS_AMAZONS3PATHPREFIX: '/fedchat/prod/',
+      });
+      expect(config.files.amazonS3).toMatchObject({
+        endpoint: 'minio.internal:9000',
+        ssl: false,
+        region: 'eu-west-1',
+        accessKeyId: 'AKID',
+        secretAccessKey: 'secret',
+        pathPrefix: 'fedchat/prod',
+      });
+    });
+
+    it.each([
+      [{}, /MM_FILESETTINGS_AMAZONS3BUCKET: required when MM_FILESETTINGS_DRIVERNAME is amazons3/],
+      [{ ...s3, MM_FILESETTINGS_AMAZONS3ENDPOINT: 'https://minio:9000' }, /MM_FILESETTINGS_AMAZONS3ENDPOINT: expected host or host:port/],
+      [{ ...s3, MM_FILESETTINGS_AMAZONS3ENDPOINT: 'minio:9000/path' }, /MM_FILESETTINGS_AMAZONS3ENDPOINT:/],
+      [{ ...s3, MM_FILESETTINGS_AMAZONS3PATHPREFIX: 'a/../b' }, /MM_FILESETTINGS_AMAZONS3PATHPREFIX:/],
+      [{ ...s3, MM_FILESETTINGS_AMAZONS3SSL: 'maybe' }, /MM_FILESETTINGS_AMAZONS3SSL:/],
+      [{ ...s3, MM_FILESETTINGS_AMAZONS3ACCESSKEYID: 'AKID' }, /MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: set both/],
+    ])('refuses %p', (env, message) => {
+      expect(() => loadConfig('embedded', { MM_FILESETTINGS_DRIVERNAME: 'amazons3', ...env })).toThrow(ConfigError);
+      expect(() => loadConfig('embedded', { MM_FILESETTINGS_DRIVERNAME: 'amazons3', ...env })).toThrow(message);
+    });
+
+    it('never puts the secret key in an error', () => {
+      const env = { MM_FILESETTINGS_DRIVERNAME: 'amazons3', MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: 'sup3r-s3cret' };
+      expect(() => loadConfig('embedded', env)).toThrow(/MM_FILESETTINGS_AMAZONS3BUCKET/);
+      expect(() => loadConfig('embedded', env)).not.toThrow(/sup3r-s3cret/);
+    });
+  });
 });

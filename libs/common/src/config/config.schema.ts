@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { SuiteAppName } from '@fedchat/contracts';
+import { pathSegments } from '../files/file-store';
 
 /**
  * Every setting the suite reads, with the environment variable that sets it.
@@ -55,6 +56,41 @@ const optionalUrl = (protocols: string[]) =>
       return v.trim();
     });
 
+/** A string setting; empty or blank counts as unset. */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** Mattermost's form of the S3 endpoint: a host, optionally with a port; the scheme comes from the SSL setting. */
+const s3Endpoint = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return 's3.amazonaws.com';
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(v.trim())) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected host or host:port without a scheme, got "${v}"` });
+      return z.NEVER;
+    }
+    return v.trim();
+  });
+
+/** A key prefix such as `fedchat` or `a/b`; surrounding slashes are dropped. */
+const s3PathPrefix = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const prefix = (v ?? '').trim().replace(/^\/+|\/+$/g, '');
+    if (prefix === '') return undefined;
+    try {
+      pathSegments(prefix);
+    } catch {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected /-separated names without empty, "." or ".." parts, got "${v}"` });
+      return z.NEVER;
+    }
+    return prefix;
+  });
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const envSchema = z.object({
@@ -97,6 +133,13 @@ export const envSchema = z.object({
   MM_FILESETTINGS_ENABLEFILEATTACHMENTS: bool(true),
   MM_FILESETTINGS_MAXFILESIZE: int(100 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
   MM_FILESETTINGS_DRIVERNAME: z.enum(['local', 'amazons3']).optional().default('local'),
+  MM_FILESETTINGS_AMAZONS3BUCKET: optionalString,
+  MM_FILESETTINGS_AMAZONS3ACCESSKEYID: optionalString,
+  MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: optionalString,
+  MM_FILESETTINGS_AMAZONS3ENDPOINT: s3Endpoint,
+  MM_FILESETTINGS_AMAZONS3SSL: bool(true),
+  MM_FILESETTINGS_AMAZONS3REGION: optionalString.transform((v) => v ?? 'us-east-1'),
+  MM_FILESETTINGS_AMAZONS3PATHPREFIX: s3PathPrefix,
 
   MM_FEATUREFLAGS_ENABLEREMOTECLUSTERSERVICE: bool(true),
   MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS: bool(false),
@@ -147,7 +190,13 @@ export interface AppConfig {
     globalUserSyncBatchSize: number;
     memberSyncBatchSize: number;
   };
-  files: { enableFileAttachments: boolean; maxFileSize: number; driverName: 'local' | 'amazons3' };
+  files: {
+    enableFileAttachments: boolean;
+    maxFileSize: number;
+    driverName: 'local' | 'amazons3';
+    /** Set when driverName is `amazons3`. */
+    amazonS3?: AmazonS3Settings;
+  };
   remoteCluster: {
     /** Heartbeat period per remote (Mattermost: 60 s). */
     pingIntervalMs: number;
@@ -177,6 +226,21 @@ export interface AppConfig {
   };
 }
 
+/** Where the `amazons3` file store keeps files (Mattermost's AmazonS3* file settings). */
+export interface AmazonS3Settings {
+  bucket: string;
+  /** Both set, or both absent to use the AWS default credentials (environment, shared config, IAM role). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** `host` or `host:port`, as in Mattermost; `s3.amazonaws.com` means AWS at {@link region}. */
+  endpoint: string;
+  /** https rather than http. */
+  ssl: boolean;
+  region: string;
+  /** Put before every key as `<pathPrefix>/<path>`. */
+  pathPrefix?: string;
+}
+
 export class ConfigError extends Error {}
 
 /** Parses and validates the environment; throws a ConfigError naming every bad setting. */
@@ -201,6 +265,7 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
     throw new ConfigError(`Invalid configuration:\n  NATS_URL: required when the ${appName} app runs on its own`);
   }
   const siteUrl = (e.SITE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const amazonS3 = e.MM_FILESETTINGS_DRIVERNAME === 'amazons3' ? amazonS3Settings(e) : undefined;
   return {
     appName,
     instanceId: `${appName}@${env.HOSTNAME ?? 'local'}:${process.pid}`,
@@ -230,6 +295,7 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
       enableFileAttachments: e.MM_FILESETTINGS_ENABLEFILEATTACHMENTS,
       maxFileSize: e.MM_FILESETTINGS_MAXFILESIZE,
       driverName: e.MM_FILESETTINGS_DRIVERNAME,
+      amazonS3,
     },
     remoteCluster: {
       pingIntervalMs: e.REMOTE_CLUSTER_PING_INTERVAL_MS,
@@ -250,6 +316,28 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
       enableSharedChannelsMemberSync: e.MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC,
       enableSyncAllUsersForRemoteCluster: e.MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER,
     },
+  };
+}
+
+/** The S3 settings of the `amazons3` driver; names the missing ones (never echoes the secret). */
+function amazonS3Settings(e: z.infer<typeof envSchema>): AmazonS3Settings {
+  const problems: string[] = [];
+  if (!e.MM_FILESETTINGS_AMAZONS3BUCKET)
+    problems.push('MM_FILESETTINGS_AMAZONS3BUCKET: required when MM_FILESETTINGS_DRIVERNAME is amazons3');
+  if (!e.MM_FILESETTINGS_AMAZONS3ACCESSKEYID !== !e.MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY) {
+    problems.push(
+      'MM_FILESETTINGS_AMAZONS3ACCESSKEYID, MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: set both, or neither to use the AWS default credentials',
+    );
+  }
+  if (problems.length > 0 || !e.MM_FILESETTINGS_AMAZONS3BUCKET) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return {
+    bucket: e.MM_FILESETTINGS_AMAZONS3BUCKET,
+    accessKeyId: e.MM_FILESETTINGS_AMAZONS3ACCESSKEYID,
+    secretAccessKey: e.MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY,
+    endpoint: e.MM_FILESETTINGS_AMAZONS3ENDPOINT,
+    ssl: e.MM_FILESETTINGS_AMAZONS3SSL,
+    region: e.MM_FILESETTINGS_AMAZONS3REGION,
+    pathPrefix: e.MM_FILESETTINGS_AMAZONS3PATHPREFIX,
   };
 }
 

@@ -4,14 +4,16 @@ import type { AppConfig } from '../config/config.schema';
 import { APP_CONFIG } from '../config/config.tokens';
 import { FILE_STORE, FileStore } from './file-store';
 import { LocalFileStore } from './local-file-store';
+import { S3FileStore } from './s3-file-store';
 
-/** The file store named by `MM_FILESETTINGS_DRIVERNAME`; fails start-up for a driver that does not exist yet. */
+/** The file store named by `MM_FILESETTINGS_DRIVERNAME`. */
 export function createFileStore(config: AppConfig): FileStore {
   switch (config.files.driverName) {
     case 'local':
       return new LocalFileStore(path.join(config.dataDir, 'files'));
     case 'amazons3':
-      throw new Error('MM_FILESETTINGS_DRIVERNAME=amazons3: the Amazon S3 file store is not available yet; use "local".');
+      if (!config.files.amazonS3) throw new Error('MM_FILESETTINGS_DRIVERNAME=amazons3 without the Amazon S3 settings.');
+      return new S3FileStore(config.files.amazonS3);
     default:
       throw new Error(`MM_FILESETTINGS_DRIVERNAME=${String(config.files.driverName)}: unknown file store driver.`);
   }

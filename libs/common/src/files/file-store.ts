@@ -53,6 +53,20 @@ export interface FileStore {
 
   /** Deletes the file; a missing file is not an error. */
   remove(path: string): Promise<void>;
+
+  /**
+   * The paths of all files under the folder `prefix` (e.g. `uploads/<session>` lists `uploads/<session>/a` and
+   * `uploads/<session>/x/b`, never `uploads/<session>2/c`), at any depth, sorted in JavaScript string order.
+   * Writes still in progress are not listed. A missing folder lists nothing. `prefix` follows the path rules,
+   * with one trailing `/` allowed.
+   */
+  list(prefix: string): Promise<string[]>;
+
+  /**
+   * Deletes every file under the folder `prefix` (all that {@link list} lists); a missing folder is not an error.
+   * A write under `prefix` running at the same time may survive it or fail.
+   */
+  removePrefix(prefix: string): Promise<void>;
 }
 
 export class FileStoreError extends Error {
@@ -95,4 +109,15 @@ export function pathSegments(path: string): string[] {
   const segments = path.split('/');
   if (segments.some((s) => s === '' || s === '.' || s === '..')) throw new InvalidFilePathError(path);
   return segments;
+}
+
+/** Checks a folder prefix of {@link FileStore.list}: a store path, with one trailing `/` allowed. Returns it without. */
+export function folderPath(prefix: string): string {
+  const folder = typeof prefix === 'string' && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  try {
+    pathSegments(folder);
+  } catch {
+    throw new InvalidFilePathError(String(prefix));
+  }
+  return folder;
 }

@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { waitFor } from '@fedchat/testing';
 import { loadConfig } from '../config/config.schema';
 import { describeFileStoreDriver } from './file-store.driver-suite';
 import { createFileStore } from './file-store.module';
@@ -61,12 +62,21 @@ describe('LocalFileStore specifics', () => {
     expect(await listDirs(path.join(base, 'files'))).toEqual([]);
   });
 
-  it('is chosen by MM_FILESETTINGS_DRIVERNAME, rooted at DATA_DIR/files; amazons3 fails clearly', () => {
+  it('is the default driver, rooted at DATA_DIR/files', () => {
     const local = createFileStore(loadConfig('embedded', { DATA_DIR: base }));
     expect(local).toBeInstanceOf(LocalFileStore);
     expect((local as LocalFileStore).root).toBe(path.join(base, 'files'));
-    expect(() => createFileStore(loadConfig('embedded', { DATA_DIR: base, MM_FILESETTINGS_DRIVERNAME: 'amazons3' }))).toThrow(
-      /not available yet/,
-    );
+  });
+
+  it('does not list a file while it is being written', async () => {
+    const store = new LocalFileStore(path.join(base, 'files'));
+    const source = new PassThrough();
+    const writing = store.writeStream('up/s1/a', source, { maxBytes: 100 });
+    source.write('part');
+    await waitFor('the temporary file', async () => ((await listFiles(path.join(base, 'files'))).length > 0 ? true : undefined), 5000, 5);
+    expect(await store.list('up')).toEqual([]);
+    source.end('done');
+    await writing;
+    expect(await store.list('up')).toEqual(['up/s1/a']);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { FileHandle, mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { Readable, Transform, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import {
   FileNotFoundError,
   FileStore,
   FileTooLargeError,
+  folderPath,
   InvalidFilePathError,
   pathSegments,
   StoredFileStat,
@@ -17,6 +18,8 @@ import {
 } from './file-store';
 
 const TEMP_SUFFIX = '.partial';
+/** Names of the temporary files of writes in progress (`.<18 hex digits>.partial`), never listed. */
+const TEMP_NAME = /^\.[0-9a-f]{18}\.partial$/;
 
 /**
  * The `local` driver: files under one root directory (`<DATA_DIR>/files`). Writes go to a temporary file in the
@@ -132,6 +135,41 @@ export class LocalFileStore implements FileStore {
     }
     await rm(absolute, { force: true });
     await this.pruneEmptyDirs(nodePath.dirname(absolute), this.root);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const folder = folderPath(prefix);
+    const relative = await this.filesUnder(this.resolve(folder));
+    return relative.map((p) => `${folder}/${p}`).sort();
+  }
+
+  async removePrefix(prefix: string): Promise<void> {
+    const dir = this.resolve(folderPath(prefix));
+    try {
+      if (!(await stat(dir)).isDirectory()) return;
+    } catch (err) {
+      if (notFoundOr(err, prefix) instanceof FileNotFoundError) return;
+      throw err;
+    }
+    await rm(dir, { recursive: true, force: true });
+    await this.pruneEmptyDirs(nodePath.dirname(dir), this.root);
+  }
+
+  /** Files below `dir` as `/`-separated paths relative to it, without temporary files; none if `dir` is missing. */
+  private async filesUnder(dir: string): Promise<string[]> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (notFoundOr(err, dir) instanceof FileNotFoundError) return [];
+      throw err;
+    }
+    const out: string[] = [];
+    for (const entry of entries) {
+      if (entry.isDirectory()) out.push(...(await this.filesUnder(nodePath.join(dir, entry.name))).map((p) => `${entry.name}/${p}`));
+      else if (entry.isFile() && !TEMP_NAME.test(entry.name)) out.push(entry.name);
+    }
+    return out;
   }
 
   /** Removes `dir` and its parents while they are empty, stopping at `top` (inclusive) and never at the root. */

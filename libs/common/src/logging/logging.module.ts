@@ -4,8 +4,9 @@ import pino, { LoggerOptions } from 'pino';
 import type { AppConfig } from '../config/config.schema';
 
 /**
- * Secrets that may appear in requests, responses or logged objects. Peer tokens, session tokens, passwords and
- * invitation codes must never reach a log line.
+ * Secrets that may appear in requests, responses or logged objects. Peer tokens, session tokens, passwords,
+ * invitation codes and the S3 secret key (in the environment, AppConfig or SDK credentials) must never reach a
+ * log line.
  */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -23,6 +24,12 @@ export const REDACTED_PATHS = [
   '*.remote_token',
   '*.refreshed_token',
   '*.invite',
+  'secretAccessKey',
+  '*.secretAccessKey',
+  'files.amazonS3.secretAccessKey',
+  'config.files.amazonS3.secretAccessKey',
+  'MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY',
+  '*.MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY',
 ];
 
 /** Structured JSON logs (pino), one line per event, with the app and instance on every line. */

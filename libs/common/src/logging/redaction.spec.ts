@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
+import { loadConfig } from '../config/config.schema';
 import { REDACTED_PATHS } from './logging.module';
 
 function capture(): { logger: pino.Logger; lines: () => string } {
@@ -39,5 +40,23 @@ describe('log redaction', () => {
     }
     expect(out).toContain('acme');
     expect(out).toContain('[redacted]');
+  });
+
+  it('never writes the S3 secret key, whether from the environment, the config or SDK credentials', () => {
+    const env = {
+      MM_FILESETTINGS_DRIVERNAME: 'amazons3',
+      MM_FILESETTINGS_AMAZONS3BUCKET: 'files',
+      MM_FILESETTINGS_AMAZONS3ACCESSKEYID: 'AKIDEXAMPLE',
+      MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: 'wJalrXUtnFEMI-s3cret',
+    };
+    const config = loadConfig('embedded', env);
+    const { logger, lines } = capture();
+    logger.info(config);
+    logger.info({ config });
+    logger.info({ env });
+    logger.info(env);
+    logger.info({ credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI-s3cret' } });
+    expect(lines()).not.toContain('wJalrXUtnFEMI-s3cret');
+    expect(lines()).toContain('AKIDEXAMPLE');
   });
 });
