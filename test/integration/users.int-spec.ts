@@ -130,6 +130,23 @@ describe('users and auth', () => {
       .expect(400);
   });
 
+  it('deactivates and reactivates: an admin or the user, nobody else; sessions end and update_at moves', async () => {
+    const ivy = await h.signUp('ivy', admin);
+    const jack = await h.signUp('jack', admin);
+    const db = h.app.get(DataSource);
+    const before = (await h.as(admin).get(`/api/v4/users/${ivy.id}`).expect(200)).body;
+    await h.as(jack).put(`/api/v4/users/${ivy.id}/active`).send({ active: false }).expect(403);
+    await h.as(admin).put(`/api/v4/users/${ivy.id}/active`).send({ active: 'no' }).expect(400);
+    await h.as(admin).put(`/api/v4/users/${ivy.id}/active`).send({ active: false }).expect(200);
+    const after = (await h.as(admin).get(`/api/v4/users/${ivy.id}`).expect(200)).body;
+    expect(after.delete_at).toBeGreaterThan(0);
+    expect(after.update_at).toBeGreaterThan(before.update_at);
+    expect(await db.query('SELECT 1 FROM sessions WHERE user_id = $1', [ivy.id])).toEqual([]);
+    await h.as(admin).put(`/api/v4/users/${ivy.id}/active`).send({ active: true }).expect(200);
+    expect((await h.as(admin).get(`/api/v4/users/${ivy.id}`).expect(200)).body.delete_at).toBe(0);
+    await h.as(jack).put('/api/v4/users/me/active').send({ active: false }).expect(200);
+  });
+
   it('sets and reads statuses; only for oneself', async () => {
     const gina = await h.signUp('gina', admin);
     const online = await h.as(gina).get('/api/v4/users/me/status').expect(200);

@@ -1,11 +1,17 @@
-import { createHash } from 'node:crypto';
 import {
   ChannelAccess,
+  directChannelName,
+  GROUP_MAX_USERS,
+  GROUP_MIN_USERS,
+  groupChannelName,
+  groupDisplayName,
   hasPermission,
   isChannelAdminMember,
   joinChannel,
   leaveChannel,
   newChannelRow,
+  notDirectlyConnectedError,
+  originRemoteId,
   Permission,
   toChannelJson,
   TOWN_SQUARE,
@@ -13,9 +19,9 @@ import {
   WebSocketEvents,
   WsEvent,
 } from '@fedchat/chat';
-import { AppError, Bus } from '@fedchat/common';
-import { ChannelArchivedEvent } from '@fedchat/contracts';
-import { Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig, AppError, Bus, sharedDirectMessagesEnabled } from '@fedchat/common';
+import { ChannelArchivedEvent, ChannelMembersChangedEvent, ShareDirectChannel } from '@fedchat/contracts';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId } from '@fedchat/crypto';
 import { Channel, ChannelMember, isUniqueViolation, Team, TeamMember, User } from '@fedchat/models';
@@ -28,9 +34,6 @@ const CHANNEL_NAME = /^[a-z0-9_-]{1,64}$/;
 const DISPLAY_NAME_MAX = 64;
 const HEADER_MAX = 1024;
 const PURPOSE_MAX = 250;
-/** Group channels have 3 to 8 members, the caller included. */
-const GROUP_MIN_USERS = 3;
-const GROUP_MAX_USERS = 8;
 
 const CHANNEL_UNIQUE = 'uq_channels_team_name';
 
@@ -49,18 +52,6 @@ function byNameMissing(): AppError {
   return AppError.notFound('channel', 'app.channel.get_by_name.missing.app_error');
 }
 
-/** Mattermost's name of a direct channel: the two user ids, smaller first, joined by "__". */
-export function directChannelName(a: string, b: string): string {
-  return a < b ? `${a}__${b}` : `${b}__${a}`;
-}
-
-/** Mattermost's name of a group channel: the SHA-1 hex digest of the sorted member ids concatenated. */
-export function groupChannelName(userIds: string[]): string {
-  return createHash('sha1')
-    .update([...userIds].sort().join(''))
-    .digest('hex');
-}
-
 /** Channels: creation (team, direct, group), lookup, patch, archive, membership. Access checks go through ChannelAccess. */
 @Injectable()
 export class ChannelsService {
@@ -74,6 +65,7 @@ export class ChannelsService {
     private readonly access: ChannelAccess,
     private readonly events: WebSocketEvents,
     private readonly bus: Bus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** A public or private team channel; the creator becomes its channel admin. Channel, member and history in one transaction. */
@@ -133,16 +125,18 @@ export class ChannelsService {
       throw AppError.forbidden(Permission.ManageSystem);
     }
     const ids = [...new Set([a, b])];
-    if ((await this.users.countBy({ id: In(ids) })) !== ids.length) {
+    const users = await this.users.findBy({ id: In(ids) });
+    if (users.length !== ids.length) {
       throw AppError.badRequest('api.channel.create_direct_channel.invalid_user.app_error', 'Invalid user id for direct channel creation.');
     }
+    const remote = this.checkRemoteMembers(users, 'D');
     const name = directChannelName(a, b);
     const channel = await this.createOrGetPersonal(caller, 'D', name, '', ids);
     if (channel.created) {
       const teammate = a === caller.id ? b : a;
       await this.events.toChannel(channel.channel.id, WsEvent.DirectAdded, { creator_id: caller.id, teammate_id: teammate });
     }
-    return channel.channel;
+    return remote ? this.shareWithRemotes(caller, channel.channel) : channel.channel;
   }
 
   /**
@@ -163,18 +157,13 @@ export class ChannelsService {
     if (users.length !== ids.length) {
       throw AppError.badRequest('api.channel.create_group.bad_user.app_error', 'One of the provided users does not exist.');
     }
-    const displayName = truncateRunes(
-      users
-        .map((u) => u.username)
-        .sort()
-        .join(', '),
-      DISPLAY_NAME_MAX,
-    );
+    const remote = this.checkRemoteMembers(users, 'G');
+    const displayName = groupDisplayName(users.map((u) => u.username));
     const channel = await this.createOrGetPersonal(caller, 'G', groupChannelName(ids), displayName, ids);
     if (channel.created) {
       await this.events.toChannel(channel.channel.id, WsEvent.GroupAdded, { teammate_ids: JSON.stringify(ids) });
     }
-    return channel.channel;
+    return remote ? this.shareWithRemotes(caller, channel.channel) : channel.channel;
   }
 
   async get(caller: User, channelId: string): Promise<Channel> {
@@ -310,6 +299,7 @@ export class ChannelsService {
     for (const r of results) {
       if (r.created) await this.events.toChannel(channel.id, WsEvent.UserAdded, { user_id: r.member.user_id, team_id: channel.team_id });
     }
+    if (channel.shared && results.some((r) => r.created)) this.bus.emit(ChannelMembersChangedEvent, { channel_id: channel.id });
     return results.map((r) => r.member);
   }
 
@@ -335,6 +325,7 @@ export class ChannelsService {
     const data = { user_id: userId, remover_id: caller.id, channel_id: channel.id };
     await this.events.toChannel(channel.id, WsEvent.UserRemoved, data);
     this.events.toUser(userId, WsEvent.UserRemoved, data);
+    if (channel.shared) this.bus.emit(ChannelMembersChangedEvent, { channel_id: channel.id });
   }
 
   async listMembers(caller: User, channelId: string, skip: number, take: number): Promise<ChannelMember[]> {
@@ -386,6 +377,42 @@ export class ChannelsService {
     if (isChannelAdminMember(await this.members.findOneBy({ channel_id: channel.id, user_id: caller.id }))) return true;
     if (!channel.team_id) return false;
     return isTeamAdminMember(await this.teamMembers.findOneBy({ team_id: channel.team_id, user_id: caller.id }));
+  }
+
+  /**
+   * Whether a new direct or group channel has remote members; refused (as Mattermost does) unless the
+   * EnableSharedChannelsDMs feature flag (and shared channels) is on, and refused for a member relayed here by
+   * another workspace.
+   */
+  private checkRemoteMembers(users: User[], type: 'D' | 'G'): boolean {
+    if (!users.some((u) => u.remote_id)) return false;
+    if (sharedDirectMessagesEnabled(this.config)) {
+      const relayed = users.find((u) => u.remote_id && originRemoteId(u) !== u.remote_id);
+      if (relayed) throw notDirectlyConnectedError(relayed.username);
+      return true;
+    }
+    throw type === 'D'
+      ? new AppError(
+          'api.channel.create_channel.direct_channel.remote_restricted.app_error',
+          'Direct messages with users of connected workspaces are disabled.',
+          403,
+        )
+      : new AppError(
+          'api.channel.create_group.remote_restricted.app_error',
+          'Group messages with users of connected workspaces are disabled.',
+          403,
+        );
+  }
+
+  /**
+   * A direct or group channel with remote members is shared with their connections (the sharing lifecycle records
+   * the invitations and retries them while a connection is offline). Only channels this cluster created: one that
+   * arrived from a peer is already shared. Asking again changes nothing.
+   */
+  private async shareWithRemotes(caller: User, channel: Channel): Promise<Channel> {
+    if (channel.shared) return channel;
+    await this.bus.request(ShareDirectChannel, { actor_id: caller.id, channel_id: channel.id });
+    return this.channels.findOneByOrFail({ id: channel.id });
   }
 
   private async createOrGetPersonal(
@@ -442,11 +469,6 @@ export class ChannelsService {
   private isActiveTeamMember(userId: string, teamId: string): Promise<boolean> {
     return this.teamMembers.existsBy({ team_id: teamId, user_id: userId, delete_at: 0 });
   }
-}
-
-function truncateRunes(s: string, max: number): string {
-  const chars = [...s];
-  return chars.length <= max ? s : chars.slice(0, max).join('');
 }
 
 function validateName(name: string): void {

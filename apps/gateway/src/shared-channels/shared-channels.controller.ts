@@ -17,7 +17,14 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { CurrentUser } from '../auth/auth.guard';
 import { apiValidationPipe } from '../http/validation';
-import { AcceptInvitationBody, RemoteClusterInfoDoc, SharedChannelDoc, SharedChannelInvitationDoc } from './shared-channels.dto';
+import { DirectMessagePolicy } from './direct-message-policy.service';
+import {
+  AcceptInvitationBody,
+  CanDirectMessageDoc,
+  RemoteClusterInfoDoc,
+  SharedChannelDoc,
+  SharedChannelInvitationDoc,
+} from './shared-channels.dto';
 import { idParam, pageParams, queryFlag, requirePermission } from './shared-channels.params';
 
 const INVITATION_STATUSES = ['pending', 'accepted', 'rejected', 'failed'];
@@ -25,7 +32,7 @@ const INVITATION_STATUSES = ['pending', 'accepted', 'rejected', 'failed'];
 /**
  * `/api/v4/sharedchannels` (protocol §3.4, §10) plus our invitation review. One controller so that the fixed
  * paths are declared, and therefore matched, before the `{team_id}` and `{channel_id}/remotes` captures:
- * keep `invitations…` and `remote_info/…` above them.
+ * keep `users/…`, `invitations…` and `remote_info/…` above them.
  */
 @ApiTags('shared channels')
 @ApiBearerAuth()
@@ -36,7 +43,21 @@ export class SharedChannelsController {
     private readonly bus: Bus,
     private readonly access: ChannelAccess,
     @InjectRepository(TeamMember) private readonly teamMembers: Repository<TeamMember>,
+    private readonly directMessages: DirectMessagePolicy,
   ) {}
+
+  /**
+   * Whether `user_id` can open a direct message with `other_user_id` (Mattermost `canUserDirectMessage`; any
+   * logged-in user may ask, as there). A remote user qualifies only when DMs with remote users are on and the
+   * user's own workspace is directly connected.
+   */
+  @Get('users/:user_id/can_dm/:other_user_id')
+  @ApiOkResponse({ type: CanDirectMessageDoc })
+  async canDirectMessage(@Param('user_id') userId: string, @Param('other_user_id') otherUserId: string): Promise<{ can_dm: boolean }> {
+    idParam(userId, 'user_id');
+    idParam(otherUserId, 'other_user_id');
+    return { can_dm: await this.directMessages.canDirectMessage(otherUserId) };
+  }
 
   /** Our extension: channel invitations received from connections that do not auto-accept them. */
   @Get('invitations')

@@ -85,3 +85,8 @@ export class SharedChannelInvitationDoc {
   @ApiProperty() read_only: boolean;
   @ApiProperty() team_id: string;
 }
+
+/** Answer of `GET /sharedchannels/users/{user_id}/can_dm/{other_user_id}`. */
+export class CanDirectMessageDoc {
+  @ApiProperty({ description: 'A direct message with the other user can be opened' }) can_dm: boolean;
+}

@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
+import { DirectMessagePolicy } from './direct-message-policy.service';
 import { RemoteClusterSharingController } from './remote-cluster-sharing.controller';
 import { ShareChannelCommand } from './share-channel.command';
 import { SharedChannelsController } from './shared-channels.controller';
 
 /**
- * Shared channels on the gateway: `/api/v4/sharedchannels`, the channel routes under `/api/v4/remotecluster/{id}`,
+ * Shared channels on the gateway: `/api/v4/sharedchannels` (with `can_dm`), the channel routes under `/api/v4/remotecluster/{id}`,
  * and `/share-channel`. The shared-channel-sync app answers the bus requests.
  */
 @Module({
   controllers: [SharedChannelsController, RemoteClusterSharingController],
-  providers: [ShareChannelCommand],
+  providers: [ShareChannelCommand, DirectMessagePolicy],
 })
 export class SharedChannelsModule {}

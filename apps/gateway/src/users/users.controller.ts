@@ -15,6 +15,7 @@ import {
   PatchUserBody,
   RevokeAccessTokenBody,
   StatusJson,
+  UpdateActiveBody,
   UpdateStatusBody,
   UserJson,
 } from './users.dto';
@@ -139,6 +140,14 @@ export class UsersController {
     @Body() body: PatchUserBody,
   ): Promise<Record<string, unknown>> {
     return toUserJson(await this.users.patch(caller, me(caller, userId), body));
+  }
+
+  /** Deactivates (`active: false`) or reactivates a local user: the user themself or a system admin. */
+  @Put(':user_id/active')
+  @ApiOkResponse({ type: OkJson })
+  async updateActive(@CurrentUser() caller: User, @Param('user_id') userId: string, @Body() body: UpdateActiveBody): Promise<typeof OK> {
+    await this.users.setActive(caller, me(caller, userId), body.active);
+    return OK;
   }
 
   @Get(':user_id/status')

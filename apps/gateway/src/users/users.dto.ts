@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsNumber, IsObject, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsNumber, IsObject, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 
 /** Mattermost's username rule: 3–22 characters, starts with a letter, then letters, digits, '.', '-', '_'. */
 export const USERNAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9.\-_]{2,21}$/;
@@ -44,6 +44,10 @@ export class UpdateStatusBody {
   @ApiProperty() @IsString() user_id: string;
   @ApiProperty({ enum: STATUSES }) @IsIn(STATUSES) status: (typeof STATUSES)[number];
   @ApiPropertyOptional({ description: 'Unix seconds when DND ends' }) @IsOptional() @IsNumber() dnd_end_time?: number;
+}
+
+export class UpdateActiveBody {
+  @ApiProperty() @IsBoolean() active: boolean;
 }
 
 export class CreateAccessTokenBody {

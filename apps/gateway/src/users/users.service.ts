@@ -10,7 +10,8 @@ import {
   WsEvent,
 } from '@fedchat/chat';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, AppError, Bus } from '@fedchat/common';
+import { UserProfileChangedEvent, UserStatusChangedEvent } from '@fedchat/contracts';
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
 import { isUniqueViolation, Status, User, UserAccessToken } from '@fedchat/models';
 import { DataSource, In, Repository } from 'typeorm';
@@ -33,6 +34,7 @@ export class UsersService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly auth: AuthService,
     private readonly events: WebSocketEvents,
+    private readonly bus: Bus,
   ) {}
 
   /**
@@ -144,7 +146,21 @@ export class UsersService {
     }
     const updated = await this.get(user.id);
     this.events.toAll(WsEvent.UserUpdated, { user: toUserJson(updated) });
+    this.bus.emit(UserProfileChangedEvent, { user_id: user.id });
     return updated;
+  }
+
+  /** Deactivation keeps the account and its memberships (as Mattermost) but ends its sessions; peers get the change. */
+  async setActive(caller: User, userId: string, active: boolean): Promise<void> {
+    const user = await this.get(userId);
+    if (caller.id !== user.id && !hasPermission(caller.roles, Permission.ManageSystem)) throw AppError.forbidden(Permission.ManageSystem);
+    if (user.remote_id !== '') throw AppError.forbidden(Permission.ManageSystem);
+    if ((user.delete_at === 0) === active) return;
+    const now = Date.now();
+    await this.users.update({ id: user.id }, { delete_at: active ? 0 : now, update_at: now });
+    if (!active) await this.auth.revokeAllSessions(user.id);
+    this.events.toAll(WsEvent.UserUpdated, { user: toUserJson(await this.get(user.id)) });
+    this.bus.emit(UserProfileChangedEvent, { user_id: user.id });
   }
 
   async getStatus(userId: string): Promise<Status> {
@@ -186,6 +202,13 @@ export class UsersService {
     };
     await this.statuses.upsert({ ...row }, ['user_id']);
     this.events.toAll(WsEvent.StatusChange, { status, user_id: userId });
+    this.bus.emit(UserStatusChangedEvent, {
+      user_id: userId,
+      status,
+      manual,
+      last_activity_at: row.last_activity_at,
+      dnd_end_time: dndEndTime,
+    });
     return row;
   }
 

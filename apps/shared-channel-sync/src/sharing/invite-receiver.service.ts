@@ -1,6 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { joinChannel, newChannelRow, SystemPosts, toChannelJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
+import {
+  directChannelName,
+  groupChannelName,
+  groupDisplayName,
+  joinChannel,
+  newChannelRow,
+  RefusedItem,
+  SyncUserSchema,
+  SystemPosts,
+  toChannelJson,
+  upsertRemoteUser,
+  WebSocketEvents,
+  WsEvent,
+} from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, AppError, remoteClusterServiceEnabled } from '@fedchat/common';
 import {
   DecideInvitationRequest,
@@ -24,12 +37,16 @@ import {
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ChannelInvite, parseInvitePayload } from './invite-payload';
 import { PeerNotifier } from './peer-notifier.service';
+import { Participant, personalInviteMembersProblem, personalInviteShapeProblem } from './personal-invite';
 import { toInvitationJson } from './sharing.mapper';
 import { invitesTotal } from './sharing.metrics';
 import { cell, CHANNEL_EXISTS, INVITE_PENDING_REVIEW, sharedWith, stateProps } from './sharing.texts';
 
-/** Where an accepted invitation lands: a new channel in a team, or the channel it had here before (re-invite). */
-type Target = { teamId: string } | { existing: Channel };
+/**
+ * Where an accepted invitation lands: a new channel in a team, a new direct or group channel (no team), or the
+ * channel it had here before (re-invite).
+ */
+type Target = { teamId: string } | { personal: true } | { existing: Channel };
 
 /**
  * The guest side of channel invitations (protocol §4.1), hardened: the payload is validated field by field, an
@@ -150,14 +167,26 @@ export class InviteReceiver {
       this.logger.log({ remote_id: sender, channel_id: invite.channel_id }, 'channel invitation repeated; already shared');
       return { status: 'OK' };
     }
-    if (invite.type === 'D' || invite.type === 'G') {
-      return this.refuse(sender, invite.channel_id, 'sharing direct and group messages is not supported yet');
+    const personal = invite.type === 'D' || invite.type === 'G';
+    if (personal && !this.config.featureFlags.enableSharedChannelsDMs) {
+      return this.refuse(
+        sender,
+        invite.channel_id,
+        'direct and group messages with remote users are disabled here (EnableSharedChannelsDMs)',
+      );
     }
     const existing = await this.dataSource.getRepository(Channel).findOneBy({ id: invite.channel_id });
     if (existing) {
       const refusal = await this.reuseRefusal(existing, sender, scr.length > 0);
       if (refusal) return this.refuse(sender, invite.channel_id, refusal);
       await this.accept(rc, invite, { existing }, '');
+      return { status: 'OK' };
+    }
+    if (personal) {
+      // Between users, not an admin decision: no review mode for direct and group messages.
+      const problem = personalInviteShapeProblem(invite);
+      if (problem) return this.refuse(sender, invite.channel_id, problem);
+      await this.accept(rc, invite, { personal: true }, '');
       return { status: 'OK' };
     }
     if (!rc.auto_accept_channel_invites) {
@@ -208,7 +237,11 @@ export class InviteReceiver {
         if (row?.status !== 'pending') throw notPendingError(row?.status ?? 'gone');
       }
       const channel =
-        'existing' in target ? await this.takeBack(tx, target.existing.id, now) : await this.create(tx, rc, invite, target.teamId, now);
+        'existing' in target
+          ? await this.takeBack(tx, target.existing.id, now)
+          : 'personal' in target
+            ? await this.createPersonal(tx, rc, invite, now)
+            : await this.create(tx, rc, invite, target.teamId, now);
       await this.recordShare(tx, rc, invite, channel, now);
       await this.recordAccepted(tx, rc.remote_id, invite, channel.team_id, decidedBy, now);
       return { channel, isNew: !('existing' in target) };
@@ -220,7 +253,13 @@ export class InviteReceiver {
       'channel invitation accepted',
     );
     try {
-      if (created.isNew) {
+      const ids = invite.direct_participant_ids;
+      if (created.isNew && channel.type === 'D') {
+        const teammate = ids.find((id) => id !== channel.creator_id) ?? ids[0];
+        await this.events.toChannel(channel.id, WsEvent.DirectAdded, { creator_id: channel.creator_id, teammate_id: teammate });
+      } else if (created.isNew && channel.type === 'G') {
+        await this.events.toChannel(channel.id, WsEvent.GroupAdded, { teammate_ids: JSON.stringify(ids) });
+      } else if (created.isNew) {
         const data = { channel_id: channel.id, team_id: channel.team_id };
         if (channel.type === 'O') await this.events.toTeam(channel.team_id, WsEvent.ChannelCreated, data);
         else await this.events.toChannel(channel.id, WsEvent.ChannelCreated, data);
@@ -228,8 +267,11 @@ export class InviteReceiver {
         const fresh = await this.dataSource.getRepository(Channel).findOneByOrFail({ id: channel.id });
         await this.events.toChannel(channel.id, WsEvent.ChannelUpdated, { channel: JSON.stringify(toChannelJson(fresh)) });
       }
-      const name = rc.display_name || rc.name;
-      await this.posts.notice(channel.id, sharedWith(name), stateProps('shared', rc.remote_id, name));
+      // A direct or group message is the members' conversation: no notice about the connection it travels through.
+      if (channel.type !== 'D' && channel.type !== 'G') {
+        const name = rc.display_name || rc.name;
+        await this.posts.notice(channel.id, sharedWith(name), stateProps('shared', rc.remote_id, name));
+      }
     } catch (err) {
       this.logger.error({ channel_id: channel.id, err: String(err) }, 'could not announce the shared channel');
     }
@@ -269,6 +311,64 @@ export class InviteReceiver {
     if (rc.creator_id && (await tx.getRepository(User).existsBy({ id: rc.creator_id, delete_at: 0 }))) {
       await joinChannel(tx, channel.id, rc.creator_id, { admin: true, now });
     }
+    return channel;
+  }
+
+  /**
+   * The direct or group channel of an invitation, with the home's id (protocol §4.1 step 3): participants the sender
+   * owns are created or updated from `direct_participants`, local participants must exist and be active, and no
+   * channel of the same members may exist here under another id. Refusals are AppErrors (the transaction rolls back).
+   */
+  private async createPersonal(tx: EntityManager, rc: RemoteCluster, invite: ChannelInvite, now: number): Promise<Channel> {
+    const type = invite.type as 'D' | 'G';
+    const refuse = (reason: string) => AppError.badRequest('api.shared_channel.invitation.direct.app_error', reason);
+    const ids = invite.direct_participant_ids;
+    const sent = new Map<string, ReturnType<typeof SyncUserSchema.parse>>();
+    for (const raw of invite.direct_participants) {
+      const parsed = SyncUserSchema.safeParse(raw);
+      if (!parsed.success) throw refuse('direct_participants holds an invalid user');
+      if (!ids.includes(parsed.data.id)) throw refuse('direct_participants holds a user who is not a participant');
+      sent.set(parsed.data.id, parsed.data);
+    }
+    const known = new Map((await tx.getRepository(User).findBy({ id: In(ids) })).map((u) => [u.id, u]));
+    const users: User[] = [];
+    for (const id of ids) {
+      const user = known.get(id);
+      const incoming = sent.get(id);
+      // Local users and users of other connections are never changed by this sender; the rules below judge them.
+      if ((user && user.remote_id !== rc.remote_id) || !incoming) {
+        if (!user) throw refuse(`unknown participant ${id}`);
+        users.push(user);
+        continue;
+      }
+      try {
+        users.push((await upsertRemoteUser(tx, rc, incoming)).user);
+      } catch (err) {
+        if (err instanceof RefusedItem) throw refuse(`participant ${id}: ${err.message}`);
+        throw err;
+      }
+    }
+    const problem = personalInviteMembersProblem(type, rc.remote_id, users as Participant[]);
+    if (problem) throw refuse(problem);
+
+    const name = type === 'D' ? directChannelName(ids[0], ids[1]) : groupChannelName(ids);
+    if (await tx.getRepository(Channel).existsBy({ team_id: '', name })) {
+      throw refuse('a channel of these participants exists here with another id');
+    }
+    const displayName = type === 'G' ? groupDisplayName(users.map((u) => u.username)) : '';
+    const channel: Channel = {
+      ...newChannelRow({ team_id: '', type, display_name: displayName, name, creator_id: invite.creator_id }, now),
+      // Channel ids are global: the copy keeps the home's id.
+      id: invite.channel_id,
+      shared: true,
+    };
+    try {
+      await tx.getRepository(Channel).insert({ ...channel });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw refuse(CHANNEL_EXISTS);
+      throw err;
+    }
+    for (const user of users) await joinChannel(tx, channel.id, user.id, { admin: false, now });
     return channel;
   }
 

@@ -1,12 +1,20 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { SystemPosts, toChannelJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
+import { notDirectlyConnectedError, originRemoteId, SystemPosts, toChannelJson, toSyncUser, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, AppError, Bus, remoteClusterServiceEnabled } from '@fedchat/common';
-import { InviteRemoteReply, InviteRemoteRequest, PeerResponse, SendToPeer, SharedChannelChangedEvent } from '@fedchat/contracts';
+import {
+  InviteRemoteReply,
+  InviteRemoteRequest,
+  PeerResponse,
+  SendToPeer,
+  ShareDirectChannelReply,
+  ShareDirectChannelRequest,
+  SharedChannelChangedEvent,
+} from '@fedchat/contracts';
 import { isValidId, newId } from '@fedchat/crypto';
-import { Channel, RemoteCluster, SharedChannel, SharedChannelRemote } from '@fedchat/models';
-import { DataSource } from 'typeorm';
-import { invitePayloadFor } from './invite-payload';
+import { Channel, RemoteCluster, SharedChannel, SharedChannelRemote, User } from '@fedchat/models';
+import { DataSource, In } from 'typeorm';
+import { ChannelInvite, invitePayloadFor } from './invite-payload';
 import { invitesTotal } from './sharing.metrics';
 import { INVITE_PENDING_REVIEW, sharedWith, stateProps } from './sharing.texts';
 
@@ -22,6 +30,16 @@ interface Claim {
   id: string;
   channel_id: string;
   remote_id: string;
+}
+
+/** What recording invitations did, per remote: `already` when the remote was invited before (nothing changed). */
+interface Recorded {
+  newlyShared: boolean;
+  remotes: { remote_id: string; id: string; already: boolean; confirmed: boolean }[];
+}
+
+function isPersonal(channel: Channel): boolean {
+  return channel.type === 'D' || channel.type === 'G';
 }
 
 export function isConfirmedRemote(rc: RemoteCluster): boolean {
@@ -81,14 +99,12 @@ export class InvitesService implements OnApplicationBootstrap, OnModuleDestroy {
     if (!channel || channel.delete_at > 0) {
       throw AppError.badRequest('api.command_share.invalid_channel.error', 'Invalid channel: it does not exist or is archived.');
     }
-    if (channel.type === 'D' || channel.type === 'G') {
-      if (!this.config.featureFlags.enableSharedChannelsDMs) {
-        throw AppError.badRequest('api.command_share.channel_invite_dm.error', 'Direct and group messages cannot be shared.');
-      }
-      throw new AppError(
-        'api.command_share.channel_invite_dm.not_implemented',
-        'Sharing direct and group messages is not implemented yet.',
-        501,
+    if (isPersonal(channel)) {
+      throw AppError.badRequest(
+        'api.command_share.channel_invite_dm.error',
+        this.config.featureFlags.enableSharedChannelsDMs
+          ? 'Direct and group messages are shared with the workspaces of their members when they are created, not by invitation.'
+          : 'Direct and group messages cannot be shared.',
       );
     }
     if (channel.type !== 'O' && channel.type !== 'P') {
@@ -100,8 +116,60 @@ export class InvitesService implements OnApplicationBootstrap, OnModuleDestroy {
     if (!rc || rc.delete_at > 0 || !isConfirmedRemote(rc)) throw invalidRemoteError();
     const remote = { remote_display_name: rc.display_name || rc.name, remote_site_url: rc.site_url };
 
+    const recorded = await this.record(channel, [rc], req.actor_id, req.readonly);
+    const [share] = recorded.remotes;
+
+    if (recorded.newlyShared) {
+      this.logger.log({ channel_id: channel.id, actor_id: req.actor_id }, 'channel shared');
+      await this.announceChannel(channel.id);
+    }
+    if (share.already) {
+      this.logger.log({ channel_id: channel.id, remote_id: rc.remote_id }, 'remote already invited; nothing changed');
+      return { newly_shared: false, already_invited: true, delivered: share.confirmed, ...remote };
+    }
+    this.logger.log({ channel_id: channel.id, remote_id: rc.remote_id, actor_id: req.actor_id, readonly: req.readonly }, 'remote invited');
+    const delivered = await this.deliverNow({ id: share.id, channel_id: channel.id, remote_id: rc.remote_id });
+    return { newly_shared: recorded.newlyShared, already_invited: false, delivered, ...remote };
+  }
+
+  /**
+   * RPC ShareDirectChannel: a direct or group channel created here with remote members is shared with the connection
+   * of each remote member (the home relays between them, as for team channels). Every remote member must come from a
+   * directly connected workspace: a user relayed here by another connection could not receive the invitation.
+   */
+  async shareDirect(req: ShareDirectChannelRequest): Promise<ShareDirectChannelReply> {
+    if (!this.enabled()) throw new AppError('api.command_share.service_disabled', 'Shared Channels Service is disabled.', 501);
+    if (!this.config.featureFlags.enableSharedChannelsDMs) {
+      throw AppError.badRequest('api.command_share.channel_invite_dm.error', 'Direct and group messages cannot be shared.');
+    }
+    if (!isValidId(req.channel_id)) throw AppError.invalidParam('channel_id');
+    const channel = await this.dataSource.getRepository(Channel).findOneBy({ id: req.channel_id });
+    if (!channel || channel.delete_at > 0 || !isPersonal(channel)) {
+      throw AppError.badRequest('api.command_share.invalid_channel.error', 'Invalid channel: not a direct or group channel.');
+    }
+    const remoteMembers = (await this.participants(channel.id)).filter((u) => u.remote_id);
+    const relayed = remoteMembers.find((u) => originRemoteId(u) !== u.remote_id);
+    if (relayed) throw notDirectlyConnectedError(relayed.username);
+    const remoteIds = [...new Set(remoteMembers.map((u) => u.remote_id))];
+    if (remoteIds.length === 0) return { invited: [], delivered: [] };
+    const rcs = await this.dataSource.getRepository(RemoteCluster).findBy({ remote_id: In(remoteIds) });
+    if (rcs.length !== remoteIds.length || rcs.some((rc) => rc.delete_at > 0 || !isConfirmedRemote(rc))) throw invalidRemoteError();
+
+    const recorded = await this.record(channel, rcs, req.actor_id, false);
+    if (recorded.newlyShared) await this.announceChannel(channel.id);
+    const fresh = recorded.remotes.filter((r) => !r.already);
+    this.logger.log({ channel_id: channel.id, type: channel.type, remote_ids: fresh.map((r) => r.remote_id) }, 'direct channel shared');
+    const results = await Promise.all(fresh.map((r) => this.deliverNow({ id: r.id, channel_id: channel.id, remote_id: r.remote_id })));
+    return { invited: fresh.map((r) => r.remote_id), delivered: fresh.filter((_, i) => results[i]).map((r) => r.remote_id) };
+  }
+
+  /**
+   * Records the channel as shared from here (if it was not) and an unconfirmed invitation for each remote not
+   * invited yet, in one transaction. The new invitations are leased to this replica, which sends them right away.
+   */
+  private async record(channel: Channel, rcs: RemoteCluster[], actorId: string, readonly: boolean): Promise<Recorded> {
     const now = Date.now();
-    const recorded = await this.dataSource.transaction(async (tx) => {
+    return this.dataSource.transaction(async (tx) => {
       const inserted = await tx
         .createQueryBuilder()
         .insert()
@@ -115,7 +183,7 @@ export class InvitesService implements OnApplicationBootstrap, OnModuleDestroy {
           share_display_name: channel.display_name,
           share_purpose: channel.purpose,
           share_header: channel.header,
-          creator_id: req.actor_id,
+          creator_id: actorId,
           create_at: now,
           update_at: now,
           remote_id: '',
@@ -128,53 +196,74 @@ export class InvitesService implements OnApplicationBootstrap, OnModuleDestroy {
       if (!sc || !sc.home) throw notHomeInviteError();
       await tx.getRepository(Channel).update({ id: channel.id, shared: false }, { shared: true, update_at: now });
       const scrs = tx.getRepository(SharedChannelRemote);
-      const scr = await scrs.findOne({ where: { channel_id: channel.id, remote_id: rc.remote_id }, lock: { mode: 'pessimistic_write' } });
-      if (scr && scr.delete_at === 0) return { newlyShared, already: true, confirmed: scr.is_invite_confirmed, id: scr.id };
-      const fields = {
-        update_at: now,
-        delete_at: 0,
-        creator_id: req.actor_id,
-        is_invite_accepted: true,
-        is_invite_confirmed: false,
-        readonly: req.readonly,
-        // No back-fill: content from the invitation on is delivered, including what is written while it is pending.
-        last_post_update_at: now,
-        last_post_id: '',
-        last_post_create_at: now,
-        last_post_create_id: '',
-        last_members_sync_at: 0,
-        next_sync_at: 0,
-        // Claimed by this request, which sends it right away; the poller takes it only after a failure (or a crash).
-        lease_owner: this.config.instanceId,
-        lease_until: now + this.config.sharedChannels.leaseMs,
-        failures: 0,
-        last_error: '',
-        last_sync_at: 0,
-        interrupted_since: 0,
-        interruption_notified: false,
-      };
-      const id = scr?.id ?? newId();
-      if (scr) await scrs.update({ id }, fields);
-      else await scrs.insert({ id, channel_id: channel.id, remote_id: rc.remote_id, create_at: now, ...fields });
-      return { newlyShared, already: false, confirmed: false, id };
+      const remotes: Recorded['remotes'] = [];
+      for (const rc of rcs) {
+        const scr = await scrs.findOne({ where: { channel_id: channel.id, remote_id: rc.remote_id }, lock: { mode: 'pessimistic_write' } });
+        if (scr && scr.delete_at === 0) {
+          remotes.push({ remote_id: rc.remote_id, id: scr.id, already: true, confirmed: scr.is_invite_confirmed });
+          continue;
+        }
+        const fields = {
+          update_at: now,
+          delete_at: 0,
+          creator_id: actorId,
+          is_invite_accepted: true,
+          is_invite_confirmed: false,
+          readonly,
+          // No back-fill: content from the invitation on is delivered, including what is written while it is pending.
+          last_post_update_at: now,
+          last_post_id: '',
+          last_post_create_at: now,
+          last_post_create_id: '',
+          last_members_sync_at: 0,
+          next_sync_at: 0,
+          // Claimed by this request, which sends it right away; the poller takes it only after a failure (or a crash).
+          lease_owner: this.config.instanceId,
+          lease_until: now + this.config.sharedChannels.leaseMs,
+          failures: 0,
+          last_error: '',
+          last_sync_at: 0,
+          interrupted_since: 0,
+          interruption_notified: false,
+        };
+        const id = scr?.id ?? newId();
+        if (scr) await scrs.update({ id }, fields);
+        else await scrs.insert({ id, channel_id: channel.id, remote_id: rc.remote_id, create_at: now, ...fields });
+        remotes.push({ remote_id: rc.remote_id, id, already: false, confirmed: false });
+      }
+      return { newlyShared, remotes };
     });
+  }
 
-    if (recorded.newlyShared) {
-      this.logger.log({ channel_id: channel.id, actor_id: req.actor_id }, 'channel shared');
-      await this.announceChannel(channel.id);
-    }
-    if (recorded.already) {
-      this.logger.log({ channel_id: channel.id, remote_id: rc.remote_id }, 'remote already invited; nothing changed');
-      return { newly_shared: false, already_invited: true, delivered: recorded.confirmed, ...remote };
-    }
-    this.logger.log({ channel_id: channel.id, remote_id: rc.remote_id, actor_id: req.actor_id, readonly: req.readonly }, 'remote invited');
-    // Answer within the caller's bus timeout; a slow peer's answer is still recorded when it comes.
+  /** Sends a claimed invitation now, answering within the caller's bus timeout; a slow peer's answer is still recorded. */
+  private deliverNow(claim: Claim): Promise<boolean> {
     const budget = Math.max(500, this.config.bus.requestTimeoutMs - 2000);
-    const delivered = await this.within(
-      this.track(this.deliver({ id: recorded.id, channel_id: channel.id, remote_id: rc.remote_id })),
-      budget,
-    );
-    return { newly_shared: recorded.newlyShared, already_invited: false, delivered, ...remote };
+    return this.within(this.track(this.deliver(claim)), budget);
+  }
+
+  /** The members of a channel, as users. */
+  private async participants(channelId: string): Promise<User[]> {
+    const rows: { user_id: string }[] = await this.dataSource.query('SELECT user_id FROM channel_members WHERE channel_id = $1', [
+      channelId,
+    ]);
+    return rows.length === 0 ? [] : this.dataSource.getRepository(User).findBy({ id: In(rows.map((r) => r.user_id)) });
+  }
+
+  /**
+   * The invitation for one remote. For a direct or group channel it lists every member (`direct_participant_ids`)
+   * and carries, sanitised, the members the remote does not own (`direct_participants`), so that it can create them.
+   */
+  private async payloadFor(channel: Channel, sc: SharedChannel, scr: SharedChannelRemote): Promise<ChannelInvite> {
+    const payload = invitePayloadFor(channel, sc, scr.readonly);
+    if (!isPersonal(channel)) return payload;
+    const members = (await this.participants(channel.id)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    return {
+      ...payload,
+      direct_participant_ids: members.map((u) => u.id),
+      direct_participants: members
+        .filter((u) => u.remote_id !== scr.remote_id)
+        .map((u) => toSyncUser(u, { includeEmail: this.config.sharedChannels.syncUserEmail })),
+    };
   }
 
   /** One poller round: every pending invitation whose retry time has come. */
@@ -246,7 +335,7 @@ export class InvitesService implements OnApplicationBootstrap, OnModuleDestroy {
         await this.release(claim.id);
         return false;
       }
-      const payload = invitePayloadFor(channel, sc, scr.readonly);
+      const payload = await this.payloadFor(channel, sc, scr);
       let answer: PeerResponse;
       try {
         answer = await this.bus.request(SendToPeer, {
@@ -257,7 +346,7 @@ export class InvitesService implements OnApplicationBootstrap, OnModuleDestroy {
       } catch (err) {
         answer = { status: 'FAIL', err: err instanceof Error ? err.message : String(err) };
       }
-      if (answer.status === 'OK') return await this.confirmed(claim, rc);
+      if (answer.status === 'OK') return await this.confirmed(claim, rc, isPersonal(channel));
       await this.failed(claim, scr.failures + 1, answer.err || 'the remote refused the invitation');
       return false;
     } catch (err) {
@@ -266,7 +355,7 @@ export class InvitesService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async confirmed(claim: Claim, rc: RemoteCluster): Promise<boolean> {
+  private async confirmed(claim: Claim, rc: RemoteCluster, personal: boolean): Promise<boolean> {
     const now = Date.now();
     const result = await this.dataSource
       .createQueryBuilder()
@@ -280,7 +369,8 @@ export class InvitesService implements OnApplicationBootstrap, OnModuleDestroy {
     const name = rc.display_name || rc.name;
     this.logger.log({ channel_id: claim.channel_id, remote_id: claim.remote_id }, 'invitation accepted by the remote');
     try {
-      await this.posts.notice(claim.channel_id, sharedWith(name), stateProps('shared', rc.remote_id, name));
+      // A direct or group message is the members' conversation: no notice about the connections it travels through.
+      if (!personal) await this.posts.notice(claim.channel_id, sharedWith(name), stateProps('shared', rc.remote_id, name));
     } catch (err) {
       this.logger.error({ channel_id: claim.channel_id, err: String(err) }, 'could not post the sharing notice');
     }

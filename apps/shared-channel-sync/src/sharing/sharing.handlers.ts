@@ -13,6 +13,7 @@ import {
   ListInvitations,
   ListSharedChannels,
   peerTopicContract,
+  ShareDirectChannel,
   UninviteRemote,
   UnshareChannel,
 } from '@fedchat/contracts';
@@ -40,6 +41,7 @@ export class SharingHandlers implements OnModuleInit {
 
   onModuleInit(): void {
     this.bus.handle(InviteRemote, (req) => this.invites.invite(req));
+    this.bus.handle(ShareDirectChannel, (req) => this.invites.shareDirect(req));
     this.bus.handle(UninviteRemote, (req) => this.teardown.uninvite(req));
     this.bus.handle(UnshareChannel, (req) => this.teardown.unshare(req));
     this.bus.handle(GetChannelShareStatus, (req) => this.queries.shareStatus(req));

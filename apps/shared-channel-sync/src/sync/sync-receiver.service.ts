@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
 import {
   addToTeamChannel,
   RefusedItem,
+  refuseUserOwnedElsewhere,
   SyncUser,
   upsertRemoteUser,
   parseHashtags,
@@ -15,17 +16,8 @@ import {
   WebSocketEvents,
   WsEvent,
 } from '@fedchat/chat';
-import { PeerResponse } from '@fedchat/contracts';
-import {
-  Channel,
-  Post,
-  PostAcknowledgement,
-  Reaction,
-  RemoteCluster,
-  SharedChannel,
-  SharedChannelRemote,
-  User,
-} from '@fedchat/models';
+import { ApplyChannelChanges, ChannelMembersChangedEvent, PeerResponse } from '@fedchat/contracts';
+import { Channel, Post, PostAcknowledgement, Reaction, RemoteCluster, SharedChannel, SharedChannelRemote, User } from '@fedchat/models';
 import { Inject } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -71,6 +63,7 @@ export class SyncReceiver {
     private readonly events: WebSocketEvents,
     private readonly reads: PostReads,
     private readonly metrics: SyncMetrics,
+    private readonly bus: Bus,
   ) {}
 
   async receive(remoteId: string, payload: Record<string, unknown>): Promise<PeerResponse> {
@@ -81,6 +74,19 @@ export class SyncReceiver {
       return { status: 'FAIL', err: describeZodError(parsed.error) };
     }
     const msg = parsed.data;
+    const onlyMemberships =
+      (msg.membership_changes?.length ?? 0) > 0 &&
+      ![
+        msg.users && Object.keys(msg.users).length,
+        msg.posts?.length,
+        msg.reactions?.length,
+        msg.acknowledgements?.length,
+        msg.statuses?.length,
+      ].some(Boolean);
+    if (onlyMemberships && !this.config.featureFlags.enableSharedChannelsMemberSync) {
+      // Mattermost's answer when membership sync is off: OK, nothing confirmed.
+      return { status: 'OK', payload: null };
+    }
     if (msg.channel_id === '') {
       // Global user sync travels on its own topic (the user-sync app); nothing to do here, as Mattermost answers.
       return { status: 'OK', payload: null };
@@ -124,11 +130,29 @@ export class SyncReceiver {
         );
       }
     });
-    if ((msg.statuses?.length ?? 0) + (msg.membership_changes?.length ?? 0) > 0) {
-      // Statuses and membership changes are the user-sync app's part (not enabled here); ignored as Mattermost does when off.
-      this.log.debug({ remoteId }, 'statuses / membership changes ignored');
-    }
     await this.announce(channel, news);
+    if (ctx.membersChanged) this.bus.emit(ChannelMembersChangedEvent, { channel_id: channel.id });
+    if ((msg.statuses?.length ?? 0) + (msg.membership_changes?.length ?? 0) > 0) {
+      // The user-sync app's part, after the users above exist. If it cannot answer, the whole message fails so that
+      // the peer sends it again: everything applied above is idempotent.
+      const asObjects = (list: unknown[] | null | undefined) =>
+        (list ?? []).map((item) =>
+          item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : {},
+        );
+      try {
+        const applied = await this.bus.request(ApplyChannelChanges, {
+          remote_id: remoteId,
+          channel_id: channel.id,
+          statuses: asObjects(msg.statuses),
+          membership_changes: asObjects(msg.membership_changes),
+        });
+        response.status_errors.push(...applied.status_errors);
+        if (applied.membership_errors.length > 0) response.membership_errors = applied.membership_errors;
+      } catch (err) {
+        this.log.error({ err, remoteId }, 'statuses and membership changes could not be applied');
+        return { status: 'FAIL', err: 'statuses and membership changes could not be applied; retry later' };
+      }
+    }
     const refused =
       response.user_errors.length + response.post_errors.length + response.reaction_errors.length + response.acknowledgement_errors.length;
     this.metrics.itemsReceived.inc({ remote_id: remoteId }, news.posted.length + news.edited.length + news.deleted.length);
@@ -155,8 +179,11 @@ export class SyncReceiver {
 
   private async applyUser(tx: EntityManager, ctx: ApplyContext, key: string, incoming: SyncUser): Promise<void> {
     if (key !== incoming.id) throw new RefusedItem('user key differs from its id');
+    await refuseUserOwnedElsewhere(tx, incoming);
     await upsertRemoteUser(tx, ctx.rc, incoming);
-    if (ctx.channel.type === 'O' || ctx.channel.type === 'P') await addToTeamChannel(tx, ctx.channel, incoming.id);
+    if (ctx.channel.type === 'O' || ctx.channel.type === 'P') {
+      if ((await addToTeamChannel(tx, ctx.channel, incoming.id)).joinedChannel) ctx.membersChanged = true;
+    }
     ctx.response.users_syncd.push(incoming.id);
     ctx.response.users_last_update_at = Math.max(ctx.response.users_last_update_at, incoming.update_at);
   }
@@ -485,6 +512,8 @@ interface ApplyContext {
   readonly: boolean;
   response: SyncResponse;
   news: Announcements;
+  /** A received user joined the channel: the membership sync passes it on to the other remotes. */
+  membersChanged?: boolean;
   msg: SyncMsg;
   stamp?: number;
   /** Read once per message: users named by mention transforms, and the channel's team name. */

@@ -149,7 +149,7 @@ export class SyncSender {
 
     if (users.length > 0) {
       const response = await this.send(pair, {
-        users: Object.fromEntries(users.map((u) => [u.id, toSyncUser(u, { includeEmail: false })])),
+        users: Object.fromEntries(users.map((u) => [u.id, toSyncUser(u, { includeEmail: this.config.sharedChannels.syncUserEmail })])),
       });
       await this.recordUsersSent(pair, response?.users_syncd ?? users.map((u) => u.id));
     }
@@ -230,14 +230,15 @@ export class SyncSender {
     const names = [...new Set(posts.flatMap((p) => mentionedNames(p.message)))];
     const mentionTransforms: Record<string, string> = {};
     if (names.length) {
-      const mentioned: { id: string; username: string }[] = await this.dataSource.query(
-        `SELECT u.id, u.username FROM users u JOIN channel_members m ON m.user_id = u.id AND m.channel_id = $1
-         WHERE u.username = ANY($2) AND u.remote_id <> $3`,
-        [pair.channel_id, names, pair.remote_id],
+      // The peer's own users are listed too (so that `@alice:peer` reads `@alice` there) but are not sent back to it.
+      const mentioned: { id: string; username: string; remote_id: string }[] = await this.dataSource.query(
+        `SELECT u.id, u.username, u.remote_id FROM users u JOIN channel_members m ON m.user_id = u.id AND m.channel_id = $1
+         WHERE u.username = ANY($2)`,
+        [pair.channel_id, names],
       );
       for (const m of mentioned) {
         mentionTransforms[m.username] = m.id;
-        ids.add(m.id);
+        if (m.remote_id !== pair.remote_id) ids.add(m.id);
       }
     }
     if (ids.size === 0) return { users: [], mentionTransforms };

@@ -50,33 +50,65 @@ export async function upsertRemoteUser(
       await withFreeUsername(tx, incoming, sender.name, (username) => users.update({ id: existing.id }, { username }));
     }
   } else {
-    const now = Date.now();
     await withFreeUsername(tx, incoming, sender.name, (username) =>
-      users.insert({
-        id: incoming.id,
-        create_at: incoming.create_at || now,
-        email_verified: false,
-        // Never a deliverable address: a peer's users are reached through their own cluster.
-        email: `${newId()}@remote.invalid`,
-        password: '',
-        auth_data: null,
-        auth_service: '',
-        roles: 'system_user',
-        allow_marketing: false,
-        notify_props: {},
-        last_password_update: now,
-        last_picture_update: 0,
-        failed_attempts: 0,
-        mfa_active: false,
-        mfa_secret: '',
-        remote_id: sender.remote_id,
-        username,
-        ...fields,
-      } as QueryDeepPartialEntity<User>),
+      users.insert(newRemoteUserRow(sender, incoming, username, Date.now()) as QueryDeepPartialEntity<User>),
     );
   }
   const user = await users.findOneByOrFail({ id: incoming.id });
   return { user, created: !existing };
+}
+
+/** The row of a new synthetic user: undeliverable email, no credentials, owned by the sender. */
+function newRemoteUserRow(sender: UserSender, incoming: SyncUser, username: string, now: number): Partial<User> {
+  return {
+    id: incoming.id,
+    create_at: incoming.create_at || now,
+    update_at: now,
+    delete_at: incoming.delete_at,
+    username,
+    email: `${newId()}@remote.invalid`,
+    email_verified: false,
+    password: '',
+    auth_data: null,
+    auth_service: '',
+    roles: 'system_user',
+    allow_marketing: false,
+    nickname: incoming.nickname,
+    first_name: incoming.first_name,
+    last_name: incoming.last_name,
+    position: incoming.position,
+    props: syntheticUserProps(incoming, sender.remote_id, {}),
+    notify_props: {},
+    last_password_update: now,
+    last_picture_update: 0,
+    failed_attempts: 0,
+    locale: incoming.locale,
+    timezone: incoming.timezone,
+    mfa_active: false,
+    mfa_secret: '',
+    remote_id: sender.remote_id,
+    is_bot: incoming.is_bot,
+  };
+}
+
+/**
+ * Creates, with one statement, the synthetic users among `incoming` that do not exist here yet and whose first-choice
+ * munged username is free; returns the ids created. The caller handles the rest one by one (`upsertRemoteUser`):
+ * users that exist (updates, ownership checks) and name collisions (`alice-2:acme`, ...). For large first syncs.
+ */
+export async function insertNewRemoteUsers(tx: EntityManager, sender: UserSender, incoming: SyncUser[]): Promise<Set<string>> {
+  if (incoming.length === 0) return new Set();
+  const now = Date.now();
+  const rows = incoming.map((u) => newRemoteUserRow(sender, u, mungUsername(u.username, sender.name, ''), now));
+  const inserted = await tx
+    .createQueryBuilder()
+    .insert()
+    .into(User)
+    .values(rows as QueryDeepPartialEntity<User>[])
+    .orIgnore()
+    .returning(['id'])
+    .execute();
+  return new Set((inserted.raw as { id: string }[]).map((r) => r.id));
 }
 
 /** Tries `alice:acme`, `alice-2:acme`, … until the username is free (protocol §6). */
@@ -96,14 +128,23 @@ async function withFreeUsername(tx: EntityManager, user: SyncUser, remoteName: s
   throw new RefusedItem('no free username');
 }
 
-/** Makes a remote user a member of a team channel and of its team (protocol §6: received users join both). */
-export async function addToTeamChannel(tx: EntityManager, channel: { id: string; team_id: string }, userId: string): Promise<void> {
+/**
+ * Makes a remote user a member of a team channel and of its team (protocol §6: received users join both); says which
+ * of the two memberships are new.
+ */
+export async function addToTeamChannel(
+  tx: EntityManager,
+  channel: { id: string; team_id: string },
+  userId: string,
+): Promise<{ joinedTeam: boolean; joinedChannel: boolean }> {
   const now = Date.now();
-  await tx.query(
+  const team: unknown[] = await tx.query(
     `INSERT INTO team_members (team_id, user_id, roles, delete_at, scheme_user, scheme_admin, create_at)
      VALUES ($1, $2, 'team_user', 0, true, false, $3)
-     ON CONFLICT (team_id, user_id) DO UPDATE SET delete_at = 0 WHERE team_members.delete_at > 0`,
+     ON CONFLICT (team_id, user_id) DO UPDATE SET delete_at = 0 WHERE team_members.delete_at > 0
+     RETURNING user_id`,
     [channel.team_id, userId, now],
   );
-  await joinChannel(tx, channel.id, userId, { admin: false, now });
+  const { created } = await joinChannel(tx, channel.id, userId, { admin: false, now });
+  return { joinedTeam: team.length > 0, joinedChannel: created };
 }

@@ -133,3 +133,11 @@ function setOrDrop(props: Record<string, string>, key: string, value: string | n
   if (value) props[key] = value;
   else delete props[key];
 }
+
+/**
+ * The connection a remote user originally comes from: `OriginalRemoteId` when known, else the connection that owns
+ * it here. It differs from `remote_id` for a user another workspace relayed here.
+ */
+export function originRemoteId(user: { remote_id: string | null; props: Record<string, string> | null }): string {
+  return user.props?.[SYNC_USER_PROPS.OriginalRemoteId] || user.remote_id || '';
+}

@@ -129,6 +129,10 @@ export const envSchema = z.object({
   SHARED_CHANNELS_CONCURRENCY: int(16, 1, 256),
   SHARED_CHANNELS_RETRY_MAX_MS: int(30_000, 100, 3_600_000),
   SHARED_CHANNELS_LEASE_MS: int(30_000, 1000, 600_000),
+  /** Beyond Mattermost (which always sends it): a user's real email goes to peers only when set. */
+  SHARED_CHANNELS_SYNC_USER_EMAIL: bool(false),
+
+  USER_SYNC_POLL_INTERVAL_MS: int(5_000, 50, 600_000),
 
   MM_FILESETTINGS_ENABLEFILEATTACHMENTS: bool(true),
   MM_FILESETTINGS_MAXFILESIZE: int(100 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
@@ -216,6 +220,12 @@ export interface AppConfig {
     retryMaxMs: number;
     /** How long a replica holds a pair it works on; a replica that dies loses its pairs after this. */
     leaseMs: number;
+    /** Whether users sent to peers carry their real email (default: an empty email). */
+    syncUserEmail: boolean;
+  };
+  userSync: {
+    /** How often each user-sync replica looks for profile, membership and global user changes no doorbell announced. */
+    pollIntervalMs: number;
   };
   featureFlags: {
     enableRemoteClusterService: boolean;
@@ -308,7 +318,9 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
       concurrency: e.SHARED_CHANNELS_CONCURRENCY,
       retryMaxMs: e.SHARED_CHANNELS_RETRY_MAX_MS,
       leaseMs: e.SHARED_CHANNELS_LEASE_MS,
+      syncUserEmail: e.SHARED_CHANNELS_SYNC_USER_EMAIL,
     },
+    userSync: { pollIntervalMs: e.USER_SYNC_POLL_INTERVAL_MS },
     featureFlags: {
       enableRemoteClusterService: e.MM_FEATUREFLAGS_ENABLEREMOTECLUSTERSERVICE,
       enableSharedChannelsDMs: e.MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS,
@@ -350,4 +362,11 @@ function parsePort(raw: string | undefined, fallback: number): number | string {
 /** Whether the federation endpoints are served; Mattermost answers 501 otherwise. */
 export function remoteClusterServiceEnabled(config: AppConfig): boolean {
   return config.connectedWorkspaces.enableRemoteClusterService && config.featureFlags.enableRemoteClusterService;
+}
+
+/** Direct and group messages with remote users: flag EnableSharedChannelsDMs, on top of shared channels. */
+export function sharedDirectMessagesEnabled(config: AppConfig): boolean {
+  return (
+    config.featureFlags.enableSharedChannelsDMs && remoteClusterServiceEnabled(config) && config.connectedWorkspaces.enableSharedChannels
+  );
 }

@@ -182,6 +182,19 @@ export class DecideInvitationRequest {
   @IsOptional() @IsString() team_id?: string;
 }
 
+export class ShareDirectChannelRequest {
+  /** The user who created the direct or group channel. */
+  @IsString() actor_id: string;
+  @IsString() channel_id: string;
+}
+
+export class ShareDirectChannelReply {
+  /** Connections newly invited (one per connection of the channel's remote members); empty when nothing changed. */
+  @IsArray() @IsString({ each: true }) invited: string[];
+  /** Of those, the ones that accepted at once; the others are retried like any pending invitation. */
+  @IsArray() @IsString({ each: true }) delivered: string[];
+}
+
 export const InviteRemote = defineRpc('shared-channel.remote.invite', InviteRemoteRequest, InviteRemoteReply);
 export const UninviteRemote = defineRpc('shared-channel.remote.uninvite', ChannelRemoteRequest, ChangedReply);
 export const UnshareChannel = defineRpc('shared-channel.channel.unshare', ChannelRequest, ChangedReply);
@@ -192,6 +205,8 @@ export const GetRemoteInfo = defineRpc('shared-channel.remote.info', RemoteInfoR
 export const ListChannelShares = defineRpc('shared-channel.remote.shares', ListChannelSharesRequest, SharedChannelRemoteListReply);
 export const ListInvitations = defineRpc('shared-channel.invitation.list', ListInvitationsRequest, InvitationListReply);
 export const DecideInvitation = defineRpc('shared-channel.invitation.decide', DecideInvitationRequest, SharedChannelInvitationJson);
+/** A direct or group channel with remote members was created: share it with their connections (flag EnableSharedChannelsDMs). */
+export const ShareDirectChannel = defineRpc('shared-channel.direct.share', ShareDirectChannelRequest, ShareDirectChannelReply);
 
 export class ChannelChanged {
   @IsString() channel_id: string;

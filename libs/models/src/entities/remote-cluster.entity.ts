@@ -43,6 +43,10 @@ export class RemoteCluster {
   @Column(bigintMs)
   last_global_user_sync_at: number;
 
+  /** With `last_global_user_sync_at`, the keyset cursor `(update_at, id)` of the global user sync (never on the wire). */
+  @Column(idRef)
+  last_global_user_sync_id: string;
+
   @Column({ type: 'varchar', length: 64, default: '' })
   token_hash: string;
 
@@ -78,6 +82,13 @@ export class RemoteCluster {
   /** Incoming channel invitations are accepted at once (true) or wait for an admin's review. */
   @Column(bool(true))
   auto_accept_channel_invites: boolean;
+
+  /** The user-sync replica sending users, memberships and statuses to this remote, until `user_sync_lease_until`. */
+  @Column(str(64))
+  user_sync_lease_owner: string;
+
+  @Column(bigintMs)
+  user_sync_lease_until: number;
 
   /** uint32 bitmask: bit0 AutoShareDMs, bit1 AutoInvited. */
   @Column(int)

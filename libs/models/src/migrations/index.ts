@@ -2,8 +2,15 @@ import { InitialSchema1763780000000 } from './1763780000000-initial-schema';
 import { RemoteClusterLiveness1763790000000 } from './1763790000000-remote-cluster-liveness';
 import { PostSearchIndex1763800000000 } from './1763800000000-post-search-index';
 import { SharedChannelSync1763810000000 } from './1763810000000-shared-channel-sync';
+import { UserSync1763840000000 } from './1763840000000-user-sync';
 
-export { InitialSchema1763780000000, RemoteClusterLiveness1763790000000, PostSearchIndex1763800000000, SharedChannelSync1763810000000 };
+export {
+  InitialSchema1763780000000,
+  RemoteClusterLiveness1763790000000,
+  PostSearchIndex1763800000000,
+  SharedChannelSync1763810000000,
+  UserSync1763840000000,
+};
 
 /** In order of application. */
 export const MIGRATIONS = [
@@ -11,4 +18,5 @@ export const MIGRATIONS = [
   RemoteClusterLiveness1763790000000,
   PostSearchIndex1763800000000,
   SharedChannelSync1763810000000,
+  UserSync1763840000000,
 ];

@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@fedchat/common';
+import { newId } from '@fedchat/crypto';
+import { returning } from '@fedchat/models';
+import { DataSource } from 'typeorm';
+
+/** A remote this replica holds: only the holder sends it users and memberships, so nothing goes twice or out of order. */
+export interface ClaimedRemote {
+  remote_id: string;
+  /** Keyset cursor of the global user sync: (last_global_user_sync_at, last_global_user_sync_id). */
+  globalCursor: { at: number; id: string };
+}
+
+/**
+ * The per-remote lease of the user-sync senders (`remote_clusters.user_sync_lease_*`), taken with
+ * `FOR UPDATE SKIP LOCKED` like the sync queue's pair leases: any number of replicas may poll, each online remote is
+ * worked by one of them at a time, and a replica that dies loses its remotes when the lease runs out.
+ */
+@Injectable()
+export class RemoteLease {
+  private readonly owner: string;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.owner = `${config.instanceId}/${newId().slice(0, 8)}`.slice(0, 64);
+  }
+
+  /** Claims up to `limit` online, confirmed remotes that nobody holds. */
+  async claim(limit: number): Promise<ClaimedRemote[]> {
+    const now = Date.now();
+    const rows = await returning<{ remote_id: string; last_global_user_sync_at: string; last_global_user_sync_id: string }>(
+      this.dataSource,
+      `UPDATE remote_clusters r SET user_sync_lease_owner = $1, user_sync_lease_until = $2
+       FROM (
+         SELECT remote_id FROM remote_clusters
+         WHERE delete_at = 0 AND is_online AND plugin_id = '' AND user_sync_lease_until < $3
+         ORDER BY remote_id
+         LIMIT $4
+         FOR UPDATE SKIP LOCKED
+       ) due
+       WHERE r.remote_id = due.remote_id
+       RETURNING r.remote_id, r.last_global_user_sync_at, r.last_global_user_sync_id`,
+      [this.owner, now + this.config.sharedChannels.leaseMs, now, limit],
+    );
+    return rows.map((r) => ({
+      remote_id: r.remote_id,
+      globalCursor: { at: Number(r.last_global_user_sync_at), id: r.last_global_user_sync_id },
+    }));
+  }
+
+  /** Renews the lease before a delivery; false when it was lost (another replica goes on from the cursors). */
+  async renew(remote: ClaimedRemote): Promise<boolean> {
+    const rows = await returning(
+      this.dataSource,
+      `UPDATE remote_clusters SET user_sync_lease_until = $3 WHERE remote_id = $1 AND user_sync_lease_owner = $2 RETURNING remote_id`,
+      [remote.remote_id, this.owner, Date.now() + this.config.sharedChannels.leaseMs],
+    );
+    return rows.length > 0;
+  }
+
+  /** Moves the global user sync cursor after a confirmed batch; false when the lease was lost. */
+  async advanceGlobal(remote: ClaimedRemote, cursor: { at: number; id: string }): Promise<boolean> {
+    const rows = await returning(
+      this.dataSource,
+      `UPDATE remote_clusters SET last_global_user_sync_at = $3, last_global_user_sync_id = $4
+       WHERE remote_id = $1 AND user_sync_lease_owner = $2 RETURNING remote_id`,
+      [remote.remote_id, this.owner, cursor.at, cursor.id],
+    );
+    if (rows.length === 0) return false;
+    remote.globalCursor = cursor;
+    return true;
+  }
+
+  async release(remote: ClaimedRemote): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE remote_clusters SET user_sync_lease_owner = '', user_sync_lease_until = 0 WHERE remote_id = $1 AND user_sync_lease_owner = $2`,
+      [remote.remote_id, this.owner],
+    );
+  }
+}

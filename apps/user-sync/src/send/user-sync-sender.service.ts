@@ -1,0 +1,268 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
+import { toSyncUser } from '@fedchat/chat';
+import { newId } from '@fedchat/crypto';
+import { returning, User } from '@fedchat/models';
+import { DataSource, In } from 'typeorm';
+import { UserSyncMetrics } from '../user-sync.metrics';
+import { idList, NotConfirmedError, sendSyncMsg } from './peer-send';
+import { ClaimedRemote, RemoteLease } from './remote-lease.service';
+
+/** Users per `sharedchannel_sync` message of the profile sync (the receiver takes up to 200). */
+const PROFILE_BATCH = 100;
+/** Users per message that ride with membership changes (the receiver takes up to 200). */
+const MEMBERSHIP_MESSAGE = 200;
+
+/** One membership event read from `channel_member_history`. */
+interface MemberEvent {
+  user_id: string;
+  is_add: boolean;
+  at: number;
+}
+
+/**
+ * What the user-sync app sends to one claimed remote, each part driven by a durable cursor so that a crash or a
+ * failed delivery only means sending again from the cursor (receivers apply users and memberships idempotently):
+ * - global user sync: local users past `(last_global_user_sync_at, last_global_user_sync_id)`;
+ * - profile sync: members of channels shared with the remote whose `shared_channel_users.last_sync_at` is older than
+ *   their `update_at`;
+ * - membership sync: `channel_member_history` past each pair's `last_members_sync_at`.
+ * A user is never sent to the remote it belongs to.
+ */
+@Injectable()
+export class UserSyncSender {
+  private readonly log = new Logger('UserSyncSender');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly bus: Bus,
+    private readonly lease: RemoteLease,
+    private readonly metrics: UserSyncMetrics,
+  ) {}
+
+  /** Sends every part that is on; stops early (without error) when the lease is lost or `stop()` says so. */
+  async run(remote: ClaimedRemote, stop: () => boolean): Promise<void> {
+    if (this.config.featureFlags.enableSyncAllUsersForRemoteCluster && !(await this.globalUsers(remote, stop))) return;
+    if (!(await this.profiles(remote, stop))) return;
+    if (this.config.featureFlags.enableSharedChannelsMemberSync) await this.memberships(remote, stop);
+  }
+
+  private wire(user: User) {
+    return toSyncUser(user, { includeEmail: this.config.sharedChannels.syncUserEmail });
+  }
+
+  // ---- global user sync (protocol §5.9) --------------------------------------------------------------------------
+
+  /** Local users changed since the cursor, in `(update_at, id)` order, one batch per message. False if the lease was lost. */
+  async globalUsers(remote: ClaimedRemote, stop: () => boolean): Promise<boolean> {
+    const size = this.config.connectedWorkspaces.globalUserSyncBatchSize;
+    while (!stop()) {
+      const users = await this.dataSource
+        .getRepository(User)
+        .createQueryBuilder('u')
+        .where(`u.remote_id = ''`)
+        .andWhere('(u.update_at, u.id) > (:at, :id)', remote.globalCursor)
+        .orderBy('u.update_at', 'ASC')
+        .addOrderBy('u.id', 'ASC')
+        .limit(size)
+        .getMany();
+      if (users.length === 0) return true;
+      if (!(await this.lease.renew(remote))) return false;
+      let response: Record<string, unknown>;
+      try {
+        response = await sendSyncMsg(this.bus, remote.remote_id, 'sharedchannel_global_user_sync', {
+          channel_id: '',
+          users: Object.fromEntries(users.map((u) => [u.id, this.wire(u)])),
+        });
+      } catch (err) {
+        if (!(err instanceof NotConfirmedError)) throw err;
+        // The remote does not take global user sync: the cursor stays, the other parts go on, a later run asks again.
+        this.log.debug({ remoteId: remote.remote_id }, 'global user sync not accepted by the remote');
+        return true;
+      }
+      this.countUsers(remote.remote_id, users.length, response);
+      await this.recordSent('', remote.remote_id, users);
+      const last = users[users.length - 1];
+      if (!(await this.lease.advanceGlobal(remote, { at: last.update_at, id: last.id }))) return false;
+      if (users.length < size) return true;
+    }
+    return false;
+  }
+
+  // ---- profile sync ------------------------------------------------------------------------------------------------
+
+  /** Changed profiles of users the remote already knows through a shared channel they are still in. */
+  async profiles(remote: ClaimedRemote, stop: () => boolean): Promise<boolean> {
+    while (!stop()) {
+      const rows: { channel_id: string; user_id: string }[] = await this.dataSource.query(
+        `SELECT s.channel_id, s.user_id
+         FROM shared_channel_users s
+         JOIN users u ON u.id = s.user_id AND u.remote_id <> s.remote_id AND s.last_sync_at < u.update_at
+         JOIN shared_channel_remotes scr ON scr.channel_id = s.channel_id AND scr.remote_id = s.remote_id
+           AND scr.delete_at = 0 AND scr.is_invite_confirmed
+         JOIN channel_members m ON m.channel_id = s.channel_id AND m.user_id = s.user_id
+         WHERE s.remote_id = $1
+         ORDER BY s.channel_id, s.user_id
+         LIMIT $2`,
+        [remote.remote_id, PROFILE_BATCH],
+      );
+      if (rows.length === 0) return true;
+      const users = new Map(
+        (await this.dataSource.getRepository(User).findBy({ id: In([...new Set(rows.map((r) => r.user_id))]) })).map((u) => [u.id, u]),
+      );
+      const byChannel = new Map<string, User[]>();
+      for (const r of rows) byChannel.set(r.channel_id, [...(byChannel.get(r.channel_id) ?? []), users.get(r.user_id)!]);
+      for (const [channelId, list] of byChannel) {
+        if (!(await this.lease.renew(remote))) return false;
+        const response = await sendSyncMsg(this.bus, remote.remote_id, 'sharedchannel_sync', {
+          channel_id: channelId,
+          users: Object.fromEntries(list.map((u) => [u.id, this.wire(u)])),
+        });
+        this.countUsers(remote.remote_id, list.length, response);
+        // Refused users would be refused again: they count as sent (and are logged), as Mattermost does.
+        await this.recordSent(channelId, remote.remote_id, list);
+      }
+    }
+    return false;
+  }
+
+  // ---- membership sync (protocol §5.10) ----------------------------------------------------------------------------
+
+  /** Per confirmed team-channel pair of the remote, the membership events past its cursor. */
+  async memberships(remote: ClaimedRemote, stop: () => boolean): Promise<boolean> {
+    const pairs: { id: string; channel_id: string; last_members_sync_at: string }[] = await this.dataSource.query(
+      `SELECT scr.id, scr.channel_id, scr.last_members_sync_at FROM shared_channel_remotes scr
+       JOIN channels c ON c.id = scr.channel_id AND c.type IN ('O', 'P')
+       WHERE scr.remote_id = $1 AND scr.delete_at = 0 AND scr.is_invite_confirmed`,
+      [remote.remote_id],
+    );
+    for (const pair of pairs) {
+      let cursor = Number(pair.last_members_sync_at);
+      while (!stop()) {
+        const batch = await this.memberEvents(pair.channel_id, cursor);
+        if (batch.events.length === 0) break;
+        if (!(await this.lease.renew(remote))) return false;
+        try {
+          await this.sendMemberships(remote.remote_id, pair.channel_id, batch.events);
+        } catch (err) {
+          if (!(err instanceof NotConfirmedError)) throw err;
+          // Membership sync is off at the remote: the cursor stays until it takes the changes.
+          this.log.debug({ remoteId: remote.remote_id, channelId: pair.channel_id }, 'membership changes not accepted by the remote');
+          break;
+        }
+        const moved = await returning(
+          this.dataSource,
+          `UPDATE shared_channel_remotes SET last_members_sync_at = $3 WHERE id = $1 AND last_members_sync_at = $2 RETURNING id`,
+          [pair.id, cursor, batch.next],
+        );
+        // A reconnection reset the cursor meanwhile: the next run starts the full reconcile.
+        if (moved.length === 0) break;
+        cursor = batch.next;
+        if (!batch.full) break;
+      }
+      if (stop()) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Events with a join or leave time after the cursor, oldest first, at most MemberSyncBatchSize rows; the latest
+   * event per user wins. A full batch stops before its last millisecond (unless that is all it holds), so that events
+   * sharing a millisecond are never split by the cursor.
+   */
+  private async memberEvents(channelId: string, cursor: number): Promise<{ events: MemberEvent[]; next: number; full: boolean }> {
+    const limit = this.config.connectedWorkspaces.memberSyncBatchSize;
+    const query = (extra: string, params: unknown[]) =>
+      this.dataSource.query(
+        `SELECT user_id, leave_time IS NULL AS is_add,
+                GREATEST(join_time, COALESCE(leave_time, 0))::float8 AS at
+         FROM channel_member_history
+         WHERE channel_id = $1 AND (join_time > $2 OR leave_time > $2) ${extra}`,
+        [channelId, cursor, ...params],
+      ) as Promise<MemberEvent[]>;
+    let rows = await query('ORDER BY at, user_id LIMIT $3', [limit]);
+    const full = rows.length >= limit;
+    if (full) {
+      const last = rows[rows.length - 1].at;
+      const before = rows.filter((r) => r.at < last);
+      rows = before.length > 0 ? before : await query('AND GREATEST(join_time, COALESCE(leave_time, 0)) = $3', [last]);
+    }
+    if (rows.length === 0) return { events: [], next: cursor, full: false };
+    const latest = new Map<string, MemberEvent>();
+    for (const r of rows) {
+      const at = Number(r.at);
+      const seen = latest.get(r.user_id);
+      if (!seen || at >= seen.at) latest.set(r.user_id, { user_id: r.user_id, is_add: r.is_add, at });
+    }
+    return { events: [...latest.values()], next: Math.max(...rows.map((r) => Number(r.at))), full };
+  }
+
+  /** The changes (minus the remote's own users: no echo), with added users the remote does not know yet. */
+  private async sendMemberships(remoteId: string, channelId: string, events: MemberEvent[]): Promise<void> {
+    const users = await this.dataSource.getRepository(User).findBy({ id: In(events.map((e) => e.user_id)) });
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const changes = events.filter((e) => byId.has(e.user_id) && byId.get(e.user_id)!.remote_id !== remoteId);
+    for (let i = 0; i < changes.length; i += MEMBERSHIP_MESSAGE) {
+      const part = changes.slice(i, i + MEMBERSHIP_MESSAGE);
+      const riders = await this.unsynced(
+        channelId,
+        remoteId,
+        part.filter((c) => c.is_add).map((c) => byId.get(c.user_id)!),
+      );
+      const response = await sendSyncMsg(this.bus, remoteId, 'sharedchannel_sync', {
+        channel_id: channelId,
+        ...(riders.length ? { users: Object.fromEntries(riders.map((u) => [u.id, this.wire(u)])) } : {}),
+        membership_changes: part.map((c) => ({
+          channel_id: channelId,
+          user_id: c.user_id,
+          is_add: c.is_add,
+          remote_id: '',
+          change_time: c.at,
+        })),
+      });
+      if (riders.length) {
+        this.countUsers(remoteId, riders.length, response);
+        await this.recordSent(channelId, remoteId, riders);
+      }
+      this.metrics.membershipSent.inc({ remote_id: remoteId }, part.length);
+      const refused = idList(response.membership_errors);
+      if (refused.length) {
+        this.metrics.refused.inc({ remote_id: remoteId, kind: 'sent' }, refused.length);
+        this.log.warn({ remoteId, channelId, users: refused }, 'remote refused membership changes');
+      }
+    }
+  }
+
+  /** Of `users`, those never sent to the remote for this channel, or changed since. */
+  private async unsynced(channelId: string, remoteId: string, users: User[]): Promise<User[]> {
+    if (users.length === 0) return [];
+    const rows: { user_id: string; last_sync_at: string }[] = await this.dataSource.query(
+      `SELECT user_id, last_sync_at FROM shared_channel_users WHERE channel_id = $1 AND remote_id = $2 AND user_id = ANY($3)`,
+      [channelId, remoteId, users.map((u) => u.id)],
+    );
+    const synced = new Map(rows.map((r) => [r.user_id, Number(r.last_sync_at)]));
+    return users.filter((u) => (synced.get(u.id) ?? -1) < u.update_at);
+  }
+
+  /** Remembers which version of each user the remote has, per channel ('' for the global user sync): the `update_at` sent. */
+  private async recordSent(channelId: string, remoteId: string, users: User[]): Promise<void> {
+    const now = Date.now();
+    await this.dataSource.query(
+      `INSERT INTO shared_channel_users (id, user_id, channel_id, remote_id, create_at, last_sync_at)
+       SELECT x.id, x.user_id, $1, $2, $3, x.at FROM unnest($4::varchar[], $5::varchar[], $6::bigint[]) AS x(id, user_id, at)
+       ON CONFLICT (user_id, channel_id, remote_id) DO UPDATE SET last_sync_at = GREATEST(shared_channel_users.last_sync_at, EXCLUDED.last_sync_at)`,
+      [channelId, remoteId, now, users.map(() => newId()), users.map((u) => u.id), users.map((u) => u.update_at)],
+    );
+  }
+
+  private countUsers(remoteId: string, sent: number, response: Record<string, unknown>): void {
+    this.metrics.usersSent.inc({ remote_id: remoteId }, sent);
+    const refused = idList(response.user_errors);
+    if (refused.length) {
+      this.metrics.refused.inc({ remote_id: remoteId, kind: 'sent' }, refused.length);
+      this.log.warn({ remoteId, users: refused }, 'remote refused users');
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { counter } from '@fedchat/common';
+
+const byRemote = ['remote_id'] as const;
+
+/** What the user-sync app sends to and applies from each remote (label `remote_id`). */
+@Injectable()
+export class UserSyncMetrics {
+  readonly usersSent = counter({
+    name: 'fedchat_user_sync_users_sent_total',
+    help: 'Users delivered to remotes (profile sync, global user sync, users riding with membership changes)',
+    labelNames: byRemote,
+  });
+  readonly usersReceived = counter({
+    name: 'fedchat_user_sync_users_received_total',
+    help: 'Users created or updated from global user sync messages',
+    labelNames: byRemote,
+  });
+  readonly membershipSent = counter({
+    name: 'fedchat_user_sync_membership_changes_sent_total',
+    help: 'Channel membership changes delivered to remotes',
+    labelNames: byRemote,
+  });
+  readonly membershipApplied = counter({
+    name: 'fedchat_user_sync_membership_changes_applied_total',
+    help: 'Channel membership changes from remotes that added or removed a member here',
+    labelNames: byRemote,
+  });
+  readonly statusesSent = counter({
+    name: 'fedchat_user_sync_statuses_sent_total',
+    help: 'User statuses delivered to remotes',
+    labelNames: byRemote,
+  });
+  readonly statusesApplied = counter({
+    name: 'fedchat_user_sync_statuses_applied_total',
+    help: 'User statuses from remotes saved here',
+    labelNames: byRemote,
+  });
+  readonly refused = counter({
+    name: 'fedchat_user_sync_refused_items_total',
+    help: 'Users, statuses or membership changes refused: from a remote (kind=received) or by a remote (kind=sent)',
+    labelNames: ['remote_id', 'kind'] as const,
+  });
+  readonly sendFailures = counter({
+    name: 'fedchat_user_sync_send_failures_total',
+    help: 'Deliveries to a remote that failed (retried on the next run or attempt)',
+    labelNames: byRemote,
+  });
+}
