@@ -4,3 +4,4 @@ export * from './nats';
 export * from './processes';
 export * from './suite';
 export * from './federation';
+export * from './files';

@@ -16,7 +16,6 @@ const text = (max: number) => z.string().max(max);
 /** Limits of one message; a peer that needs more sends more messages. */
 export const SYNC_LIMITS = { users: 200, posts: 1000, reactions: 5000, acknowledgements: 5000, statuses: 1000, memberships: 1000 };
 
-
 const PrioritySchema = z.object({
   priority: z.enum(['', 'important', 'urgent']).optional().default(''),
   requested_ack: z.boolean().optional().default(false),

@@ -135,6 +135,19 @@ export function describeFileStoreDriver(name: string, factory: () => Promise<Fil
       },
     );
 
+    it('lists the files under a prefix, sorted, and removes them all', async () => {
+      for (const p of ['up/s1/0002', 'up/s1/0001', 'up/s1/deep/x', 'up/s10/0001', 'other/y']) {
+        await store.writeStream(p, Readable.from([Buffer.from(p)]), { maxBytes: 100 });
+      }
+      expect(await store.list('up/s1/')).toEqual(['up/s1/0001', 'up/s1/0002', 'up/s1/deep/x']);
+      expect(await store.list('nothing/here/')).toEqual([]);
+      await store.removePrefix('up/s1/');
+      expect(await store.list('up/s1/')).toEqual([]);
+      expect(await h.listAll()).toEqual(['other/y', 'up/s10/0001']);
+      await store.removePrefix('up/s1/'); // again: nothing there is fine
+      await expect(store.list('up/s1')).rejects.toBeInstanceOf(InvalidFilePathError);
+    });
+
     it('accepts unicode and unusual but harmless names', async () => {
       for (const path of ['u/résumé 日本語.txt', 'u/..hidden', 'u/a b;c&d.txt', 'u/...']) {
         await store.writeStream(path, Readable.from([Buffer.from(path)]), { maxBytes: 1000 });

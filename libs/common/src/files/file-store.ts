@@ -53,6 +53,12 @@ export interface FileStore {
 
   /** Deletes the file; a missing file is not an error. */
   remove(path: string): Promise<void>;
+
+  /** The paths of the files under `prefix` (a folder, ending in `/`), sorted; temporary files of writes are not listed. */
+  list(prefix: string): Promise<string[]>;
+
+  /** Deletes every file under `prefix` (a folder, ending in `/`); nothing there is not an error. */
+  removePrefix(prefix: string): Promise<void>;
 }
 
 export class FileStoreError extends Error {
@@ -81,6 +87,14 @@ export class InvalidFilePathError extends FileStoreError {
   constructor(readonly path: string) {
     super(`Invalid file store path ${JSON.stringify(path)}.`, 'invalid_path');
   }
+}
+
+/** Checks a folder prefix (`a/b/`) and returns it without the trailing slash. */
+export function prefixFolder(prefix: string): string {
+  if (typeof prefix !== 'string' || !prefix.endsWith('/')) throw new InvalidFilePathError(String(prefix));
+  const folder = prefix.slice(0, -1);
+  pathSegments(folder);
+  return folder;
 }
 
 /**

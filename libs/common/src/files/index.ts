@@ -2,3 +2,4 @@ export * from './file-store';
 export * from './local-file-store';
 export * from './file-store.module';
 export * from './file-metadata';
+export * from './profile-images';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { FileHandle, mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { Readable, Transform, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +11,7 @@ import {
   FileTooLargeError,
   InvalidFilePathError,
   pathSegments,
+  prefixFolder,
   StoredFileStat,
   WriteOptions,
   WriteResult,
@@ -131,6 +132,32 @@ export class LocalFileStore implements FileStore {
       throw err;
     }
     await rm(absolute, { force: true });
+    await this.pruneEmptyDirs(nodePath.dirname(absolute), this.root);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const folder = prefixFolder(prefix);
+    const out: string[] = [];
+    const walk = async (dir: string, rel: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        throw err;
+      }
+      for (const entry of entries) {
+        if (entry.isDirectory()) await walk(nodePath.join(dir, entry.name), `${rel}${entry.name}/`);
+        else if (entry.isFile() && !entry.name.endsWith(TEMP_SUFFIX)) out.push(`${rel}${entry.name}`);
+      }
+    };
+    await walk(this.resolve(folder), `${folder}/`);
+    return out.sort();
+  }
+
+  async removePrefix(prefix: string): Promise<void> {
+    const absolute = this.resolve(prefixFolder(prefix));
+    await rm(absolute, { recursive: true, force: true });
     await this.pruneEmptyDirs(nodePath.dirname(absolute), this.root);
   }
 

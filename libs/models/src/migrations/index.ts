@@ -2,8 +2,17 @@ import { InitialSchema1763780000000 } from './1763780000000-initial-schema';
 import { RemoteClusterLiveness1763790000000 } from './1763790000000-remote-cluster-liveness';
 import { PostSearchIndex1763800000000 } from './1763800000000-post-search-index';
 import { SharedChannelSync1763810000000 } from './1763810000000-shared-channel-sync';
+import { AttachmentTransfers1763830000000 } from './1763830000000-attachment-transfers';
+import { RemoteUploads1763820000000 } from './1763820000000-remote-uploads';
 
-export { InitialSchema1763780000000, RemoteClusterLiveness1763790000000, PostSearchIndex1763800000000, SharedChannelSync1763810000000 };
+export {
+  InitialSchema1763780000000,
+  RemoteClusterLiveness1763790000000,
+  PostSearchIndex1763800000000,
+  SharedChannelSync1763810000000,
+  RemoteUploads1763820000000,
+  AttachmentTransfers1763830000000,
+};
 
 /** In order of application. */
 export const MIGRATIONS = [
@@ -11,4 +20,6 @@ export const MIGRATIONS = [
   RemoteClusterLiveness1763790000000,
   PostSearchIndex1763800000000,
   SharedChannelSync1763810000000,
+  RemoteUploads1763820000000,
+  AttachmentTransfers1763830000000,
 ];
