@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppHealthModule } from '@fedchat/common';
+import { AppHealthModule, PeerClient } from '@fedchat/common';
 import { RemoteCluster, SharedChannelRemote, Team } from '@fedchat/models';
 import { ConnectionsService } from './connections/connections.service';
 import { HeartbeatService } from './heartbeat/heartbeat.service';
 import { MessageSender } from './peers/message-sender.service';
-import { PeerClient } from './peers/peer-client';
 import { RemoteClusterHandlers } from './remote-cluster.handlers';
 
 /** Connections between clusters: invitations, handshake, heartbeat and outbound delivery to peers. */

@@ -5,3 +5,4 @@ export * from './processes';
 export * from './suite';
 export * from './federation';
 export * from './s3';
+export * from './files';

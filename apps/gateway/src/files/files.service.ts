@@ -5,6 +5,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import {
   APP_CONFIG,
   AppConfig,
+  attachmentPath,
   FILE_STORE,
   FileStore,
   FileTooLargeError,
@@ -12,7 +13,6 @@ import {
   mimeTypeForExtension,
   readImageInfo,
   sanitizeFileName,
-  storageFileName,
 } from '@fedchat/common';
 import { isValidId, newId } from '@fedchat/crypto';
 import { FileInfo, Post, User } from '@fedchat/models';
@@ -24,19 +24,12 @@ import { badMultipart, isMultipart, MultipartFile, multipartParts } from './mult
 
 /** Files per upload request (the Mattermost clients' limit; a post holds at most 10 files). */
 export const MAX_FILES_PER_UPLOAD = 10;
-/** Mattermost's team segment of attachment paths: uploads are not tied to a team. */
-const FILE_TEAM_ID = 'noteam';
 /** How much of each upload is kept in memory to read image dimensions (a JPEG's size follows its metadata). */
 const HEAD_BYTES = 512 * 1024;
 const READ_REQUEST = 'api.file.upload_file.read_request.app_error';
 
 export function invalidUrlParam(name: string): AppError {
   return new AppError('api.context.invalid_url_param.app_error', `Invalid or missing ${name} in request URL.`, 400);
-}
-
-/** yyyymmdd in UTC, Mattermost's date folder for attachments. */
-function dateFolder(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
 }
 
 /** Passes data through, keeping a copy of the first `limit` bytes. */
@@ -150,7 +143,7 @@ export class FilesService {
     const name = sanitizeFileName(part.filename);
     const extension = fileExtension(name);
     const mimeType = mimeTypeForExtension(extension);
-    const path = `data/${dateFolder(timestamp)}/teams/${FILE_TEAM_ID}/channels/${channelId}/users/${user.id}/${id}/${storageFileName(name)}`;
+    const path = attachmentPath(timestamp, channelId, user.id, id, name);
     const maxBytes = this.config.files.maxFileSize;
 
     let sourceFailed: Error | undefined;

@@ -1,23 +1,58 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { hasPermission, Permission, toUserJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { InjectRepository } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, AppError, detectImageFormat, FILE_STORE, FileStore, FileTooLargeError, ImageFormat } from '@fedchat/common';
+import {
+  APP_CONFIG,
+  AppConfig,
+  AppError,
+  Bus,
+  detectImageFormat,
+  FILE_STORE,
+  FileStore,
+  FileReceiveErrorReason,
+  fileReceiveMetrics,
+  FileTooLargeError,
+  ImageFormat,
+  PROFILE_IMAGE_CONTENT_TYPES,
+  profileImagePath,
+} from '@fedchat/common';
+import { UserPictureChangedEvent } from '@fedchat/contracts';
 import { isValidId } from '@fedchat/crypto';
 import { User } from '@fedchat/models';
 import type { Request } from 'express';
-import type { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { Repository } from 'typeorm';
 import { invalidUrlParam } from './files.service';
+import { DecodeCheck, ImageDecodeError } from './images';
 import { badMultipart, isMultipart, multipartParts } from './multipart';
 
 /** Largest profile picture accepted, whatever MaxFileSize says. */
 export const MAX_PROFILE_IMAGE_BYTES = 50 * 1024 * 1024;
 const PARSE_ID = 'api.user.upload_profile_user.parse.app_error';
 const EXTENSIONS: Record<ImageFormat, string> = { png: 'png', jpeg: 'jpg', gif: 'gif' };
-const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', gif: 'image/gif' };
+const CONTENT_TYPES = PROFILE_IMAGE_CONTENT_TYPES;
 
-export function profileImagePath(userId: string, extension: string): string {
-  return `users/${userId}/profile.${extension}`;
+export { profileImagePath };
+
+function tooLarge(maxBytes: number): AppError {
+  return new AppError(
+    'api.user.upload_profile_user.too_large.app_error',
+    `Unable to upload profile image. File is larger than ${maxBytes} bytes.`,
+    413,
+  );
+}
+
+/** The metric reason of a refused remote picture. */
+function refusalReason(err: unknown): FileReceiveErrorReason {
+  const status = err instanceof AppError ? err.getStatus() : 500;
+  if (status === 413) return 'too_large';
+  if (status === 401) return 'not_owner';
+  if (status === 400) return err instanceof AppError && err.errorId === 'api.context.invalid_url_param.app_error' ? 'invalid' : 'bad_image';
+  return 'store';
+}
+
+function undecodable(detail: string): AppError {
+  return new AppError('api.user.upload_profile_user.decode.app_error', 'Unable to decode profile image.', 400, detail);
 }
 
 export interface StoredProfileImage {
@@ -69,12 +104,14 @@ export function peekBytes(stream: Readable, n: number): Promise<Buffer> {
 @Injectable()
 export class ProfileImageService {
   private readonly logger = new Logger(ProfileImageService.name);
+  private readonly receiveMetrics = fileReceiveMetrics();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FILE_STORE) readonly store: FileStore,
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly events: WebSocketEvents,
+    private readonly bus: Bus,
   ) {}
 
   async userOrThrow(caller: User, userId: string): Promise<User> {
@@ -109,16 +146,42 @@ export class ProfileImageService {
   async upload(caller: User, userId: string, req: Request): Promise<void> {
     const user = await this.editableUser(caller, userId);
     const maxBytes = Math.min(MAX_PROFILE_IMAGE_BYTES, this.config.files.maxFileSize);
-    const tooLarge = () =>
-      new AppError(
-        'api.user.upload_profile_user.too_large.app_error',
-        `Unable to upload profile image. File is larger than ${maxBytes} bytes.`,
-        413,
-      );
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) throw tooLarge();
-    if (!isMultipart(req)) throw badMultipart(PARSE_ID, 'expected a multipart/form-data body');
+    if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) throw tooLarge(maxBytes);
+    await this.storeImage(user, req, maxBytes);
+  }
 
+  /**
+   * `POST /remotecluster/{user_id}/image` (protocol §3.2, §5.13): a peer sets the picture of one of its own users.
+   * Like a local change (same place, same event), but the image must also decode whole, so that a peer cannot
+   * leave a picture no client can show.
+   */
+  async uploadFromRemote(remoteId: string, userId: string, req: Request): Promise<void> {
+    try {
+      await this.storeRemoteImage(remoteId, userId, req);
+      this.receiveMetrics.files.inc({ remote_id: remoteId });
+    } catch (err) {
+      this.receiveMetrics.errors.inc({ remote_id: remoteId, reason: refusalReason(err) });
+      this.logger.warn({ remoteId, userId, err: (err as Error).message }, 'profile image from remote refused');
+      throw err;
+    }
+  }
+
+  private async storeRemoteImage(remoteId: string, userId: string, req: Request): Promise<void> {
+    const maxBytes = Math.min(MAX_PROFILE_IMAGE_BYTES, this.config.files.maxFileSize);
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.config.files.maxFileSize) throw tooLarge(this.config.files.maxFileSize);
+    const user = isValidId(userId) ? await this.users.findOneBy({ id: userId }) : null;
+    if (!user || user.remote_id === '') throw invalidUrlParam('user_id');
+    if (user.remote_id !== remoteId) {
+      throw AppError.unauthorized('api.context.remote_id_mismatch.app_error', 'The user does not belong to the authenticated remote.');
+    }
+    await this.storeImage(user, req, maxBytes, () => new DecodeCheck(this.config.files.maxImageResolution));
+  }
+
+  /** Stores the first `image` file part as the user's picture (replacing the others) and announces the change. */
+  private async storeImage(user: User, req: Request, maxBytes: number, decodeCheck?: () => DecodeCheck): Promise<void> {
+    if (!isMultipart(req)) throw badMultipart(PARSE_ID, 'expected a multipart/form-data body');
     let savedExt: string | undefined;
     for await (const part of multipartParts(req, PARSE_ID)) {
       if (part.kind !== 'file' || part.name !== 'image') continue; // other parts are skipped, as Mattermost does
@@ -126,19 +189,18 @@ export class ProfileImageService {
         throw badMultipart(PARSE_ID, err.message);
       });
       const format = head.length >= 16 ? detectImageFormat(head) : undefined; // shorter: no real image, and used up
-      if (!format) {
-        throw new AppError(
-          'api.user.upload_profile_user.decode.app_error',
-          'Unable to decode profile image: not a PNG, JPEG or GIF image.',
-          400,
-        );
-      }
+      if (!format) throw undecodable('not a PNG, JPEG or GIF image');
       savedExt = EXTENSIONS[format];
+      const check = decodeCheck?.();
+      const source = check ? pipeline(part.stream, check, () => undefined) : part.stream;
       try {
-        await this.store.writeStream(profileImagePath(user.id, savedExt), part.stream, { maxBytes });
+        await this.store.writeStream(profileImagePath(user.id, savedExt), source, { maxBytes });
       } catch (err) {
-        if (err instanceof FileTooLargeError) throw tooLarge();
+        if (err instanceof FileTooLargeError) throw tooLarge(maxBytes);
         if (err instanceof AppError) throw err;
+        if (err instanceof ImageDecodeError || check?.errored instanceof ImageDecodeError) {
+          throw undecodable((check?.errored ?? (err as Error)).message);
+        }
         if (part.stream.destroyed && !part.stream.readableEnded) throw badMultipart(PARSE_ID, (err as Error).message);
         throw err;
       }
@@ -171,5 +233,7 @@ export class ProfileImageService {
     const updated =
       (await this.users.findOneBy({ id: user.id })) ?? Object.assign(user, { last_picture_update: lastPictureUpdate, update_at: now });
     this.events.toAll(WsEvent.UserUpdated, { user: toUserJson(updated) });
+    // Remotes sharing a channel with a local user get the new picture (file-transfer also finds it by polling).
+    if (lastPictureUpdate > 0 && updated.remote_id === '') this.bus.emit(UserPictureChangedEvent, { user_id: updated.id });
   }
 }

@@ -1,11 +1,28 @@
-import { Body, Controller, HttpCode, Logger, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Logger, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotImplementedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { AppError, Bus, BusError, counter } from '@fedchat/common';
 import { ConfirmInvite, PEER_TOPICS, PeerResponse, PeerTopic, peerTopicContract, RemoteClusterMsg } from '@fedchat/contracts';
 import { isValidId } from '@fedchat/crypto';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
+import type { Response } from 'express';
 import { Public } from '../auth/auth.guard';
+import { FileInfoJson, StatusOkJson, toFileInfoJson } from '../files/files.dto';
+import { ProfileImageService } from '../files/profile-image.service';
+import { RemoteUploadsService } from '../files/remote-uploads.service';
 import { PeerAuthGuard, PeerRequest } from './peer-auth.guard';
 
 /** Mattermost's RemoteClusterFrame, for the OpenAPI document. */
@@ -46,7 +63,11 @@ const received = counter({
 export class RemoteClusterPeerController {
   private readonly logger = new Logger('PeerEndpoints');
 
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    private readonly uploads: RemoteUploadsService,
+    private readonly profileImages: ProfileImageService,
+  ) {}
 
   /** Bare `{sent_at, recv_at}`, not a Response. */
   @Post('ping')
@@ -92,6 +113,45 @@ export class RemoteClusterPeerController {
       this.logger.warn({ remote_id: remoteId, topic: msg.topic, err: reason }, 'peer message not handled');
       return { status: 'FAIL', err: reason };
     }
+  }
+
+  /** Raw bytes, streamed (never through a body parser); 204 while incomplete, 200 with the FileInfo once complete. */
+  @Post('upload/:upload_id')
+  @ApiOperation({
+    summary: 'Bytes of an attachment announced with sharedchannel_upload',
+    description:
+      'Body: the raw bytes (application/octet-stream) from the session offset, optionally with ' +
+      '`Content-Range: bytes <start>-<end>/<total>` (start must be the session offset, total its size); or a multipart ' +
+      'form with the bytes in file field `data`. An interrupted request keeps the segments stored before it: ask for ' +
+      'the session again (sharedchannel_upload) and continue from its `file_offset`.',
+  })
+  @ApiParam({ name: 'upload_id' })
+  @ApiConsumes('application/octet-stream', 'multipart/form-data')
+  @ApiOkResponse({ type: FileInfoJson, description: 'The upload is complete' })
+  @ApiNoContentResponse({ description: 'Stored; the upload is not complete yet' })
+  @ApiBadRequestResponse({ description: 'Offset or range mismatch, too many bytes, a truncated body, a digest mismatch' })
+  @ApiUnauthorizedResponse({ description: 'The session belongs to another remote' })
+  @ApiPayloadTooLargeResponse({ description: 'Content-Length larger than what remains of the file' })
+  @ApiNotImplementedResponse({ description: 'File attachments are disabled' })
+  async upload(@Req() req: PeerRequest, @Param('upload_id') uploadId: string, @Res() res: Response): Promise<void> {
+    const result = await this.uploads.receive(req.remote!.remote_id, uploadId, req);
+    if (result.complete) res.status(200).json(toFileInfoJson(result.info));
+    else res.status(204).end();
+  }
+
+  @Post(':user_id/image')
+  @HttpCode(200)
+  @ApiOperation({ summary: "A peer sets the profile picture of one of its own users (multipart, file field 'image')" })
+  @ApiParam({ name: 'user_id' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', properties: { image: { type: 'string', format: 'binary' } }, required: ['image'] } })
+  @ApiOkResponse({ type: StatusOkJson })
+  @ApiBadRequestResponse({ description: 'No image, not a decodable image, or not a user of a remote' })
+  @ApiUnauthorizedResponse({ description: 'The user belongs to another remote' })
+  @ApiPayloadTooLargeResponse({ description: 'Content-Length larger than MaxFileSize' })
+  async profileImage(@Req() req: PeerRequest, @Param('user_id') userId: string): Promise<{ status: string }> {
+    await this.profileImages.uploadFromRemote(req.remote!.remote_id, userId, req);
+    return { status: 'OK' };
   }
 
   /** A RemoteClusterFrame `{remote_id, msg}` whose remote_id is the caller's. */

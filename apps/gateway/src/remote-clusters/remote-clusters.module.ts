@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FilesModule } from '../files/files.module';
 import { PeerAuthGuard } from './peer-auth.guard';
 import { RemoteClusterAdminController } from './remote-cluster-admin.controller';
 import { RemoteClusterPeerController } from './remote-cluster-peer.controller';
@@ -6,6 +7,7 @@ import { SecureConnectionCommand } from './secure-connection.command';
 
 /** Secure connections on the gateway: the admin REST API, the peer endpoints and `/secure-connection`. */
 @Module({
+  imports: [FilesModule],
   // The peer controller comes first so that its fixed paths (ping, msg, confirm_invite) win over `:remote_id`.
   controllers: [RemoteClusterPeerController, RemoteClusterAdminController],
   providers: [PeerAuthGuard, SecureConnectionCommand],

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, AppError, Bus } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, AppError, Bus, PeerClient, PING_TIMEOUT_MS, siteUrlProblem } from '@fedchat/common';
 import {
   AcceptInviteRequest,
   ConnectionDeletedEvent,
@@ -26,8 +26,6 @@ import { isUniqueViolation, RemoteCluster, Team } from '@fedchat/models';
 import { randomBytes } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
 import { HeartbeatService } from '../heartbeat/heartbeat.service';
-import { siteUrlProblem } from '../peers/address-policy';
-import { PING_TIMEOUT_MS, PeerClient } from '../peers/peer-client';
 import { isConfirmed, toRemoteClusterJson } from './remote-cluster.mapper';
 
 /** Invitation confirmations older than this (from the inviter's record) are refused. */

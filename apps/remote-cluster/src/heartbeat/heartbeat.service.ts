@@ -1,11 +1,10 @@
 import { returning } from '@fedchat/models';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, Bus, counter, histogram, remoteClusterServiceEnabled } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, Bus, counter, histogram, PeerClient, PING_TIMEOUT_MS, remoteClusterServiceEnabled } from '@fedchat/common';
 import { ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { DataSource } from 'typeorm';
-import { PING_TIMEOUT_MS, PeerClient } from '../peers/peer-client';
 
 const pingSeconds = histogram({
   name: 'mattermost_remote_cluster_ping_time',

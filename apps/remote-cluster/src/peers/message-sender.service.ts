@@ -5,7 +5,7 @@ import { newId } from '@fedchat/crypto';
 import { RemoteCluster } from '@fedchat/models';
 import { Repository } from 'typeorm';
 import { isConfirmed } from '../connections/remote-cluster.mapper';
-import { PeerClient, SEND_TIMEOUT_MS } from './peer-client';
+import { PeerClient, SEND_TIMEOUT_MS } from '@fedchat/common';
 
 /**
  * Delivers a topic message to a peer's `/api/v4/remotecluster/msg` and hands back its Response. Callers send one

@@ -144,6 +144,25 @@ export class SyncQueue {
     ]);
   }
 
+  /**
+   * The batch waits for its attachments: the pair is free again and due after `waitMs` (or at once when a transfer
+   * completes, see `wakeChannel`), with its health untouched: waiting is not failing.
+   */
+  async waitForFiles(pair: ClaimedPair, waitMs: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE shared_channel_remotes SET lease_owner = '', lease_until = 0, next_sync_at = $3 WHERE id = $1 AND lease_owner = $2`,
+      [pair.id, this.owner, Date.now() + waitMs],
+    );
+  }
+
+  /** The channel changed (e.g. a file arrived at a remote): healthy pairs waiting for files are due now. */
+  async wakeChannel(channelId: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE shared_channel_remotes SET next_sync_at = 0 WHERE channel_id = $1 AND failures = 0 AND next_sync_at > 0 AND delete_at = 0`,
+      [channelId],
+    );
+  }
+
   /** A remote came back: its pairs are due now, whatever their backoff said (full catch-up). */
   async wakeRemote(remoteId: string): Promise<void> {
     await this.dataSource.query(`UPDATE shared_channel_remotes SET next_sync_at = 0 WHERE remote_id = $1 AND delete_at = 0`, [remoteId]);

@@ -201,7 +201,7 @@ export class SyncReceiver {
    */
   private async applyPosts(tx: EntityManager, ctx: ApplyContext, list: SyncPost[]): Promise<void> {
     if (list.length === 0) return;
-    const known = await this.prefetch(tx, list);
+    const known = await this.prefetch(tx, ctx, list);
     const fresh: Post[] = [];
     const later: SyncPost[] = [];
     for (const incoming of list) {
@@ -225,21 +225,43 @@ export class SyncReceiver {
     for (const incoming of later) await this.item(tx, ctx.response.post_errors, incoming.id, () => this.applyPost(tx, ctx, incoming));
   }
 
-  /** The posts, authors, thread roots and files a message refers to, read at once. */
-  private async prefetch(tx: EntityManager, list: SyncPost[]): Promise<Known> {
+  /** The posts, authors, thread roots and files a message refers to, read together. */
+  private async prefetch(tx: EntityManager, ctx: ApplyContext, list: SyncPost[]): Promise<Known> {
     const postIds = [...new Set([...list.map((p) => p.id), ...list.map((p) => p.root_id).filter(Boolean)])];
     const userIds = [...new Set(list.map((p) => p.user_id))];
     const fileIds = [...new Set(list.flatMap((p) => p.file_ids ?? []))];
-    const [posts, users, files] = await Promise.all([
-      tx.getRepository(Post).findBy({ id: In(postIds) }),
-      tx.getRepository(User).findBy({ id: In(userIds) }),
-      fileIds.length ? (tx.query('SELECT id FROM file_infos WHERE id = ANY($1)', [fileIds]) as Promise<{ id: string }[]>) : [],
-    ]);
+    // One after the other: a transaction has one connection, which runs one query at a time anyway.
+    const posts = await tx.getRepository(Post).findBy({ id: In(postIds) });
+    const users = await tx.getRepository(User).findBy({ id: In(userIds) });
+    const files = await this.attachableFiles(tx, ctx, fileIds, postIds);
     return {
       posts: new Map(posts.map((p) => [p.id, p])),
       users: new Map(users.map((u) => [u.id, u])),
-      files: new Set(files.map((f) => f.id)),
+      files: new Set(files),
     };
+  }
+
+  /**
+   * Of `fileIds`, the files a post of this message may carry: received from the sender for this channel (the file
+   * transfer comes before the post) and not attached to another post. Others are left out of `file_ids`.
+   */
+  private async attachableFiles(tx: EntityManager, ctx: ApplyContext, fileIds: string[], postIds: string[]): Promise<string[]> {
+    if (fileIds.length === 0) return [];
+    const rows: { id: string }[] = await tx.query(
+      `SELECT id FROM file_infos WHERE id = ANY($1) AND remote_id = $2 AND channel_id = $3 AND delete_at = 0
+         AND (post_id = '' OR post_id = ANY($4))`,
+      [fileIds, ctx.remoteId, ctx.channel.id, postIds],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Points the files of a received post at it (they arrived before it, unattached). */
+  private async attachFiles(tx: EntityManager, ctx: ApplyContext, postId: string, fileIds: string[]): Promise<void> {
+    if (fileIds.length === 0) return;
+    await tx.query(
+      `UPDATE file_infos SET post_id = $2, update_at = $3 WHERE id = ANY($1) AND remote_id = $4 AND channel_id = $5 AND post_id = ''`,
+      [fileIds, postId, ctx.stamp, ctx.remoteId, ctx.channel.id],
+    );
   }
 
   /** A new post as it will be stored, or a refusal; undefined when there is nothing to store (deleted before it came). */
@@ -295,6 +317,7 @@ export class SyncReceiver {
         });
       }
     }
+    for (const row of inserted) await this.attachFiles(tx, ctx, row.id, row.file_ids);
     const roots = [...new Set(inserted.map((r) => r.root_id).filter(Boolean))];
     if (roots.length) await tx.query(`UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = ANY($1)`, [roots, ctx.stamp]);
     const byId = new Map(list.map((p) => [p.id, p]));
@@ -322,7 +345,12 @@ export class SyncReceiver {
         return;
       }
       const message = await this.localMessage(tx, ctx, incoming.message);
+      // Files that arrived after the post was first received join it now; none are taken away.
+      const wanted = incoming.file_ids ?? [];
+      const attachable = new Set(await this.attachableFiles(tx, ctx, wanted, [existing.id]));
+      const fileIds = [...existing.file_ids, ...wanted.filter((id) => attachable.has(id) && !existing.file_ids.includes(id))];
       const changed =
+        fileIds.length !== existing.file_ids.length ||
         message !== existing.message ||
         incoming.is_pinned !== existing.is_pinned ||
         JSON.stringify(incoming.props) !== JSON.stringify(existing.props) ||
@@ -334,15 +362,17 @@ export class SyncReceiver {
         edit_at: message !== existing.message ? incoming.edit_at || stamp : existing.edit_at,
         is_pinned: incoming.is_pinned,
         props: incoming.props,
+        file_ids: fileIds,
         update_at: stamp,
       };
       await posts.update({ id: existing.id }, set as QueryDeepPartialEntity<Post>);
+      await this.attachFiles(tx, ctx, existing.id, fileIds);
       await this.savePriority(tx, existing.id, incoming);
       ctx.news.edited.push({ ...existing, ...set });
       return;
     }
 
-    const known = await this.prefetch(tx, [incoming]);
+    const known = await this.prefetch(tx, ctx, [incoming]);
     const row = await this.newPostRow(tx, ctx, incoming, known);
     if (row) await this.insertPosts(tx, ctx, [row], [incoming]);
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
 import { LOCAL_ONLY_POST_TYPES, PostReads, SystemPosts, toSyncUser } from '@fedchat/chat';
-import { SendToPeer } from '@fedchat/contracts';
+import { AttachmentsPendingEvent, SendToPeer } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { Post, PostAcknowledgement, Reaction, RemoteCluster, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
@@ -21,6 +21,12 @@ export class SyncSendError extends Error {
     super(message);
   }
 }
+
+/**
+ * How a run ended: `caught-up` (or stopped), or `files-pending` when a batch's attachments must reach the remote
+ * first (queued for file-transfer): the posts wait, in order, and the run is not a failure.
+ */
+export type SyncRunOutcome = 'caught-up' | 'files-pending';
 
 /** What one batch holds, in send order (protocol §5.4: users, then posts, acknowledgements, reactions). */
 interface Batch {
@@ -58,18 +64,21 @@ export class SyncSender {
     private readonly metrics: SyncMetrics,
   ) {}
 
-  /** Sends batches until the pair is caught up, the lease is lost or `stop()` says so. Throws SyncSendError on failure. */
-  async run(pair: ClaimedPair, stop: () => boolean): Promise<void> {
+  /**
+   * Sends batches until the pair is caught up, the lease is lost, `stop()` says so, or a batch waits for its files.
+   * Throws SyncSendError on failure.
+   */
+  async run(pair: ClaimedPair, stop: () => boolean): Promise<SyncRunOutcome> {
     const remote = pair.remote_id;
     for (let first = true; !stop(); first = false) {
       const collecting = Date.now();
       const batch = await this.collect(pair);
-      if (batch.changed.length === 0 && batch.next === pair.cursor) return;
+      if (batch.changed.length === 0 && batch.next === pair.cursor) return 'caught-up';
       if (first && batch.posts.length > 0) this.metrics.inQueue.observe(Math.max(0, collecting - batch.posts[0].update_at) / 1000);
       const sending = Date.now();
       this.metrics.collection.observe({ remote_id: remote }, (sending - collecting) / 1000);
       try {
-        await this.deliver(pair, batch);
+        if (!(await this.deliver(pair, batch))) return 'files-pending';
       } catch (err) {
         if (err instanceof SyncSendError && !err.notShared) await this.tellAuthors(pair, batch.posts);
         throw err;
@@ -78,10 +87,11 @@ export class SyncSender {
       this.metrics.syncCount.inc({ remote_id: remote });
       if (!(await this.queue.advance(pair, batch.next))) {
         this.log.warn({ pair: pair.id }, 'lease lost; another replica continues from the cursor');
-        return;
+        return 'caught-up';
       }
-      if (!batch.full) return;
+      if (!batch.full) return 'caught-up';
     }
+    return 'caught-up';
   }
 
   /** The next batch: posts past the cursor, minus what must not travel, with thread roots ahead of their replies. */
@@ -129,8 +139,9 @@ export class SyncSender {
     return out;
   }
 
-  private async deliver(pair: ClaimedPair, batch: Batch): Promise<void> {
-    if (batch.changed.length === 0) return;
+  /** Sends one batch; false (nothing of the posts sent) while some of its attachments have not reached the remote. */
+  private async deliver(pair: ClaimedPair, batch: Batch): Promise<boolean> {
+    if (batch.changed.length === 0) return true;
     const ids = [...new Set([...batch.changed, ...batch.posts].map((p) => p.id))];
     const reactions = await this.dataSource
       .getRepository(Reaction)
@@ -153,6 +164,8 @@ export class SyncSender {
       });
       await this.recordUsersSent(pair, response?.users_syncd ?? users.map((u) => u.id));
     }
+    // Attachments go before their posts (protocol §5.4), so that the posts' file ids resolve on the remote.
+    if (await this.queueMissingFiles(pair, batch.posts)) return false;
     const posts = batch.posts.length ? await this.wirePosts(pair, batch.posts) : [];
     for (const chunk of chunks(posts)) {
       const response = await this.send(pair, {
@@ -192,6 +205,43 @@ export class SyncSender {
         })),
       });
     }
+    return true;
+  }
+
+  /**
+   * Queues the live attachments of `posts` that the remote does not hold yet (never files that came from it) for the
+   * file-transfer app and rings it. True when any is still on its way: the posts must wait. A file refused for good
+   * (abandoned) does not hold its post back; a file changed since it was sent goes again.
+   */
+  private async queueMissingFiles(pair: ClaimedPair, posts: Post[]): Promise<boolean> {
+    const live = posts.filter((p) => p.delete_at === 0);
+    if (live.length === 0) return false;
+    const owner = new Map<string, string>();
+    for (const p of live) for (const id of p.file_ids ?? []) owner.set(id, p.id);
+    const files: { id: string; post_id: string; update_at: string; status: string | null; last_sync_at: string | null }[] =
+      await this.dataSource.query(
+        `SELECT f.id, f.post_id, f.update_at, a.status, a.last_sync_at
+         FROM file_infos f LEFT JOIN shared_channel_attachments a ON a.file_id = f.id AND a.remote_id = $3
+         WHERE (f.id = ANY($1) OR f.post_id = ANY($2)) AND f.delete_at = 0 AND f.channel_id = $4 AND f.remote_id <> $3`,
+        [[...owner.keys()], live.map((p) => p.id), pair.remote_id, pair.channel_id],
+      );
+    const missing = files.filter(
+      (f) => f.status === null || f.status === 'pending' || (f.status === 'done' && Number(f.last_sync_at) < Number(f.update_at)),
+    );
+    if (missing.length === 0) return false;
+    const now = Date.now();
+    for (const f of missing) {
+      await this.dataSource.query(
+        `INSERT INTO shared_channel_attachments (id, file_id, remote_id, create_at, channel_id, post_id, status)
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending')
+         ON CONFLICT (file_id, remote_id) DO UPDATE SET status = 'pending', next_try_at = 0, failures = 0
+           WHERE shared_channel_attachments.status = 'done'`,
+        [newId(), f.id, pair.remote_id, now, pair.channel_id, f.post_id || owner.get(f.id) || ''],
+      );
+    }
+    this.bus.emit(AttachmentsPendingEvent, { channel_id: pair.channel_id, remote_id: pair.remote_id });
+    this.log.debug({ channel: pair.channel_id, remote: pair.remote_id, files: missing.length }, 'posts wait for their files');
+    return true;
   }
 
   /** Post JSON as Mattermost sends it (with metadata: priority, acknowledgements), permalinks made portable. */

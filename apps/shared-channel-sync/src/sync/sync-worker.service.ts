@@ -12,6 +12,8 @@ import { SyncMetrics } from './sync.metrics';
 
 /** First retry delay after a failed delivery; doubles per consecutive failure up to SHARED_CHANNELS_RETRY_MAX_MS. */
 const RETRY_BASE_MS = 500;
+/** How soon a pair whose posts wait for their attachments looks again (a completed transfer wakes it sooner). */
+const FILES_WAIT_MS = 1000;
 
 /**
  * Schedules sync runs on this replica: claims due pairs when a change rings the doorbell
@@ -42,7 +44,14 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   ) {}
 
   onApplicationBootstrap(): void {
-    this.bus.on(SharedChannelChangedEvent, (e) => this.ring(e.channel_id), 'shared-channel-sync');
+    this.bus.on(
+      SharedChannelChangedEvent,
+      async (e) => {
+        await this.queue.wakeChannel(e.channel_id);
+        this.ring(e.channel_id);
+      },
+      'shared-channel-sync',
+    );
     this.bus.on(
       ConnectionStateChangedEvent,
       async (e) => {
@@ -114,9 +123,13 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
 
   private async runPair(pair: ClaimedPair): Promise<void> {
     try {
-      await this.sender.run(pair, () => this.stopping);
+      const outcome = await this.sender.run(pair, () => this.stopping);
       if (this.stopping) {
         await this.queue.release(pair);
+        return;
+      }
+      if (outcome === 'files-pending') {
+        await this.queue.waitForFiles(pair, FILES_WAIT_MS);
         return;
       }
       await this.queue.succeed(pair);

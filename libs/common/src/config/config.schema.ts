@@ -144,6 +144,15 @@ export const envSchema = z.object({
   MM_FILESETTINGS_AMAZONS3SSL: bool(true),
   MM_FILESETTINGS_AMAZONS3REGION: optionalString.transform((v) => v ?? 'us-east-1'),
   MM_FILESETTINGS_AMAZONS3PATHPREFIX: s3PathPrefix,
+  /** Largest image (width × height) for which thumbnails and previews are made (Mattermost's default: 7680 × 4320). */
+  MM_FILESETTINGS_MAXIMAGERESOLUTION: int(33_177_600, 1, 1_000_000_000),
+  /** Received files are stored in segments of this size, the unit in which an interrupted transfer resumes. */
+  FILE_TRANSFER_SEGMENT_BYTES: int(8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  FILE_TRANSFER_CONCURRENCY: int(4, 1, 64),
+  FILE_TRANSFER_POLL_INTERVAL_MS: int(2000, 50, 600_000),
+  FILE_TRANSFER_RETRY_MAX_MS: int(60_000, 100, 86_400_000),
+  FILE_TRANSFER_LEASE_MS: int(60_000, 1000, 3_600_000),
+  FILE_TRANSFER_IDLE_TIMEOUT_MS: int(60_000, 100, 3_600_000),
 
   MM_FEATUREFLAGS_ENABLEREMOTECLUSTERSERVICE: bool(true),
   MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS: bool(false),
@@ -200,6 +209,10 @@ export interface AppConfig {
     driverName: 'local' | 'amazons3';
     /** Set when driverName is `amazons3`. */
     amazonS3?: AmazonS3Settings;
+    /** Pixels (width × height); larger images get no thumbnail or preview. */
+    maxImageResolution: number;
+    /** Size of the stored segments of a file received from a remote (the unit of resumption). */
+    transferSegmentBytes: number;
   };
   remoteCluster: {
     /** Heartbeat period per remote (Mattermost: 60 s). */
@@ -208,6 +221,19 @@ export interface AppConfig {
     offlineAfterMs: number;
     /** Peers on private and loopback addresses are refused unless this is set (link-local and metadata: always). */
     allowPrivateAddresses: boolean;
+  };
+  /** Sending attachments and profile pictures to remotes (the file-transfer app). */
+  fileTransfer: {
+    /** File transfers one replica runs at the same time. */
+    concurrency: number;
+    /** How often each replica looks for due transfers it was not told about (a lost doorbell, a retry now due). */
+    pollIntervalMs: number;
+    /** Cap of the retry backoff after a failed transfer (transient failures are retried until they succeed). */
+    retryMaxMs: number;
+    /** How long a replica holds a transfer without renewing it; a replica that dies loses its transfers after this. */
+    leaseMs: number;
+    /** A transfer fails when no byte moves for this long (a slow but moving transfer may take any time). */
+    idleTimeoutMs: number;
   };
   sharedChannels: {
     /** After deliveries to a remote have failed this long, affected channels get a notice (and another on recovery). */
@@ -306,11 +332,20 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
       maxFileSize: e.MM_FILESETTINGS_MAXFILESIZE,
       driverName: e.MM_FILESETTINGS_DRIVERNAME,
       amazonS3,
+      maxImageResolution: e.MM_FILESETTINGS_MAXIMAGERESOLUTION,
+      transferSegmentBytes: e.FILE_TRANSFER_SEGMENT_BYTES,
     },
     remoteCluster: {
       pingIntervalMs: e.REMOTE_CLUSTER_PING_INTERVAL_MS,
       offlineAfterMs: e.REMOTE_CLUSTER_OFFLINE_AFTER_MS,
       allowPrivateAddresses: e.REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES,
+    },
+    fileTransfer: {
+      concurrency: e.FILE_TRANSFER_CONCURRENCY,
+      pollIntervalMs: e.FILE_TRANSFER_POLL_INTERVAL_MS,
+      retryMaxMs: e.FILE_TRANSFER_RETRY_MAX_MS,
+      leaseMs: e.FILE_TRANSFER_LEASE_MS,
+      idleTimeoutMs: e.FILE_TRANSFER_IDLE_TIMEOUT_MS,
     },
     sharedChannels: {
       interruptedAfterMs: e.SHARED_CHANNELS_INTERRUPTED_AFTER_MS,

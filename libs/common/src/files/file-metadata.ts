@@ -192,3 +192,24 @@ function readJpegSize(buf: Buffer): ImageInfo | undefined {
   }
   return undefined;
 }
+
+/** Mattermost's team segment of attachment paths: uploads are not tied to a team. */
+const ATTACHMENT_TEAM_ID = 'noteam';
+
+/**
+ * Where an attachment lives in the store, in Mattermost's layout:
+ * `data/<yyyymmdd>/teams/noteam/channels/<channel>/users/<user>/<file id>/<name>` (the date in UTC).
+ */
+export function attachmentPath(createAt: number, channelId: string, userId: string, fileId: string, name: string): string {
+  const day = new Date(createAt).toISOString().slice(0, 10).replace(/-/g, '');
+  return `data/${day}/teams/${ATTACHMENT_TEAM_ID}/channels/${channelId}/users/${userId}/${fileId}/${storageFileName(name)}`;
+}
+
+/** Mattermost's thumbnail and preview paths next to an attachment: `<dir>/<name without extension>_thumb.jpg`, `_preview.jpg`. */
+export function derivedImagePaths(path: string): { thumbnail: string; preview: string } {
+  const slash = path.lastIndexOf('/');
+  const name = path.slice(slash + 1);
+  const dot = name.lastIndexOf('.');
+  const base = path.slice(0, slash + 1) + (dot > 0 ? name.slice(0, dot) : name);
+  return { thumbnail: `${base}_thumb.jpg`, preview: `${base}_preview.jpg` };
+}

@@ -3,3 +3,4 @@ export * from './local-file-store';
 export * from './s3-file-store';
 export * from './file-store.module';
 export * from './file-metadata';
+export * from './profile-images';

@@ -23,6 +23,7 @@ import { UserAccessToken } from './user-access-token.entity';
 
 export { bigintNumber } from './columns';
 export type { InvitationStatus } from './shared-channel-invitation.entity';
+export type { AttachmentTransferStatus } from './shared-channel-attachment.entity';
 export {
   Channel,
   ChannelMember,

@@ -23,4 +23,8 @@ export class SharedChannelUser {
 
   @Column(bigintMs)
   last_sync_at: number;
+
+  /** The `last_picture_update` of the user's picture last pushed to this remote (0: none yet). */
+  @Column(bigintMs)
+  last_picture_sync_at: number;
 }

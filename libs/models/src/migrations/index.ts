@@ -2,6 +2,8 @@ import { InitialSchema1763780000000 } from './1763780000000-initial-schema';
 import { RemoteClusterLiveness1763790000000 } from './1763790000000-remote-cluster-liveness';
 import { PostSearchIndex1763800000000 } from './1763800000000-post-search-index';
 import { SharedChannelSync1763810000000 } from './1763810000000-shared-channel-sync';
+import { AttachmentTransfers1763830000000 } from './1763830000000-attachment-transfers';
+import { RemoteUploads1763820000000 } from './1763820000000-remote-uploads';
 import { UserSync1763840000000 } from './1763840000000-user-sync';
 
 export {
@@ -9,6 +11,8 @@ export {
   RemoteClusterLiveness1763790000000,
   PostSearchIndex1763800000000,
   SharedChannelSync1763810000000,
+  RemoteUploads1763820000000,
+  AttachmentTransfers1763830000000,
   UserSync1763840000000,
 };
 
@@ -18,5 +22,7 @@ export const MIGRATIONS = [
   RemoteClusterLiveness1763790000000,
   PostSearchIndex1763800000000,
   SharedChannelSync1763810000000,
+  RemoteUploads1763820000000,
+  AttachmentTransfers1763830000000,
   UserSync1763840000000,
 ];

@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { downloadSha256, metricValue, peakRss, startFederation, uploadFile, userPosts, waitFor } from '@fedchat/testing';
+
+/**
+ * `npm run bench` (part 4): file transfer between two embedded clusters on this machine, A sharing a channel with B.
+ * A 1 GiB file (random bytes streamed from a generator) is uploaded on A and attached to a post; the time from the
+ * post to B showing it (which it does only once B holds the whole file) gives the transfer throughput. The resident
+ * memory of both cluster processes is sampled during the transfer, and their peak (VmHWM) read at the end.
+ * BENCH_FILE_MIB sets the size (default 1024).
+ */
+const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 1024);
+const MiB = 1024 * 1024;
+
+const ENV = {
+  LOG_LEVEL: 'warn',
+  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
+  REMOTE_CLUSTER_PING_INTERVAL_MS: '1000',
+  MM_FILESETTINGS_MAXFILESIZE: String(2 * FILE_MIB * MiB),
+  // File transfer settings given to the bench (e.g. FILE_TRANSFER_SEGMENT_BYTES) reach both clusters.
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('FILE_TRANSFER_'))),
+} as Record<string, string>;
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const mib = (bytes: number) => (bytes / MiB).toFixed(0);
+
+function rss(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return kb ? Number(kb[1]) * 1024 : 0;
+}
+
+async function main(): Promise<void> {
+  const cpus = os.cpus();
+  out(
+    `file transfer benchmark (two embedded clusters on one machine: ${cpus.length} CPUs ${cpus[0]?.model ?? ''}, ` +
+      `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version})`,
+  );
+  const fed = await startFederation({ clusters: ['a', 'b'], env: ENV });
+  try {
+    const { a, b } = fed.clusters;
+    const alice = await a.createUser('alice');
+    const bob = await b.createUser('bob');
+    const channel = await a
+      .api()
+      .post<{ id: string }>('/channels', { team_id: a.teamId, name: 'bench-files', display_name: 'Files', type: 'O' });
+    await a.api().post(`/channels/${channel.id}/members`, { user_id: alice.id });
+    await a.api().post(`/remotecluster/${a.remoteIds.b}/channels/${channel.id}/invite`);
+    await waitFor(
+      'channel on B',
+      async () => ((await b.api().request('GET', `/channels/${channel.id}`)).status === 200 ? true : undefined),
+      60_000,
+    );
+    await b.api().post(`/channels/${channel.id}/members`, { user_id: bob.id });
+    const pids = { a: a.suite.processes.get('embedded')!.pid, b: b.suite.processes.get('embedded')!.pid };
+    const idle = { a: rss(pids.a), b: rss(pids.b) };
+
+    const uploadStart = performance.now();
+    const file = await uploadFile(a.url, alice.token, channel.id, 'bench.bin', FILE_MIB * MiB);
+    const uploadSeconds = (performance.now() - uploadStart) / 1000;
+
+    const sampled = { a: 0, b: 0 };
+    const sampler = setInterval(() => {
+      sampled.a = Math.max(sampled.a, rss(pids.a));
+      sampled.b = Math.max(sampled.b, rss(pids.b));
+    }, 50);
+    const sentBefore = await metricValue(a.url, 'fedchat_file_transfer_sent_bytes_total', { remote_id: a.remoteIds.b });
+    // When the last byte left A (the rest is B assembling and checking the file, then the post's sync).
+    let bytesOutAt = 0;
+    const watcher = setInterval(() => {
+      void metricValue(a.url, 'fedchat_file_transfer_sent_bytes_total', { remote_id: a.remoteIds.b }).then((n) => {
+        if (!bytesOutAt && n - sentBefore >= FILE_MIB * MiB) bytesOutAt = performance.now();
+      });
+    }, 100);
+    const start = performance.now();
+    const post = await a.api(alice.token).post<{ id: string }>('/posts', { channel_id: channel.id, message: 'bench', file_ids: [file.id] });
+    await waitFor(
+      'the post on B',
+      async () => ((await userPosts(b.api(bob.token), channel.id)).some((p) => p.id === post.id) ? true : undefined),
+      1_800_000,
+      100,
+    );
+    const seconds = (performance.now() - start) / 1000;
+    clearInterval(sampler);
+    clearInterval(watcher);
+    const peak = { a: peakRss(pids.a), b: peakRss(pids.b) };
+
+    const got = await downloadSha256(b.url, bob.token, file.id);
+    if (got?.sha256 !== file.sha256) throw new Error('the file on B differs from the one sent');
+    const sent = (await metricValue(a.url, 'fedchat_file_transfer_sent_bytes_total', { remote_id: a.remoteIds.b })) - sentBefore;
+
+    out(`   file: ${FILE_MIB} MiB, uploaded to A in ${uploadSeconds.toFixed(1)} s (${(FILE_MIB / uploadSeconds).toFixed(0)} MiB/s)`);
+    out(
+      `   transfer A -> B (post on A until B shows it, file complete and verified): ${seconds.toFixed(1)} s, ${(FILE_MIB / seconds).toFixed(0)} MiB/s`,
+    );
+    const onWire = (bytesOutAt - start) / 1000;
+    out(
+      `   bytes sent by A: ${mib(sent)} MiB; the last left A after ${onWire.toFixed(1)} s (${(FILE_MIB / onWire).toFixed(0)} MiB/s on the wire)`,
+    );
+    out(`   resident memory, idle before / sampled max during transfer / peak over the run (VmHWM, includes the upload):`);
+    out(`     A (sender):   ${mib(idle.a)} / ${mib(sampled.a)} / ${mib(peak.a)} MiB`);
+    out(`     B (receiver): ${mib(idle.b)} / ${mib(sampled.b)} / ${mib(peak.b)} MiB`);
+    out();
+  } finally {
+    await fed.stop();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
