@@ -1,3 +1,5 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -28,7 +30,8 @@ export class GatewayHarness {
   /** `env` may set DATABASE_URL to reuse a database (a restart); `modules` adds apps to the composition. */
   static async start(env: Record<string, string> = {}, modules: Array<Type | DynamicModule> = []): Promise<GatewayHarness> {
     const databaseUrl = env.DATABASE_URL ?? (await createTestDatabase());
-    const dataDir = `/tmp/fedchat-harness-${process.pid}-${++counter}`;
+    // One data directory per database: unique across test files, and the same again when a cluster restarts on it.
+    const dataDir = path.join(os.tmpdir(), `fedchat-harness-${new URL(databaseUrl).pathname.slice(1)}`);
     const config = loadConfig('embedded', { LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env, DATABASE_URL: databaseUrl });
     const app = await createSuiteApp(config, { modules: [GatewayModule, ...modules], configureHttp: configureGatewayHttp });
     await app.init();
