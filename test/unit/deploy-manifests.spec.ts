@@ -612,6 +612,9 @@ describe('Grafana dashboard', () => {
     'fedchat_http_request_duration_seconds_bucket',
     'fedchat_process_resident_memory_bytes',
     'fedchat_nodejs_eventloop_lag_seconds',
+    'fedchat_file_transfer_sent_bytes_total',
+    'fedchat_file_transfer_pending',
+    'fedchat_user_sync_send_failures_total',
   ])('a panel queries %s', (metric) => {
     expect(exprs.some((e) => new RegExp(`\\b${metric}\\b`).test(e))).toBe(true);
   });
