@@ -143,6 +143,14 @@ describe('attachments between two clusters', () => {
     expect(await transfer(fileIds[0])).toBeUndefined();
   });
 
+  it('sends an empty file: B finishes it although there are no bytes to send', async () => {
+    const { postId, fileIds } = await postWithFiles(a, a.admin, 'empty file', [{ name: 'empty.txt', data: Buffer.alloc(0) }]);
+    await until('post on B', async () => (await postOn(b, postId)) !== undefined);
+    expect((await postOn(b, postId))!.file_ids).toEqual(fileIds);
+    expect(await download(b, b.admin, fileIds[0])).toEqual(Buffer.alloc(0));
+    expect((await transfer(fileIds[0])).status).toBe('done');
+  });
+
   it('resumes an interrupted transfer from the offset B reached instead of starting over', async () => {
     const data = randomBytes(2.5 * MiB);
     proxy.uploadStarts.length = 0;

@@ -87,7 +87,6 @@ export class AttachmentSender {
     for (;;) {
       if (signal.aborted) throw new TransferAborted();
       const session = await this.openSession(t, file, digest);
-      if (session.file_offset >= file.size) return; // the peer has it all
       if (session.file_offset <= lastOffset) throw new TransferError(`the peer made no progress at offset ${session.file_offset}`, 'peer');
       lastOffset = session.file_offset;
       this.log.log(
@@ -139,9 +138,12 @@ export class AttachmentSender {
     offset: number,
     signal: AbortSignal,
   ): Promise<boolean> {
+    // With every byte there (an empty file, or a receiver stopped between storing the last segment and finishing),
+    // an empty body asks the peer to finish the file and confirm it.
+    const remaining = file.size - offset;
     let source: Readable;
     try {
-      source = await this.store.readStream(file.path, { start: offset, end: file.size - 1 });
+      source = remaining > 0 ? await this.store.readStream(file.path, { start: offset, end: file.size - 1 }) : Readable.from([]);
     } catch (err) {
       throw new TransferError(`reading the file: ${err instanceof Error ? err.message : String(err)}`, 'store');
     }
@@ -166,9 +168,9 @@ export class AttachmentSender {
         token: rc.remote_token,
         path: `/api/v4/remotecluster/upload/${sessionId}`,
         body: counted,
-        contentLength: file.size - offset,
+        contentLength: remaining,
         contentType: 'application/octet-stream',
-        headers: { 'Content-Range': `bytes ${offset}-${file.size - 1}/${file.size}` },
+        headers: remaining > 0 ? { 'Content-Range': `bytes ${offset}-${file.size - 1}/${file.size}` } : {},
         idleTimeoutMs: this.config.fileTransfer.idleTimeoutMs,
       });
     } catch (err) {
