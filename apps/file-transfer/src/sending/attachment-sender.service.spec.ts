@@ -115,10 +115,11 @@ describe('AttachmentSender', () => {
     expect(ranges.map((r) => r.start)).toEqual([0, 800]);
   });
 
-  it('is done without sending when the peer already has the whole file', async () => {
-    const { sender, requests } = setup([{ status: 'OK', offset: SIZE }], []);
+  it('asks the peer to finish with an empty body, reading nothing, when it already has every byte', async () => {
+    const { sender, requests, ranges } = setup([{ status: 'OK', offset: SIZE }], [{ status: 200, body: JSON.stringify({ id: file.id }) }]);
     await run(sender);
-    expect(requests).toEqual([]);
+    expect(ranges).toEqual([]);
+    expect(requests.map((r) => [r.contentLength, r.headers])).toEqual([[0, {}]]);
   });
 
   it.each([
