@@ -12,6 +12,7 @@ import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluste
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
 import { TestUser } from '../support/gateway-harness';
 import { connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
+import { UploadExpiry } from '../../apps/file-transfer/src/receiving/upload-expiry.service';
 
 /*
  * The receive side of file transfer on a real cluster A, driven over HTTP by its real peer B (a connection made
@@ -330,6 +331,29 @@ describe('attachments received from a remote', () => {
     expect(done.body).toMatchObject({ id: fileId, size: data.length });
     const [info] = await db.query('SELECT content_digest FROM file_infos WHERE id = $1', [fileId]);
     expect(info.content_digest).toBe(sha256(data));
+  });
+
+  it('gives up an unfinished upload that stopped moving: its segments go, fresh and finished sessions stay', async () => {
+    const data = randomBytes(3 * SEGMENT);
+    const stale = await announce({ file_size: data.length });
+    await sendBytes(stale.id, data.subarray(0, SEGMENT), 0, data.length).expect(204);
+    const fresh = await announce({ file_size: data.length });
+    await sendBytes(fresh.id, data.subarray(0, SEGMENT), 0, data.length).expect(204);
+    const finished = await announce({ file_size: 10 });
+    await sendBytes(finished.id, Buffer.alloc(10, 1), 0, 10).expect(200);
+    const dayAgo = Date.now() - 24 * 3600_000 - 1000;
+    await db.query('UPDATE upload_sessions SET update_at = $2, create_at = $2 WHERE id = ANY($1)', [[stale.id, finished.id], dayAgo]);
+
+    expect(await a.h.app.get(UploadExpiry).sweep()).toBe(1);
+    expect(await db.query('SELECT id FROM upload_sessions WHERE id = $1', [stale.id])).toEqual([]);
+    expect(await filesOfSession(stale.id)).toEqual([]);
+    expect(await offsetOf(fresh.id)).toBe(SEGMENT);
+    expect(await filesOfSession(fresh.id)).toHaveLength(1);
+    expect(await offsetOf(finished.id)).toBe(10);
+    // The sender that comes back after all starts over under a new session.
+    const again = await announce({ file_size: data.length, req_file_id: stale.req_file_id });
+    expect(again.id).not.toBe(stale.id);
+    expect(again.file_offset).toBe(0);
   });
 
   it('keeps committed segments when the Content-Length lies (more announced than sent, then the connection ends)', async () => {

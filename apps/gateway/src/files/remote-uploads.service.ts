@@ -10,6 +10,7 @@ import {
   FileStore,
   fileExtension,
   mimeTypeForExtension,
+  uploadSegmentFolder,
   WriteResult,
 } from '@fedchat/common';
 import { isValidId } from '@fedchat/crypto';
@@ -22,13 +23,9 @@ import { Repository } from 'typeorm';
 import { makeDerivedImages } from './images';
 import { badMultipart, isMultipart, multipartParts } from './multipart';
 
-/** The store folder of a session's segments; each is named by its start offset, zero-padded to 16 digits. */
-export function segmentFolder(sessionId: string): string {
-  return `uploads/${sessionId}/`;
-}
-
+/** A segment is named by its start offset, zero-padded to 16 digits, so that listing sorts them in order. */
 function segmentPath(sessionId: string, start: number): string {
-  return `${segmentFolder(sessionId)}${String(start).padStart(16, '0')}`;
+  return `${uploadSegmentFolder(sessionId)}${String(start).padStart(16, '0')}`;
 }
 
 /** An AppError that also names its metric reason. */
@@ -257,7 +254,7 @@ export class RemoteUploadsService {
     const existing = await this.fileInfos.findOneBy({ id: session.req_file_id });
     if (existing) return this.ownFile(session, existing);
 
-    const folder = segmentFolder(session.id);
+    const folder = uploadSegmentFolder(session.id);
     const segments = await this.store.list(folder);
     let position = 0;
     for (const path of segments) {
@@ -356,14 +353,14 @@ export class RemoteUploadsService {
    */
   private async ownFile(session: UploadSession, info: FileInfo): Promise<FileInfo> {
     if (info.remote_id === session.remote_id && info.creator_id === session.user_id && info.path === session.path) return info;
-    await this.store.removePrefix(segmentFolder(session.id));
+    await this.store.removePrefix(uploadSegmentFolder(session.id));
     throw new UploadRefused('file_id_taken', 'api.upload.create.file_id_taken.app_error', `File id ${info.id} is already taken.`, 400);
   }
 
   /** Back to offset 0, without the stored segments: the sender starts over. */
   private async reset(session: UploadSession): Promise<void> {
     await this.sessions.update({ id: session.id }, { file_offset: 0, update_at: Date.now() });
-    await this.store.removePrefix(segmentFolder(session.id));
+    await this.store.removePrefix(uploadSegmentFolder(session.id));
   }
 }
 

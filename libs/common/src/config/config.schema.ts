@@ -153,6 +153,7 @@ export const envSchema = z.object({
   FILE_TRANSFER_RETRY_MAX_MS: int(60_000, 100, 86_400_000),
   FILE_TRANSFER_LEASE_MS: int(60_000, 1000, 3_600_000),
   FILE_TRANSFER_IDLE_TIMEOUT_MS: int(60_000, 100, 3_600_000),
+  FILE_TRANSFER_UPLOAD_EXPIRY_MS: int(86_400_000, 60_000, 30 * 86_400_000),
 
   MM_FEATUREFLAGS_ENABLEREMOTECLUSTERSERVICE: bool(true),
   MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS: bool(false),
@@ -234,6 +235,8 @@ export interface AppConfig {
     leaseMs: number;
     /** A transfer fails when no byte moves for this long (a slow but moving transfer may take any time). */
     idleTimeoutMs: number;
+    /** An unfinished upload from a remote that has not moved for this long is given up: its segments are deleted. */
+    uploadExpiryMs: number;
   };
   sharedChannels: {
     /** After deliveries to a remote have failed this long, affected channels get a notice (and another on recovery). */
@@ -346,6 +349,7 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
       retryMaxMs: e.FILE_TRANSFER_RETRY_MAX_MS,
       leaseMs: e.FILE_TRANSFER_LEASE_MS,
       idleTimeoutMs: e.FILE_TRANSFER_IDLE_TIMEOUT_MS,
+      uploadExpiryMs: e.FILE_TRANSFER_UPLOAD_EXPIRY_MS,
     },
     sharedChannels: {
       interruptedAfterMs: e.SHARED_CHANNELS_INTERRUPTED_AFTER_MS,

@@ -205,6 +205,11 @@ export function attachmentPath(createAt: number, channelId: string, userId: stri
   return `data/${day}/teams/${ATTACHMENT_TEAM_ID}/channels/${channelId}/users/${userId}/${fileId}/${storageFileName(name)}`;
 }
 
+/** The store folder of a received upload's segments (`uploads/<session>/`); each is named by its start offset. */
+export function uploadSegmentFolder(sessionId: string): string {
+  return `uploads/${sessionId}/`;
+}
+
 /** Mattermost's thumbnail and preview paths next to an attachment: `<dir>/<name without extension>_thumb.jpg`, `_preview.jpg`. */
 export function derivedImagePaths(path: string): { thumbnail: string; preview: string } {
   const slash = path.lastIndexOf('/');
