@@ -16,3 +16,4 @@ export * from './files';
 export * from './errors/app-error';
 export * from './peers/address-policy';
 export * from './peers/peer-client';
+export * from './work/serial-passes';

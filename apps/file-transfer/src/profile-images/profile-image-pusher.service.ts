@@ -9,6 +9,7 @@ import {
   PeerClient,
   PROFILE_IMAGE_CONTENT_TYPES,
   profileImagePath,
+  SerialPasses,
 } from '@fedchat/common';
 import { ConnectionStateChangedEvent, UserPictureChangedEvent } from '@fedchat/contracts';
 import { RemoteCluster } from '@fedchat/models';
@@ -37,9 +38,10 @@ export class ProfileImagePusher implements OnApplicationBootstrap, OnApplication
   private readonly log = new Logger('ProfileImagePusher');
   /** In-memory backoff per (user, remote) after a failure: the durable state needs none. */
   private readonly backoff = new Map<string, { failures: number; until: number }>();
-  private running?: Promise<void>;
-  private again = false;
-  private stopping = false;
+  private readonly passes = new SerialPasses(
+    () => this.pass(),
+    (err) => this.log.error({ err }, 'pushing profile pictures failed; the next poll retries'),
+  );
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -59,27 +61,13 @@ export class ProfileImagePusher implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.passes.stop();
   }
 
   /** Looks for due pictures now (one pass at a time; a ring during a pass runs another after it). */
   ring(): void {
-    if (this.stopping) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.pass()
-      .catch((err: unknown) => this.log.error({ err }, 'pushing profile pictures failed; the next poll retries'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.ring();
-        }
-      });
+    this.passes.ring();
   }
 
   private async pass(): Promise<void> {
@@ -99,7 +87,7 @@ export class ProfileImagePusher implements OnApplicationBootstrap, OnApplication
     );
     const now = Date.now();
     for (const row of due) {
-      if (this.stopping) return;
+      if (this.passes.stopping) return;
       const key = `${row.user_id}:${row.remote_id}`;
       if ((this.backoff.get(key)?.until ?? 0) > now) continue;
       await this.pushLocked(row, key);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, Bus, SerialPasses } from '@fedchat/common';
 import {
   ChannelMembersChangedEvent,
   ConnectionStateChangedEvent,
@@ -24,9 +24,10 @@ import { UserSyncSender } from './user-sync-sender.service';
 @Injectable()
 export class UserSyncWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('UserSyncWorker');
-  private round?: Promise<void>;
-  private again = false;
-  private stopping = false;
+  private readonly rounds = new SerialPasses(
+    () => this.round(),
+    (err) => this.log.error({ err }, 'claiming user-sync work failed; the next poll retries'),
+  );
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -49,9 +50,8 @@ export class UserSyncWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
-    await this.round;
+    await this.rounds.stop();
   }
 
   /** A remote came (back) online: full membership reconcile, current statuses, and a round (global users, profiles). */
@@ -66,29 +66,18 @@ export class UserSyncWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   ring(): void {
-    if (this.stopping) return;
-    if (this.round) {
-      this.again = true;
-      return;
-    }
-    this.round = this.rounds().finally(() => (this.round = undefined));
+    this.rounds.ring();
   }
 
-  private async rounds(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        const remotes = await this.lease.claim(this.config.sharedChannels.concurrency);
-        await Promise.all(remotes.map((r) => this.runRemote(r)));
-      } catch (err) {
-        this.log.error({ err }, 'claiming user-sync work failed; the next poll retries');
-      }
-    } while (this.again && !this.stopping);
+  /** Claims the free remotes (one replica per remote) and runs each: global users, profiles, memberships. */
+  private async round(): Promise<void> {
+    const remotes = await this.lease.claim(this.config.sharedChannels.concurrency);
+    await Promise.all(remotes.map((r) => this.runRemote(r)));
   }
 
   private async runRemote(remote: ClaimedRemote): Promise<void> {
     try {
-      await this.sender.run(remote, () => this.stopping);
+      await this.sender.run(remote, () => this.rounds.stopping);
     } catch (err) {
       this.metrics.sendFailures.inc({ remote_id: remote.remote_id });
       if (err instanceof PeerSendError)
