@@ -1,4 +1,13 @@
-import { Federation, FederatedCluster, PostJson, startFederation, TestUser, userPosts, waitFor } from '@fedchat/testing';
+import {
+  FederatedCluster,
+  Federation,
+  PostJson,
+  QUICK_FEDERATION_ENV,
+  startFederation,
+  TestUser,
+  userPosts,
+  waitFor,
+} from '@fedchat/testing';
 
 /*
  * Direct and group messages with remote users (flag EnableSharedChannelsDMs) across three embedded clusters in a
@@ -11,15 +20,9 @@ import { Federation, FederatedCluster, PostJson, startFederation, TestUser, user
  */
 
 const ENV = {
-  LOG_LEVEL: 'warn',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
-  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '1000',
+  ...QUICK_FEDERATION_ENV,
   MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS: 'true',
   MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER: 'true',
-  USER_SYNC_POLL_INTERVAL_MS: '500',
 };
 /** How long content may take to cross (generous: the suite runs on small machines). */
 const SYNC_MS = 45_000;

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { downloadSha256, FederatedCluster, Federation, startFederation, TestUser, uploadFile, userPosts, waitFor } from '@fedchat/testing';
+import {
+  downloadSha256,
+  FederatedCluster,
+  Federation,
+  QUICK_FEDERATION_ENV,
+  startFederation,
+  TestUser,
+  uploadFile,
+  userPosts,
+  waitFor,
+} from '@fedchat/testing';
 import { encodeRgbPng } from '../../apps/gateway/src/files/png';
 
 /*
@@ -10,17 +20,9 @@ import { encodeRgbPng } from '../../apps/gateway/src/files/png';
 
 const MiB = 1024 * 1024;
 const ENV = {
-  LOG_LEVEL: 'warn',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
-  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '3000',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '1000',
-  FILE_TRANSFER_POLL_INTERVAL_MS: '500',
-  FILE_TRANSFER_RETRY_MAX_MS: '1000',
+  ...QUICK_FEDERATION_ENV,
   // Several segments per file, so that segments written through one gateway replica are joined correctly.
   FILE_TRANSFER_SEGMENT_BYTES: String(1 * MiB),
-  USER_SYNC_POLL_INTERVAL_MS: '300',
   MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC: 'true',
   MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER: 'true',
   MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS: 'true',

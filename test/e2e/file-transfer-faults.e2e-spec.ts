@@ -3,6 +3,7 @@ import {
   FederatedCluster,
   Federation,
   metricValue,
+  QUICK_FEDERATION_ENV,
   startFederation,
   TestUser,
   uploadFile,
@@ -23,14 +24,9 @@ const SEGMENT = 16 * MiB;
 /** Bytes A had handed to the connection that B never read when it died: the kernel socket buffers of both ends. */
 const IN_FLIGHT = 16 * MiB;
 const ENV = {
-  LOG_LEVEL: 'warn',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
+  ...QUICK_FEDERATION_ENV,
+  // Big transfers load both CPUs: a little more room before a slow ping counts as offline.
   REMOTE_CLUSTER_OFFLINE_AFTER_MS: '3000',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '1000',
-  FILE_TRANSFER_POLL_INTERVAL_MS: '500',
-  FILE_TRANSFER_RETRY_MAX_MS: '1000',
   FILE_TRANSFER_SEGMENT_BYTES: String(SEGMENT),
   MM_FILESETTINGS_MAXFILESIZE: String(1024 * MiB),
 };

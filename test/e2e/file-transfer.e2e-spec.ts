@@ -3,6 +3,7 @@ import {
   downloadSha256,
   FederatedCluster,
   Federation,
+  QUICK_FEDERATION_ENV,
   startFederation,
   TestUser,
   UploadedFile,
@@ -21,14 +22,9 @@ import { encodeRgbPng } from '../../apps/gateway/src/files/png';
 const MiB = 1024 * 1024;
 const BIG = 200 * MiB;
 const ENV = {
-  LOG_LEVEL: 'warn',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
+  ...QUICK_FEDERATION_ENV,
+  // Big transfers load both CPUs: a little more room before a slow ping counts as offline.
   REMOTE_CLUSTER_OFFLINE_AFTER_MS: '3000',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '1000',
-  FILE_TRANSFER_POLL_INTERVAL_MS: '500',
-  FILE_TRANSFER_RETRY_MAX_MS: '1000',
   MM_FILESETTINGS_MAXFILESIZE: String(512 * MiB),
 };
 /** Generous: two 200 MiB uploads, transfers and downloads on a small machine. */

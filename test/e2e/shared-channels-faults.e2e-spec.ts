@@ -1,4 +1,14 @@
-import { Federation, FederatedCluster, PostJson, TestUser, channelPosts, startFederation, userPosts, waitFor } from '@fedchat/testing';
+import {
+  channelPosts,
+  FederatedCluster,
+  Federation,
+  PostJson,
+  QUICK_FEDERATION_ENV,
+  startFederation,
+  TestUser,
+  userPosts,
+  waitFor,
+} from '@fedchat/testing';
 
 /*
  * Shared channels when things break: (a) a peer down for longer than the interruption threshold gets the
@@ -8,12 +18,7 @@ import { Federation, FederatedCluster, PostJson, TestUser, channelPosts, startFe
  */
 
 const ENV = {
-  LOG_LEVEL: 'warn',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
-  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '1000',
+  ...QUICK_FEDERATION_ENV,
   SHARED_CHANNELS_LEASE_MS: '2000',
 };
 const SYNC_MS = 60_000;

@@ -1,13 +1,14 @@
 import { Client4, WebSocketClient } from '@mattermost/client';
 import WebSocket from 'ws';
 import {
-  Federation,
+  channelPosts,
   FederatedCluster,
+  Federation,
   FEDERATION_PASSWORD,
   PostJson,
-  TestUser,
-  channelPosts,
+  QUICK_FEDERATION_ENV,
   startFederation,
+  TestUser,
   userPosts,
   waitFor,
 } from '@fedchat/testing';
@@ -21,14 +22,7 @@ import {
 // WebSocketClient reads `WebSocket.OPEN` from the global scope, which Node 20 does not have.
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
-const ENV = {
-  LOG_LEVEL: 'warn',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
-  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '1000',
-};
+const ENV = QUICK_FEDERATION_ENV;
 /** How long content may take to cross (generous: the suite runs on small machines). */
 const SYNC_MS = 45_000;
 const NOT_SHARED = /This channel is no longer shared/;

@@ -1,4 +1,4 @@
-import { Federation, FederatedCluster, TestUser, startFederation, userPosts, waitFor } from '@fedchat/testing';
+import { FederatedCluster, Federation, QUICK_FEDERATION_ENV, startFederation, TestUser, userPosts, waitFor } from '@fedchat/testing';
 
 /*
  * User sync across three embedded clusters: B and C are connected to A (the hub), with global user sync and
@@ -6,13 +6,7 @@ import { Federation, FederatedCluster, TestUser, startFederation, userPosts, wai
  */
 
 const ENV = {
-  LOG_LEVEL: 'warn',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
-  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '1000',
-  USER_SYNC_POLL_INTERVAL_MS: '300',
+  ...QUICK_FEDERATION_ENV,
   MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC: 'true',
   MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER: 'true',
 };

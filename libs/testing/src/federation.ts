@@ -13,6 +13,22 @@ import { RunningSuite, startDistributedSuite, startEmbeddedSuite } from './suite
  */
 
 /** Password of every account the harness makes (admins and `createUser`). */
+/**
+ * Settings that make a test federation react within a second or so (the defaults suit production: pings every
+ * minute, offline after five): quick pings, polls and retries for every app, and loopback peers allowed.
+ */
+export const QUICK_FEDERATION_ENV: Record<string, string> = {
+  LOG_LEVEL: 'warn',
+  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
+  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
+  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
+  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
+  SHARED_CHANNELS_RETRY_MAX_MS: '1000',
+  FILE_TRANSFER_POLL_INTERVAL_MS: '500',
+  FILE_TRANSFER_RETRY_MAX_MS: '1000',
+  USER_SYNC_POLL_INTERVAL_MS: '300',
+};
+
 export const FEDERATION_PASSWORD = 'federation-password-1';
 const CONNECTION_PASSWORD = 'connection-secret-1';
 
