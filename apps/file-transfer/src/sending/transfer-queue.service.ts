@@ -15,15 +15,6 @@ export interface ClaimedTransfer {
   failures: number;
 }
 
-interface TransferRow {
-  id: string;
-  file_id: string;
-  remote_id: string;
-  channel_id: string;
-  post_id: string;
-  failures: number;
-}
-
 /**
  * The durable queue of attachment transfers, kept in `shared_channel_attachments`: a `pending` row per (file, remote)
  * still to send, `done` once the peer confirmed the whole file, `abandoned` when the peer refused it for good or its
@@ -45,7 +36,7 @@ export class TransferQueue {
   /** Claims up to `limit` due transfers, oldest first. */
   async claim(limit: number): Promise<ClaimedTransfer[]> {
     const now = Date.now();
-    const rows = await returning<TransferRow>(
+    return returning<ClaimedTransfer>(
       this.dataSource,
       `UPDATE shared_channel_attachments s SET lease_owner = $1, lease_until = $2
        FROM (
@@ -59,7 +50,6 @@ export class TransferQueue {
        RETURNING s.id, s.file_id, s.remote_id, s.channel_id, s.post_id, s.failures`,
       [this.owner, now + this.config.fileTransfer.leaseMs, now, limit],
     );
-    return rows.map((r) => ({ ...r }));
   }
 
   /** Extends the lease of a running transfer; false when it was lost (another replica may have it now). */

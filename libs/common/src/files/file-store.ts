@@ -69,6 +69,17 @@ export interface FileStore {
   removePrefix(prefix: string): Promise<void>;
 }
 
+/** `exists` for a driver whose `stat` fails with {@link FileNotFoundError} for a missing file. */
+export async function existsByStat(stat: () => Promise<StoredFileStat>): Promise<boolean> {
+  try {
+    await stat();
+    return true;
+  } catch (err) {
+    if (err instanceof FileNotFoundError) return false;
+    throw err;
+  }
+}
+
 export class FileStoreError extends Error {
   constructor(
     message: string,

@@ -15,6 +15,7 @@ import {
   StoredFileStat,
   WriteOptions,
   WriteResult,
+  existsByStat,
 } from './file-store';
 
 const TEMP_SUFFIX = '.partial';
@@ -115,14 +116,8 @@ export class LocalFileStore implements FileStore {
     }
   }
 
-  async exists(path: string): Promise<boolean> {
-    try {
-      await this.stat(path);
-      return true;
-    } catch (err) {
-      if (err instanceof FileNotFoundError) return false;
-      throw err;
-    }
+  exists(path: string): Promise<boolean> {
+    return existsByStat(() => this.stat(path));
   }
 
   async remove(path: string): Promise<void> {

@@ -20,6 +20,7 @@ import {
   StoredFileStat,
   WriteOptions,
   WriteResult,
+  existsByStat,
 } from './file-store';
 
 /** S3's smallest multipart part; a write holds at most (PARTS_IN_FLIGHT + 1) parts in memory. */
@@ -123,14 +124,8 @@ export class S3FileStore implements FileStore {
     }
   }
 
-  async exists(path: string): Promise<boolean> {
-    try {
-      await this.stat(path);
-      return true;
-    } catch (err) {
-      if (err instanceof FileNotFoundError) return false;
-      throw err;
-    }
+  exists(path: string): Promise<boolean> {
+    return existsByStat(() => this.stat(path));
   }
 
   async remove(path: string): Promise<void> {
