@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import {
   downloadSha256,
   FederatedCluster,
   Federation,
+  pictureSha256,
   QUICK_FEDERATION_ENV,
   startFederation,
   TestUser,
   uploadFile,
+  uploadProfilePicture,
   userPosts,
   waitFor,
 } from '@fedchat/testing';
@@ -38,8 +39,6 @@ let bob: TestUser;
 let carl: TestUser;
 let channelId: string;
 
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
 function until(what: string, cond: () => Promise<boolean>, timeoutMs = SYNC_MS): Promise<boolean> {
   return waitFor(what, async () => ((await cond()) ? true : undefined), timeoutMs);
 }
@@ -47,11 +46,6 @@ function until(what: string, cond: () => Promise<boolean>, timeoutMs = SYNC_MS):
 async function userOn(cluster: FederatedCluster, id: string): Promise<{ username: string; nickname: string } | undefined> {
   const res = await cluster.api().request<{ username: string; nickname: string }>('GET', `/users/${id}`);
   return res.status === 200 ? res.body : undefined;
-}
-
-async function pictureSha(cluster: FederatedCluster, userId: string): Promise<string> {
-  const res = await fetch(`${cluster.url}/api/v4/users/${userId}/image`, { headers: { Authorization: `Bearer ${cluster.adminToken}` } });
-  return res.status === 200 ? sha256(Buffer.from(await res.arrayBuffer())) : '';
 }
 
 beforeAll(async () => {
@@ -116,16 +110,10 @@ describe('files and users with a distributed cluster', () => {
     await until('nickname on B', async () => (await userOn(b, alice.id))?.nickname === 'Ally');
 
     const picture = encodeRgbPng(24, 24, Buffer.alloc(24 * 24 * 3, 33));
-    const form = new FormData();
-    form.append('image', new Blob([picture], { type: 'image/png' }), 'me.png');
-    const res = await fetch(`${a.url}/api/v4/users/${alice.id}/image`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${alice.token}` },
-      body: form,
-    });
-    expect(res.status).toBe(200);
-    const onA = await pictureSha(a, alice.id);
-    await until('picture on B', async () => (await pictureSha(b, alice.id)) === onA);
+    expect(await uploadProfilePicture(a.url, alice, picture)).toBe(200);
+    const onA = await pictureSha256(a.url, a.adminToken, alice.id);
+    expect(onA).not.toBe('');
+    await until('picture on B', async () => (await pictureSha256(b.url, b.adminToken, alice.id)) === onA);
   });
 
   it('a membership change on B and a status change on B reach A', async () => {

@@ -3,11 +3,13 @@ import {
   downloadSha256,
   FederatedCluster,
   Federation,
+  pictureSha256,
   QUICK_FEDERATION_ENV,
   startFederation,
   TestUser,
   UploadedFile,
   uploadFile,
+  uploadProfilePicture,
   userPosts,
   waitFor,
 } from '@fedchat/testing';
@@ -95,12 +97,6 @@ async function expectArrived(to: FederatedCluster, reader: TestUser, postId: str
   expect([info.name, info.mime_type, info.width, info.height]).toEqual([files[0].name, 'image/png', 64, 48]);
 }
 
-async function pictureSha(cluster: FederatedCluster, reader: TestUser, userId: string): Promise<string> {
-  const res = await fetch(`${cluster.url}/api/v4/users/${userId}/image`, { headers: { Authorization: `Bearer ${reader.token}` } });
-  expect(res.status).toBe(200);
-  return sha256(Buffer.from(await res.arrayBuffer()));
-}
-
 describe('file transfer between two clusters', () => {
   it('A to B: a post with an image, a 200 MiB file and a small file arrives with every file byte-identical', async () => {
     const { postId, files } = await postThreeFiles(a, alice, 'alice');
@@ -117,19 +113,13 @@ describe('file transfer between two clusters', () => {
       [a, b, alice, bob],
       [b, a, bob, alice],
     ] as const) {
-      const before = await pictureSha(to, reader, user.id);
+      const before = await pictureSha256(to.url, reader.token, user.id);
+      expect(before).not.toBe('');
       const picture = encodeRgbPng(32, 32, Buffer.alloc(32 * 32 * 3, from === a ? 7 : 201));
-      const form = new FormData();
-      form.append('image', new Blob([picture], { type: 'image/png' }), 'me.png');
-      const res = await fetch(`${from.url}/api/v4/users/${user.id}/image`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${user.token}` },
-        body: form,
-      });
-      expect(res.status).toBe(200);
+      expect(await uploadProfilePicture(from.url, user, picture)).toBe(200);
       await waitFor(
         `${user.username}'s picture on ${to.name}`,
-        async () => ((await pictureSha(to, reader, user.id)) === sha256(picture) ? true : undefined),
+        async () => ((await pictureSha256(to.url, reader.token, user.id)) === sha256(picture) ? true : undefined),
         60_000,
         300,
       );

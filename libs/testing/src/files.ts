@@ -97,6 +97,31 @@ export async function downloadSha256(url: string, token: string, fileId: string)
   return { sha256: hash.digest('hex'), size };
 }
 
+/** Sets `user`'s profile picture through `POST /api/v4/users/{id}/image`; returns the HTTP status. */
+export async function uploadProfilePicture(url: string, user: { id: string; token: string }, png: Buffer): Promise<number> {
+  const form = new FormData();
+  form.append('image', new Blob([png], { type: 'image/png' }), 'me.png');
+  const res = await fetch(`${url}/api/v4/users/${user.id}/image`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${user.token}` },
+    body: form,
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+/** SHA-256 of a user's profile picture as the cluster at `url` serves it to `token`; '' unless it answers 200. */
+export async function pictureSha256(url: string, token: string, userId: string): Promise<string> {
+  const res = await fetch(`${url}/api/v4/users/${userId}/image`, { headers: { Authorization: `Bearer ${token}` } });
+  if (res.status !== 200) {
+    await res.body?.cancel();
+    return '';
+  }
+  return createHash('sha256')
+    .update(Buffer.from(await res.arrayBuffer()))
+    .digest('hex');
+}
+
 /** Peak resident memory of a process so far, in bytes (Linux `VmHWM`). */
 export function peakRss(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
