@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { counter } from '@fedchat/common';
+import { counter, perRemoteCounter } from '@fedchat/common';
 
 const byRemote = ['remote_id'] as const;
 
@@ -36,12 +36,12 @@ export class UserSyncMetrics {
     help: 'User statuses from remotes saved here',
     labelNames: byRemote,
   });
-  readonly refused = counter({
+  readonly refused = perRemoteCounter({
     name: 'fedchat_user_sync_refused_items_total',
     help: 'Users, statuses or membership changes refused: from a remote (kind=received) or by a remote (kind=sent)',
     labelNames: ['remote_id', 'kind'] as const,
   });
-  readonly sendFailures = counter({
+  readonly sendFailures = perRemoteCounter({
     name: 'fedchat_user_sync_send_failures_total',
     help: 'Deliveries to a remote that failed (retried on the next run or attempt)',
     labelNames: byRemote,

@@ -12,6 +12,7 @@ import { ShutdownState } from './health/shutdown-state';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsController } from './metrics/metrics.controller';
+import { RemoteSeriesAtZero } from './metrics/remote-series-at-zero.service';
 
 /**
  * What every app process has once: validated config, logging, the database, the bus, health and metrics.
@@ -40,7 +41,13 @@ export class CoreModule implements NestModule {
         }),
       ],
       controllers: [HealthController, MetricsController],
-      providers: [{ provide: APP_CONFIG, useValue: config }, { provide: BUS_TRANSPORT, useValue: transport }, Bus, ShutdownState],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: BUS_TRANSPORT, useValue: transport },
+        Bus,
+        ShutdownState,
+        RemoteSeriesAtZero,
+      ],
       exports: [APP_CONFIG, Bus, ShutdownState],
     };
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { counter, gauge, histogram } from '@fedchat/common';
+import { counter, gauge, histogram, perRemoteCounter } from '@fedchat/common';
 
 /** What the send side of file transfer reports, per remote (attachments and profile pictures alike). */
 @Injectable()
@@ -14,7 +14,7 @@ export class TransferMetrics {
     help: 'Files a remote confirmed complete (attachments and profile pictures)',
     labelNames: ['remote_id'] as const,
   });
-  readonly errors = counter({
+  readonly errors = perRemoteCounter({
     name: 'fedchat_file_transfer_send_errors_total',
     help: 'Failed transfer attempts: transient ones are retried, refused ones abandoned',
     labelNames: ['remote_id', 'reason'] as const,

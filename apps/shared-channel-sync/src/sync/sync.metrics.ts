@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { counter, gauge, histogram } from '@fedchat/common';
+import { counter, gauge, histogram, perRemoteCounter } from '@fedchat/common';
 
 const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -37,12 +37,12 @@ export class SyncMetrics {
     help: 'Posts (new, edited or deleted) delivered to remotes',
     labelNames: ['remote_id'] as const,
   });
-  readonly sendFailures = counter({
+  readonly sendFailures = perRemoteCounter({
     name: 'fedchat_shared_channels_sync_failures_total',
     help: 'Sync runs that failed (the pair is retried with backoff)',
     labelNames: ['remote_id'] as const,
   });
-  readonly refusedByPeer = counter({
+  readonly refusedByPeer = perRemoteCounter({
     name: 'fedchat_shared_channels_items_refused_by_peer_total',
     help: 'Items a remote refused (SyncResponse error lists)',
     labelNames: ['remote_id'] as const,
@@ -52,7 +52,7 @@ export class SyncMetrics {
     help: 'Posts created, edited or deleted from remotes',
     labelNames: ['remote_id'] as const,
   });
-  readonly receiveErrors = counter({
+  readonly receiveErrors = perRemoteCounter({
     name: 'fedchat_shared_channels_receive_errors_total',
     help: 'Sync messages or items refused from remotes',
     labelNames: ['remote_id'] as const,

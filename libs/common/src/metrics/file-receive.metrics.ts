@@ -1,4 +1,4 @@
-import { counter, histogram } from './metrics';
+import { counter, histogram, perRemoteCounter } from './metrics';
 
 /** Why a received file (or its upload session) was refused; the `reason` label of the receive error counter. */
 export type FileReceiveErrorReason =
@@ -33,7 +33,7 @@ export function fileReceiveMetrics() {
       help: 'Files (attachments and profile images) received completely from remotes',
       labelNames: ['remote_id'] as const,
     }),
-    errors: counter({
+    errors: perRemoteCounter({
       name: 'fedchat_file_transfer_receive_errors_total',
       help: 'Upload sessions, uploads and profile images from remotes that were refused or failed',
       labelNames: ['remote_id', 'reason'] as const,

@@ -28,6 +28,30 @@ export function histogram<L extends string>(config: HistogramConfiguration<L>): 
   return (register.getSingleMetric(config.name) as Histogram<L> | undefined) ?? new Histogram(config);
 }
 
+/** Counters with a `remote_id` label whose series start at 0 for every known remote (see RemoteSeriesAtZero). */
+const perRemoteCounters = new Set<Counter<string>>();
+
+/**
+ * A counter of something that can go wrong with one remote (errors, failures, refusals), and its sent-count peers that
+ * error ratios divide by. Its `{remote_id="…"}` series exists at 0 as soon as the remote is known, so that panels and
+ * alerts see 0 rather than no data until the first error.
+ */
+export function perRemoteCounter<L extends string>(config: CounterConfiguration<L>): Counter<L> {
+  if (!(config.labelNames ?? []).includes('remote_id' as L))
+    throw new Error(`${config.name}: a per-remote counter needs a remote_id label`);
+  const metric = counter(config);
+  perRemoteCounters.add(metric as Counter<string>);
+  return metric;
+}
+
+/** Creates the `{remote_id}` series of every per-remote counter at 0; an existing series keeps its value. */
+export function zeroPerRemoteCounters(remoteIds: Iterable<string>): void {
+  for (const remoteId of remoteIds) {
+    // Only remote_id is set: other labels (reason, timeout...) are known only when something happens.
+    for (const metric of perRemoteCounters) metric.inc({ remote_id: remoteId }, 0);
+  }
+}
+
 let defaultsStarted = false;
 
 /** Process metrics (CPU, memory, event loop lag), once per process. */

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AppConfig } from '../config/config.schema';
 import { APP_CONFIG } from '../config/config.tokens';
-import { counter } from '../metrics/metrics';
+import { perRemoteCounter } from '../metrics/metrics';
 import { refusedAddress, siteUrlProblem } from './address-policy';
 
 /** Mattermost's limits: 15 s for ping and invite confirmation, 60 s for messages, 1 MiB read back. */
@@ -27,12 +27,12 @@ export class PeerRequestError extends Error {
   }
 }
 
-const sent = counter({
+const sent = perRemoteCounter({
   name: 'mattermost_remote_cluster_msg_sent_total',
   help: 'Messages sent to remote clusters',
   labelNames: ['remote_id'] as const,
 });
-const errors = counter({
+const errors = perRemoteCounter({
   name: 'mattermost_remote_cluster_msg_errors_total',
   help: 'Failed sends to remote clusters',
   labelNames: ['remote_id', 'timeout'] as const,
