@@ -178,6 +178,24 @@ describe('profile sync', () => {
     }
   });
 
+  it('reports the profiles waiting for a free worker in fedchat_user_sync_profiles_pending', async () => {
+    const pending = async () => (await register.getSingleMetric('fedchat_user_sync_profiles_pending')?.get())?.values[0]?.value ?? -1;
+    await until(async () => (await pending()) === 0);
+    // Hold the remote's user-sync lease as a busy replica would: the change waits, and the gauge shows it.
+    await db(a).query(`UPDATE remote_clusters SET user_sync_lease_owner = 'test', user_sync_lease_until = $2 WHERE remote_id = $1`, [
+      rid,
+      Date.now() + 600_000,
+    ]);
+    try {
+      await a.h.as(frank).put(`/api/v4/users/${frank.id}/patch`).send({ position: 'Waiting' }).expect(200);
+      await until(async () => (await pending()) === 1);
+    } finally {
+      await db(a).query(`UPDATE remote_clusters SET user_sync_lease_owner = '', user_sync_lease_until = 0 WHERE remote_id = $1`, [rid]);
+    }
+    await until(async () => (await userOn(b, frank.id))?.position === 'Waiting');
+    await until(async () => (await pending()) === 0);
+  });
+
   it('syncs deactivation', async () => {
     await a.h.as(a.admin).put(`/api/v4/users/${frank.id}/active`).send({ active: false }).expect(200);
     await until(async () => (await userOn(b, frank.id))?.delete_at > 0);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { counter, perRemoteCounter } from '@fedchat/common';
+import { counter, gauge, perRemoteCounter } from '@fedchat/common';
 
 const byRemote = ['remote_id'] as const;
 
@@ -40,6 +40,11 @@ export class UserSyncMetrics {
     name: 'fedchat_user_sync_refused_items_total',
     help: 'Users, statuses or membership changes refused: from a remote (kind=received) or by a remote (kind=sent)',
     labelNames: ['remote_id', 'kind'] as const,
+  });
+  /** Read from the database on each poll: every replica reports the same number (take `max`, not `sum`). */
+  readonly profilesPending = gauge({
+    name: 'fedchat_user_sync_profiles_pending',
+    help: 'Changed profiles not yet sent to the online remotes that know the user (the same for every replica)',
   });
   readonly sendFailures = perRemoteCounter({
     name: 'fedchat_user_sync_send_failures_total',

@@ -93,6 +93,20 @@ export class UserSyncSender {
 
   // ---- profile sync ------------------------------------------------------------------------------------------------
 
+  /** The backlog of the profile sync over the online remotes (the work more replicas could share), for the gauge. */
+  async pendingProfiles(): Promise<number> {
+    const [row]: { n: string }[] = await this.dataSource.query(
+      `SELECT count(*) AS n
+       FROM shared_channel_users s
+       JOIN remote_clusters rc ON rc.remote_id = s.remote_id AND rc.delete_at = 0 AND rc.is_online
+       JOIN users u ON u.id = s.user_id AND u.remote_id <> s.remote_id AND s.last_sync_at < u.update_at
+       JOIN shared_channel_remotes scr ON scr.channel_id = s.channel_id AND scr.remote_id = s.remote_id
+         AND scr.delete_at = 0 AND scr.is_invite_confirmed
+       JOIN channel_members m ON m.channel_id = s.channel_id AND m.user_id = s.user_id`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
   /** Changed profiles of users the remote already knows through a shared channel they are still in. */
   async profiles(remote: ClaimedRemote, stop: () => boolean): Promise<boolean> {
     while (!stop()) {

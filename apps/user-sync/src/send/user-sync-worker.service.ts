@@ -45,7 +45,13 @@ export class UserSyncWorker implements OnApplicationBootstrap, OnApplicationShut
     this.bus.on(ChannelMembersChangedEvent, () => this.ring(), 'user-sync');
     this.bus.on(UserStatusChangedEvent, (status) => this.statuses.statusChanged(status), 'user-sync');
     this.bus.on(ConnectionStateChangedEvent, (e) => (e.online ? this.cameOnline(e.remote_id) : undefined), 'user-sync');
-    this.timer = setInterval(() => this.ring(), this.config.userSync.pollIntervalMs);
+    this.timer = setInterval(() => {
+      this.ring();
+      this.sender.pendingProfiles().then(
+        (n) => this.metrics.profilesPending.set(n),
+        () => undefined,
+      );
+    }, this.config.userSync.pollIntervalMs);
     this.ring();
   }
 
