@@ -120,6 +120,29 @@ function envValue(container: Obj, name: string): string | undefined {
   return (container.env ?? []).find((e: Obj) => e.name === name)?.value;
 }
 
+/** Every `outcome` of fedchat_bus_messages_total (libs/common/src/bus/bus.service.ts); app_error is a refusal, not a failure. */
+const BUS_FAILURE_OUTCOMES = ['error', 'handler_error', 'timeout', 'no_responders', 'invalid_payload', 'payload_too_large', 'closed'];
+const BUS_OUTCOMES = ['ok', 'app_error', ...BUS_FAILURE_OUTCOMES];
+
+/**
+ * Whether the selectors of `metric` in a PromQL expression select a series whose `label` is `value` (matchers on other
+ * labels are ignored). Every selector of the metric in the expression must select it.
+ */
+function selectsLabel(expr: string, metric: string, label: string, value: string): boolean {
+  const selectors = [...expr.matchAll(new RegExp(`\\b${metric}\\b(\\{[^}]*\\})?`, 'g'))];
+  if (selectors.length === 0) throw new Error(`${metric} not in ${expr}`);
+  return selectors.every((m) => {
+    const matchers = [...(m[1] ?? '').matchAll(/(\w+)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)].filter((x) => x[1] === label);
+    return matchers.every(([, , op, pattern]) => {
+      const full = new RegExp(`^(?:${pattern})$`);
+      if (op === '=') return value === pattern;
+      if (op === '!=') return value !== pattern;
+      if (op === '=~') return full.test(value);
+      return !full.test(value);
+    });
+  });
+}
+
 function kustomizationDirs(): string[] {
   return [BASE, ...OVERLAYS];
 }
@@ -603,6 +626,17 @@ describe('Grafana dashboard', () => {
     const app = vars.find((v) => v.name === 'app');
     expect(app?.type).toBe('query');
     expect(JSON.stringify(app?.query ?? app?.definition)).toMatch(/label_values\(.*,\s*app\)/);
+  });
+
+  it('bus error panels count failures, not ordinary app_error refusals', () => {
+    const busErrorPanels = queryPanels.filter((p) => /bus error/i.test(String(p.title)));
+    expect(busErrorPanels.map((p) => p.title)).toEqual(expect.arrayContaining(['Bus error rate']));
+    for (const p of busErrorPanels) {
+      for (const t of p.targets as Obj[]) {
+        const selected = BUS_OUTCOMES.filter((outcome) => selectsLabel(String(t.expr), 'fedchat_bus_messages_total', 'outcome', outcome));
+        expect({ panel: p.title, selected }).toEqual({ panel: p.title, selected: BUS_FAILURE_OUTCOMES });
+      }
+    }
   });
 
   it.each([
