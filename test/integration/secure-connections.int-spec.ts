@@ -2,6 +2,7 @@ import { Bus } from '@fedchat/common';
 import { ConnectionStateChanged, ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { decryptInvite, encryptInvite, hashToken, newId, toBase64UrlPadded } from '@fedchat/crypto';
 import { waitFor } from '@fedchat/testing';
+import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { ClusterPlace, connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
@@ -30,6 +31,12 @@ async function startCluster(name: string, reuse?: ClusterPlace): Promise<Cluster
 
 async function remoteOf(c: Cluster, id: string) {
   return (await c.h.as(c.admin).get(`/api/v4/remotecluster/${id}`).expect(200)).body;
+}
+
+/** fedchat_remote_cluster_online of a remote, or undefined without a series. */
+async function onlineGauge(remoteId: string): Promise<number | undefined> {
+  const metric = await register.getSingleMetric('fedchat_remote_cluster_online')?.get();
+  return metric?.values.find((v) => v.labels.remote_id === remoteId)?.value;
 }
 
 function frame(remoteId: string, topic: string, payload: Record<string, unknown>) {
@@ -280,6 +287,7 @@ describe('secure connections between two clusters', () => {
       async () => (a.states.some((s) => s.remote_id === remoteId && !s.online) ? true : undefined),
       15_000,
     );
+    expect(await onlineGauge(remoteId)).toBe(0);
     b = await startCluster('b', { port: bPort, databaseUrl: bDb });
     await waitFor(
       'A announces B online again',
@@ -289,6 +297,7 @@ describe('secure connections between two clusters', () => {
     await new Promise((r) => setTimeout(r, 1000));
     const transitions = a.states.filter((s) => s.remote_id === remoteId).slice(before);
     expect(transitions.map((s) => s.online)).toEqual([false, true]);
+    expect(await onlineGauge(remoteId)).toBe(1);
   });
 
   it('severs trust at once when a connection is deleted', async () => {

@@ -1,7 +1,17 @@
 import { returning } from '@fedchat/models';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, Bus, counter, histogram, PeerClient, PING_TIMEOUT_MS, remoteClusterServiceEnabled } from '@fedchat/common';
+import {
+  APP_CONFIG,
+  AppConfig,
+  Bus,
+  counter,
+  gauge,
+  histogram,
+  PeerClient,
+  PING_TIMEOUT_MS,
+  remoteClusterServiceEnabled,
+} from '@fedchat/common';
 import { ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { DataSource } from 'typeorm';
@@ -23,6 +33,15 @@ const stateChanges = counter({
   help: 'Online/offline transitions of remote clusters',
   labelNames: ['remote_id', 'online'] as const,
 });
+
+const onlineState = gauge({
+  name: 'fedchat_remote_cluster_online',
+  help: 'Confirmed remote clusters: 1 online, 0 offline (read from the database: every replica reports the same, take max)',
+  labelNames: ['remote_id'] as const,
+});
+
+/** How often the online state of every remote is read for the gauge (at most; more often with a shorter ping interval). */
+const STATE_REPORT_MS = 15_000;
 
 /** Pings in flight at once per replica (Mattermost: 10 concurrent pingers). */
 const CONCURRENT_PINGS = 10;
@@ -48,6 +67,9 @@ interface Claimed {
 export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(HeartbeatService.name);
   private timer?: NodeJS.Timeout;
+  private stateTimer?: NodeJS.Timeout;
+  /** Remotes this replica has put in the online gauge, so that deleted ones can be taken out. */
+  private readonly reported = new Set<string>();
   private running?: Promise<void>;
   private stopped = false;
 
@@ -64,11 +86,35 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
     this.timer = setInterval(() => {
       if (!this.running) this.running = this.round().finally(() => (this.running = undefined));
     }, tick);
+    void this.reportStates();
+    this.stateTimer = setInterval(() => void this.reportStates(), Math.min(STATE_REPORT_MS, this.config.remoteCluster.pingIntervalMs));
+  }
+
+  /** Puts every confirmed remote's announced state (`is_online`) in fedchat_remote_cluster_online. */
+  async reportStates(): Promise<void> {
+    try {
+      const rows: { remote_id: string; is_online: boolean }[] = await this.dataSource.query(
+        `SELECT remote_id, is_online FROM remote_clusters
+         WHERE delete_at = 0 AND plugin_id = '' AND site_url <> '' AND site_url NOT LIKE 'pending\\_%'`,
+      );
+      const current = new Set(rows.map((r) => r.remote_id));
+      for (const gone of [...this.reported].filter((id) => !current.has(id))) {
+        onlineState.remove({ remote_id: gone });
+        this.reported.delete(gone);
+      }
+      for (const r of rows) {
+        onlineState.set({ remote_id: r.remote_id }, r.is_online ? 1 : 0);
+        this.reported.add(r.remote_id);
+      }
+    } catch (err) {
+      this.logger.warn({ err: String(err) }, 'could not read the remotes for the online gauge');
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.stateTimer);
     await this.running;
   }
 
@@ -138,6 +184,8 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
     );
     if (!result[1]) return;
     stateChanges.inc({ remote_id: remoteId, online: String(online) });
+    onlineState.set({ remote_id: remoteId }, online ? 1 : 0);
+    this.reported.add(remoteId);
     this.logger.log({ remote_id: remoteId, online }, online ? 'remote is online' : 'remote is offline');
     this.bus.emit(ConnectionStateChangedEvent, { remote_id: remoteId, online, at });
   }
