@@ -649,6 +649,8 @@ describe('Grafana dashboard', () => {
     'fedchat_file_transfer_sent_bytes_total',
     'fedchat_file_transfer_pending',
     'fedchat_user_sync_send_failures_total',
+    'fedchat_user_sync_profiles_pending',
+    'fedchat_remote_cluster_online',
   ])('a panel queries %s', (metric) => {
     expect(exprs.some((e) => new RegExp(`\\b${metric}\\b`).test(e))).toBe(true);
   });
