@@ -228,8 +228,11 @@ describe('global user sync (EnableSyncAllUsersForRemoteCluster)', () => {
       });
       // No team or channel membership comes with a global sync.
       expect(await db(b).query('SELECT 1 FROM team_members WHERE user_id = $1', [loners[0].id])).toEqual([]);
-      const [cursor] = await db(a).query('SELECT last_global_user_sync_id FROM remote_clusters WHERE remote_id = $1', [rid]);
-      expect(cursor.last_global_user_sync_id).toBe(localOnA[localOnA.length - 1].id);
+      // A moves its cursor once B has answered the last batch, a moment after B stored the users.
+      const cursor = async () =>
+        (await db(a).query('SELECT last_global_user_sync_id FROM remote_clusters WHERE remote_id = $1', [rid]))[0].last_global_user_sync_id;
+      await until(async () => (await cursor()) === localOnA[localOnA.length - 1].id);
+      expect(await cursor()).toBe(localOnA[localOnA.length - 1].id);
 
       // B's local users reach A; A's users on B are not sent back (A would refuse them).
       const localOnB: { id: string }[] = await db(b).query(`SELECT id FROM users WHERE remote_id = ''`);
