@@ -17,3 +17,4 @@ export * from './errors/app-error';
 export * from './peers/address-policy';
 export * from './peers/peer-client';
 export * from './work/serial-passes';
+export * from './work/backoff';

@@ -127,6 +127,7 @@ export const envSchema = z.object({
   SHARED_CHANNELS_INTERRUPTED_AFTER_MS: int(300_000, 1000, 86_400_000),
   SHARED_CHANNELS_POLL_INTERVAL_MS: int(1000, 50, 60_000),
   SHARED_CHANNELS_CONCURRENCY: int(16, 1, 256),
+  SHARED_CHANNELS_RETRY_BASE_MS: int(500, 1, 3_600_000),
   SHARED_CHANNELS_RETRY_MAX_MS: int(30_000, 100, 3_600_000),
   SHARED_CHANNELS_LEASE_MS: int(30_000, 1000, 600_000),
   /** Beyond Mattermost (which always sends it): a user's real email goes to peers only when set. */
@@ -150,6 +151,7 @@ export const envSchema = z.object({
   FILE_TRANSFER_SEGMENT_BYTES: int(8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   FILE_TRANSFER_CONCURRENCY: int(4, 1, 64),
   FILE_TRANSFER_POLL_INTERVAL_MS: int(2000, 50, 600_000),
+  FILE_TRANSFER_RETRY_BASE_MS: int(1000, 1, 86_400_000),
   FILE_TRANSFER_RETRY_MAX_MS: int(60_000, 100, 86_400_000),
   FILE_TRANSFER_LEASE_MS: int(60_000, 1000, 3_600_000),
   FILE_TRANSFER_IDLE_TIMEOUT_MS: int(60_000, 100, 3_600_000),
@@ -229,6 +231,8 @@ export interface AppConfig {
     concurrency: number;
     /** How often each replica looks for due transfers it was not told about (a lost doorbell, a retry now due). */
     pollIntervalMs: number;
+    /** Ceiling of the first retry delay (doubling per failure; full jitter). */
+    retryBaseMs: number;
     /** Cap of the retry backoff after a failed transfer (transient failures are retried until they succeed). */
     retryMaxMs: number;
     /** How long a replica holds a transfer without renewing it; a replica that dies loses its transfers after this. */
@@ -245,6 +249,8 @@ export interface AppConfig {
     pollIntervalMs: number;
     /** (channel, remote) pairs one replica syncs at the same time. */
     concurrency: number;
+    /** Ceiling of the first retry delay (doubling per failure; full jitter). */
+    retryBaseMs: number;
     /** Cap of the retry backoff after failed deliveries. */
     retryMaxMs: number;
     /** How long a replica holds a pair it works on; a replica that dies loses its pairs after this. */
@@ -346,6 +352,7 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
     fileTransfer: {
       concurrency: e.FILE_TRANSFER_CONCURRENCY,
       pollIntervalMs: e.FILE_TRANSFER_POLL_INTERVAL_MS,
+      retryBaseMs: e.FILE_TRANSFER_RETRY_BASE_MS,
       retryMaxMs: e.FILE_TRANSFER_RETRY_MAX_MS,
       leaseMs: e.FILE_TRANSFER_LEASE_MS,
       idleTimeoutMs: e.FILE_TRANSFER_IDLE_TIMEOUT_MS,
@@ -355,6 +362,7 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
       interruptedAfterMs: e.SHARED_CHANNELS_INTERRUPTED_AFTER_MS,
       pollIntervalMs: e.SHARED_CHANNELS_POLL_INTERVAL_MS,
       concurrency: e.SHARED_CHANNELS_CONCURRENCY,
+      retryBaseMs: e.SHARED_CHANNELS_RETRY_BASE_MS,
       retryMaxMs: e.SHARED_CHANNELS_RETRY_MAX_MS,
       leaseMs: e.SHARED_CHANNELS_LEASE_MS,
       syncUserEmail: e.SHARED_CHANNELS_SYNC_USER_EMAIL,
