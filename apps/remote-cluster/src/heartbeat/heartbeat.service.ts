@@ -1,7 +1,17 @@
 import { returning } from '@fedchat/models';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, Bus, counter, histogram, PeerClient, PING_TIMEOUT_MS, remoteClusterServiceEnabled } from '@fedchat/common';
+import {
+  APP_CONFIG,
+  AppConfig,
+  Bus,
+  counter,
+  histogram,
+  PeerClient,
+  peerAddressPolicy,
+  PING_TIMEOUT_MS,
+  remoteClusterServiceEnabled,
+} from '@fedchat/common';
 import { ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { DataSource } from 'typeorm';
@@ -60,6 +70,8 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
 
   onApplicationBootstrap(): void {
     if (!remoteClusterServiceEnabled(this.config)) return;
+    // Says once how REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES came out (auto depends on SITE_URL).
+    this.logger.log(peerAddressPolicy(this.config).describe());
     const tick = Math.min(1000, this.config.remoteCluster.pingIntervalMs);
     this.timer = setInterval(() => {
       if (!this.running) this.running = this.round().finally(() => (this.running = undefined));

@@ -91,6 +91,19 @@ const s3PathPrefix = z
     return prefix;
   });
 
+/** `auto`, or a boolean like `bool`. */
+const autoOrBool = z
+  .string()
+  .optional()
+  .transform((v, ctx): 'auto' | boolean => {
+    if (v === undefined || v.trim() === '' || v.trim().toLowerCase() === 'auto') return 'auto';
+    const s = v.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(s)) return true;
+    if (['false', '0', 'no', 'off'].includes(s)) return false;
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected auto, true or false, got "${v}"` });
+    return z.NEVER;
+  });
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const envSchema = z.object({
@@ -122,7 +135,7 @@ export const envSchema = z.object({
 
   REMOTE_CLUSTER_PING_INTERVAL_MS: int(60_000, 200, 3_600_000),
   REMOTE_CLUSTER_OFFLINE_AFTER_MS: int(300_000, 500, 86_400_000),
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: bool(false),
+  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: autoOrBool,
 
   SHARED_CHANNELS_INTERRUPTED_AFTER_MS: int(300_000, 1000, 86_400_000),
   SHARED_CHANNELS_POLL_INTERVAL_MS: int(1000, 50, 60_000),
@@ -222,8 +235,11 @@ export interface AppConfig {
     pingIntervalMs: number;
     /** A remote is online while its last successful ping is younger than this (Mattermost: 5 min). */
     offlineAfterMs: number;
-    /** Peers on private and loopback addresses are refused unless this is set (link-local and metadata: always). */
-    allowPrivateAddresses: boolean;
+    /**
+     * Peers on private and loopback addresses: `true` allows, `false` refuses, `auto` allows them when SITE_URL is
+     * itself loopback or private (link-local and metadata addresses are always refused). See peerAddressPolicy.
+     */
+    allowPrivateAddresses: 'auto' | boolean;
   };
   /** Sending attachments and profile pictures to remotes (the file-transfer app). */
   fileTransfer: {
