@@ -103,7 +103,8 @@ describe('PeerAddressPolicy.refusal', () => {
           }
         });
         it(`always refuses link-local and metadata addresses (${site})`, () => {
-          for (const ip of FORBIDDEN) expect(policy.refusal(ip)).toMatch(/always refused whatever REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES says/);
+          for (const ip of FORBIDDEN)
+            expect(policy.refusal(ip)).toMatch(/always refused whatever REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES says/);
         });
         it(`allows public addresses (${site})`, () => {
           for (const ip of PUBLIC) expect(policy.refusal(ip)).toBeUndefined();
@@ -130,7 +131,9 @@ describe('PeerAddressPolicy.refusal', () => {
   });
 
   it('says how auto came out', () => {
-    expect(new PeerAddressPolicy('auto', LOOPBACK_SITE).describe()).toMatch(/=auto: private and loopback peers are allowed because SITE_URL/);
+    expect(new PeerAddressPolicy('auto', LOOPBACK_SITE).describe()).toMatch(
+      /=auto: private and loopback peers are allowed because SITE_URL/,
+    );
     expect(new PeerAddressPolicy('auto', PUBLIC_SITE).describe()).toMatch(/=auto: private and loopback peers are refused because SITE_URL/);
     expect(new PeerAddressPolicy(false, LOOPBACK_SITE).describe()).toMatch(/=false: private and loopback peers are refused/);
   });
@@ -174,7 +177,9 @@ describe('PeerAddressPolicy site URLs', () => {
       /^peer address 10\.0\.0\.9 \(of inside\.example\.com\) is refused: it is a private address.*=auto/,
     );
     expect(await open.checkSiteUrl('https://inside.example.com', resolve)).toBeUndefined();
-    expect(await open.checkSiteUrl('https://rebound.example.com', resolve)).toMatch(/169\.254\.169\.254 \(of rebound\.example\.com\).*always refused/);
+    expect(await open.checkSiteUrl('https://rebound.example.com', resolve)).toMatch(
+      /169\.254\.169\.254 \(of rebound\.example\.com\).*always refused/,
+    );
     expect(await publicAuto.checkSiteUrl('https://v6.example.com', resolve)).toMatch(/::ffff:127\.0\.0\.1 .*loopback/);
     expect(await open.checkSiteUrl('https://nowhere.example.com', resolve)).toMatch(/host nowhere.example.com does not resolve/);
     // An IP literal needs no resolver.

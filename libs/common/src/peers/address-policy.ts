@@ -200,7 +200,8 @@ export class PeerAddressPolicy {
     const what = host && host !== address ? `peer address ${address} (of ${host})` : `peer address ${address}`;
     const ip = classifyAddress(address);
     if (!ip) return `${what} is refused: it is not an IP address`;
-    if (ip.kind === 'forbidden') return `${what} is refused: it is ${ip.rule}, which is always refused whatever ${PRIVATE_ADDRESSES_SETTING} says`;
+    if (ip.kind === 'forbidden')
+      return `${what} is refused: it is ${ip.rule}, which is always refused whatever ${PRIVATE_ADDRESSES_SETTING} says`;
     if (ip.kind === 'public' || this.allowsPrivate) return undefined;
     if (this.setting === false) {
       return `${what} is refused: it is ${ip.rule}, and ${PRIVATE_ADDRESSES_SETTING}=false refuses private and loopback peers (set it to true or auto to allow them)`;
@@ -257,7 +258,8 @@ function parseSiteUrl(siteUrl: string): URL | string {
   } catch {
     return `site URL ${JSON.stringify(siteUrl.slice(0, 200))} is not a valid URL`;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `site URL is refused: only http and https site URLs are allowed, not ${url.protocol}`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `site URL is refused: only http and https site URLs are allowed, not ${url.protocol}`;
   if (url.username || url.password) return 'site URL is refused: site URLs must not carry credentials';
   const host = url.hostname.toLowerCase().replace(/\.$/, '');
   if (METADATA_HOSTS.has(host)) return `site URL ${url.origin} is refused: ${host} is a cloud metadata host, always refused`;
