@@ -84,7 +84,7 @@ function setup(
     }),
   } as unknown as PeerClient;
   const queue = { addBytes: jest.fn(async () => undefined) } as unknown as TransferQueue;
-  const config = { fileTransfer: { idleTimeoutMs: 1000 } } as AppConfig;
+  const config = { fileTransfer: { idleTimeoutMs: 1000, requestTimeoutMs: 60_000 } } as AppConfig;
   const sender = new AttachmentSender(dataSource, config, store, bus, peers, queue, new TransferMetrics());
   return { sender, bus, ranges, requests, queue };
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, Bus, FILE_STORE, FileStore, PeerClient, PeerRequestError, UPLOAD_TIMEOUT_MS } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, Bus, FILE_STORE, FileStore, PeerClient, PeerRequestError } from '@fedchat/common';
 import { SendToPeer } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { FileInfo, Post, RemoteCluster, SharedChannelRemote } from '@fedchat/models';
@@ -172,7 +172,7 @@ export class AttachmentSender {
         contentType: 'application/octet-stream',
         headers: remaining > 0 ? { 'Content-Range': `bytes ${offset}-${file.size - 1}/${file.size}` } : {},
         idleTimeoutMs: this.config.fileTransfer.idleTimeoutMs,
-        deadlineMs: UPLOAD_TIMEOUT_MS,
+        deadlineMs: this.config.fileTransfer.requestTimeoutMs,
       });
     } catch (err) {
       if (signal.aborted) throw new TransferAborted();

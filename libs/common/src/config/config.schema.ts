@@ -168,6 +168,8 @@ export const envSchema = z.object({
   FILE_TRANSFER_RETRY_MAX_MS: int(60_000, 100, 86_400_000),
   FILE_TRANSFER_LEASE_MS: int(60_000, 1000, 3_600_000),
   FILE_TRANSFER_IDLE_TIMEOUT_MS: int(60_000, 100, 3_600_000),
+  /** Mattermost's 60 s per upload request (protocol §3.2); a file that needs longer goes on in the next request. */
+  FILE_TRANSFER_REQUEST_TIMEOUT_MS: int(60_000, 1000, 86_400_000),
   FILE_TRANSFER_UPLOAD_EXPIRY_MS: int(86_400_000, 60_000, 30 * 86_400_000),
 
   MM_FEATUREFLAGS_ENABLEREMOTECLUSTERSERVICE: bool(true),
@@ -255,6 +257,8 @@ export interface AppConfig {
     leaseMs: number;
     /** A transfer fails when no byte moves for this long (a slow but moving transfer may take any time). */
     idleTimeoutMs: number;
+    /** Deadline of one upload request; a larger file continues from the peer's offset in the next request. */
+    requestTimeoutMs: number;
     /** An unfinished upload from a remote that has not moved for this long is given up: its segments are deleted. */
     uploadExpiryMs: number;
   };
@@ -372,6 +376,7 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
       retryMaxMs: e.FILE_TRANSFER_RETRY_MAX_MS,
       leaseMs: e.FILE_TRANSFER_LEASE_MS,
       idleTimeoutMs: e.FILE_TRANSFER_IDLE_TIMEOUT_MS,
+      requestTimeoutMs: e.FILE_TRANSFER_REQUEST_TIMEOUT_MS,
       uploadExpiryMs: e.FILE_TRANSFER_UPLOAD_EXPIRY_MS,
     },
     sharedChannels: {
