@@ -18,3 +18,4 @@ export * from './errors/app-error';
 export * from './peers/address-policy';
 export * from './peers/peer-client';
 export * from './work/serial-passes';
+export * from './work/backoff';

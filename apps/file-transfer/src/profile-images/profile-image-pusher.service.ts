@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import {
   APP_CONFIG,
   AppConfig,
+  backoffDelayMs,
   Bus,
   FILE_STORE,
   FileStore,
@@ -23,7 +24,6 @@ interface DuePicture {
   last_picture_update: string;
 }
 
-const RETRY_BASE_MS = 1000;
 const BATCH = 50;
 
 /**
@@ -161,7 +161,8 @@ export class ProfileImagePusher implements OnApplicationBootstrap, OnApplication
       throw new Error(`the peer answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`);
     } catch (err) {
       const failures = (this.backoff.get(key)?.failures ?? 0) + 1;
-      const retryIn = Math.min(this.config.fileTransfer.retryMaxMs, RETRY_BASE_MS * 2 ** Math.min(failures, 20));
+      const { retryBaseMs: baseMs, retryMaxMs: capMs } = this.config.fileTransfer;
+      const retryIn = backoffDelayMs(failures, { baseMs, capMs });
       this.backoff.set(key, { failures, until: Date.now() + retryIn });
       this.metrics.errors.inc({ ...labels, reason: 'network' });
       this.log.warn(

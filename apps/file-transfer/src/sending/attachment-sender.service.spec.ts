@@ -1,3 +1,4 @@
+import { PeerRequestError } from '@fedchat/common';
 import type { AppConfig, Bus, FileStore, PeerClient, PeerStreamPost } from '@fedchat/common';
 import { FileInfo, Post, RemoteCluster, SharedChannelRemote } from '@fedchat/models';
 import { Readable } from 'node:stream';
@@ -29,7 +30,10 @@ const transfer: ClaimedTransfer = {
 };
 
 /** An AttachmentSender over stubs: the peer's answers to the upload message and to each POST are scripted. */
-function setup(sessions: Array<{ status: 'OK' | 'FAIL'; err?: string; offset?: number }>, posts: Array<{ status: number; body: string }>) {
+function setup(
+  sessions: Array<{ status: 'OK' | 'FAIL'; err?: string; offset?: number }>,
+  posts: Array<{ status: number; body: string } | Error>,
+) {
   const rows = new Map<unknown, unknown>([
     [FileInfo, file],
     [Post, { id: file.post_id, delete_at: 0 }],
@@ -74,11 +78,13 @@ function setup(sessions: Array<{ status: 'OK' | 'FAIL'; err?: string; offset?: n
     postStream: jest.fn(async (req: PeerStreamPost) => {
       requests.push(req);
       for await (const chunk of req.body) void chunk;
-      return posts.shift()!;
+      const answer = posts.shift()!;
+      if (answer instanceof Error) throw answer;
+      return answer;
     }),
   } as unknown as PeerClient;
   const queue = { addBytes: jest.fn(async () => undefined) } as unknown as TransferQueue;
-  const config = { fileTransfer: { idleTimeoutMs: 1000 } } as AppConfig;
+  const config = { fileTransfer: { idleTimeoutMs: 1000, requestTimeoutMs: 60_000 } } as AppConfig;
   const sender = new AttachmentSender(dataSource, config, store, bus, peers, queue, new TransferMetrics());
   return { sender, bus, ranges, requests, queue };
 }
@@ -151,5 +157,41 @@ describe('AttachmentSender', () => {
       [{ status: 204, body: '' }],
     );
     await expect(run(sender)).rejects.toThrow(/no progress/);
+  });
+
+  it("resumes from the peer's offset when an upload request reaches its deadline, instead of failing the transfer", async () => {
+    const { sender, ranges, bus, requests } = setup(
+      [
+        { status: 'OK', offset: 0 },
+        { status: 'OK', offset: 400 },
+      ],
+      [
+        new PeerRequestError('no complete answer within the 60000 ms deadline', true, undefined, true),
+        { status: 200, body: JSON.stringify({ id: file.id }) },
+      ],
+    );
+    await run(sender);
+    expect(bus.request).toHaveBeenCalledTimes(2);
+    expect(ranges.map((r) => r.start)).toEqual([0, 400]);
+    expect(requests.every((r) => r.deadlineMs === 60_000)).toBe(true);
+  });
+
+  it('fails when a request cut at its deadline moved the peer no further', async () => {
+    const cut = () => new PeerRequestError('no complete answer within the 60000 ms deadline', true, undefined, true);
+    const { sender } = setup(
+      [
+        { status: 'OK', offset: 100 },
+        { status: 'OK', offset: 100 },
+      ],
+      [cut(), cut()],
+    );
+    await expect(run(sender)).rejects.toThrow(/no progress/);
+  });
+
+  it('fails the attempt on other network errors (retried later with backoff)', async () => {
+    const { sender } = setup([{ status: 'OK', offset: 0 }], [new PeerRequestError('connect ECONNREFUSED')]);
+    const err = await run(sender).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransferError);
+    expect((err as TransferError).message).toMatch(/ECONNREFUSED/);
   });
 });

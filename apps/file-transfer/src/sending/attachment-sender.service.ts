@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, Bus, FILE_STORE, FileStore, PeerClient } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, Bus, FILE_STORE, FileStore, PeerClient, PeerRequestError } from '@fedchat/common';
 import { SendToPeer } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { FileInfo, Post, RemoteCluster, SharedChannelRemote } from '@fedchat/models';
@@ -172,9 +172,16 @@ export class AttachmentSender {
         contentType: 'application/octet-stream',
         headers: remaining > 0 ? { 'Content-Range': `bytes ${offset}-${file.size - 1}/${file.size}` } : {},
         idleTimeoutMs: this.config.fileTransfer.idleTimeoutMs,
+        deadlineMs: this.config.fileTransfer.requestTimeoutMs,
       });
     } catch (err) {
       if (signal.aborted) throw new TransferAborted();
+      // A large file on a slow link outlasts one request's deadline: what the peer stored is kept, so ask it where it
+      // stands and go on from there (the caller's progress check ends it if the peer stored nothing).
+      if (err instanceof PeerRequestError && err.deadline) {
+        this.log.log({ file_id: file.id, remote_id: t.remote_id, offset, sent }, 'upload request reached its deadline; resuming');
+        return false;
+      }
       throw new TransferError(`sending bytes from ${offset}: ${err instanceof Error ? err.message : String(err)}`, 'network');
     } finally {
       signal.removeEventListener('abort', abort);

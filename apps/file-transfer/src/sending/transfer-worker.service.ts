@@ -1,12 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, backoffDelayMs, Bus } from '@fedchat/common';
 import { AttachmentsPendingEvent, ConnectionStateChangedEvent, SharedChannelChangedEvent } from '@fedchat/contracts';
 import { AttachmentSender, TransferAborted, TransferError } from './attachment-sender.service';
 import { ClaimedTransfer, TransferQueue } from './transfer-queue.service';
 import { TransferMetrics } from './transfer.metrics';
-
-/** First retry delay after a failed attempt; doubles per consecutive failure up to FILE_TRANSFER_RETRY_MAX_MS. */
-const RETRY_BASE_MS = 1000;
 
 /**
  * Schedules attachment transfers on this replica: claims due rows when the sync sender rings
@@ -130,7 +127,8 @@ export class TransferWorker implements OnApplicationBootstrap, OnApplicationShut
       }
       this.metrics.errors.inc({ ...labels, reason: err instanceof TransferError ? err.reason : 'store' });
       if (!(err instanceof TransferError)) this.log.error({ err, file_id: t.file_id }, 'file transfer failed');
-      const retryIn = Math.min(this.config.fileTransfer.retryMaxMs, RETRY_BASE_MS * 2 ** Math.min(t.failures, 20));
+      const { retryBaseMs: baseMs, retryMaxMs: capMs } = this.config.fileTransfer;
+      const retryIn = backoffDelayMs(t.failures + 1, { baseMs, capMs });
       this.log.warn({ file_id: t.file_id, remote_id: t.remote_id, reason, retry_in_ms: retryIn }, 'file transfer failed; will retry');
       await this.queue.fail(t, reason, retryIn).catch(() => undefined);
     }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, AppError, Bus, PeerClient, PING_TIMEOUT_MS, siteUrlProblem } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, AppError, Bus, PeerAddressPolicy, peerAddressPolicy, PeerClient, PING_TIMEOUT_MS } from '@fedchat/common';
 import {
   AcceptInviteRequest,
   ConnectionDeletedEvent,
@@ -39,6 +39,7 @@ export const INVITE_EXPIRES_AFTER_MS = 48 * 3600 * 1000;
 @Injectable()
 export class ConnectionsService {
   private readonly logger = new Logger(ConnectionsService.name);
+  private readonly addressPolicy: PeerAddressPolicy;
 
   constructor(
     @InjectRepository(RemoteCluster) private readonly remotes: Repository<RemoteCluster>,
@@ -48,10 +49,20 @@ export class ConnectionsService {
     private readonly peers: PeerClient,
     private readonly heartbeat: HeartbeatService,
     private readonly bus: Bus,
-  ) {}
+  ) {
+    this.addressPolicy = peerAddressPolicy(config);
+  }
 
   async create(req: CreateConnectionRequest): Promise<CreateConnectionReply> {
     await this.requireTeam(req.default_team_id);
+    // An invitation carrying a site URL that every peer refuses (link-local, metadata) could never be confirmed.
+    const ownProblem = new PeerAddressPolicy(true, this.config.siteUrl).siteUrlProblem(this.config.siteUrl);
+    if (ownProblem) {
+      throw AppError.badRequest(
+        'api.remote_cluster.invalid_site_url',
+        `This server's SITE_URL cannot be sent in an invitation: ${ownProblem}. Set SITE_URL to an address peers can reach.`,
+      );
+    }
     const generated = req.password === '' ? randomBytes(12).toString('base64url').slice(0, 16) : undefined;
     const password = generated ?? req.password;
     const inviteToken = newId();
@@ -102,9 +113,14 @@ export class ConnectionsService {
       }
       throw err;
     }
-    const urlProblem = siteUrlProblem(invite.site_url, this.config.remoteCluster.allowPrivateAddresses);
-    if (urlProblem)
-      throw AppError.badRequest('api.remote_cluster.invalid_site_url', `The invitation's site URL is refused: ${urlProblem}.`);
+    const urlProblem = await this.addressPolicy.checkSiteUrl(invite.site_url);
+    if (urlProblem) {
+      this.logger.warn({ remote_id: invite.remote_id, site_url: invite.site_url, err: urlProblem }, 'invitation refused: site URL');
+      throw AppError.badRequest(
+        'api.remote_cluster.invalid_site_url',
+        `The invitation's site URL ${invite.site_url} is refused by this server: ${urlProblem}.`,
+      );
+    }
     const existing = await this.remotes.findOneBy({ remote_id: invite.remote_id });
     if (existing && existing.delete_at === 0) {
       throw new AppError('api.remote_cluster.save_not_unique.app_error', 'A secure connection with this id already exists.', 500);
@@ -165,16 +181,26 @@ export class ConnectionsService {
    * A confirmation is accepted once: the conditional update makes a replay or a race find nothing to confirm.
    */
   async confirmInvite({ remote_id: remoteId, msg }: PeerMessageReceived): Promise<PeerResponse> {
-    const payload = msg.payload as Partial<RemoteClusterInvite>;
-    if (
-      msg.topic !== 'invitation' ||
-      payload.remote_id !== remoteId ||
-      typeof payload.token !== 'string' ||
-      payload.token === '' ||
-      typeof payload.site_url !== 'string' ||
-      siteUrlProblem(payload.site_url, this.config.remoteCluster.allowPrivateAddresses)
-    ) {
-      throw AppError.badRequest('api.context.invalid_param.app_error', 'Invalid or missing msg.payload in request body.');
+    const payload = (msg.payload ?? {}) as Partial<RemoteClusterInvite>;
+    const malformed =
+      msg.topic !== 'invitation'
+        ? `msg.topic must be "invitation"`
+        : payload.remote_id !== remoteId
+          ? 'msg.payload.remote_id must be the connection id'
+          : typeof payload.token !== 'string' || payload.token === ''
+            ? 'msg.payload.token is missing'
+            : typeof payload.site_url !== 'string' || payload.site_url === ''
+              ? 'msg.payload.site_url is missing'
+              : undefined;
+    if (malformed) throw AppError.badRequest('api.context.invalid_param.app_error', `Invalid invitation confirmation: ${malformed}.`);
+    const siteUrl = payload.site_url!;
+    const urlProblem = await this.addressPolicy.checkSiteUrl(siteUrl);
+    if (urlProblem) {
+      this.logger.warn({ remote_id: remoteId, site_url: siteUrl, err: urlProblem }, 'invitation confirmation refused: site URL');
+      throw AppError.badRequest(
+        'api.remote_cluster.invalid_site_url',
+        `The inviting server refuses the accepting server's site URL ${siteUrl}: ${urlProblem}.`,
+      );
     }
     const rc = await this.getRow(remoteId);
     if (isConfirmed(rc) || rc.invite_token === '') {
@@ -193,7 +219,7 @@ export class ConnectionsService {
         .createQueryBuilder()
         .update()
         .set({
-          site_url: payload.site_url.replace(/\/+$/, ''),
+          site_url: siteUrl.replace(/\/+$/, ''),
           remote_token: payload.token,
           // Legacy acceptors (version < 2) get a token nobody knows: Mattermost behaves the same.
           token_hash: hashToken(refreshed ?? newId()),
@@ -213,7 +239,7 @@ export class ConnectionsService {
       throw err;
     }
     if (!updated) throw new AppError('api.command_remote.confirm_invitation.error', 'The invitation was already confirmed.', 500);
-    this.logger.log({ remote_id: remoteId, site_url: payload.site_url }, 'invitation confirmed by peer');
+    this.logger.log({ remote_id: remoteId, site_url: siteUrl }, 'invitation confirmed by peer');
     this.heartbeat.pingSoon(remoteId);
     return { status: 'OK' };
   }
@@ -271,6 +297,7 @@ export class ConnectionsService {
    */
   async delete(remoteId: string): Promise<void> {
     const now = Date.now();
+    const siteUrl = (await this.remotes.findOneBy({ remote_id: remoteId }))?.site_url;
     const deleted = await this.dataSource.transaction(async (tx) => {
       const result = await tx
         .getRepository(RemoteCluster)
@@ -287,6 +314,8 @@ export class ConnectionsService {
     });
     if (!deleted) throw new AppError('api.remote_cluster.cluster_not_deleted', 'The secure connection was not deleted.', 500);
     this.logger.log({ remote_id: remoteId }, 'connection deleted');
+    // Kept-alive sockets to the peer go now (other replicas and apps close theirs when they have been idle).
+    if (siteUrl) this.peers.closePeer(siteUrl);
     this.bus.emit(ConnectionDeletedEvent, { remote_id: remoteId });
   }
 

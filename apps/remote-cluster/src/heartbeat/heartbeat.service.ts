@@ -9,6 +9,7 @@ import {
   gauge,
   histogram,
   PeerClient,
+  peerAddressPolicy,
   PING_TIMEOUT_MS,
   remoteClusterServiceEnabled,
 } from '@fedchat/common';
@@ -82,6 +83,8 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
 
   onApplicationBootstrap(): void {
     if (!remoteClusterServiceEnabled(this.config)) return;
+    // Says once how REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES came out (auto depends on SITE_URL).
+    this.logger.log(peerAddressPolicy(this.config).describe());
     const tick = Math.min(1000, this.config.remoteCluster.pingIntervalMs);
     this.timer = setInterval(() => {
       if (!this.running) this.running = this.round().finally(() => (this.running = undefined));

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { notDirectlyConnectedError, originRemoteId, SystemPosts, toChannelJson, toSyncUser, WebSocketEvents, WsEvent } from '@fedchat/chat';
-import { APP_CONFIG, AppConfig, AppError, Bus, remoteClusterServiceEnabled } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, AppError, backoffDelayMs, Bus, remoteClusterServiceEnabled } from '@fedchat/common';
 import {
   InviteRemoteReply,
   InviteRemoteRequest,
@@ -20,8 +20,6 @@ import { INVITE_PENDING_REVIEW, sharedWith, stateProps } from './sharing.texts';
 
 /** Pending invitations claimed per round. */
 const CLAIM_BATCH = 50;
-/** First retry delay after a failed invitation; doubles with each failure up to `sharedChannels.retryMaxMs`. */
-const FIRST_RETRY_MS = 1000;
 /** Longest peer error kept in `last_error`. */
 const MAX_ERROR_CHARS = 1000;
 
@@ -380,7 +378,8 @@ export class InvitesService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async failed(claim: Claim, failures: number, err: string): Promise<void> {
-    const retryIn = Math.min(FIRST_RETRY_MS * 2 ** Math.min(failures - 1, 30), this.config.sharedChannels.retryMaxMs);
+    const { retryBaseMs: baseMs, retryMaxMs: capMs } = this.config.sharedChannels;
+    const retryIn = backoffDelayMs(failures, { baseMs, capMs });
     const now = Date.now();
     await this.dataSource
       .createQueryBuilder()

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, backoffDelayMs, Bus } from '@fedchat/common';
 import { SystemPosts } from '@fedchat/chat';
 import { ConnectionStateChangedEvent, SharedChannelChangedEvent } from '@fedchat/contracts';
 import { RemoteCluster } from '@fedchat/models';
@@ -10,8 +10,6 @@ import { ClaimedPair, SyncQueue } from './sync-queue.service';
 import { SyncSendError, SyncSender } from './sync-sender.service';
 import { SyncMetrics } from './sync.metrics';
 
-/** First retry delay after a failed delivery; doubles per consecutive failure up to SHARED_CHANNELS_RETRY_MAX_MS. */
-const RETRY_BASE_MS = 500;
 /** How soon a pair whose posts wait for their attachments looks again (a completed transfer wakes it sooner). */
 const FILES_WAIT_MS = 1000;
 
@@ -150,7 +148,8 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     if (!(err instanceof SyncSendError)) this.log.error({ err, pair: pair.id }, 'sync run failed');
     else this.log.warn({ channel: pair.channel_id, remote: pair.remote_id, reason }, 'sync delivery failed; will retry');
     this.metrics.sendFailures.inc({ remote_id: pair.remote_id });
-    const retryIn = Math.min(this.config.sharedChannels.retryMaxMs, RETRY_BASE_MS * 2 ** Math.min(pair.failures, 20));
+    const { retryBaseMs: baseMs, retryMaxMs: capMs } = this.config.sharedChannels;
+    const retryIn = backoffDelayMs(pair.failures + 1, { baseMs, capMs });
     const state = await this.queue.fail(pair, reason, retryIn).catch(() => undefined);
     if (!state || state.notified) return;
     if (

@@ -1,14 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, backoffDelayMs, Bus } from '@fedchat/common';
 import { UserStatus } from '@fedchat/contracts';
 import { DataSource } from 'typeorm';
 import { UserSyncMetrics } from '../user-sync.metrics';
 import { PeerSendError, sendSyncMsg } from './peer-send';
 
-/** Attempts per status delivery, and the first pause between them (doubling). */
+/** Attempts per status delivery (pauses between them: the shared-channels backoff). */
 const ATTEMPTS = 3;
-const RETRY_MS = 300;
 /** Statuses per message when a remote comes online (the receiver takes up to 1000). */
 const STATUS_BATCH = 500;
 
@@ -100,7 +99,8 @@ export class StatusSender {
           this.log.warn({ remoteId, reason: err instanceof Error ? err.message : String(err) }, 'status delivery failed');
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS * 2 ** (attempt - 1)));
+        const { retryBaseMs: baseMs, retryMaxMs: capMs } = this.config.sharedChannels;
+        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, { baseMs, capMs })));
       }
     }
   }

@@ -118,3 +118,21 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES', () => {
+  it('defaults to auto and takes auto, true or false', () => {
+    expect(loadConfig('embedded', {}).remoteCluster.allowPrivateAddresses).toBe('auto');
+    expect(loadConfig('embedded', { REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'AUTO' }).remoteCluster.allowPrivateAddresses).toBe('auto');
+    expect(loadConfig('embedded', { REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true' }).remoteCluster.allowPrivateAddresses).toBe(true);
+    expect(loadConfig('embedded', { REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'false' }).remoteCluster.allowPrivateAddresses).toBe(false);
+    expect(() => loadConfig('embedded', { REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'sometimes' })).toThrow(
+      /REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: expected auto, true or false/,
+    );
+  });
+
+  it('reads the retry backoff bases', () => {
+    const config = loadConfig('embedded', { SHARED_CHANNELS_RETRY_BASE_MS: '250', FILE_TRANSFER_RETRY_BASE_MS: '2000' });
+    expect(config.sharedChannels.retryBaseMs).toBe(250);
+    expect(config.fileTransfer.retryBaseMs).toBe(2000);
+  });
+});

@@ -91,6 +91,19 @@ const s3PathPrefix = z
     return prefix;
   });
 
+/** `auto`, or a boolean like `bool`. */
+const autoOrBool = z
+  .string()
+  .optional()
+  .transform((v, ctx): 'auto' | boolean => {
+    if (v === undefined || v.trim() === '' || v.trim().toLowerCase() === 'auto') return 'auto';
+    const s = v.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(s)) return true;
+    if (['false', '0', 'no', 'off'].includes(s)) return false;
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected auto, true or false, got "${v}"` });
+    return z.NEVER;
+  });
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const envSchema = z.object({
@@ -122,11 +135,12 @@ export const envSchema = z.object({
 
   REMOTE_CLUSTER_PING_INTERVAL_MS: int(60_000, 200, 3_600_000),
   REMOTE_CLUSTER_OFFLINE_AFTER_MS: int(300_000, 500, 86_400_000),
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: bool(false),
+  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: autoOrBool,
 
   SHARED_CHANNELS_INTERRUPTED_AFTER_MS: int(300_000, 1000, 86_400_000),
   SHARED_CHANNELS_POLL_INTERVAL_MS: int(1000, 50, 60_000),
   SHARED_CHANNELS_CONCURRENCY: int(16, 1, 256),
+  SHARED_CHANNELS_RETRY_BASE_MS: int(500, 1, 3_600_000),
   SHARED_CHANNELS_RETRY_MAX_MS: int(30_000, 100, 3_600_000),
   SHARED_CHANNELS_LEASE_MS: int(30_000, 1000, 600_000),
   /** Beyond Mattermost (which always sends it): a user's real email goes to peers only when set. */
@@ -150,9 +164,12 @@ export const envSchema = z.object({
   FILE_TRANSFER_SEGMENT_BYTES: int(8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   FILE_TRANSFER_CONCURRENCY: int(4, 1, 64),
   FILE_TRANSFER_POLL_INTERVAL_MS: int(2000, 50, 600_000),
+  FILE_TRANSFER_RETRY_BASE_MS: int(1000, 1, 86_400_000),
   FILE_TRANSFER_RETRY_MAX_MS: int(60_000, 100, 86_400_000),
   FILE_TRANSFER_LEASE_MS: int(60_000, 1000, 3_600_000),
   FILE_TRANSFER_IDLE_TIMEOUT_MS: int(60_000, 100, 3_600_000),
+  /** Mattermost's 60 s per upload request (protocol §3.2); a file that needs longer goes on in the next request. */
+  FILE_TRANSFER_REQUEST_TIMEOUT_MS: int(60_000, 1000, 86_400_000),
   FILE_TRANSFER_UPLOAD_EXPIRY_MS: int(86_400_000, 60_000, 30 * 86_400_000),
 
   MM_FEATUREFLAGS_ENABLEREMOTECLUSTERSERVICE: bool(true),
@@ -220,8 +237,11 @@ export interface AppConfig {
     pingIntervalMs: number;
     /** A remote is online while its last successful ping is younger than this (Mattermost: 5 min). */
     offlineAfterMs: number;
-    /** Peers on private and loopback addresses are refused unless this is set (link-local and metadata: always). */
-    allowPrivateAddresses: boolean;
+    /**
+     * Peers on private and loopback addresses: `true` allows, `false` refuses, `auto` allows them when SITE_URL is
+     * itself loopback or private (link-local and metadata addresses are always refused). See peerAddressPolicy.
+     */
+    allowPrivateAddresses: 'auto' | boolean;
   };
   /** Sending attachments and profile pictures to remotes (the file-transfer app). */
   fileTransfer: {
@@ -229,12 +249,16 @@ export interface AppConfig {
     concurrency: number;
     /** How often each replica looks for due transfers it was not told about (a lost doorbell, a retry now due). */
     pollIntervalMs: number;
+    /** Ceiling of the first retry delay (doubling per failure; full jitter). */
+    retryBaseMs: number;
     /** Cap of the retry backoff after a failed transfer (transient failures are retried until they succeed). */
     retryMaxMs: number;
     /** How long a replica holds a transfer without renewing it; a replica that dies loses its transfers after this. */
     leaseMs: number;
     /** A transfer fails when no byte moves for this long (a slow but moving transfer may take any time). */
     idleTimeoutMs: number;
+    /** Deadline of one upload request; a larger file continues from the peer's offset in the next request. */
+    requestTimeoutMs: number;
     /** An unfinished upload from a remote that has not moved for this long is given up: its segments are deleted. */
     uploadExpiryMs: number;
   };
@@ -245,6 +269,8 @@ export interface AppConfig {
     pollIntervalMs: number;
     /** (channel, remote) pairs one replica syncs at the same time. */
     concurrency: number;
+    /** Ceiling of the first retry delay (doubling per failure; full jitter). */
+    retryBaseMs: number;
     /** Cap of the retry backoff after failed deliveries. */
     retryMaxMs: number;
     /** How long a replica holds a pair it works on; a replica that dies loses its pairs after this. */
@@ -346,15 +372,18 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
     fileTransfer: {
       concurrency: e.FILE_TRANSFER_CONCURRENCY,
       pollIntervalMs: e.FILE_TRANSFER_POLL_INTERVAL_MS,
+      retryBaseMs: e.FILE_TRANSFER_RETRY_BASE_MS,
       retryMaxMs: e.FILE_TRANSFER_RETRY_MAX_MS,
       leaseMs: e.FILE_TRANSFER_LEASE_MS,
       idleTimeoutMs: e.FILE_TRANSFER_IDLE_TIMEOUT_MS,
+      requestTimeoutMs: e.FILE_TRANSFER_REQUEST_TIMEOUT_MS,
       uploadExpiryMs: e.FILE_TRANSFER_UPLOAD_EXPIRY_MS,
     },
     sharedChannels: {
       interruptedAfterMs: e.SHARED_CHANNELS_INTERRUPTED_AFTER_MS,
       pollIntervalMs: e.SHARED_CHANNELS_POLL_INTERVAL_MS,
       concurrency: e.SHARED_CHANNELS_CONCURRENCY,
+      retryBaseMs: e.SHARED_CHANNELS_RETRY_BASE_MS,
       retryMaxMs: e.SHARED_CHANNELS_RETRY_MAX_MS,
       leaseMs: e.SHARED_CHANNELS_LEASE_MS,
       syncUserEmail: e.SHARED_CHANNELS_SYNC_USER_EMAIL,

@@ -45,8 +45,16 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function client(allowPrivate = true): PeerClient {
-  return new PeerClient({ remoteCluster: { allowPrivateAddresses: allowPrivate } } as AppConfig);
+const clients: PeerClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.onApplicationShutdown();
+});
+
+/** A client of a server whose SITE_URL is public, so that `auto` refuses the loopback test server. */
+function client(allowPrivate: boolean | 'auto' = true): PeerClient {
+  const c = new PeerClient({ siteUrl: 'https://chat.example.com', remoteCluster: { allowPrivateAddresses: allowPrivate } } as AppConfig);
+  clients.push(c);
+  return c;
 }
 
 /** `size` bytes generated chunk by chunk (a pattern, so the digest is meaningful), never held whole. */
@@ -161,7 +169,9 @@ describe('PeerClient.postStream', () => {
         contentType: 'application/octet-stream',
         idleTimeoutMs: 5000,
       }),
-    ).rejects.toThrow(/private or loopback/);
+    ).rejects.toThrow(
+      /^peer address 127\.0\.0\.1 is refused: it is a loopback address \(127\.0\.0\.0\/8\), and REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES=false refuses/,
+    );
     const byName = generated(1000);
     await expect(
       client(false).postStream({
@@ -172,7 +182,19 @@ describe('PeerClient.postStream', () => {
         contentType: 'application/octet-stream',
         idleTimeoutMs: 5000,
       }),
-    ).rejects.toThrow(/peer address refused/);
+    ).rejects.toThrow(
+      /^peer address (127\.0\.0\.1|::1) \(of localhost\) is refused: it is .*loopback.*REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES=false/,
+    );
+    const auto = generated(1000);
+    await expect(
+      client('auto').postStream({
+        ...target(),
+        body: auto.stream,
+        contentLength: 1000,
+        contentType: 'application/octet-stream',
+        idleTimeoutMs: 5000,
+      }),
+    ).rejects.toThrow(/REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES=auto allows private and loopback peers only while this server's SITE_URL/);
     expect(called).toBe(false);
   });
 
@@ -217,5 +239,155 @@ describe('PeerClient.postMultipart', () => {
     expect(text.startsWith(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="profile.png"\r\n`)).toBe(true);
     expect(text.endsWith(`\r\n--${boundary}--\r\n`)).toBe(true);
     expect(got.body.includes(image)).toBe(true);
+  });
+});
+
+describe('PeerClient connections, deadlines and redirects', () => {
+  const json = () => ({ ...target(), path: '/api/v4/remotecluster/msg', body: { hello: 'peer' } });
+  let connections = 0;
+  const countConnection = () => connections++;
+  beforeAll(() => server.on('connection', countConnection));
+  afterAll(() => server.off('connection', countConnection));
+  beforeEach(() => {
+    connections = 0;
+    server.closeAllConnections();
+  });
+
+  it('keeps one connection alive per peer across requests', async () => {
+    handler = (_req, res, s) => void s.then(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"OK"}'));
+    const c = client();
+    for (let i = 0; i < 5; i++) await expect(c.postJson({ ...json(), timeoutMs: 5000 })).resolves.toEqual({ status: 'OK' });
+    const body = generated(100_000);
+    await c.postStream({
+      ...target(),
+      body: body.stream,
+      contentLength: 100_000,
+      contentType: 'application/octet-stream',
+      idleTimeoutMs: 5000,
+    });
+    expect(connections).toBe(1);
+  });
+
+  it('opens parallel connections up to its bound and reuses them', async () => {
+    handler = (_req, res, s) => void s.then(() => setTimeout(() => res.writeHead(200).end('{"status":"OK"}'), 50));
+    const c = client();
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 4 }, () => c.postJson({ ...json(), timeoutMs: 5000 })));
+    }
+    expect(connections).toBe(4);
+    expect(c.openSockets(base)).toBe(4);
+  });
+
+  it('closes the connections of a peer when asked (a deleted connection)', async () => {
+    handler = (_req, res, s) => void s.then(() => res.writeHead(200).end('{"status":"OK"}'));
+    const c = client();
+    let closed = 0;
+    server.once('connection', (socket) => socket.on('close', () => closed++));
+    await c.postJson({ ...json(), timeoutMs: 5000 });
+    expect(c.openSockets(base)).toBe(1);
+    c.closePeer(base);
+    expect(c.openSockets(base)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closed).toBe(1);
+  });
+
+  it('sends again on a fresh connection when a kept-alive one was closed by the peer', async () => {
+    let requests = 0;
+    handler = (req, res, s) => {
+      requests++;
+      // The second request arrives on the kept-alive socket: the peer drops it as if it had timed it out.
+      if (requests === 2) return void req.socket.destroy();
+      void s.then(() => res.writeHead(200).end('{"status":"OK"}'));
+    };
+    const c = client();
+    await c.postJson({ ...json(), timeoutMs: 5000 });
+    await expect(c.postJson({ ...json(), timeoutMs: 5000 })).resolves.toEqual({ status: 'OK' });
+    expect(requests).toBe(3);
+    expect(connections).toBe(2);
+  });
+
+  /** Headers at once, then a byte every 50 ms for 3 s: never idle long enough for an idle timeout. */
+  const trickle: typeof handler = (_req, res, s) =>
+    void s.then(() => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"status":"OK","padding":"');
+      let sentBytes = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        if (++sentBytes >= 60) {
+          clearInterval(timer);
+          res.end('"}');
+          return;
+        }
+        res.write('x');
+      }, 50);
+    });
+
+  it('cuts a JSON request that trickles past its deadline', async () => {
+    handler = trickle;
+    const started = Date.now();
+    const err = await client()
+      .postJson({ ...json(), timeoutMs: 600 })
+      .catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    expect(err).toBeInstanceOf(PeerRequestError);
+    expect((err as PeerRequestError).message).toMatch(/within the 600 ms deadline/);
+    expect((err as PeerRequestError).timeout).toBe(true);
+    expect(elapsed).toBeGreaterThanOrEqual(550);
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it('cuts an upload whose answer trickles past its deadline, though it never idles', async () => {
+    handler = trickle;
+    const body = generated(1000);
+    const started = Date.now();
+    const err = await client()
+      .postStream({
+        ...target(),
+        body: body.stream,
+        contentLength: 1000,
+        contentType: 'application/octet-stream',
+        idleTimeoutMs: 400,
+        deadlineMs: 700,
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PeerRequestError);
+    expect((err as PeerRequestError).deadline).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('does not follow a redirect: the 3xx is an error naming the status', async () => {
+    let redirected = 0;
+    handler = (req, res, s) => {
+      if (req.url?.startsWith('/elsewhere')) {
+        redirected++;
+        return void res.writeHead(200).end('{"status":"OK"}');
+      }
+      void s.then(() => res.writeHead(302, { Location: `${base}/elsewhere` }).end());
+    };
+    await expect(client().postJson({ ...json(), timeoutMs: 5000 })).rejects.toThrow(
+      `peer answered HTTP 302 (a redirect to ${base}/elsewhere); redirects are not followed`,
+    );
+    const body = generated(1000);
+    const err = await client()
+      .postStream({ ...target(), body: body.stream, contentLength: 1000, contentType: 'application/octet-stream', idleTimeoutMs: 5000 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PeerRequestError);
+    expect((err as PeerRequestError).status).toBe(302);
+    expect(redirected).toBe(0);
+  });
+
+  it("reports a peer's Mattermost error message rather than raw JSON", async () => {
+    handler = (_req, res, s) =>
+      void s.then(() =>
+        res
+          .writeHead(400, { 'Content-Type': 'application/json' })
+          .end(
+            JSON.stringify({ id: 'api.remote_cluster.invalid_site_url', message: 'peer address 127.0.0.1 is refused', status_code: 400 }),
+          ),
+      );
+    await expect(client().postJson({ ...json(), timeoutMs: 5000 })).rejects.toThrow(
+      'peer answered HTTP 400: peer address 127.0.0.1 is refused',
+    );
   });
 });
