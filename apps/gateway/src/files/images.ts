@@ -90,15 +90,17 @@ export class ImageTooLargeError extends Error {
  * same bytes, so a picture relayed between clusters arrives identical.
  */
 export async function encodeProfileImage(input: Buffer, maxPixels: number): Promise<Buffer> {
-  const image = sharp(input, { limitInputPixels: maxPixels, failOn: 'error' });
-  const meta = await image.metadata().catch((err: Error) => {
-    throw new ImageDecodeError(err.message);
-  });
+  // The header alone, unbounded, to tell an image over the limit from one that does not decode.
+  const meta = await sharp(input, { limitInputPixels: false, failOn: 'error' })
+    .metadata()
+    .catch((err: Error) => {
+      throw new ImageDecodeError(err.message);
+    });
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   if (!(width > 0 && height > 0)) throw new ImageDecodeError('the image has no size');
   if (width * height > maxPixels) throw new ImageTooLargeError(width, height, maxPixels);
-  return image
+  return sharp(input, { limitInputPixels: maxPixels, failOn: 'error' })
     .rotate()
     .resize(PROFILE_IMAGE_SIZE, PROFILE_IMAGE_SIZE, { fit: 'cover', position: 'centre' })
     .png()
