@@ -278,6 +278,13 @@ describe('original values of remote users', () => {
     }
   });
 
+  it('cannot be claimed by a local user through their own props', async () => {
+    const props = { RemoteEmail: 'forged@example.com', RemoteUsername: 'someone', OriginalRemoteId: newId(), theme: 'dark' };
+    await h.as(carol).put(`${API}/users/me/patch`).send({ props }).expect(200);
+    const [row] = await db.query('SELECT props FROM users WHERE id = $1', [carol.id]);
+    expect(row.props).toEqual({ theme: 'dark' });
+  });
+
   it('are shown to system admins by GET /users/{id}/remote_origin only', async () => {
     const origin = (await h.as(admin).get(`${API}/users/${remy.id}/remote_origin`).expect(200)).body;
     expect(origin).toEqual({

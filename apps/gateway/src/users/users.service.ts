@@ -9,6 +9,7 @@ import {
   SYNC_USER_PROPS,
   UserUpdatedEvents,
   WebSocketEvents,
+  withoutSyncUserProps,
   WsEvent,
 } from '@fedchat/chat';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
@@ -196,6 +197,8 @@ export class UsersService {
     for (const key of ['first_name', 'last_name', 'nickname', 'position', 'locale', 'timezone', 'props', 'notify_props'] as const) {
       if (patch[key] !== undefined) (changes as Record<string, unknown>)[key] = patch[key];
     }
+    // The federation props are set by user sync only; a user claiming them would mislead peers about their origin.
+    if (changes.props) changes.props = withoutSyncUserProps(changes.props);
     if (patch.username !== undefined) changes.username = patch.username.toLowerCase();
     if (patch.email !== undefined) changes.email = patch.email.toLowerCase();
     try {

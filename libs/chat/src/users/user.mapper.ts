@@ -1,6 +1,6 @@
 import type { User } from '@fedchat/models';
 import { isSystemAdmin } from '../permissions';
-import { SYNC_USER_PROPS } from '../remote-users/users';
+import { withoutSyncUserProps } from '../remote-users/users';
 
 /** Who is looking at a profile: the user themself and system admins see it whole. */
 export interface ProfileViewer {
@@ -12,16 +12,6 @@ export interface ProfileViewer {
 export interface ProfilePrivacy {
   showEmailAddress: boolean;
   showFullName: boolean;
-}
-
-/**
- * Props this server keeps about a remote user for federation only (the origin's real username and email, the first
- * owner). They never go to clients; admins read them through `GET /users/{id}/remote_origin`.
- */
-const SERVER_ONLY_PROPS: ReadonlySet<string> = new Set(Object.values(SYNC_USER_PROPS));
-
-function clientProps(props: Record<string, string> | null): Record<string, string> {
-  return Object.fromEntries(Object.entries(props ?? {}).filter(([key]) => !SERVER_ONLY_PROPS.has(key)));
 }
 
 /**
@@ -43,7 +33,8 @@ export function toUserJson(user: User): Record<string, unknown> {
     last_name: user.last_name,
     position: user.position,
     roles: user.roles,
-    props: clientProps(user.props),
+    // A remote user's federation props (real username and email at the origin) stay here; admins: /remote_origin.
+    props: withoutSyncUserProps(user.props),
     notify_props: user.notify_props,
     last_password_update: user.last_password_update,
     last_picture_update: user.last_picture_update,
