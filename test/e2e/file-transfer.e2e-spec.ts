@@ -117,13 +117,16 @@ describe('file transfer between two clusters', () => {
       expect(before).not.toBe('');
       const picture = encodeRgbPng(32, 32, Buffer.alloc(32 * 32 * 3, from === a ? 7 : 201));
       expect(await uploadProfilePicture(from.url, user, picture)).toBe(200);
+      // The origin stores the upload re-encoded (128x128 PNG); those stored bytes are what must arrive.
+      const stored = await pictureSha256(from.url, user.token, user.id);
+      expect(stored).not.toBe(sha256(picture));
       await waitFor(
         `${user.username}'s picture on ${to.name}`,
-        async () => ((await pictureSha256(to.url, reader.token, user.id)) === sha256(picture) ? true : undefined),
+        async () => ((await pictureSha256(to.url, reader.token, user.id)) === stored ? true : undefined),
         60_000,
         300,
       );
-      expect(before).not.toBe(sha256(picture));
+      expect(before).not.toBe(stored);
     }
   });
 });

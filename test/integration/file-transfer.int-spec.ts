@@ -229,11 +229,14 @@ describe('profile pictures', () => {
     const picture = encodeRgbPng(16, 16, randomBytes(16 * 16 * 3));
     const before = await b.h.as(b.admin).get(`/api/v4/users/${a.admin.id}/image`).buffer(true).parse(binary).expect(200);
     await a.h.as(a.admin).post(`/api/v4/users/${a.admin.id}/image`).attach('image', picture, 'me.png').expect(200);
+    // What A stored (the upload re-encoded) is what B gets: B's own re-encoding of it gives the same bytes.
+    const onA = await a.h.as(a.admin).get(`/api/v4/users/${a.admin.id}/image`).buffer(true).parse(binary).expect(200);
+    expect(sha256(onA.body as Buffer)).not.toBe(sha256(picture));
     await until('picture on B', async () => {
       const res = await b.h.as(b.admin).get(`/api/v4/users/${a.admin.id}/image`).buffer(true).parse(binary);
-      return res.status === 200 && sha256(res.body as Buffer) === sha256(picture);
+      return res.status === 200 && sha256(res.body as Buffer) === sha256(onA.body as Buffer);
     });
-    expect(sha256(before.body as Buffer)).not.toBe(sha256(picture));
+    expect(sha256(before.body as Buffer)).not.toBe(sha256(onA.body as Buffer));
     const [scu] = await db(a).query(
       `SELECT max(last_picture_sync_at) AS at FROM shared_channel_users WHERE user_id = $1 AND remote_id = $2`,
       [a.admin.id, remoteId],

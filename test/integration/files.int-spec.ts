@@ -5,6 +5,7 @@ import { readdir } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
+import sharp from 'sharp';
 import type { Response } from 'superagent';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
@@ -563,27 +564,34 @@ describe('profile pictures', () => {
     expect(set.body).toEqual({ status: 'OK' });
     const me = (await h.as(alice).get('/api/v4/users/me').expect(200)).body;
     expect(me.last_picture_update).toBeGreaterThan(0);
-    expect(events).toHaveBeenLastCalledWith('user_updated', {
-      user: expect.objectContaining({ id: alice.id, last_picture_update: me.last_picture_update }),
-    });
+    expect(events).toHaveBeenLastCalledWith(
+      'user_updated',
+      { user: expect.objectContaining({ id: alice.id, last_picture_update: me.last_picture_update }) },
+      expect.arrayContaining([alice.id]),
+    );
     const sent = (events.mock.calls.at(-1)![1] as { user: Record<string, unknown> }).user;
     expect(sent).not.toHaveProperty('password');
     expect(sent).not.toHaveProperty('mfa_secret');
 
+    // Stored as Mattermost stores it: a 128x128 PNG, whatever the upload's size and format.
     const got = await h.as(bob).get(`/api/v4/users/${alice.id}/image?_=${me.last_picture_update}`).buffer(true).parse(binary).expect(200);
-    expect(got.body).toEqual(png);
+    expect(pngSize(got.body)).toEqual([128, 128]);
+    expect(got.body).not.toEqual(png);
     expect(got.headers['content-type']).toBe('image/png');
     expect(got.headers['cache-control']).toBe('max-age=86400, private');
     expect(got.headers.etag).toBe(String(me.last_picture_update));
     await h.as(bob).get(`/api/v4/users/${alice.id}/image`).set('If-None-Match', String(me.last_picture_update)).expect(304);
     expect(await profileFiles(alice.id)).toEqual([`users/${alice.id}/profile.png`]);
 
-    const jpg = jpegImage(64, 64);
+    const jpg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#c04020' } })
+      .jpeg()
+      .toBuffer();
     await h.as(alice).post(`/api/v4/users/me/image`).attach('image', jpg, 'me.jpg').expect(200);
     const got2 = await h.as(bob).get(`/api/v4/users/${alice.id}/image`).buffer(true).parse(binary).expect(200);
-    expect(got2.headers['content-type']).toBe('image/jpeg');
-    expect(got2.body).toEqual(jpg);
-    expect(await profileFiles(alice.id)).toEqual([`users/${alice.id}/profile.jpg`]);
+    expect(got2.headers['content-type']).toBe('image/png');
+    expect(pngSize(got2.body)).toEqual([128, 128]);
+    expect(got2.body).not.toEqual(got.body);
+    expect(await profileFiles(alice.id)).toEqual([`users/${alice.id}/profile.png`]);
 
     await h.as(alice).delete(`/api/v4/users/${alice.id}/image`).expect(200);
     const after = (await h.as(alice).get('/api/v4/users/me').expect(200)).body;
@@ -592,7 +600,11 @@ describe('profile pictures', () => {
     expect(await profileFiles(alice.id)).toEqual([]);
     const back = await h.as(bob).get(`/api/v4/users/${alice.id}/image`).buffer(true).parse(binary).expect(200);
     expect(pngSize(back.body)).toEqual([128, 128]);
-    expect(events).toHaveBeenLastCalledWith('user_updated', { user: expect.objectContaining({ id: alice.id, last_picture_update: 0 }) });
+    expect(events).toHaveBeenLastCalledWith(
+      'user_updated',
+      { user: expect.objectContaining({ id: alice.id, last_picture_update: 0 }) },
+      expect.arrayContaining([alice.id]),
+    );
     events.mockRestore();
   });
 

@@ -530,7 +530,33 @@ describe('profile images received from a remote', () => {
     expect((await pictureOf(bob)).last_picture_update).toBeGreaterThan(0);
     const served = await a.h.as(carol).get(`/api/v4/users/${bob}/image`).expect(200);
     expect(served.headers['content-type']).toBe('image/png');
-    expect(sha256(served.body as Buffer)).toBe(sha256(png));
+    // Re-encoded as a local upload is (Mattermost's 128x128 PNG), not stored as received.
+    const meta = await sharp(served.body as Buffer).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 128, 128]);
+    const { data } = await sharp(served.body as Buffer)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect([...data.subarray(0, 3)]).toEqual([0x33, 0x66, 0xff]);
+  });
+
+  it('bounds what a peer sends: larger pictures are scaled down, and images over the pixel limit refused', async () => {
+    const wide = await sharp({ create: { width: 1200, height: 400, channels: 3, background: '#102030' } })
+      .jpeg()
+      .toBuffer();
+    await peer(`${bob}/image`).attach('image', wide, 'profile.jpg').expect(200);
+    const served = await a.h.as(carol).get(`/api/v4/users/${bob}/image`).expect(200);
+    const meta = await sharp(served.body as Buffer).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 128, 128]);
+    expect((await storedFiles()).filter((f) => f.startsWith(`users/${bob}/`))).toEqual([`users/${bob}/profile.png`]);
+
+    const before = await pictureOf(bob);
+    const huge = await sharp({ create: { width: 8000, height: 4500, channels: 3, background: '#000' } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
+    const res = await peer(`${bob}/image`).attach('image', huge, 'profile.png');
+    expect(res.status).toBe(400);
+    expect(res.body.id).toBe('api.user.upload_profile_user.check_image_limits.app_error');
+    expect(await pictureOf(bob)).toEqual(before);
   });
 
   it('refuses what does not decode, keeping the picture it had', async () => {

@@ -11,6 +11,7 @@ export * from './posts/post-reads.service';
 export * from './posts/posts.service';
 export * from './posts/system-posts.service';
 export * from './users/user.mapper';
+export * from './users/user-updated.events';
 export * from './chat.module';
 export * from './remote-users/remote-users';
 export * from './remote-users/sync-user.schema';

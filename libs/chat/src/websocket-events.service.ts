@@ -42,6 +42,12 @@ export class WebSocketEvents {
     this.bus.emit(WebSocketEventPublished, { event, data, broadcast: { user_id: userId, user_ids: [userId] } });
   }
 
+  /** The sockets of several users (e.g. the full copy of an event whose others get a sanitized one). */
+  toUsers(userIds: string[], event: string, data: Record<string, unknown>): void {
+    if (userIds.length === 0) return;
+    this.bus.emit(WebSocketEventPublished, { event, data, broadcast: { user_ids: userIds } });
+  }
+
   async toChannel(channelId: string, event: string, data: Record<string, unknown>, omitUsers: string[] = []): Promise<void> {
     await this.toChannelMany(channelId, [{ event, data }], omitUsers);
   }
@@ -68,8 +74,8 @@ export class WebSocketEvents {
     this.bus.emit(WebSocketEventPublished, { event, data, broadcast: { team_id: teamId, user_ids: rows.map((r) => r.user_id) } });
   }
 
-  /** Everyone connected (e.g. status changes, as Mattermost broadcasts them). */
-  toAll(event: string, data: Record<string, unknown>): void {
-    this.bus.emit(WebSocketEventPublished, { event, data, broadcast: {} });
+  /** Everyone connected (e.g. status changes, as Mattermost broadcasts them), except `omitUsers`. */
+  toAll(event: string, data: Record<string, unknown>, omitUsers: string[] = []): void {
+    this.bus.emit(WebSocketEventPublished, { event, data, broadcast: omitUsers.length ? { omit_users: omitUsers } : {} });
   }
 }

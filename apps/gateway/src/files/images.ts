@@ -1,6 +1,5 @@
 import { derivedImagePaths, FileStore } from '@fedchat/common';
 import sharp, { Sharp } from 'sharp';
-import { Transform, TransformCallback } from 'node:stream';
 
 /** Mattermost's thumbnail box and preview width. */
 const THUMBNAIL = { width: 120, height: 100 };
@@ -69,40 +68,44 @@ export async function makeDerivedImages(
   }
 }
 
-/**
- * Passes an image through while the decoder reads along; at the end the whole image must decode (within
- * `maxPixels`), else the stream fails, so a store write of it leaves nothing behind.
- */
-export class DecodeCheck extends Transform {
-  private readonly image: Sharp;
+export class ImageDecodeError extends Error {}
 
-  constructor(maxPixels: number) {
-    super();
-    this.image = sharp({ limitInputPixels: maxPixels, failOn: 'error' });
-    this.image.on('error', () => undefined); // reported by the decode in _flush
-  }
+/** Mattermost stores every profile picture as a 128×128 PNG, centre-cropped (`AdjustImage`). */
+export const PROFILE_IMAGE_SIZE = 128;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.image.write(chunk);
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.image.end();
-    this.image
-      .resize(1, 1)
-      .raw()
-      .toBuffer()
-      .then(
-        () => callback(),
-        (err: Error) => callback(new ImageDecodeError(err.message)),
-      );
-  }
-
-  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    this.image.destroy();
-    callback(err);
+export class ImageTooLargeError extends Error {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly maxPixels: number,
+  ) {
+    super(`${width}x${height} is more than ${maxPixels} pixels`);
   }
 }
 
-export class ImageDecodeError extends Error {}
+/**
+ * Decodes an uploaded picture and re-encodes it as Mattermost stores it, so what is kept and served is small whatever
+ * was sent. The declared size is checked before decoding (a few bytes of PNG may declare 100000×100000), and the
+ * decoder itself is bounded by the same pixel limit. The result is stable: encoding its own output again gives the
+ * same bytes, so a picture relayed between clusters arrives identical.
+ */
+export async function encodeProfileImage(input: Buffer, maxPixels: number): Promise<Buffer> {
+  // The header alone, unbounded, to tell an image over the limit from one that does not decode.
+  const meta = await sharp(input, { limitInputPixels: false, failOn: 'error' })
+    .metadata()
+    .catch((err: Error) => {
+      throw new ImageDecodeError(err.message);
+    });
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  if (!(width > 0 && height > 0)) throw new ImageDecodeError('the image has no size');
+  if (width * height > maxPixels) throw new ImageTooLargeError(width, height, maxPixels);
+  return sharp(input, { limitInputPixels: maxPixels, failOn: 'error' })
+    .rotate()
+    .resize(PROFILE_IMAGE_SIZE, PROFILE_IMAGE_SIZE, { fit: 'cover', position: 'centre' })
+    .png()
+    .toBuffer()
+    .catch((err: Error) => {
+      throw new ImageDecodeError(err.message);
+    });
+}

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { hasPermission, Permission, toUserJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
+import { hasPermission, Permission, UserUpdatedEvents } from '@fedchat/chat';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   APP_CONFIG,
@@ -20,10 +20,10 @@ import { UserPictureChangedEvent } from '@fedchat/contracts';
 import { isValidId } from '@fedchat/crypto';
 import { User } from '@fedchat/models';
 import type { Request } from 'express';
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Repository } from 'typeorm';
 import { invalidUrlParam } from './files.service';
-import { DecodeCheck, ImageDecodeError } from './images';
+import { encodeProfileImage, ImageDecodeError, ImageTooLargeError } from './images';
 import { badMultipart, isMultipart, multipartParts } from './multipart';
 
 /** Largest profile picture accepted, whatever MaxFileSize says. */
@@ -49,6 +49,15 @@ function refusalReason(err: unknown): FileReceiveErrorReason {
   if (status === 401) return 'not_owner';
   if (status === 400) return err instanceof AppError && err.errorId === 'api.context.invalid_url_param.app_error' ? 'invalid' : 'bad_image';
   return 'store';
+}
+
+function overPixelLimit(err: ImageTooLargeError): AppError {
+  return new AppError(
+    'api.user.upload_profile_user.check_image_limits.app_error',
+    `Unable to upload profile image. The image is larger than ${err.maxPixels} pixels.`,
+    400,
+    err.message,
+  );
 }
 
 function undecodable(detail: string): AppError {
@@ -100,7 +109,28 @@ export function peekBytes(stream: Readable, n: number): Promise<Buffer> {
   });
 }
 
-/** Profile pictures: stored under `users/<id>/profile.<png|jpg|gif>`; a generated one when none is set. */
+/**
+ * Reads a stream whole, up to `maxBytes` (a picture is decoded from memory, as Mattermost does); more is
+ * FileTooLargeError.
+ */
+async function readAtMost(stream: Readable, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    length += (chunk as Buffer).length;
+    if (length > maxBytes) {
+      stream.destroy();
+      throw new FileTooLargeError(maxBytes);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Profile pictures: decoded and stored as Mattermost stores them, a 128×128 PNG under `users/<id>/profile.png`
+ * (pictures kept before that may still be `.jpg` or `.gif` and are served as they are); a generated one when none is set.
+ */
 @Injectable()
 export class ProfileImageService {
   private readonly logger = new Logger(ProfileImageService.name);
@@ -110,7 +140,7 @@ export class ProfileImageService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FILE_STORE) readonly store: FileStore,
     @InjectRepository(User) private readonly users: Repository<User>,
-    private readonly events: WebSocketEvents,
+    private readonly userUpdated: UserUpdatedEvents,
     private readonly bus: Bus,
   ) {}
 
@@ -153,8 +183,8 @@ export class ProfileImageService {
 
   /**
    * `POST /remotecluster/{user_id}/image` (protocol §3.2, §5.13): a peer sets the picture of one of its own users.
-   * Like a local change (same place, same event), but the image must also decode whole, so that a peer cannot
-   * leave a picture no client can show.
+   * Like a local change: decoded and re-encoded the same way (same place, same event), so that a peer can leave
+   * neither a picture no client can show nor one of any size.
    */
   async uploadFromRemote(remoteId: string, userId: string, req: Request): Promise<void> {
     try {
@@ -176,13 +206,13 @@ export class ProfileImageService {
     if (user.remote_id !== remoteId) {
       throw AppError.unauthorized('api.context.remote_id_mismatch.app_error', 'The user does not belong to the authenticated remote.');
     }
-    await this.storeImage(user, req, maxBytes, () => new DecodeCheck(this.config.files.maxImageResolution));
+    await this.storeImage(user, req, maxBytes);
   }
 
-  /** Stores the first `image` file part as the user's picture (replacing the others) and announces the change. */
-  private async storeImage(user: User, req: Request, maxBytes: number, decodeCheck?: () => DecodeCheck): Promise<void> {
+  /** Stores the first `image` file part, re-encoded, as the user's picture (replacing the others) and announces the change. */
+  private async storeImage(user: User, req: Request, maxBytes: number): Promise<void> {
     if (!isMultipart(req)) throw badMultipart(PARSE_ID, 'expected a multipart/form-data body');
-    let savedExt: string | undefined;
+    let picture: Buffer | undefined;
     for await (const part of multipartParts(req, PARSE_ID)) {
       if (part.kind !== 'file' || part.name !== 'image') continue; // other parts are skipped, as Mattermost does
       const head = await peekBytes(part.stream, 16).catch((err: Error) => {
@@ -190,24 +220,20 @@ export class ProfileImageService {
       });
       const format = head.length >= 16 ? detectImageFormat(head) : undefined; // shorter: no real image, and used up
       if (!format) throw undecodable('not a PNG, JPEG or GIF image');
-      savedExt = EXTENSIONS[format];
-      const check = decodeCheck?.();
-      const source = check ? pipeline(part.stream, check, () => undefined) : part.stream;
-      try {
-        await this.store.writeStream(profileImagePath(user.id, savedExt), source, { maxBytes });
-      } catch (err) {
+      const upload = await readAtMost(part.stream, maxBytes).catch((err: Error) => {
         if (err instanceof FileTooLargeError) throw tooLarge(maxBytes);
-        if (err instanceof AppError) throw err;
-        if (err instanceof ImageDecodeError || check?.errored instanceof ImageDecodeError) {
-          throw undecodable((check?.errored ?? (err as Error)).message);
-        }
-        if (part.stream.destroyed && !part.stream.readableEnded) throw badMultipart(PARSE_ID, (err as Error).message);
+        throw badMultipart(PARSE_ID, err.message);
+      });
+      picture = await encodeProfileImage(upload, this.config.files.maxImageResolution).catch((err: Error) => {
+        if (err instanceof ImageTooLargeError) throw overPixelLimit(err);
+        if (err instanceof ImageDecodeError) throw undecodable(err.message);
         throw err;
-      }
+      });
       break; // the picture is complete; the rest of the body is drained
     }
-    if (!savedExt) throw new AppError('api.user.upload_profile_user.no_file.app_error', 'No file under "image" in request.', 400);
-    await this.removeStored(user.id, savedExt);
+    if (!picture) throw new AppError('api.user.upload_profile_user.no_file.app_error', 'No file under "image" in request.', 400);
+    await this.store.writeStream(profileImagePath(user.id, EXTENSIONS.png), Readable.from([picture]), { maxBytes: picture.length });
+    await this.removeStored(user.id, EXTENSIONS.png);
     await this.pictureChanged(user, Date.now());
   }
 
@@ -232,7 +258,7 @@ export class ProfileImageService {
     await this.users.update({ id: user.id }, { last_picture_update: lastPictureUpdate, update_at: now });
     const updated =
       (await this.users.findOneBy({ id: user.id })) ?? Object.assign(user, { last_picture_update: lastPictureUpdate, update_at: now });
-    this.events.toAll(WsEvent.UserUpdated, { user: toUserJson(updated) });
+    await this.userUpdated.publish(updated);
     // Remotes sharing a channel with a local user get the new picture (file-transfer also finds it by polling).
     if (lastPictureUpdate > 0 && updated.remote_id === '') this.bus.emit(UserPictureChangedEvent, { user_id: updated.id });
   }

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req, Res, UsePipes } from '@nestjs/common';
-import { toUserJson } from '@fedchat/chat';
-import { AppError } from '@fedchat/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res, UsePipes } from '@nestjs/common';
+import { toUserJson, toUserJsonFor } from '@fedchat/chat';
+import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import type { Request, Response } from 'express';
@@ -13,6 +13,7 @@ import {
   LoginBody,
   OkJson,
   PatchUserBody,
+  RemoteOriginJson,
   RevokeAccessTokenBody,
   StatusJson,
   UpdateActiveBody,
@@ -31,9 +32,15 @@ export class UsersController {
   constructor(
     private readonly users: UsersService,
     private readonly auth: AuthService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Sign-up; an admin's token lets them create accounts on a closed server. */
+  /** Other users' profiles are sanitized (see docs/privacy.md); the caller's own and, for admins, all are whole. */
+  private profileFor(caller: User) {
+    return (user: User) => toUserJsonFor(user, caller, this.config.privacy);
+  }
+
+  /** Sign-up; an admin's token lets them create accounts on a closed server. The answer is for the new user or an admin. */
   @Public()
   @Post()
   @ApiCreatedResponse({ type: UserJson })
@@ -66,41 +73,45 @@ export class UsersController {
   @Get()
   @ApiQuery({ name: 'page', required: false })
   @ApiQuery({ name: 'per_page', required: false })
-  @ApiQuery({ name: 'in_team', required: false })
-  @ApiQuery({ name: 'in_channel', required: false })
-  @ApiQuery({ name: 'not_in_channel', required: false })
+  @ApiQuery({ name: 'in_team', required: false, description: 'needs view_team (403 otherwise)' })
+  @ApiQuery({ name: 'not_in_team', required: false, description: 'needs view_team (403 otherwise)' })
+  @ApiQuery({ name: 'in_channel', required: false, description: 'needs read access to the channel (403 otherwise)' })
+  @ApiQuery({ name: 'not_in_channel', required: false, description: 'needs read access to the channel (403 otherwise)' })
   @ApiOkResponse({ type: [UserJson] })
   async list(
+    @CurrentUser() caller: User,
     @Query('page') page = '0',
     @Query('per_page') perPage = '60',
     @Query('in_team') inTeam?: string,
+    @Query('not_in_team') notInTeam?: string,
     @Query('in_channel') inChannel?: string,
     @Query('not_in_channel') notInChannel?: string,
   ): Promise<Record<string, unknown>[]> {
-    const users = await this.users.list({
+    const users = await this.users.list(caller, {
       page: Math.max(0, Number.parseInt(page, 10) || 0),
       perPage: Math.min(200, Math.max(1, Number.parseInt(perPage, 10) || 60)),
       inTeam,
+      notInTeam,
       inChannel,
       notInChannel,
     });
-    return users.map(toUserJson);
+    return users.map(this.profileFor(caller));
   }
 
   @Post('ids')
   @HttpCode(200)
   @ApiBody({ schema: { type: 'array', items: { type: 'string' } } })
   @ApiOkResponse({ type: [UserJson] })
-  async byIds(@Body() ids: unknown): Promise<Record<string, unknown>[]> {
-    return (await this.users.getByIds(ids)).map(toUserJson);
+  async byIds(@CurrentUser() caller: User, @Body() ids: unknown): Promise<Record<string, unknown>[]> {
+    return (await this.users.getByIds(ids)).map(this.profileFor(caller));
   }
 
   @Post('usernames')
   @HttpCode(200)
   @ApiBody({ schema: { type: 'array', items: { type: 'string' } } })
   @ApiOkResponse({ type: [UserJson] })
-  async byUsernames(@Body() names: unknown): Promise<Record<string, unknown>[]> {
-    return (await this.users.getByUsernames(names)).map(toUserJson);
+  async byUsernames(@CurrentUser() caller: User, @Body() names: unknown): Promise<Record<string, unknown>[]> {
+    return (await this.users.getByUsernames(names)).map(this.profileFor(caller));
   }
 
   @Post('status/ids')
@@ -121,17 +132,25 @@ export class UsersController {
 
   @Get('username/:username')
   @ApiOkResponse({ type: UserJson })
-  async byUsername(@Param('username') username: string): Promise<Record<string, unknown>> {
-    return toUserJson(await this.users.getByUsername(username));
+  async byUsername(@CurrentUser() caller: User, @Param('username') username: string): Promise<Record<string, unknown>> {
+    return this.profileFor(caller)(await this.users.getByUsername(username));
   }
 
   /** `me` stands for the caller, as in Mattermost. */
   @Get(':user_id')
   @ApiOkResponse({ type: UserJson })
   async get(@CurrentUser() caller: User, @Param('user_id') userId: string): Promise<Record<string, unknown>> {
-    return toUserJson(userId === 'me' ? caller : await this.users.get(userId));
+    return this.profileFor(caller)(userId === 'me' ? caller : await this.users.get(userId));
   }
 
+  /** Admin view of a remote user's origin: the real username and email its home sent, which clients never get. */
+  @Get(':user_id/remote_origin')
+  @ApiOkResponse({ type: RemoteOriginJson })
+  async remoteOrigin(@CurrentUser() caller: User, @Param('user_id') userId: string): Promise<RemoteOriginJson> {
+    return this.users.remoteOrigin(caller, userId);
+  }
+
+  /** Changing one's own email takes `password` (the current one), as in Mattermost; admins patching others do not. */
   @Put(':user_id/patch')
   @ApiOkResponse({ type: UserJson })
   async patch(

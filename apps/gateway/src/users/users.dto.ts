@@ -36,6 +36,11 @@ export class PatchUserBody {
   @ApiPropertyOptional() @IsOptional() @IsObject() timezone?: Record<string, string>;
   @ApiPropertyOptional() @IsOptional() @IsObject() props?: Record<string, string>;
   @ApiPropertyOptional() @IsOptional() @IsObject() notify_props?: Record<string, string>;
+  @ApiPropertyOptional({ description: 'the current password; required to change one’s own email' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  password?: string;
 }
 
 export const STATUSES = ['online', 'away', 'dnd', 'offline'] as const;
@@ -72,6 +77,16 @@ export class UserJson {
   @ApiProperty() position: string;
   @ApiProperty() locale: string;
   @ApiPropertyOptional() remote_id?: string;
+}
+
+/** Admin-only: what this server keeps about a remote user's origin (never part of the user JSON). */
+export class RemoteOriginJson {
+  @ApiProperty() user_id: string;
+  @ApiProperty({ description: 'the connection that owns the user here; empty for a local user' }) remote_id: string;
+  @ApiProperty({ description: 'the connection the user first came from (differs from remote_id when relayed)' })
+  original_remote_id: string;
+  @ApiProperty({ description: 'the username at the origin, before munging' }) remote_username: string;
+  @ApiProperty({ description: 'the real email the origin sent, if any' }) remote_email: string;
 }
 
 export class StatusJson {

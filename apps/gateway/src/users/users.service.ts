@@ -1,23 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  ChannelAccess,
   hasPermission,
   isSystemAdmin,
   Permission,
   ROLE_SYSTEM_ADMIN,
   ROLE_SYSTEM_USER,
-  toUserJson,
+  SYNC_USER_PROPS,
+  UserUpdatedEvents,
   WebSocketEvents,
+  withoutSyncUserProps,
   WsEvent,
 } from '@fedchat/chat';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, AppError, Bus } from '@fedchat/common';
 import { UserProfileChangedEvent, UserStatusChangedEvent } from '@fedchat/contracts';
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
-import { isUniqueViolation, Status, User, UserAccessToken } from '@fedchat/models';
+import { Channel, isUniqueViolation, Status, TeamMember, User, UserAccessToken } from '@fedchat/models';
 import { DataSource, In, Repository } from 'typeorm';
 import { AuthService } from '../auth/auth.service';
-import { hashPassword, passwordProblem } from '../auth/password';
-import type { CreateUserBody, PatchUserBody, STATUSES } from './users.dto';
+import { hashPassword, passwordProblem, verifyPassword } from '../auth/password';
+import type { CreateUserBody, PatchUserBody, RemoteOriginJson, STATUSES } from './users.dto';
 
 /** Serialises first-user creation, so exactly one account becomes the initial system admin. */
 const FIRST_USER_LOCK = 7_301_984_222;
@@ -30,10 +33,14 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(Status) private readonly statuses: Repository<Status>,
     @InjectRepository(UserAccessToken) private readonly accessTokens: Repository<UserAccessToken>,
+    @InjectRepository(TeamMember) private readonly teamMembers: Repository<TeamMember>,
+    @InjectRepository(Channel) private readonly channels: Repository<Channel>,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly auth: AuthService,
     private readonly events: WebSocketEvents,
+    private readonly userUpdated: UserUpdatedEvents,
+    private readonly access: ChannelAccess,
     private readonly bus: Bus,
   ) {}
 
@@ -107,12 +114,27 @@ export class UsersService {
     return this.users.findBy({ username: In(names.map((n: string) => n.toLowerCase())) });
   }
 
-  /** Lists active users, optionally those in a team or channel (Client4.getProfiles*). */
-  async list(opts: { page: number; perPage: number; inTeam?: string; inChannel?: string; notInChannel?: string }): Promise<User[]> {
+  /**
+   * Lists active users, optionally those in (or not in) a team or channel (Client4.getProfiles*). As in Mattermost,
+   * a team filter needs view_team (membership, or admin) and a channel filter read access to the channel (members;
+   * team members for a public channel; admins): otherwise 403, so nobody learns who is in a private channel or DM.
+   */
+  async list(
+    caller: User,
+    opts: { page: number; perPage: number; inTeam?: string; notInTeam?: string; inChannel?: string; notInChannel?: string },
+  ): Promise<User[]> {
+    if (opts.inTeam) await this.requireViewTeam(caller, opts.inTeam, 'in_team');
+    if (opts.notInTeam) await this.requireViewTeam(caller, opts.notInTeam, 'not_in_team');
+    if (opts.inChannel) await this.requireReadChannel(caller, opts.inChannel, 'in_channel');
+    if (opts.notInChannel) await this.requireReadChannel(caller, opts.notInChannel, 'not_in_channel');
     const qb = this.users.createQueryBuilder('u').where('u.delete_at = 0');
     if (opts.inTeam)
       qb.andWhere('EXISTS (SELECT 1 FROM team_members tm WHERE tm.user_id = u.id AND tm.team_id = :team AND tm.delete_at = 0)', {
         team: opts.inTeam,
+      });
+    if (opts.notInTeam)
+      qb.andWhere('NOT EXISTS (SELECT 1 FROM team_members ntm WHERE ntm.user_id = u.id AND ntm.team_id = :nteam AND ntm.delete_at = 0)', {
+        nteam: opts.notInTeam,
       });
     if (opts.inChannel)
       qb.andWhere('EXISTS (SELECT 1 FROM channel_members cm WHERE cm.user_id = u.id AND cm.channel_id = :ch)', { ch: opts.inChannel });
@@ -128,15 +150,55 @@ export class UsersService {
       .getMany();
   }
 
+  /** Mattermost's view_team: a member of the team, or a system admin. */
+  private async requireViewTeam(caller: User, teamId: string, param: string): Promise<void> {
+    if (!isValidId(teamId)) throw AppError.invalidParam(param);
+    if (hasPermission(caller.roles, Permission.ManageSystem)) return;
+    if (!(await this.teamMembers.existsBy({ team_id: teamId, user_id: caller.id, delete_at: 0 }))) throw AppError.forbidden('view_team');
+  }
+
+  /** read_channel; an unknown channel answers the same 403, so ids cannot be probed. */
+  private async requireReadChannel(caller: User, channelId: string, param: string): Promise<void> {
+    if (!isValidId(channelId)) throw AppError.invalidParam(param);
+    const channel = await this.channels.findOneBy({ id: channelId });
+    if (!channel || !(await this.access.canRead(caller, channel))) throw AppError.forbidden('read_channel');
+  }
+
+  /**
+   * What this server keeps about a remote user's origin (real username and email at the origin, first owner), for
+   * system admins only: these values never appear in the user JSON clients get.
+   */
+  async remoteOrigin(caller: User, userId: string): Promise<RemoteOriginJson> {
+    if (!hasPermission(caller.roles, Permission.ManageSystem)) throw AppError.forbidden(Permission.ManageSystem);
+    const user = await this.get(userId);
+    const props = user.props ?? {};
+    return {
+      user_id: user.id,
+      remote_id: user.remote_id ?? '',
+      original_remote_id: props[SYNC_USER_PROPS.OriginalRemoteId] ?? '',
+      remote_username: props[SYNC_USER_PROPS.RemoteUsername] ?? '',
+      remote_email: props[SYNC_USER_PROPS.RemoteEmail] ?? '',
+    };
+  }
+
   /** Self or a user with edit_other_users; remote users are owned by their home cluster and cannot be edited here. */
   async patch(caller: User, userId: string, patch: PatchUserBody): Promise<User> {
     const user = await this.get(userId);
     this.requireSelfOr(caller, user.id, Permission.EditOtherUsers);
     if (user.remote_id !== '') throw AppError.forbidden('edit_other_users');
+    if (patch.email !== undefined && patch.email.toLowerCase() !== user.email && caller.id === user.id) {
+      // As Mattermost: changing one's own email takes the current password (admins changing others' do not).
+      if (patch.password === undefined) throw AppError.invalidParam('password');
+      if (!(await verifyPassword(patch.password, user.password))) {
+        throw new AppError('api.user.check_user_password.invalid.app_error', 'Login failed because of invalid password.', 401);
+      }
+    }
     const changes: Partial<User> = { update_at: Date.now() };
     for (const key of ['first_name', 'last_name', 'nickname', 'position', 'locale', 'timezone', 'props', 'notify_props'] as const) {
       if (patch[key] !== undefined) (changes as Record<string, unknown>)[key] = patch[key];
     }
+    // The federation props are set by user sync only; a user claiming them would mislead peers about their origin.
+    if (changes.props) changes.props = withoutSyncUserProps(changes.props);
     if (patch.username !== undefined) changes.username = patch.username.toLowerCase();
     if (patch.email !== undefined) changes.email = patch.email.toLowerCase();
     try {
@@ -145,7 +207,7 @@ export class UsersService {
       throw translateUniqueViolation(err);
     }
     const updated = await this.get(user.id);
-    this.events.toAll(WsEvent.UserUpdated, { user: toUserJson(updated) });
+    await this.userUpdated.publish(updated);
     this.bus.emit(UserProfileChangedEvent, { user_id: user.id });
     return updated;
   }
@@ -159,7 +221,7 @@ export class UsersService {
     const now = Date.now();
     await this.users.update({ id: user.id }, { delete_at: active ? 0 : now, update_at: now });
     if (!active) await this.auth.revokeAllSessions(user.id);
-    this.events.toAll(WsEvent.UserUpdated, { user: toUserJson(await this.get(user.id)) });
+    await this.userUpdated.publish(await this.get(user.id));
     this.bus.emit(UserProfileChangedEvent, { user_id: user.id });
   }
 

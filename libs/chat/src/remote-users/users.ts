@@ -12,6 +12,13 @@ export const SYNC_USER_PROPS = {
   OriginalRemoteId: 'OriginalRemoteId',
 } as const;
 
+const SYNC_USER_PROP_NAMES: ReadonlySet<string> = new Set(Object.values(SYNC_USER_PROPS));
+
+/** `props` without the federation props: what clients see, and what a client may set. */
+export function withoutSyncUserProps(props: Record<string, string> | null | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(props ?? {}).filter(([key]) => !SYNC_USER_PROP_NAMES.has(key)));
+}
+
 /** The fields of a local user that go to peers (the `User` entity of `@fedchat/models` has them all). */
 export interface SyncUserSource {
   id: string;

@@ -124,6 +124,8 @@ export const envSchema = z.object({
 
   MM_SERVICESETTINGS_MAXIMUMPAYLOADSIZEBYTES: int(300_000, 1024, 100 * 1024 * 1024),
   MM_TEAMSETTINGS_ENABLEOPENSERVER: bool(false),
+  MM_PRIVACYSETTINGS_SHOWEMAILADDRESS: bool(true),
+  MM_PRIVACYSETTINGS_SHOWFULLNAME: bool(true),
 
   MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS: bool(true),
   MM_CONNECTEDWORKSPACESSETTINGS_ENABLEREMOTECLUSTERSERVICE: bool(true),
@@ -212,6 +214,8 @@ export interface AppConfig {
   service: { maximumPayloadSizeBytes: number };
   /** Whether anyone may sign up; otherwise only the first user and accounts made by admins. */
   team: { enableOpenServer: boolean };
+  /** What other users' profiles show to non-admins (Mattermost's PrivacySettings). */
+  privacy: { showEmailAddress: boolean; showFullName: boolean };
   connectedWorkspaces: {
     enableSharedChannels: boolean;
     enableRemoteClusterService: boolean;
@@ -347,6 +351,7 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
     embeddedPgBinDir: e.EMBEDDED_PG_BIN_DIR,
     service: { maximumPayloadSizeBytes: e.MM_SERVICESETTINGS_MAXIMUMPAYLOADSIZEBYTES },
     team: { enableOpenServer: e.MM_TEAMSETTINGS_ENABLEOPENSERVER },
+    privacy: { showEmailAddress: e.MM_PRIVACYSETTINGS_SHOWEMAILADDRESS, showFullName: e.MM_PRIVACYSETTINGS_SHOWFULLNAME },
     connectedWorkspaces: {
       enableSharedChannels: e.MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS,
       enableRemoteClusterService: e.MM_CONNECTEDWORKSPACESSETTINGS_ENABLEREMOTECLUSTERSERVICE,
