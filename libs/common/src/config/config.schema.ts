@@ -382,7 +382,8 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
 function amazonS3Problems(env: NodeJS.ProcessEnv): string[] {
   const isSet = (name: string) => (env[name] ?? '').trim() !== '';
   const problems: string[] = [];
-  if (!isSet('MM_FILESETTINGS_AMAZONS3BUCKET')) problems.push('MM_FILESETTINGS_AMAZONS3BUCKET: required when MM_FILESETTINGS_DRIVERNAME is amazons3');
+  if (!isSet('MM_FILESETTINGS_AMAZONS3BUCKET'))
+    problems.push('MM_FILESETTINGS_AMAZONS3BUCKET: required when MM_FILESETTINGS_DRIVERNAME is amazons3');
   if (isSet('MM_FILESETTINGS_AMAZONS3ACCESSKEYID') !== isSet('MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY')) {
     problems.push(
       'MM_FILESETTINGS_AMAZONS3ACCESSKEYID, MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: set both, or neither to use the AWS default credentials',
@@ -393,7 +394,8 @@ function amazonS3Problems(env: NodeJS.ProcessEnv): string[] {
 
 /** The S3 settings of the `amazons3` driver (amazonS3Problems has checked them). */
 function amazonS3Settings(e: z.infer<typeof envSchema>): AmazonS3Settings {
-  if (!e.MM_FILESETTINGS_AMAZONS3BUCKET) throw new ConfigError('MM_FILESETTINGS_AMAZONS3BUCKET: required when MM_FILESETTINGS_DRIVERNAME is amazons3');
+  if (!e.MM_FILESETTINGS_AMAZONS3BUCKET)
+    throw new ConfigError('MM_FILESETTINGS_AMAZONS3BUCKET: required when MM_FILESETTINGS_DRIVERNAME is amazons3');
   return {
     bucket: e.MM_FILESETTINGS_AMAZONS3BUCKET,
     accessKeyId: e.MM_FILESETTINGS_AMAZONS3ACCESSKEYID,
