@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import * as os from 'node:os';
 import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -99,7 +100,7 @@ export async function runApp(config: AppConfig, options: RunAppOptions): Promise
       return;
     }
     log.error(`${signal} received ${signalsReceived} times: exiting without finishing in-flight work`);
-    process.exit(130);
+    process.exit(128 + (os.constants.signals[signal] ?? 0));
   };
   // Registered before anything starts, so that a signal during start-up also stops what was started.
   process.on('SIGTERM', onSignal);

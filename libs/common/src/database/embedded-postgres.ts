@@ -35,7 +35,6 @@ export class EmbeddedPostgres {
   private readonly database: string;
   private readonly log: (message: string) => void;
   private readonly runAs?: { uid: number; gid: number };
-  private running = false;
 
   constructor(private readonly options: EmbeddedPostgresOptions) {
     const dataDir = path.resolve(options.dataDir);
@@ -71,7 +70,6 @@ export class EmbeddedPostgres {
         '-o',
         `-c listen_addresses='' -k '${this.socketDir}'`,
       ]);
-      this.running = true;
       await this.ensureDatabase();
       this.log(`embedded PostgreSQL ready (socket ${this.socketDir})`);
       return this.url;
@@ -95,7 +93,6 @@ export class EmbeddedPostgres {
       while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       this.log(isAlive(pid) ? `PostgreSQL ${pid} did not stop within ${STOP_TIMEOUT_MS} ms` : 'embedded PostgreSQL stopped');
     }
-    this.running = false;
     this.releaseLock();
   }
 
