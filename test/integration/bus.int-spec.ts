@@ -40,7 +40,7 @@ const transports: Array<[string, Factory]> = [
 
 /** A "replica": its own Bus, and for NATS its own connection, as separate processes would have. */
 function makeBus(transport: BusTransport, requestTimeoutMs = 2000): Bus {
-  const config: AppConfig = { ...loadConfig('embedded', {}), bus: { requestTimeoutMs, maxPayload: 1024 * 1024 } };
+  const config: AppConfig = { ...loadConfig('embedded', {}), bus: { requestTimeoutMs, maxPayload: 1024 * 1024, connectTimeoutMs: 60_000 } };
   return new Bus(transport, config);
 }
 

@@ -1,4 +1,4 @@
-import { configOrExit, EmbeddedPostgres, processLogger, runApp } from '@fedchat/common';
+import { configOrExit, EmbeddedPostgres, exitOnStartupFailure, processLogger, runApp } from '@fedchat/common';
 import { configureGatewayHttp } from '../../gateway/src/gateway.http';
 import { GatewayModule } from '../../gateway/src/gateway.module';
 import { FileTransferModule } from '../../file-transfer/src/file-transfer.module';
@@ -28,9 +28,8 @@ async function main(): Promise<void> {
       afterClose: async () => postgres?.stop(),
     });
   } catch (err) {
-    logger.error({ err: err instanceof Error ? err.message : String(err) }, 'start-up failed');
     await postgres?.stop();
-    process.exit(1);
+    exitOnStartupFailure(err);
   }
 }
 

@@ -1,4 +1,4 @@
-import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DynamicModule, Global, Logger, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions, runMigrations } from '@fedchat/models';
@@ -7,6 +7,7 @@ import { Bus, BUS_TRANSPORT } from './bus/bus.service';
 import type { BusTransport } from './bus/bus-transport';
 import type { AppConfig } from './config/config.schema';
 import { APP_CONFIG } from './config/config.tokens';
+import { isTransientDatabaseError } from './database/database-errors';
 import { HealthController } from './health/health.controller';
 import { ShutdownState } from './health/shutdown-state';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware';
@@ -32,10 +33,26 @@ export class CoreModule implements NestModule {
             ...dataSourceOptions(config.databaseUrl!, { poolSize: config.dbPoolSize, applicationName: config.instanceId }),
             retryAttempts: 10,
             retryDelay: 2000,
+            // Only a database that is not reachable yet is worth waiting for: a missing privilege stops start-up at once.
+            toRetry: isTransientDatabaseError,
           }),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
-            if (config.migrationsRun) await runMigrations(dataSource);
+            const log = new Logger('Database');
+            if (!config.migrationsRun) {
+              log.log('MIGRATIONS_RUN is false: migrations not run');
+            } else {
+              // A failed attempt must not leave its pool open when start-up retries or gives up.
+              const applied = await runMigrations(dataSource).catch(async (err: unknown) => {
+                await dataSource.destroy().catch(() => undefined);
+                throw err;
+              });
+              log.log(
+                applied.length > 0
+                  ? `migrations applied: ${applied.length} (${applied.join(', ')})`
+                  : 'database schema up to date: no pending migrations',
+              );
+            }
             return dataSource;
           },
         }),

@@ -11,6 +11,8 @@ export * from './health/app-health.module';
 export * from './health/shutdown-state';
 export * from './logging/logging.module';
 export * from './database/embedded-postgres';
+export * from './database/database-errors';
+export * from './database/lease-takeover';
 export * from './core.module';
 export * from './bootstrap/run-app';
 export * from './files';

@@ -7,13 +7,16 @@ export interface TestNats {
   stop: () => Promise<void>;
 }
 
-/** A real nats-server on a free loopback port (Debian's `nats-server` package; .ci/run installs it). */
-export async function startNats(): Promise<TestNats> {
+/**
+ * A real nats-server on a free loopback port (Debian's `nats-server` package; .ci/run installs it), or on `port`:
+ * a test that stops the server starts it again there, so that its clients reconnect.
+ */
+export async function startNats(port?: number): Promise<TestNats> {
   const binary = process.env.NATS_SERVER_BIN ?? 'nats-server';
   if (spawnSync(binary, ['--version']).error) {
     throw new Error(`${binary} not found: install it (apt-get install -y nats-server) or set NATS_SERVER_BIN`);
   }
-  const port = await freePort();
+  port ??= await freePort();
   const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const url = `nats://127.0.0.1:${port}`;
   await waitFor(`nats-server on ${url}`, async () => {

@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, logLeaseTakeovers } from '@fedchat/common';
 import { newId } from '@fedchat/crypto';
 import { returning } from '@fedchat/models';
 import { DataSource } from 'typeorm';
@@ -25,6 +25,7 @@ export interface ClaimedTransfer {
 export class TransferQueue {
   /** Unique per process start, so that a restarted replica never mistakes an old lease for its own. */
   readonly owner: string;
+  private readonly logger = new Logger(TransferQueue.name);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -36,20 +37,34 @@ export class TransferQueue {
   /** Claims up to `limit` due transfers, oldest first. */
   async claim(limit: number): Promise<ClaimedTransfer[]> {
     const now = Date.now();
-    return returning<ClaimedTransfer>(
+    const rows = await returning<ClaimedTransfer & { previous_owner: string }>(
       this.dataSource,
       `UPDATE shared_channel_attachments s SET lease_owner = $1, lease_until = $2
        FROM (
-         SELECT sca.id FROM shared_channel_attachments sca
+         SELECT sca.id, sca.lease_owner AS previous_owner FROM shared_channel_attachments sca
          WHERE sca.status = 'pending' AND sca.next_try_at <= $3 AND sca.lease_until < $3
          ORDER BY sca.next_try_at, sca.create_at, sca.id
          LIMIT $4
          FOR UPDATE SKIP LOCKED
        ) due
        WHERE s.id = due.id
-       RETURNING s.id, s.file_id, s.remote_id, s.channel_id, s.post_id, s.failures`,
+       RETURNING s.id, s.file_id, s.remote_id, s.channel_id, s.post_id, s.failures, due.previous_owner`,
       [this.owner, now + this.config.fileTransfer.leaseMs, now, limit],
     );
+    logLeaseTakeovers(
+      this.logger,
+      'file transfers',
+      this.owner,
+      rows.map((r) => ({ key: `${r.file_id}->${r.remote_id}`, previousOwner: r.previous_owner })),
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      file_id: r.file_id,
+      remote_id: r.remote_id,
+      channel_id: r.channel_id,
+      post_id: r.post_id,
+      failures: r.failures,
+    }));
   }
 
   /** Extends the lease of a running transfer; false when it was lost (another replica may have it now). */

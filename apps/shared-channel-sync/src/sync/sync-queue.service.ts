@@ -1,7 +1,7 @@
 import { returning } from '@fedchat/models';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, logLeaseTakeovers } from '@fedchat/common';
 import { newId } from '@fedchat/crypto';
 import { DataSource } from 'typeorm';
 
@@ -31,6 +31,8 @@ interface PairRow {
   failures: number;
   interrupted_since: string;
   interruption_notified: boolean;
+  /** Lease owner before this claim: another instance's means its lease ran out (it died or hung). */
+  previous_owner: string;
 }
 
 /** Pairs with changes past their cursor: the pending work, derived from the data itself (nothing else to keep). */
@@ -47,6 +49,7 @@ const HAS_WORK = `EXISTS (SELECT 1 FROM posts p WHERE p.channel_id = scr.channel
 export class SyncQueue {
   /** Unique per process start, so that a restarted replica never mistakes an old lease for its own. */
   readonly owner: string;
+  private readonly logger = new Logger(SyncQueue.name);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -62,7 +65,7 @@ export class SyncQueue {
       this.dataSource,
       `UPDATE shared_channel_remotes s SET lease_owner = $1, lease_until = $2
        FROM (
-         SELECT scr.id FROM shared_channel_remotes scr
+         SELECT scr.id, scr.lease_owner AS previous_owner FROM shared_channel_remotes scr
          JOIN remote_clusters rc ON rc.remote_id = scr.remote_id AND rc.delete_at = 0
          WHERE scr.delete_at = 0 AND scr.is_invite_confirmed AND scr.next_sync_at <= $3 AND scr.lease_until < $3
            AND ($5::varchar IS NULL OR scr.channel_id = $5) AND ${HAS_WORK}
@@ -72,8 +75,14 @@ export class SyncQueue {
        ) due
        WHERE s.id = due.id
        RETURNING s.id, s.channel_id, s.remote_id, s.last_post_update_at, s.last_post_id, s.failures, s.interrupted_since,
-                 s.interruption_notified`,
+                 s.interruption_notified, due.previous_owner`,
       [this.owner, now + this.config.sharedChannels.leaseMs, now, limit, channelId ?? null],
+    );
+    logLeaseTakeovers(
+      this.logger,
+      '(channel, remote) pairs',
+      this.owner,
+      rows.map((r) => ({ key: `${r.channel_id}/${r.remote_id}`, previousOwner: r.previous_owner })),
     );
     return rows.map((r) => ({
       id: r.id,

@@ -13,7 +13,8 @@ export class SyncMetrics {
   });
   readonly queueSize = gauge({
     name: 'mattermost_shared_channels_task_queue_size',
-    help: '(channel, remote) pairs with changes not yet delivered',
+    // Counted in the shared database, so every replica reports the same global number.
+    help: '(channel, remote) pairs with changes not yet delivered, across all replicas: every replica reports the same global value, aggregate with max (not sum)',
   });
   readonly inQueue = histogram({
     name: 'mattermost_shared_channels_task_in_queue_duration_seconds',

@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, logLeaseTakeovers } from '@fedchat/common';
 import { newId } from '@fedchat/crypto';
 import { returning } from '@fedchat/models';
 import { DataSource } from 'typeorm';
@@ -20,6 +20,7 @@ export interface ClaimedRemote {
 @Injectable()
 export class RemoteLease {
   private readonly owner: string;
+  private readonly logger = new Logger(RemoteLease.name);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -31,19 +32,30 @@ export class RemoteLease {
   /** Claims up to `limit` online, confirmed remotes that nobody holds. */
   async claim(limit: number): Promise<ClaimedRemote[]> {
     const now = Date.now();
-    const rows = await returning<{ remote_id: string; last_global_user_sync_at: string; last_global_user_sync_id: string }>(
+    const rows = await returning<{
+      remote_id: string;
+      last_global_user_sync_at: string;
+      last_global_user_sync_id: string;
+      previous_owner: string;
+    }>(
       this.dataSource,
       `UPDATE remote_clusters r SET user_sync_lease_owner = $1, user_sync_lease_until = $2
        FROM (
-         SELECT remote_id FROM remote_clusters
+         SELECT remote_id, user_sync_lease_owner AS previous_owner FROM remote_clusters
          WHERE delete_at = 0 AND is_online AND plugin_id = '' AND user_sync_lease_until < $3
          ORDER BY remote_id
          LIMIT $4
          FOR UPDATE SKIP LOCKED
        ) due
        WHERE r.remote_id = due.remote_id
-       RETURNING r.remote_id, r.last_global_user_sync_at, r.last_global_user_sync_id`,
+       RETURNING r.remote_id, r.last_global_user_sync_at, r.last_global_user_sync_id, due.previous_owner`,
       [this.owner, now + this.config.sharedChannels.leaseMs, now, limit],
+    );
+    logLeaseTakeovers(
+      this.logger,
+      'remotes (user sync)',
+      this.owner,
+      rows.map((r) => ({ key: r.remote_id, previousOwner: r.previous_owner })),
     );
     return rows.map((r) => ({
       remote_id: r.remote_id,

@@ -1,25 +1,60 @@
 import { connect, ErrorCode, NatsConnection, NatsError } from 'nats';
 import { BusError, BusTransport, TransportMessage, TransportSubscription } from './bus-transport';
 
-/** NATS core: queue groups for shared work, request/reply for RPC. Reconnects for ever. */
+/** Where the transport reports connection changes (a pino logger in processes). */
+export interface BusConnectionLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+const SILENT: BusConnectionLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Pause between attempts to reach NATS at start-up. */
+const FIRST_CONNECT_RETRY_MS = 2000;
+
+/**
+ * NATS core: queue groups for shared work, request/reply for RPC. At start-up it tries for a bounded time (an
+ * operator sees each failed attempt); once connected it reconnects for ever, logging each disconnect and reconnect.
+ */
 export class NatsTransport implements BusTransport {
   readonly kind = 'nats' as const;
   private connected = true;
 
-  private constructor(private readonly nc: NatsConnection) {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly log: BusConnectionLog,
+  ) {
     void this.watchStatus();
   }
 
-  static async connect(url: string, name: string): Promise<NatsTransport> {
-    const nc = await connect({
-      servers: url.split(',').map((s) => s.trim()),
-      name,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-      waitOnFirstConnect: true,
-      timeout: 10_000,
-    });
-    return new NatsTransport(nc);
+  static async connect(url: string, name: string, startup: { timeoutMs?: number; log?: BusConnectionLog } = {}): Promise<NatsTransport> {
+    const log = startup.log ?? SILENT;
+    const timeoutMs = startup.timeoutMs ?? 60_000;
+    const shown = redactNatsUrls(url);
+    const deadline = Date.now() + timeoutMs;
+    log.info(`connecting to NATS at ${shown}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const nc = await connect({
+          servers: url.split(',').map((s) => s.trim()),
+          name,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 1000,
+          timeout: Math.max(1000, Math.min(10_000, deadline - Date.now())),
+        });
+        log.info(`connected to NATS at ${redactNatsUrls(nc.getServer())}`);
+        return new NatsTransport(nc, log);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new Error(`could not connect to NATS at ${shown} within ${timeoutMs} ms (${attempt} attempts; last error: ${reason})`);
+        }
+        log.warn(`NATS at ${shown} not reachable (attempt ${attempt}: ${reason}); retrying for up to ${Math.ceil(left / 1000)} s`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(FIRST_CONNECT_RETRY_MS, left)));
+      }
+    }
   }
 
   maxPayload(): number {
@@ -37,7 +72,7 @@ export class NatsTransport implements BusTransport {
       const msg = await this.nc.request(subject, data, { timeout: timeoutMs });
       return msg.data;
     } catch (err) {
-      throw translate(err, subject, timeoutMs);
+      throw translate(err, subject, timeoutMs, this.isConnected());
     }
   }
 
@@ -66,8 +101,18 @@ export class NatsTransport implements BusTransport {
 
   private async watchStatus(): Promise<void> {
     for await (const status of this.nc.status()) {
-      if (status.type === 'disconnect') this.connected = false;
-      if (status.type === 'reconnect') this.connected = true;
+      const server = redactNatsUrls(String(status.data ?? ''));
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        this.log.warn(`disconnected from NATS at ${server}; reconnecting`);
+      } else if (status.type === 'reconnect') {
+        this.connected = true;
+        this.log.info(`reconnected to NATS at ${server}`);
+      } else if (status.type === 'error') {
+        this.log.error(`NATS connection error: ${server}`);
+      } else if (status.type === 'ldm') {
+        this.log.warn(`NATS server ${server} is shutting down (lame duck mode); the client will move to another server`);
+      }
     }
   }
 
@@ -79,10 +124,22 @@ export class NatsTransport implements BusTransport {
   }
 }
 
-function translate(err: unknown, subject: string, timeoutMs: number): Error {
+/** NATS server addresses for logs: credentials (`user:password@`, `token@`) are replaced. */
+export function redactNatsUrls(urls: string): string {
+  return urls
+    .split(',')
+    .map((u) => u.trim().replace(/^([a-z]+:\/\/)?[^/@]*@/i, (_, scheme: string | undefined) => `${scheme ?? ''}[redacted]@`))
+    .join(', ');
+}
+
+function translate(err: unknown, subject: string, timeoutMs: number, connected: boolean): Error {
   if (err instanceof NatsError) {
     if (err.code === ErrorCode.NoResponders) return new BusError('no_responders', `no responders for ${subject}`);
-    if (err.code === ErrorCode.Timeout) return new BusError('timeout', `request on ${subject} timed out after ${timeoutMs} ms`);
+    if (err.code === ErrorCode.Timeout) {
+      // The requester's own bus link is down: say so, rather than let the reader blame the app that would answer.
+      const cause = connected ? '' : ' while this server was disconnected from its NATS message bus';
+      return new BusError('timeout', `request on ${subject} timed out after ${timeoutMs} ms${cause}`);
+    }
     if (err.code === ErrorCode.MaxPayloadExceeded) return new BusError('payload_too_large', err.message);
   }
   return err instanceof Error ? err : new Error(String(err));

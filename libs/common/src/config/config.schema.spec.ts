@@ -63,6 +63,40 @@ describe('loadConfig', () => {
     expect(config.port).toBe(DEFAULT_PORTS['user-sync']);
   });
 
+  it('reports every bad or missing setting of a run at once, not one per run', () => {
+    let message = '';
+    try {
+      loadConfig('gateway', {
+        PORT: 'x',
+        LOG_LEVEL: 'loud',
+        NATS_CONNECT_TIMEOUT_MS: 'soon',
+        MM_FILESETTINGS_DRIVERNAME: 'amazons3',
+      });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    for (const setting of ['PORT', 'LOG_LEVEL', 'NATS_CONNECT_TIMEOUT_MS', 'DATABASE_URL', 'NATS_URL', 'MM_FILESETTINGS_AMAZONS3BUCKET']) {
+      expect(message).toMatch(new RegExp(`^  ${setting}: `, 'm'));
+    }
+  });
+
+  it('names a malformed DATABASE_URL once, not also as missing', () => {
+    expect(() => loadConfig('gateway', { DATABASE_URL: 'mysql://x', NATS_URL: 'nats://h' })).toThrow(
+      /^Invalid configuration:\n {2}DATABASE_URL: expected a postgres: or postgresql: URL$/,
+    );
+  });
+
+  it('binds to every interface unless HOST is set', () => {
+    expect(loadConfig('embedded', {}).host).toBeUndefined();
+    expect(loadConfig('embedded', { HOST: ' 127.0.0.1 ' }).host).toBe('127.0.0.1');
+  });
+
+  it('gives up connecting to NATS after NATS_CONNECT_TIMEOUT_MS (default one minute)', () => {
+    expect(loadConfig('embedded', {}).bus.connectTimeoutMs).toBe(60_000);
+    expect(loadConfig('embedded', { NATS_CONNECT_TIMEOUT_MS: '2000' }).bus.connectTimeoutMs).toBe(2000);
+  });
+
   describe('Amazon S3 file settings', () => {
     const s3 = { MM_FILESETTINGS_DRIVERNAME: 'amazons3', MM_FILESETTINGS_AMAZONS3BUCKET: 'chat-files' };
 

@@ -108,12 +108,16 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export const envSchema = z.object({
   PORT: z.string().optional(),
+  /** Address the HTTP server binds to; unset: every interface. */
+  HOST: optionalString,
   SITE_URL: optionalUrl(['http:', 'https:']),
   DATA_DIR: z.string().optional(),
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   DB_POOL_SIZE: int(10, 1, 200),
   NATS_URL: optionalUrl(['nats:', 'tls:', 'ws:', 'wss:']),
   BUS_REQUEST_TIMEOUT_MS: int(10_000, 100, 300_000),
+  /** How long a process tries to reach NATS at start-up before it gives up and exits non-zero. */
+  NATS_CONNECT_TIMEOUT_MS: int(60_000, 1000, 3_600_000),
   /** Largest bus message; the in-process bus enforces NATS's default so that what breaks on NATS breaks here too. */
   BUS_MAX_PAYLOAD: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS).optional().default('info'),
@@ -199,6 +203,8 @@ export interface AppConfig {
   /** A unique name for this process, reported in logs and replies (hostname in Kubernetes). */
   instanceId: string;
   port: number;
+  /** Bind address of the HTTP server; absent: every interface. */
+  host?: string;
   siteUrl: string;
   dataDir: string;
   /** Absent in embedded mode: the process starts its own PostgreSQL under `dataDir`. */
@@ -206,7 +212,7 @@ export interface AppConfig {
   dbPoolSize: number;
   /** Absent in embedded mode: the in-process bus replaces NATS. */
   natsUrl?: string;
-  bus: { requestTimeoutMs: number; maxPayload: number };
+  bus: { requestTimeoutMs: number; maxPayload: number; connectTimeoutMs: number };
   log: { level: (typeof LOG_LEVELS)[number]; pretty: boolean };
   migrationsRun: boolean;
   shutdownTimeoutMs: number;
@@ -321,30 +327,32 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
   }
   if (typeof portResult === 'string') problems.push(`PORT: ${portResult}`);
+  // Settings that are valid alone but missing in context are reported together with the malformed ones.
+  if (appName !== 'embedded') {
+    for (const name of ['DATABASE_URL', 'NATS_URL'] as const) {
+      const reported = problems.some((p) => p.startsWith(`${name}:`));
+      if (!reported && (env[name] ?? '').trim() === '') problems.push(`${name}: required when the ${appName} app runs on its own`);
+    }
+  }
+  if ((env.MM_FILESETTINGS_DRIVERNAME ?? '').trim() === 'amazons3') problems.push(...amazonS3Problems(env));
   if (problems.length > 0 || !parsed.success || typeof portResult === 'string') {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
   const port = portResult;
-  const distributed = appName !== 'embedded';
-  if (distributed && !e.DATABASE_URL) {
-    throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: required when the ${appName} app runs on its own`);
-  }
-  if (distributed && !e.NATS_URL) {
-    throw new ConfigError(`Invalid configuration:\n  NATS_URL: required when the ${appName} app runs on its own`);
-  }
-  const siteUrl = (e.SITE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const amazonS3 = e.MM_FILESETTINGS_DRIVERNAME === 'amazons3' ? amazonS3Settings(e) : undefined;
+  const siteUrl = (e.SITE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   return {
     appName,
     instanceId: `${appName}@${env.HOSTNAME ?? 'local'}:${process.pid}`,
     port,
+    host: e.HOST,
     siteUrl,
     dataDir: path.resolve(e.DATA_DIR ?? './data'),
     databaseUrl: e.DATABASE_URL,
     dbPoolSize: e.DB_POOL_SIZE,
     natsUrl: e.NATS_URL,
-    bus: { requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS, maxPayload: e.BUS_MAX_PAYLOAD },
+    bus: { requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS, maxPayload: e.BUS_MAX_PAYLOAD, connectTimeoutMs: e.NATS_CONNECT_TIMEOUT_MS },
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
     migrationsRun: e.MIGRATIONS_RUN,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
@@ -404,17 +412,24 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
   };
 }
 
-/** The S3 settings of the `amazons3` driver; names the missing ones (never echoes the secret). */
-function amazonS3Settings(e: z.infer<typeof envSchema>): AmazonS3Settings {
+/** What is missing for the `amazons3` driver, read from the raw environment so that it is reported with every other problem. */
+function amazonS3Problems(env: NodeJS.ProcessEnv): string[] {
+  const isSet = (name: string) => (env[name] ?? '').trim() !== '';
   const problems: string[] = [];
-  if (!e.MM_FILESETTINGS_AMAZONS3BUCKET)
+  if (!isSet('MM_FILESETTINGS_AMAZONS3BUCKET'))
     problems.push('MM_FILESETTINGS_AMAZONS3BUCKET: required when MM_FILESETTINGS_DRIVERNAME is amazons3');
-  if (!e.MM_FILESETTINGS_AMAZONS3ACCESSKEYID !== !e.MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY) {
+  if (isSet('MM_FILESETTINGS_AMAZONS3ACCESSKEYID') !== isSet('MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY')) {
     problems.push(
       'MM_FILESETTINGS_AMAZONS3ACCESSKEYID, MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: set both, or neither to use the AWS default credentials',
     );
   }
-  if (problems.length > 0 || !e.MM_FILESETTINGS_AMAZONS3BUCKET) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return problems;
+}
+
+/** The S3 settings of the `amazons3` driver (amazonS3Problems has checked them). */
+function amazonS3Settings(e: z.infer<typeof envSchema>): AmazonS3Settings {
+  if (!e.MM_FILESETTINGS_AMAZONS3BUCKET)
+    throw new ConfigError('MM_FILESETTINGS_AMAZONS3BUCKET: required when MM_FILESETTINGS_DRIVERNAME is amazons3');
   return {
     bucket: e.MM_FILESETTINGS_AMAZONS3BUCKET,
     accessKeyId: e.MM_FILESETTINGS_AMAZONS3ACCESSKEYID,

@@ -35,7 +35,6 @@ export class EmbeddedPostgres {
   private readonly database: string;
   private readonly log: (message: string) => void;
   private readonly runAs?: { uid: number; gid: number };
-  private running = false;
 
   constructor(private readonly options: EmbeddedPostgresOptions) {
     const dataDir = path.resolve(options.dataDir);
@@ -71,7 +70,6 @@ export class EmbeddedPostgres {
         '-o',
         `-c listen_addresses='' -k '${this.socketDir}'`,
       ]);
-      this.running = true;
       await this.ensureDatabase();
       this.log(`embedded PostgreSQL ready (socket ${this.socketDir})`);
       return this.url;
@@ -81,11 +79,19 @@ export class EmbeddedPostgres {
     }
   }
 
-  /** Fast shutdown (active sessions are ended, data is flushed), then releases the lock. */
+  /**
+   * Fast shutdown (active sessions are ended, data is flushed), then releases the lock. The postmaster is signalled
+   * directly rather than through `pg_ctl stop`: pg_ctl would be in our process group, and a second Ctrl-C reaching
+   * that group would kill it mid-wait.
+   */
   async stop(): Promise<void> {
-    if (this.running || this.postmasterPid() !== undefined) {
-      await this.pgCtl(['stop', '-w', '-t', '60', '-m', 'fast']).catch((err) => this.log(`pg_ctl stop: ${String(err)}`));
-      this.running = false;
+    const pid = this.postmasterPid();
+    if (pid !== undefined && isAlive(pid) && processNameMatches(pid, /postgres/)) {
+      this.log(`stopping embedded PostgreSQL ${pid}`);
+      signal(pid, 'SIGINT');
+      const deadline = Date.now() + STOP_TIMEOUT_MS;
+      while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      this.log(isAlive(pid) ? `PostgreSQL ${pid} did not stop within ${STOP_TIMEOUT_MS} ms` : 'embedded PostgreSQL stopped');
     }
     this.releaseLock();
   }
@@ -96,13 +102,7 @@ export class EmbeddedPostgres {
    */
   stopSync(): void {
     const pid = this.postmasterPid();
-    if (pid !== undefined && isAlive(pid)) {
-      try {
-        process.kill(pid, 'SIGINT');
-      } catch {
-        // already gone
-      }
-    }
+    if (pid !== undefined && isAlive(pid) && processNameMatches(pid, /postgres/)) signal(pid, 'SIGINT');
     this.releaseLock();
   }
 
@@ -236,6 +236,18 @@ function readPid(file: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** How long stop() waits for the postmaster's fast shutdown (pg_ctl's default wait). */
+const STOP_TIMEOUT_MS = 60_000;
+
+/** SIGINT asks the postmaster for a fast shutdown. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
   }
 }
 

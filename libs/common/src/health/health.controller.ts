@@ -1,6 +1,7 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type { Response } from 'express';
 import { Bus } from '../bus/bus.service';
 import { ShutdownState } from './shutdown-state';
 
@@ -21,10 +22,26 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  /**
+   * The 503 body is written here rather than thrown: a thrown exception would go through the app's exception filter
+   * (the gateway's turns it into Mattermost's error JSON, "Service Unavailable Exception"), and every app must name
+   * what is down in the same terms.
+   */
   @Get('ready')
-  @HealthCheck()
-  ready() {
-    if (this.shutdown.isShuttingDown) throw new ServiceUnavailableException({ status: 'shutting_down' });
+  async ready(@Res() res: Response): Promise<void> {
+    if (this.shutdown.isShuttingDown) {
+      res.status(503).json({ status: 'shutting_down' });
+      return;
+    }
+    try {
+      res.status(200).json(await this.check());
+    } catch (err) {
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      res.status(503).json(err.getResponse());
+    }
+  }
+
+  private check() {
     return this.health.check([
       () => this.db.pingCheck('database', { timeout: 3000 }),
       () => {
