@@ -6,6 +6,7 @@ export * from './bus/in-process.transport';
 export * from './bus/nats.transport';
 export * from './metrics/metrics';
 export * from './metrics/file-receive.metrics';
+export * from './metrics/rate-limit.metrics';
 export * from './health/app-health.module';
 export * from './health/shutdown-state';
 export * from './logging/logging.module';

@@ -15,7 +15,7 @@ import { UserProfileChangedEvent, UserStatusChangedEvent } from '@fedchat/contra
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
 import { isUniqueViolation, Status, User, UserAccessToken } from '@fedchat/models';
 import { DataSource, In, Repository } from 'typeorm';
-import { AuthService } from '../auth/auth.service';
+import { AuthContext, AuthService } from '../auth/auth.service';
 import { hashPassword, passwordProblem } from '../auth/password';
 import type { CreateUserBody, PatchUserBody, STATUSES } from './users.dto';
 
@@ -161,6 +161,40 @@ export class UsersService {
     if (!active) await this.auth.revokeAllSessions(user.id);
     this.events.toAll(WsEvent.UserUpdated, { user: toUserJson(await this.get(user.id)) });
     this.bus.emit(UserProfileChangedEvent, { user_id: user.id });
+  }
+
+  /**
+   * Mattermost's `PUT /users/{id}/password`: the user with their current password (checked under the login lockout),
+   * or a system admin for another local user without it. The new password ends the lockout and every other session.
+   */
+  async updatePassword(auth: AuthContext, userId: string, currentPassword: string | undefined, newPassword: string): Promise<void> {
+    const caller = auth.user;
+    const user = await this.get(userId);
+    if (user.remote_id !== '' || user.is_bot) throw AppError.forbidden();
+    if (caller.id === user.id) {
+      if (user.password === '' || !(await this.auth.checkPassword(user, currentPassword ?? ''))) {
+        throw AppError.badRequest(
+          'api.user.update_password.incorrect.app_error',
+          'The "Current Password" you entered is incorrect. Please check that Caps Lock is off and try again.',
+        );
+      }
+    } else if (!hasPermission(caller.roles, Permission.ManageSystem)) {
+      throw AppError.forbidden(Permission.ManageSystem);
+    }
+    const problem = passwordProblem(newPassword);
+    if (problem) throw AppError.badRequest('model.user.is_valid.pwd.app_error', problem);
+    const now = Date.now();
+    await this.users.update(
+      { id: user.id },
+      {
+        password: await hashPassword(newPassword),
+        last_password_update: now,
+        update_at: now,
+        failed_attempts: 0,
+        last_failed_attempt_at: 0,
+      },
+    );
+    await this.auth.revokeAllSessions(user.id, caller.id === user.id ? auth.sessionId : undefined);
   }
 
   async getStatus(userId: string): Promise<Status> {

@@ -99,7 +99,7 @@ export async function createSuiteApp(config: AppConfig, options: RunAppOptions):
   const root: DynamicModule = { module: ProcessRootModule, imports: [CoreModule.forRoot(config, transport), ...options.modules] };
   const app = await NestFactory.create<NestExpressApplication>(root, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
-  app.set('trust proxy', true);
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   options.configureHttp?.(app, config);
   return app;
