@@ -71,11 +71,7 @@ describe('login lockout (MM_SERVICESETTINGS_MAXIMUMLOGINATTEMPTS)', () => {
       .expect(401);
     expect(change.body.id).toBe(LOCKED);
 
-    await h
-      .as(admin)
-      .put(`/api/v4/users/${victim.id}/password`)
-      .send({ new_password: 'password-789' })
-      .expect(200, { status: 'OK' });
+    await h.as(admin).put(`/api/v4/users/${victim.id}/password`).send({ new_password: 'password-789' }).expect(200, { status: 'OK' });
     await login(victim.username, 'password-789').expect(200);
     // The admin's reset ended the victim's other sessions.
     await h.as(victim).get('/api/v4/users/me').expect(401);
@@ -123,11 +119,7 @@ describe('login lockout (MM_SERVICESETTINGS_MAXIMUMLOGINATTEMPTS)', () => {
   it('lets a user change their own password with the current one, keeping this session and ending the others', async () => {
     const user = await h.signUp(undefined, admin);
     const other = await h.login(user.username);
-    await h
-      .as(user)
-      .put('/api/v4/users/me/password')
-      .send({ current_password: 'password-123', new_password: 'password-456' })
-      .expect(200);
+    await h.as(user).put('/api/v4/users/me/password').send({ current_password: 'password-123', new_password: 'password-456' }).expect(200);
     await h.as(user).get('/api/v4/users/me').expect(200);
     await h.as(other).get('/api/v4/users/me').expect(401);
     await login(user.username, 'password-456').expect(200);
