@@ -56,6 +56,13 @@ async function user(): Promise<TestUser> {
   return { id: login.body.id, username, token: login.headers.token };
 }
 
+/** The statuses of `n` requests sent one after another. */
+async function sequentially(n: number, send: () => request.Test): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < n; i++) statuses.push((await send()).status);
+  return statuses;
+}
+
 beforeAll(async () => {
   h = await GatewayHarness.start({ ...LIMITS, MM_TEAMSETTINGS_ENABLEOPENSERVER: 'true' });
 });
@@ -101,20 +108,28 @@ describe('rate limits (MM_RATELIMITSETTINGS_*)', () => {
     const alice = await user();
     const bob = await user();
     const before = await refused('api', 'user');
-    // Alice from five addresses spends her one budget...
-    for (let i = 0; i < 5; i++) await from(address()).get('/api/v4/users/me').set('Authorization', `Bearer ${alice.token}`).expect(200);
-    const shared = address();
-    await from(shared).get('/api/v4/users/me').set('Authorization', `Bearer ${alice.token}`).expect(429);
-    expect(await refused('api', 'user')).toBe(before + 1);
-    // ...while Bob from the same address, and the address itself without a token, have theirs.
+    // Alice, from a new address each time, spends her one budget (one request a second comes back: hence 10)...
+    const used: string[] = [];
+    const statuses = await sequentially(10, () => {
+      used.push(address());
+      return from(used[used.length - 1])
+        .get('/api/v4/users/me')
+        .set('Authorization', `Bearer ${alice.token}`);
+    });
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses).toContain(429);
+    expect(await refused('api', 'user')).toBe(before + statuses.filter((s) => s === 429).length);
+    // ...while Bob from an address she was refused at, and that address without a token, have theirs.
+    const shared = used[statuses.lastIndexOf(429)];
     await from(shared).get('/api/v4/users/me').set('Authorization', `Bearer ${bob.token}`).expect(200);
     await from(shared).get('/api/v4/system/ping').expect(200);
   });
 
   it('counts requests with bad tokens by address, before authentication', async () => {
     const ip = address();
-    for (let i = 0; i < 5; i++) await from(ip).get('/api/v4/users/me').set('Authorization', `Bearer ${newId()}`).expect(401);
-    await from(ip).get('/api/v4/users/me').set('Authorization', `Bearer ${newId()}`).expect(429);
+    const statuses = await sequentially(10, () => from(ip).get('/api/v4/users/me').set('Authorization', `Bearer ${newId()}`));
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses).toContain(429);
   });
 
   it('limits password checks more strictly: login, sign-up and password change share a budget per address', async () => {
@@ -137,9 +152,10 @@ describe('rate limits (MM_RATELIMITSETTINGS_*)', () => {
     const peerPing = (ip: string) =>
       from(ip).post('/api/v4/remotecluster/ping').set('X-RemoteCluster-Id', remoteId).set('X-RemoteCluster-Token', token).send({});
     const before = await refused('peer', 'remote');
-    for (let i = 0; i < 4; i++) expect((await peerPing(address())).status).not.toBe(429);
-    expect((await peerPing(address())).status).toBe(429);
-    expect(await refused('peer', 'remote')).toBe(before + 1);
+    const statuses = await sequentially(10, () => peerPing(address()));
+    expect(statuses.slice(0, 4)).not.toContain(429);
+    expect(statuses).toContain(429);
+    expect(await refused('peer', 'remote')).toBe(before + statuses.filter((s) => s === 429).length);
 
     const ip = address();
     const badPing = () =>
