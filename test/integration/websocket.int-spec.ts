@@ -13,8 +13,9 @@ class RawClient {
     this.closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
   }
 
-  static async open(url: string, headers: Record<string, string> = {}): Promise<RawClient> {
-    const ws = new WebSocket(url, { headers });
+  /** `autoPong: false` makes a client that no longer answers the server's protocol pings. */
+  static async open(url: string, headers: Record<string, string> = {}, autoPong = true): Promise<RawClient> {
+    const ws = new WebSocket(url, { headers, autoPong });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
@@ -42,16 +43,26 @@ let alice: TestUser;
 let bob: TestUser;
 const clients: RawClient[] = [];
 
-async function connect(user: TestUser): Promise<RawClient> {
-  const c = await RawClient.open(wsUrl);
+async function connect(user: TestUser, autoPong = true): Promise<RawClient> {
+  const c = await RawClient.open(wsUrl, {}, autoPong);
   clients.push(c);
   c.send('authentication_challenge', 1, { token: user.token });
   await c.next((f) => f.event === 'hello', 'hello');
   return c;
 }
 
+/** The server's protocol ping period in this file: short, so that dead sockets go within the test's time. */
+const PING_INTERVAL_MS = 200;
+
+/** The authenticated connections gauge, read from /metrics as Prometheus would. */
+async function connectionsGauge(): Promise<number> {
+  const text = (await h.http.get('/metrics').expect(200)).text;
+  const line = text.split('\n').find((l) => l.startsWith('fedchat_websocket_connections '));
+  return Number(line?.split(' ')[1]);
+}
+
 beforeAll(async () => {
-  h = await GatewayHarness.start();
+  h = await GatewayHarness.start({ WEBSOCKET_PING_INTERVAL_MS: String(PING_INTERVAL_MS) });
   wsUrl = (await h.listen()).replace('http', 'ws') + '/api/v4/websocket';
   admin = await h.signUp('admin');
   alice = await h.signUp('alice', admin);
@@ -170,5 +181,35 @@ describe('websocket /api/v4/websocket', () => {
     expect(list.body.map((c: { trigger: string }) => c.trigger)).toEqual(
       expect.arrayContaining(['echo', 'away', 'online', 'dnd', 'offline']),
     );
+  });
+
+  describe('dead sockets (protocol pings every WEBSOCKET_PING_INTERVAL_MS)', () => {
+    it('terminates a client that stops answering pings, and the gauge returns to its true value', async () => {
+      const base = await connectionsGauge();
+      const responsive = await connect(alice);
+      const silent = await connect(bob, false);
+      expect(await connectionsGauge()).toBe(base + 2);
+      const silentSince = Date.now();
+      const closed = await Promise.race([silent.closed, new Promise((r) => setTimeout(() => r('still open'), 5000))]);
+      expect(closed).toBe(1006); // terminated: no close frame
+      expect(Date.now() - silentSince).toBeLessThan(10 * PING_INTERVAL_MS);
+      await waitFor('the gauge to drop', async () => ((await connectionsGauge()) === base + 1 ? true : undefined), 5000, 50);
+      // The client that answers pings stays, many intervals later.
+      await new Promise((r) => setTimeout(r, 4 * PING_INTERVAL_MS));
+      expect(responsive.ws.readyState).toBe(WebSocket.OPEN);
+      responsive.send('ping', 9);
+      expect((await responsive.next((f) => f.seq_reply === 9, 'pong')).data.text).toBe('pong');
+      expect(await connectionsGauge()).toBe(base + 1);
+    });
+
+    it('terminates a socket that stopped reading (paused at TCP level, no close frame, no FIN seen)', async () => {
+      const base = await connectionsGauge();
+      const stalled = await connect(alice);
+      expect(await connectionsGauge()).toBe(base + 1);
+      stalled.ws.pause();
+      const stalledSince = Date.now();
+      await waitFor('the gauge to drop', async () => ((await connectionsGauge()) === base ? true : undefined), 5000, 50);
+      expect(Date.now() - stalledSince).toBeLessThan(10 * PING_INTERVAL_MS);
+    });
   });
 });

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { newId } from '@fedchat/crypto';
 import { createSuiteApp, loadConfig } from '@fedchat/common';
-import { createTestDatabase } from '@fedchat/testing';
+import { createTestDatabase, HIGH_RATE_LIMITS_ENV } from '@fedchat/testing';
 import { configureGatewayHttp } from '../../apps/gateway/src/gateway.http';
 import { GatewayModule } from '../../apps/gateway/src/gateway.module';
 
@@ -32,7 +32,13 @@ export class GatewayHarness {
     const databaseUrl = env.DATABASE_URL ?? (await createTestDatabase());
     // One data directory per database: unique across test files, and the same again when a cluster restarts on it.
     const dataDir = path.join(os.tmpdir(), `fedchat-harness-${new URL(databaseUrl).pathname.slice(1)}`);
-    const config = loadConfig('embedded', { LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env, DATABASE_URL: databaseUrl });
+    const config = loadConfig('embedded', {
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir,
+      ...HIGH_RATE_LIMITS_ENV,
+      ...env,
+      DATABASE_URL: databaseUrl,
+    });
     const app = await createSuiteApp(config, { modules: [GatewayModule, ...modules], configureHttp: configureGatewayHttp });
     await app.init();
     return new GatewayHarness(app, databaseUrl);

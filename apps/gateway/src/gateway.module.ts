@@ -1,11 +1,14 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { APP_CONFIG, AppConfig } from '@fedchat/common';
 import { ChannelsModule } from './channels/channels.module';
 import { ChatCoreModule } from './chat-core.module';
 import { CommandsModule } from './commands/commands.module';
 import { FilesModule } from './files/files.module';
 import { FederationSwitchMiddleware } from './http/federation-switch.middleware';
 import { MattermostErrorFilter } from './http/mattermost-error.filter';
+import { RateLimitGuard, rateLimitOptions } from './http/rate-limit.guard';
 import { PostsModule } from './posts/posts.module';
 import { RemoteClustersModule } from './remote-clusters/remote-clusters.module';
 import { SharedChannelsModule } from './shared-channels/shared-channels.module';
@@ -17,6 +20,7 @@ import { WebSocketModule } from './websocket/websocket.module';
 /** The gateway: Mattermost's /api/v4 for clients and peer clusters, the local chat core, the websocket. */
 @Module({
   imports: [
+    ThrottlerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: (config: AppConfig) => rateLimitOptions(config) }),
     ChatCoreModule,
     UsersModule,
     CommandsModule,
@@ -29,7 +33,12 @@ import { WebSocketModule } from './websocket/websocket.module';
     SharedChannelsModule,
   ],
   controllers: [SystemController],
-  providers: [{ provide: APP_FILTER, useClass: MattermostErrorFilter }],
+  providers: [
+    { provide: APP_FILTER, useClass: MattermostErrorFilter },
+    // Global guards run in the order Nest finds them: this module's before ChatCoreModule's AuthGuard, so that
+    // requests with bad tokens are counted too (a test checks it).
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+  ],
 })
 export class GatewayModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -8,7 +8,10 @@ export const OPENAPI_PATH = 'api/v4/openapi.json';
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const options = new DocumentBuilder()
     .setTitle('fedchat API')
-    .setDescription('Mattermost-compatible /api/v4 served by the gateway, for clients and peer clusters')
+    .setDescription(
+      'Mattermost-compatible /api/v4 served by the gateway, for clients and peer clusters. Any operation may answer 429 ' +
+        '(a rate limit, Mattermost error JSON) with Retry-After in seconds; see docs/operations.md.',
+    )
     .setVersion('4')
     .addBearerAuth()
     .build();

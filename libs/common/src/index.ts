@@ -7,6 +7,7 @@ export * from './bus/nats.transport';
 export * from './metrics/metrics';
 export * from './metrics/file-receive.metrics';
 export * from './metrics/remote-series-at-zero.service';
+export * from './metrics/rate-limit.metrics';
 export * from './health/app-health.module';
 export * from './health/shutdown-state';
 export * from './logging/logging.module';

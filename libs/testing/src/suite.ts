@@ -31,6 +31,19 @@ async function waitReady(proc: SuiteProcess, port: number, probe = '/health/read
 }
 
 /**
+ * Rate limits for servers of tests and benchmarks, which drive hundreds of requests per second from 127.0.0.1 (as
+ * many users and peers): the limiter runs but never refuses. The rate limits' own tests set theirs.
+ */
+export const HIGH_RATE_LIMITS_ENV: Record<string, string> = {
+  MM_RATELIMITSETTINGS_PERSEC: '100000',
+  MM_RATELIMITSETTINGS_MAXBURST: '100000',
+  RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
+  RATE_LIMIT_LOGIN_MAX_BURST: '100000',
+  RATE_LIMIT_PEER_PER_SECOND: '100000',
+  RATE_LIMIT_PEER_MAX_BURST: '100000',
+};
+
+/**
  * The default mode: one process with its own PostgreSQL under a temporary DATA_DIR. A caller that sets DATA_DIR
  * owns that directory (stop keeps it) and, with the same PORT, can start the same instance again: same data, same
  * address, as a peer that went down and came back.
@@ -39,7 +52,12 @@ export async function startEmbeddedSuite(env: Record<string, string> = {}): Prom
   const dir = env.DATA_DIR ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-suite-'));
   if (dir) fs.chmodSync(dir, 0o755);
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const proc = SuiteProcess.start('embedded', { ...env, PORT: String(port), DATA_DIR: env.DATA_DIR ?? path.join(dir!, 'data') });
+  const proc = SuiteProcess.start('embedded', {
+    ...HIGH_RATE_LIMITS_ENV,
+    ...env,
+    PORT: String(port),
+    DATA_DIR: env.DATA_DIR ?? path.join(dir!, 'data'),
+  });
   await waitReady(proc, port);
   return {
     gateways: [`http://127.0.0.1:${port}`],
@@ -74,6 +92,7 @@ export async function startDistributedSuite(
   await Promise.all(
     planned.map(async ({ app, name }, i) => {
       const proc = SuiteProcess.start(app, {
+        ...HIGH_RATE_LIMITS_ENV,
         PORT: String(ports[i]),
         DATABASE_URL: databaseUrl,
         NATS_URL: nats.url,

@@ -4,22 +4,14 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthContext, AuthService } from './auth.service';
 
+export { tokenFrom, tokenOf } from './token';
+
 const PUBLIC = 'fedchat:public';
 
 /** Marks a route that needs no user session (login, sign-up, ping; peer routes authenticate themselves). */
 export const Public = () => SetMetadata(PUBLIC, true);
 
 export type AuthedRequest = Request & { auth?: AuthContext };
-
-/** A bearer token: `Authorization: Bearer|Token <t>` (Mattermost's client), else an `access_token` parameter. */
-export function tokenFrom(authorization: string | undefined, accessToken: unknown): string | undefined {
-  if (authorization) return /^(?:bearer|token)\s+(\S+)$/i.exec(authorization.trim())?.[1];
-  return typeof accessToken === 'string' && accessToken !== '' ? accessToken : undefined;
-}
-
-export function tokenOf(req: Request): string | undefined {
-  return tokenFrom(req.headers.authorization, req.query.access_token);
-}
 
 /** Every /api/v4 route needs a valid session unless marked @Public(); health and metrics are not API routes. */
 @Injectable()
@@ -34,8 +26,7 @@ export class AuthGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     if (!req.path.startsWith('/api/v4/')) return true;
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
-    const token = tokenOf(req);
-    const auth = token ? await this.auth.authenticate(token) : undefined;
+    const auth = await this.auth.authenticateRequest(req);
     if (!auth) throw AppError.unauthorized();
     req.auth = auth;
     return true;

@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
-import { AppError } from '@fedchat/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
-import { Session, User, UserAccessToken } from '@fedchat/models';
-import { Repository } from 'typeorm';
+import { returning, Session, User, UserAccessToken } from '@fedchat/models';
+import { Not, Repository } from 'typeorm';
+import type { Request } from 'express';
+import { tokenOf } from './token';
 import { verifyPassword } from './password';
 
 /** Who is calling: the user and the session (or personal access token) that authenticated the request. */
@@ -18,10 +20,13 @@ const SESSION_LENGTH_MS = 30 * 24 * 3600 * 1000;
 
 @Injectable()
 export class AuthService {
+  private readonly byRequest = new WeakMap<Request, Promise<AuthContext | undefined>>();
+
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     @InjectRepository(UserAccessToken) private readonly accessTokens: Repository<UserAccessToken>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Checks the credentials and opens a session; returns the user and the session token (shown once). */
@@ -29,8 +34,9 @@ export class AuthService {
     const login = loginId.trim().toLowerCase();
     const user = await this.users.findOne({ where: [{ username: login }, { email: login }] });
     // The same error and similar work whether the user exists or not, so logins do not reveal accounts.
-    const ok = user && user.password !== '' ? await verifyPassword(password, user.password) : await verifyPassword(password, DUMMY_HASH);
-    if (!user || !ok || user.remote_id !== '') {
+    const ok =
+      user && user.password !== '' && user.remote_id === '' ? await this.checkPassword(user, password) : await dummyCheck(password);
+    if (!user || !ok) {
       throw new AppError('api.user.login.invalid_credentials_email_username', 'Enter a valid email or username and/or password.', 401);
     }
     if (user.delete_at > 0)
@@ -52,8 +58,54 @@ export class AuthService {
     return { user, token };
   }
 
+  /**
+   * Checks a local user's password under Mattermost's lockout (MaximumLoginAttempts): once a user has that many failed
+   * checks in a row, every check is refused without hashing, the right password too. The lock ends when an admin sets
+   * a new password or, beyond Mattermost, LOGIN_LOCKOUT_DURATION_MS after the last failure (so that strangers cannot
+   * lock an account for good). Every password check (login, password change) goes through here. The attempt is
+   * counted before hashing, in one UPDATE, so that concurrent guesses cannot exceed the limit; a success resets it.
+   */
+  async checkPassword(user: User, password: string): Promise<boolean> {
+    const { maximumLoginAttempts: max, loginLockoutDurationMs: lockMs } = this.config.service;
+    const now = Date.now();
+    const lockEndedBefore = lockMs > 0 ? now - lockMs : -1;
+    const reserved = await returning<{ failed_attempts: number }>(
+      this.users.manager,
+      `UPDATE users
+          SET failed_attempts = CASE WHEN last_failed_attempt_at <= $3 THEN 1 ELSE failed_attempts + 1 END,
+              last_failed_attempt_at = $4
+        WHERE id = $1 AND (failed_attempts < $2 OR last_failed_attempt_at <= $3)
+      RETURNING failed_attempts`,
+      [user.id, max, lockEndedBefore, now],
+    );
+    if (reserved.length === 0) {
+      throw new AppError(
+        'api.user.check_user_login_attempts.too_many.app_error',
+        'Your account is locked because of too many failed password attempts. Please reset your password.',
+        401,
+      );
+    }
+    const ok = await verifyPassword(password, user.password);
+    if (ok) await this.users.update({ id: user.id }, { failed_attempts: 0, last_failed_attempt_at: 0 });
+    return ok;
+  }
+
   async logout(sessionId: string): Promise<void> {
     await this.sessions.delete({ id: sessionId });
+  }
+
+  /**
+   * The caller of a request by its bearer token, looked up once per request: the rate limiter (which keys on the
+   * user) and the auth guard both ask, in either order.
+   */
+  authenticateRequest(req: Request): Promise<AuthContext | undefined> {
+    let found = this.byRequest.get(req);
+    if (!found) {
+      const token = tokenOf(req);
+      found = token ? this.authenticate(token) : Promise.resolve(undefined);
+      this.byRequest.set(req, found);
+    }
+    return found;
   }
 
   /** Resolves a bearer token (session or personal access token) to its user, or undefined. */
@@ -75,11 +127,17 @@ export class AuthService {
     return user && user.delete_at === 0 ? { user, sessionId: pat.id, accessTokenId: pat.id } : undefined;
   }
 
-  /** Ends every session of a user (password change, deactivation). */
-  async revokeAllSessions(userId: string): Promise<void> {
-    await this.sessions.delete({ user_id: userId });
+  /** Ends every session of a user (password change, deactivation), but the one to keep if given. */
+  async revokeAllSessions(userId: string, keepSessionId?: string): Promise<void> {
+    await this.sessions.delete(keepSessionId ? { user_id: userId, id: Not(keepSessionId) } : { user_id: userId });
   }
 }
 
 /** A valid hash of a random password, verified against when the user does not exist. */
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+/** The work of a password check for a login that cannot succeed (unknown or remote user), always false. */
+async function dummyCheck(password: string): Promise<false> {
+  await verifyPassword(password, DUMMY_HASH);
+  return false;
+}

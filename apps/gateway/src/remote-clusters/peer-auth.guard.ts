@@ -8,6 +8,9 @@ import { Repository } from 'typeorm';
 
 export type PeerRequest = Request & { remote?: RemoteCluster };
 
+/** Module-wide: `@UseGuards` makes an instance of the guard apart from the provider the rate limiter gets. */
+const peerOfRequest = new WeakMap<Request, Promise<RemoteCluster | undefined>>();
+
 /**
  * Authenticates a peer cluster (protocol §3.1): `X-RemoteCluster-Id` names a live connection and
  * `X-RemoteCluster-Token` matches its stored token hash (constant-time). The token is only consulted when the
@@ -20,15 +23,31 @@ export class PeerAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<PeerRequest>();
     const token = req.header('x-remotecluster-token');
-    const remoteId = req.header('x-remotecluster-id');
     if (req.headers.authorization || !token)
       throw AppError.unauthorized('api.context.invalid_token.error', 'Invalid or missing remote cluster token.');
-    if (!remoteId) throw AppError.unauthorized('api.context.remote_id_missing.app_error', 'Missing X-RemoteCluster-Id header.');
-    const rc = isValidId(remoteId) ? await this.remotes.findOneBy({ remote_id: remoteId, delete_at: 0 }) : null;
-    if (!rc || rc.token_hash === '' || !tokenMatchesHash(token, rc.token_hash)) {
-      throw AppError.unauthorized('api.context.invalid_token.error', 'Invalid or missing remote cluster token.');
-    }
+    if (!req.header('x-remotecluster-id'))
+      throw AppError.unauthorized('api.context.remote_id_missing.app_error', 'Missing X-RemoteCluster-Id header.');
+    const rc = await this.remoteOf(req);
+    if (!rc) throw AppError.unauthorized('api.context.invalid_token.error', 'Invalid or missing remote cluster token.');
     req.remote = rc;
     return true;
+  }
+
+  /** The peer a request authenticates as, or undefined; looked up once per request (the rate limiter asks too). */
+  remoteOf(req: Request): Promise<RemoteCluster | undefined> {
+    let found = peerOfRequest.get(req);
+    if (!found) {
+      found = this.lookUp(req);
+      peerOfRequest.set(req, found);
+    }
+    return found;
+  }
+
+  private async lookUp(req: Request): Promise<RemoteCluster | undefined> {
+    const token = req.header('x-remotecluster-token');
+    const remoteId = req.header('x-remotecluster-id');
+    if (req.headers.authorization || !token || !remoteId || !isValidId(remoteId)) return undefined;
+    const rc = await this.remotes.findOneBy({ remote_id: remoteId, delete_at: 0 });
+    return rc && rc.token_hash !== '' && tokenMatchesHash(token, rc.token_hash) ? rc : undefined;
   }
 }

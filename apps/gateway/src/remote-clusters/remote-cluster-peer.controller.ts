@@ -23,6 +23,7 @@ import { Public } from '../auth/auth.guard';
 import { FileInfoJson, StatusOkJson, toFileInfoJson } from '../files/files.dto';
 import { ProfileImageService } from '../files/profile-image.service';
 import { RemoteUploadsService } from '../files/remote-uploads.service';
+import { RateLimitClass } from '../http/rate-limit.guard';
 import { PeerAuthGuard, PeerRequest } from './peer-auth.guard';
 
 /** Mattermost's RemoteClusterFrame, for the OpenAPI document. */
@@ -58,6 +59,7 @@ const received = counter({
 @ApiHeader({ name: 'X-RemoteCluster-Id', required: true, description: 'the connection id' })
 @ApiHeader({ name: 'X-RemoteCluster-Token', required: true, description: 'the token this cluster gave the peer' })
 @Public()
+@RateLimitClass('peer')
 @UseGuards(PeerAuthGuard)
 @Controller('api/v4/remotecluster')
 export class RemoteClusterPeerController {

@@ -11,5 +11,6 @@ import { SecureConnectionCommand } from './secure-connection.command';
   // The peer controller comes first so that its fixed paths (ping, msg, confirm_invite) win over `:remote_id`.
   controllers: [RemoteClusterPeerController, RemoteClusterAdminController],
   providers: [PeerAuthGuard, SecureConnectionCommand],
+  exports: [PeerAuthGuard],
 })
 export class RemoteClustersModule {}

@@ -6,6 +6,7 @@ import type { User } from '@fedchat/models';
 import type { Request, Response } from 'express';
 import { CurrentAuth, CurrentUser, Public, tokenOf } from '../auth/auth.guard';
 import { AuthContext, AuthService } from '../auth/auth.service';
+import { RateLimitClass } from '../http/rate-limit.guard';
 import { apiValidationPipe } from '../http/validation';
 import {
   CreateAccessTokenBody,
@@ -17,6 +18,7 @@ import {
   RevokeAccessTokenBody,
   StatusJson,
   UpdateActiveBody,
+  UpdatePasswordBody,
   UpdateStatusBody,
   UserJson,
 } from './users.dto';
@@ -42,6 +44,7 @@ export class UsersController {
 
   /** Sign-up; an admin's token lets them create accounts on a closed server. The answer is for the new user or an admin. */
   @Public()
+  @RateLimitClass('login')
   @Post()
   @ApiCreatedResponse({ type: UserJson })
   async create(@Body() body: CreateUserBody, @Req() req: Request): Promise<Record<string, unknown>> {
@@ -52,6 +55,7 @@ export class UsersController {
 
   /** Opens a session; the token is returned in the `Token` header, as Mattermost does. */
   @Public()
+  @RateLimitClass('login')
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: UserJson, headers: { Token: { description: 'session token for Authorization: Bearer' } } })
@@ -166,6 +170,19 @@ export class UsersController {
   @ApiOkResponse({ type: OkJson })
   async updateActive(@CurrentUser() caller: User, @Param('user_id') userId: string, @Body() body: UpdateActiveBody): Promise<typeof OK> {
     await this.users.setActive(caller, me(caller, userId), body.active);
+    return OK;
+  }
+
+  /** Changes a password (the user's own with the current one, or any local user's by a system admin); ends the lockout. */
+  @RateLimitClass('login')
+  @Put(':user_id/password')
+  @ApiOkResponse({ type: OkJson })
+  async updatePassword(
+    @CurrentAuth() auth: AuthContext,
+    @Param('user_id') userId: string,
+    @Body() body: UpdatePasswordBody,
+  ): Promise<typeof OK> {
+    await this.users.updatePassword(auth, me(auth.user, userId), body.current_password, body.new_password);
     return OK;
   }
 

@@ -55,6 +55,12 @@ export class UpdateActiveBody {
   @ApiProperty() @IsBoolean() active: boolean;
 }
 
+/** Mattermost's password change: the user gives the current password; a system admin setting another's gives none. */
+export class UpdatePasswordBody {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) current_password?: string;
+  @ApiProperty() @IsString() @MaxLength(1024) new_password: string;
+}
+
 export class CreateAccessTokenBody {
   @ApiProperty() @IsString() @Length(1, 512) description: string;
 }

@@ -18,8 +18,8 @@ import { UserProfileChangedEvent, UserStatusChangedEvent } from '@fedchat/contra
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
 import { Channel, isUniqueViolation, Status, TeamMember, User, UserAccessToken } from '@fedchat/models';
 import { DataSource, In, Repository } from 'typeorm';
-import { AuthService } from '../auth/auth.service';
-import { hashPassword, passwordProblem, verifyPassword } from '../auth/password';
+import { AuthContext, AuthService } from '../auth/auth.service';
+import { hashPassword, passwordProblem } from '../auth/password';
 import type { CreateUserBody, PatchUserBody, RemoteOriginJson, STATUSES } from './users.dto';
 
 /** Serialises first-user creation, so exactly one account becomes the initial system admin. */
@@ -189,7 +189,7 @@ export class UsersService {
     if (patch.email !== undefined && patch.email.toLowerCase() !== user.email && caller.id === user.id) {
       // As Mattermost: changing one's own email takes the current password (admins changing others' do not).
       if (patch.password === undefined) throw AppError.invalidParam('password');
-      if (!(await verifyPassword(patch.password, user.password))) {
+      if (!(await this.auth.checkPassword(user, patch.password))) {
         throw new AppError('api.user.check_user_password.invalid.app_error', 'Login failed because of invalid password.', 401);
       }
     }
@@ -223,6 +223,40 @@ export class UsersService {
     if (!active) await this.auth.revokeAllSessions(user.id);
     await this.userUpdated.publish(await this.get(user.id));
     this.bus.emit(UserProfileChangedEvent, { user_id: user.id });
+  }
+
+  /**
+   * Mattermost's `PUT /users/{id}/password`: the user with their current password (checked under the login lockout),
+   * or a system admin for another local user without it. The new password ends the lockout and every other session.
+   */
+  async updatePassword(auth: AuthContext, userId: string, currentPassword: string | undefined, newPassword: string): Promise<void> {
+    const caller = auth.user;
+    const user = await this.get(userId);
+    if (user.remote_id !== '' || user.is_bot) throw AppError.forbidden();
+    if (caller.id === user.id) {
+      if (user.password === '' || !(await this.auth.checkPassword(user, currentPassword ?? ''))) {
+        throw AppError.badRequest(
+          'api.user.update_password.incorrect.app_error',
+          'The "Current Password" you entered is incorrect. Please check that Caps Lock is off and try again.',
+        );
+      }
+    } else if (!hasPermission(caller.roles, Permission.ManageSystem)) {
+      throw AppError.forbidden(Permission.ManageSystem);
+    }
+    const problem = passwordProblem(newPassword);
+    if (problem) throw AppError.badRequest('model.user.is_valid.pwd.app_error', problem);
+    const now = Date.now();
+    await this.users.update(
+      { id: user.id },
+      {
+        password: await hashPassword(newPassword),
+        last_password_update: now,
+        update_at: now,
+        failed_attempts: 0,
+        last_failed_attempt_at: 0,
+      },
+    );
+    await this.auth.revokeAllSessions(user.id, caller.id === user.id ? auth.sessionId : undefined);
   }
 
   async getStatus(userId: string): Promise<Status> {

@@ -1,7 +1,7 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { ChannelAccess, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { HttpAdapterHost } from '@nestjs/core';
-import { Bus, counter, gauge, METRICS_PREFIX } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, Bus, counter, gauge, METRICS_PREFIX } from '@fedchat/common';
 import { isValidId, newId } from '@fedchat/crypto';
 import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
 import type { IncomingMessage, Server } from 'node:http';
@@ -34,6 +34,8 @@ interface Connection {
   seq: number;
   /** Client actions are handled one after another, in arrival order (a ping right after the challenge waits for it). */
   actions: Promise<void>;
+  /** Whether the client showed life (a pong or a frame) since the last protocol ping. */
+  alive: boolean;
 }
 
 interface ClientAction {
@@ -52,8 +54,10 @@ export class WebSocketHub implements OnModuleInit, OnApplicationBootstrap, Befor
   private readonly logger = new Logger(WebSocketHub.name);
   private readonly server = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly open = new Set<Connection>();
+  private pingTimer?: NodeJS.Timeout;
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly adapterHost: HttpAdapterHost,
     private readonly bus: Bus,
     private readonly auth: AuthService,
@@ -75,22 +79,43 @@ export class WebSocketHub implements OnModuleInit, OnApplicationBootstrap, Befor
       }
       this.server.handleUpgrade(req, socket, head, (ws) => void this.accept(ws, req));
     });
+    this.pingTimer = setInterval(() => this.pingAll(), this.config.websocket.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  /**
+   * A client that vanished without a close frame (network gone, laptop asleep, a socket nobody reads) would stay
+   * counted forever: every interval each socket gets a protocol ping, which browsers and Mattermost's apps answer by
+   * themselves, and one that has not answered the previous ping is terminated.
+   */
+  private pingAll(): void {
+    for (const conn of this.open) {
+      if (!conn.alive) {
+        conn.socket.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.socket.ping();
+    }
   }
 
   beforeApplicationShutdown(): void {
+    clearInterval(this.pingTimer);
     if (this.open.size > 0) this.logger.log(`closing ${this.open.size} websocket connections`);
     for (const conn of this.open) conn.socket.close(1001, 'server shutting down');
   }
 
   private async accept(socket: WebSocket, req: IncomingMessage): Promise<void> {
-    const conn: Connection = { id: newId(), socket, seq: 0, actions: Promise.resolve() };
+    const conn: Connection = { id: newId(), socket, seq: 0, actions: Promise.resolve(), alive: true };
     this.open.add(conn);
+    socket.on('pong', () => (conn.alive = true));
     socket.on('close', () => {
       this.open.delete(conn);
       if (conn.userId) connections.dec();
     });
     socket.on('error', () => socket.terminate());
     socket.on('message', (raw, isBinary) => {
+      conn.alive = true;
       conn.actions = conn.actions.then(() => this.onMessage(conn, raw.toString(), isBinary)).catch(() => undefined);
     });
     // Authenticated at upgrade (Authorization header or access_token) or, as the JS client does, by challenge.

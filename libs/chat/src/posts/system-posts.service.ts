@@ -62,6 +62,7 @@ export class SystemPosts {
       last_password_update: now,
       last_picture_update: 0,
       failed_attempts: 0,
+      last_failed_attempt_at: 0,
       locale: 'en',
       timezone: {},
       mfa_active: false,

@@ -161,7 +161,7 @@ export async function createSuiteApp(config: AppConfig, options: RunAppOptions):
     throw err;
   });
   app.useLogger(app.get(Logger));
-  app.set('trust proxy', true);
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   options.configureHttp?.(app, config);
   return app;

@@ -97,6 +97,54 @@ describe('loadConfig', () => {
     expect(loadConfig('embedded', { NATS_CONNECT_TIMEOUT_MS: '2000' }).bus.connectTimeoutMs).toBe(2000);
   });
 
+  it('trusts X-Forwarded-For from loopback only unless TRUST_PROXY says otherwise', () => {
+    expect(loadConfig('embedded', {}).trustProxy).toEqual(['loopback']);
+    expect(loadConfig('embedded', { TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig('embedded', { TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig('embedded', { TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig('embedded', { TRUST_PROXY: '10.0.0.0/8, loopback, fd00::/8, 192.0.2.7' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      'loopback',
+      'fd00::/8',
+      '192.0.2.7',
+    ]);
+    for (const bad of ['10.0.0.0/33', 'proxy.example.com', '10.0.0.1/8/8', 'fd00::/129']) {
+      expect(() => loadConfig('embedded', { TRUST_PROXY: bad })).toThrow(/TRUST_PROXY:/);
+    }
+  });
+
+  it('limits rates by default with room for normal clients, and reads the Mattermost rate limit settings', () => {
+    const defaults = loadConfig('embedded', {});
+    expect(defaults.rateLimit).toEqual({
+      enable: true,
+      perSecond: 20,
+      maxBurst: 200,
+      memoryStoreSize: 10_000,
+      varyByRemoteAddr: true,
+      varyByUser: true,
+      varyByHeader: '',
+      login: { perSecond: 1, maxBurst: 20 },
+      peer: { perSecond: 50, maxBurst: 500 },
+    });
+    expect(defaults.service.maximumLoginAttempts).toBe(10);
+    expect(defaults.service.loginLockoutDurationMs).toBe(900_000);
+    expect(defaults.websocket.pingIntervalMs).toBe(30_000);
+    const set = loadConfig('embedded', {
+      MM_RATELIMITSETTINGS_ENABLE: 'false',
+      MM_RATELIMITSETTINGS_PERSEC: '5',
+      MM_RATELIMITSETTINGS_MAXBURST: '0',
+      MM_RATELIMITSETTINGS_VARYBYUSER: 'false',
+      MM_RATELIMITSETTINGS_VARYBYHEADER: 'X-Real-IP',
+      RATE_LIMIT_LOGIN_PER_MINUTE: '30',
+      MM_SERVICESETTINGS_MAXIMUMLOGINATTEMPTS: '3',
+    });
+    expect(set.rateLimit).toMatchObject({ enable: false, perSecond: 5, maxBurst: 0, varyByUser: false, varyByHeader: 'X-Real-IP' });
+    expect(set.rateLimit.login.perSecond).toBe(0.5);
+    expect(set.service.maximumLoginAttempts).toBe(3);
+    expect(() => loadConfig('embedded', { MM_SERVICESETTINGS_MAXIMUMLOGINATTEMPTS: '0' })).toThrow(/MAXIMUMLOGINATTEMPTS:/);
+    expect(() => loadConfig('embedded', { MM_RATELIMITSETTINGS_PERSEC: '0' })).toThrow(/PERSEC:/);
+  });
+
   describe('Amazon S3 file settings', () => {
     const s3 = { MM_FILESETTINGS_DRIVERNAME: 'amazons3', MM_FILESETTINGS_AMAZONS3BUCKET: 'chat-files' };
 

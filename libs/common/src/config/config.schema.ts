@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { SuiteAppName } from '@fedchat/contracts';
@@ -104,6 +105,42 @@ const autoOrBool = z
     return z.NEVER;
   });
 
+/**
+ * Express's `trust proxy`: which hops may set `X-Forwarded-For` (and so the client IP that per-IP rate limits key on).
+ * `false`, `true` (any hop: lets every client choose its IP), a number of hops, or a comma-separated list of
+ * addresses, CIDR ranges and Express's names `loopback`, `linklocal`, `uniquelocal`.
+ */
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx): boolean | number | string[] => {
+    const s = (v ?? '').trim().toLowerCase();
+    if (s === '') return ['loopback'];
+    if (['false', '0', 'no', 'off'].includes(s)) return false;
+    if (['true', 'yes', 'on'].includes(s)) return true;
+    if (/^[1-9]\d{0,2}$/.test(s)) return Number(s);
+    const entries = s.split(',').map((e) => e.trim());
+    const bad = entries.filter((e) => !isProxyAddress(e));
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `expected true, false, a hop count, or addresses/CIDR ranges/loopback/linklocal/uniquelocal; bad: "${bad.join('", "')}"`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
+function isProxyAddress(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const envSchema = z.object({
@@ -127,6 +164,29 @@ export const envSchema = z.object({
   EMBEDDED_PG_BIN_DIR: z.string().optional(),
 
   MM_SERVICESETTINGS_MAXIMUMPAYLOADSIZEBYTES: int(300_000, 1024, 100 * 1024 * 1024),
+  /** Failed password checks after which an account is locked (Mattermost: 10). */
+  MM_SERVICESETTINGS_MAXIMUMLOGINATTEMPTS: int(10, 1, 1_000_000),
+  /** Beyond Mattermost (whose lock lasts until a password reset): a lock also ends this long after it began; 0: never. */
+  LOGIN_LOCKOUT_DURATION_MS: int(900_000, 0, 365 * 86_400_000),
+  TRUST_PROXY: trustProxy,
+
+  /** On by default, unlike Mattermost: the limits are set so that normal clients never reach them. */
+  MM_RATELIMITSETTINGS_ENABLE: bool(true),
+  MM_RATELIMITSETTINGS_PERSEC: int(20, 1, 1_000_000),
+  MM_RATELIMITSETTINGS_MAXBURST: int(200, 0, 1_000_000),
+  MM_RATELIMITSETTINGS_MEMORYSTORESIZE: int(10_000, 100, 10_000_000),
+  MM_RATELIMITSETTINGS_VARYBYREMOTEADDR: bool(true),
+  /** True by default, unlike Mattermost: users behind one proxy or NAT address do not share one budget. */
+  MM_RATELIMITSETTINGS_VARYBYUSER: bool(true),
+  MM_RATELIMITSETTINGS_VARYBYHEADER: optionalString,
+  /** How often the gateway pings each websocket; one that has not answered the previous ping is dropped. */
+  WEBSOCKET_PING_INTERVAL_MS: int(30_000, 100, 3_600_000),
+  /** Requests that check a password (login, sign-up, password change), per client address. */
+  RATE_LIMIT_LOGIN_PER_MINUTE: int(60, 1, 1_000_000),
+  RATE_LIMIT_LOGIN_MAX_BURST: int(20, 0, 1_000_000),
+  /** Requests of an authenticated peer cluster to /api/v4/remotecluster/*, per remote. */
+  RATE_LIMIT_PEER_PER_SECOND: int(50, 1, 1_000_000),
+  RATE_LIMIT_PEER_MAX_BURST: int(500, 0, 1_000_000),
   MM_TEAMSETTINGS_ENABLEOPENSERVER: bool(false),
   MM_PRIVACYSETTINGS_SHOWEMAILADDRESS: bool(true),
   MM_PRIVACYSETTINGS_SHOWFULLNAME: bool(true),
@@ -217,7 +277,18 @@ export interface AppConfig {
   migrationsRun: boolean;
   shutdownTimeoutMs: number;
   embeddedPgBinDir?: string;
-  service: { maximumPayloadSizeBytes: number };
+  service: {
+    maximumPayloadSizeBytes: number;
+    /** Failed password checks after which the account is locked (no password is checked while locked). */
+    maximumLoginAttempts: number;
+    /** A lock ends this long after the failure that set it; 0: only a password reset by an admin ends it. */
+    loginLockoutDurationMs: number;
+  };
+  /** Express's `trust proxy`: which hops' `X-Forwarded-For` gives the client address. */
+  trustProxy: boolean | number | string[];
+  rateLimit: RateLimitSettings;
+  /** Protocol-level ping period of client websockets; a socket that misses one answer is terminated. */
+  websocket: { pingIntervalMs: number };
   /** Whether anyone may sign up; otherwise only the first user and accounts made by admins. */
   team: { enableOpenServer: boolean };
   /** What other users' profiles show to non-admins (Mattermost's PrivacySettings). */
@@ -301,6 +372,24 @@ export interface AppConfig {
   };
 }
 
+/**
+ * Request rate limits (Mattermost's RateLimitSettings plus stricter classes). Each limit is a GCRA bucket: `perSecond`
+ * sustained, and `maxBurst` more at once, as in Mattermost (`throttled`).
+ */
+export interface RateLimitSettings {
+  enable: boolean;
+  perSecond: number;
+  maxBurst: number;
+  /** Keys (addresses, users, remotes) remembered at most; the least recently seen are forgotten first. */
+  memoryStoreSize: number;
+  varyByRemoteAddr: boolean;
+  varyByUser: boolean;
+  /** A request header whose value is added to the key ('' for none). */
+  varyByHeader: string;
+  login: { perSecond: number; maxBurst: number };
+  peer: { perSecond: number; maxBurst: number };
+}
+
 /** Where the `amazons3` file store keeps files (Mattermost's AmazonS3* file settings). */
 export interface AmazonS3Settings {
   bucket: string;
@@ -357,7 +446,24 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
     migrationsRun: e.MIGRATIONS_RUN,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     embeddedPgBinDir: e.EMBEDDED_PG_BIN_DIR,
-    service: { maximumPayloadSizeBytes: e.MM_SERVICESETTINGS_MAXIMUMPAYLOADSIZEBYTES },
+    service: {
+      maximumPayloadSizeBytes: e.MM_SERVICESETTINGS_MAXIMUMPAYLOADSIZEBYTES,
+      maximumLoginAttempts: e.MM_SERVICESETTINGS_MAXIMUMLOGINATTEMPTS,
+      loginLockoutDurationMs: e.LOGIN_LOCKOUT_DURATION_MS,
+    },
+    trustProxy: e.TRUST_PROXY,
+    websocket: { pingIntervalMs: e.WEBSOCKET_PING_INTERVAL_MS },
+    rateLimit: {
+      enable: e.MM_RATELIMITSETTINGS_ENABLE,
+      perSecond: e.MM_RATELIMITSETTINGS_PERSEC,
+      maxBurst: e.MM_RATELIMITSETTINGS_MAXBURST,
+      memoryStoreSize: e.MM_RATELIMITSETTINGS_MEMORYSTORESIZE,
+      varyByRemoteAddr: e.MM_RATELIMITSETTINGS_VARYBYREMOTEADDR,
+      varyByUser: e.MM_RATELIMITSETTINGS_VARYBYUSER,
+      varyByHeader: e.MM_RATELIMITSETTINGS_VARYBYHEADER ?? '',
+      login: { perSecond: e.RATE_LIMIT_LOGIN_PER_MINUTE / 60, maxBurst: e.RATE_LIMIT_LOGIN_MAX_BURST },
+      peer: { perSecond: e.RATE_LIMIT_PEER_PER_SECOND, maxBurst: e.RATE_LIMIT_PEER_MAX_BURST },
+    },
     team: { enableOpenServer: e.MM_TEAMSETTINGS_ENABLEOPENSERVER },
     privacy: { showEmailAddress: e.MM_PRIVACYSETTINGS_SHOWEMAILADDRESS, showFullName: e.MM_PRIVACYSETTINGS_SHOWFULLNAME },
     connectedWorkspaces: {

@@ -73,8 +73,13 @@ export class User {
   @Column(bigintMs)
   last_picture_update: number;
 
+  /** Failed password checks since the last success (a check in progress counts as failed until it succeeds). */
   @Column(int)
   failed_attempts: number;
+
+  /** When failed_attempts last grew (ms); a lockout ends LOGIN_LOCKOUT_DURATION_MS after it. */
+  @Column(bigintMs)
+  last_failed_attempt_at: number;
 
   @Column(str(32))
   locale: string;

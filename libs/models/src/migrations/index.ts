@@ -5,6 +5,7 @@ import { SharedChannelSync1763810000000 } from './1763810000000-shared-channel-s
 import { AttachmentTransfers1763830000000 } from './1763830000000-attachment-transfers';
 import { RemoteUploads1763820000000 } from './1763820000000-remote-uploads';
 import { UserSync1763840000000 } from './1763840000000-user-sync';
+import { LoginLockout1763850000000 } from './1763850000000-login-lockout';
 
 export {
   InitialSchema1763780000000,
@@ -14,6 +15,7 @@ export {
   RemoteUploads1763820000000,
   AttachmentTransfers1763830000000,
   UserSync1763840000000,
+  LoginLockout1763850000000,
 };
 
 /** In order of application. */
@@ -25,4 +27,5 @@ export const MIGRATIONS = [
   RemoteUploads1763820000000,
   AttachmentTransfers1763830000000,
   UserSync1763840000000,
+  LoginLockout1763850000000,
 ];
