@@ -7,17 +7,23 @@ export interface TestNats {
   stop: () => Promise<void>;
 }
 
+export interface TestNatsOptions {
+  /** Clients must authenticate with this user and password (nats-server `--user`/`--pass`). */
+  auth?: { user: string; password: string };
+}
+
 /** A real nats-server on a free loopback port (Debian's `nats-server` package; .ci/run installs it). */
-export async function startNats(): Promise<TestNats> {
+export async function startNats(options: TestNatsOptions = {}): Promise<TestNats> {
   const binary = process.env.NATS_SERVER_BIN ?? 'nats-server';
   if (spawnSync(binary, ['--version']).error) {
     throw new Error(`${binary} not found: install it (apt-get install -y nats-server) or set NATS_SERVER_BIN`);
   }
   const port = await freePort();
-  const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const authArgs = options.auth ? ['--user', options.auth.user, '--pass', options.auth.password] : [];
+  const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), ...authArgs], { stdio: 'ignore' });
   const url = `nats://127.0.0.1:${port}`;
   await waitFor(`nats-server on ${url}`, async () => {
-    const nc = await connect({ servers: url, reconnect: false, timeout: 500 });
+    const nc = await connect({ servers: url, reconnect: false, timeout: 500, user: options.auth?.user, pass: options.auth?.password });
     await nc.close();
     return true;
   });

@@ -94,7 +94,7 @@ export async function runApp(config: AppConfig, options: RunAppOptions): Promise
 export async function createSuiteApp(config: AppConfig, options: RunAppOptions): Promise<NestExpressApplication> {
   startDefaultMetrics();
   const transport: BusTransport = config.natsUrl
-    ? await NatsTransport.connect(config.natsUrl, config.instanceId)
+    ? await NatsTransport.connect(config.natsUrl, config.instanceId, config.natsAuth)
     : new InProcessTransport(config.bus.maxPayload);
   const root: DynamicModule = { module: ProcessRootModule, imports: [CoreModule.forRoot(config, transport), ...options.modules] };
   const app = await NestFactory.create<NestExpressApplication>(root, { bufferLogs: true, bodyParser: false });

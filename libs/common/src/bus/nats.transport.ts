@@ -1,4 +1,5 @@
 import { connect, ErrorCode, NatsConnection, NatsError } from 'nats';
+import type { NatsAuth } from '../config/config.schema';
 import { BusError, BusTransport, TransportMessage, TransportSubscription } from './bus-transport';
 
 /** NATS core: queue groups for shared work, request/reply for RPC. Reconnects for ever. */
@@ -10,14 +11,18 @@ export class NatsTransport implements BusTransport {
     void this.watchStatus();
   }
 
-  static async connect(url: string, name: string): Promise<NatsTransport> {
+  static async connect(url: string, name: string, auth?: NatsAuth): Promise<NatsTransport> {
     const nc = await connect({
       servers: url.split(',').map((s) => s.trim()),
       name,
+      user: auth?.user,
+      pass: auth?.password,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1000,
       waitOnFirstConnect: true,
       timeout: 10_000,
+    }).catch((err: unknown) => {
+      throw explainAuthFailure(err, auth);
     });
     return new NatsTransport(nc);
   }
@@ -86,4 +91,15 @@ function translate(err: unknown, subject: string, timeoutMs: number): Error {
     if (err.code === ErrorCode.MaxPayloadExceeded) return new BusError('payload_too_large', err.message);
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** NATS refuses bad credentials at once and for good: say which settings to fix (never their values). */
+function explainAuthFailure(err: unknown, auth: NatsAuth | undefined): unknown {
+  if (!(err instanceof NatsError) || (err.code !== ErrorCode.AuthorizationViolation && err.code !== ErrorCode.AuthenticationExpired)) {
+    return err;
+  }
+  const hint = auth
+    ? `it refused user "${auth.user}": check NATS_USER and NATS_PASSWORD`
+    : 'it requires credentials: set NATS_USER and NATS_PASSWORD';
+  return new Error(`NATS authentication failed (${err.message}): ${hint}`);
 }
