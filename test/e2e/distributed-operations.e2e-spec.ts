@@ -13,7 +13,7 @@ let natsPort: number;
 
 beforeAll(async () => {
   natsPort = await freePort();
-  nats = await startNats(natsPort);
+  nats = await startNats({ port: natsPort });
 });
 
 afterAll(async () => {
@@ -132,7 +132,7 @@ describe('distributed mode operations', () => {
     }
     expect(bodies[0]).toEqual(bodies[1]);
 
-    nats = await startNats(natsPort);
+    nats = await startNats({ port: natsPort });
     for (const [proc, port] of [
       [gateway, gatewayPort],
       [remoteCluster, remoteClusterPort],

@@ -42,7 +42,7 @@ describe('NatsTransport connection', () => {
 
     it('logs the disconnect, names it in bus timeouts, and logs the reconnect', async () => {
       const port = await freePort();
-      nats = await startNats(port);
+      nats = await startNats({ port });
       transport = await NatsTransport.connect(nats.url, 'reconnect-test', { timeoutMs: 5000, log });
       expect(log.lines).toContain(`info connected to NATS at 127.0.0.1:${port}`);
 
@@ -59,7 +59,7 @@ describe('NatsTransport connection', () => {
         'request on test.nobody timed out after 300 ms while this server was disconnected from its NATS message bus',
       );
 
-      nats = await startNats(port);
+      nats = await startNats({ port });
       await waitFor(
         'the reconnect log line',
         async () => (log.lines.some((l) => l.startsWith('info reconnected to NATS')) ? true : undefined),

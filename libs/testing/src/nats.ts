@@ -7,20 +7,25 @@ export interface TestNats {
   stop: () => Promise<void>;
 }
 
-/**
- * A real nats-server on a free loopback port (Debian's `nats-server` package; .ci/run installs it), or on `port`:
- * a test that stops the server starts it again there, so that its clients reconnect.
- */
-export async function startNats(port?: number): Promise<TestNats> {
+export interface TestNatsOptions {
+  /** Listen here instead of on a free port: a test that stops the server starts it again there, so its clients reconnect. */
+  port?: number;
+  /** Clients must authenticate with this user and password (nats-server `--user`/`--pass`). */
+  auth?: { user: string; password: string };
+}
+
+/** A real nats-server on a free loopback port (Debian's `nats-server` package; .ci/run installs it). */
+export async function startNats(options: TestNatsOptions = {}): Promise<TestNats> {
   const binary = process.env.NATS_SERVER_BIN ?? 'nats-server';
   if (spawnSync(binary, ['--version']).error) {
     throw new Error(`${binary} not found: install it (apt-get install -y nats-server) or set NATS_SERVER_BIN`);
   }
-  port ??= await freePort();
-  const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const port = options.port ?? (await freePort());
+  const authArgs = options.auth ? ['--user', options.auth.user, '--pass', options.auth.password] : [];
+  const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), ...authArgs], { stdio: 'ignore' });
   const url = `nats://127.0.0.1:${port}`;
   await waitFor(`nats-server on ${url}`, async () => {
-    const nc = await connect({ servers: url, reconnect: false, timeout: 500 });
+    const nc = await connect({ servers: url, reconnect: false, timeout: 500, user: options.auth?.user, pass: options.auth?.password });
     await nc.close();
     return true;
   });

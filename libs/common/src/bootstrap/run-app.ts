@@ -148,6 +148,7 @@ export async function createSuiteApp(config: AppConfig, options: RunAppOptions):
     ? await NatsTransport.connect(config.natsUrl, config.instanceId, {
         timeoutMs: config.bus.connectTimeoutMs,
         log: processLogger(config, 'Bus'),
+        auth: config.natsAuth,
       })
     : new InProcessTransport(config.bus.maxPayload);
   const root: DynamicModule = { module: ProcessRootModule, imports: [CoreModule.forRoot(config, transport), ...options.modules] };

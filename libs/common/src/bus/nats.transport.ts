@@ -1,4 +1,5 @@
 import { connect, ErrorCode, NatsConnection, NatsError } from 'nats';
+import type { NatsAuth } from '../config/config.schema';
 import { BusError, BusTransport, TransportMessage, TransportSubscription } from './bus-transport';
 
 /** Where the transport reports connection changes (a pino logger in processes). */
@@ -28,17 +29,23 @@ export class NatsTransport implements BusTransport {
     void this.watchStatus();
   }
 
-  static async connect(url: string, name: string, startup: { timeoutMs?: number; log?: BusConnectionLog } = {}): Promise<NatsTransport> {
+  static async connect(
+    url: string,
+    name: string,
+    startup: { timeoutMs?: number; log?: BusConnectionLog; auth?: NatsAuth } = {},
+  ): Promise<NatsTransport> {
     const log = startup.log ?? SILENT;
     const timeoutMs = startup.timeoutMs ?? 60_000;
     const shown = redactNatsUrls(url);
     const deadline = Date.now() + timeoutMs;
-    log.info(`connecting to NATS at ${shown}`);
+    log.info(`connecting to NATS at ${shown}${startup.auth ? ` as user "${startup.auth.user}"` : ''}`);
     for (let attempt = 1; ; attempt++) {
       try {
         const nc = await connect({
           servers: url.split(',').map((s) => s.trim()),
           name,
+          user: startup.auth?.user,
+          pass: startup.auth?.password,
           maxReconnectAttempts: -1,
           reconnectTimeWait: 1000,
           timeout: Math.max(1000, Math.min(10_000, deadline - Date.now())),
@@ -46,6 +53,9 @@ export class NatsTransport implements BusTransport {
         log.info(`connected to NATS at ${redactNatsUrls(nc.getServer())}`);
         return new NatsTransport(nc, log);
       } catch (err) {
+        // Wrong credentials do not get better by waiting: stop at once, naming the settings.
+        const refused = authFailure(err, startup.auth);
+        if (refused) throw refused;
         const reason = err instanceof Error ? err.message : String(err);
         const left = deadline - Date.now();
         if (left <= 0) {
@@ -143,4 +153,15 @@ function translate(err: unknown, subject: string, timeoutMs: number, connected: 
     if (err.code === ErrorCode.MaxPayloadExceeded) return new BusError('payload_too_large', err.message);
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** NATS refuses bad credentials at once and for good: say which settings to fix (never their values). */
+function authFailure(err: unknown, auth: NatsAuth | undefined): Error | undefined {
+  if (!(err instanceof NatsError) || (err.code !== ErrorCode.AuthorizationViolation && err.code !== ErrorCode.AuthenticationExpired)) {
+    return undefined;
+  }
+  const hint = auth
+    ? `it refused user "${auth.user}": check NATS_USER and NATS_PASSWORD`
+    : 'it requires credentials: set NATS_USER and NATS_PASSWORD';
+  return new Error(`NATS authentication failed (${err.message}): ${hint}`);
 }

@@ -145,6 +145,32 @@ describe('loadConfig', () => {
     expect(() => loadConfig('embedded', { MM_RATELIMITSETTINGS_PERSEC: '0' })).toThrow(/PERSEC:/);
   });
 
+  describe('NATS credentials', () => {
+    const distributed = { DATABASE_URL: 'postgres://u:p@db/fedchat', NATS_URL: 'nats://nats:4222' };
+
+    it('are absent unless set', () => {
+      expect(loadConfig('gateway', distributed).natsAuth).toBeUndefined();
+    });
+
+    it('reads NATS_USER and NATS_PASSWORD', () => {
+      const config = loadConfig('gateway', { ...distributed, NATS_USER: 'fedchat', NATS_PASSWORD: ' s3cret ' });
+      // A password is taken as given: spaces may be part of it.
+      expect(config.natsAuth).toEqual({ user: 'fedchat', password: ' s3cret ' });
+    });
+
+    it.each([
+      ['only a user', { NATS_USER: 'fedchat' }],
+      ['only a password', { NATS_PASSWORD: 'n4ts-s3cret' }],
+    ])('refuse %s, naming both settings without echoing the password', (_title, env) => {
+      expect(() => loadConfig('gateway', { ...distributed, ...env })).toThrow(/NATS_USER, NATS_PASSWORD: set both/);
+      try {
+        loadConfig('gateway', { ...distributed, ...env });
+      } catch (err) {
+        expect(String(err)).not.toContain('n4ts-s3cret');
+      }
+    });
+  });
+
   describe('Amazon S3 file settings', () => {
     const s3 = { MM_FILESETTINGS_DRIVERNAME: 'amazons3', MM_FILESETTINGS_AMAZONS3BUCKET: 'chat-files' };
 

@@ -152,6 +152,12 @@ export const envSchema = z.object({
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   DB_POOL_SIZE: int(10, 1, 200),
   NATS_URL: optionalUrl(['nats:', 'tls:', 'ws:', 'wss:']),
+  /** NATS user and password (nats-server `--user`/`--pass` or an `authorization` block): both or neither. */
+  NATS_USER: optionalString,
+  NATS_PASSWORD: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v)),
   BUS_REQUEST_TIMEOUT_MS: int(10_000, 100, 300_000),
   /** How long a process tries to reach NATS at start-up before it gives up and exits non-zero. */
   NATS_CONNECT_TIMEOUT_MS: int(60_000, 1000, 3_600_000),
@@ -272,6 +278,8 @@ export interface AppConfig {
   dbPoolSize: number;
   /** Absent in embedded mode: the in-process bus replaces NATS. */
   natsUrl?: string;
+  /** Credentials NATS asks for; absent when the server needs none. */
+  natsAuth?: NatsAuth;
   bus: { requestTimeoutMs: number; maxPayload: number; connectTimeoutMs: number };
   log: { level: (typeof LOG_LEVELS)[number]; pretty: boolean };
   migrationsRun: boolean;
@@ -390,6 +398,11 @@ export interface RateLimitSettings {
   peer: { perSecond: number; maxBurst: number };
 }
 
+export interface NatsAuth {
+  user: string;
+  password: string;
+}
+
 /** Where the `amazons3` file store keeps files (Mattermost's AmazonS3* file settings). */
 export interface AmazonS3Settings {
   bucket: string;
@@ -424,6 +437,9 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
     }
   }
   if ((env.MM_FILESETTINGS_DRIVERNAME ?? '').trim() === 'amazons3') problems.push(...amazonS3Problems(env));
+  if (parsed.success && !parsed.data.NATS_USER !== !parsed.data.NATS_PASSWORD) {
+    problems.push('NATS_USER, NATS_PASSWORD: set both, or neither when NATS needs no credentials');
+  }
   if (problems.length > 0 || !parsed.success || typeof portResult === 'string') {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -441,6 +457,7 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
     databaseUrl: e.DATABASE_URL,
     dbPoolSize: e.DB_POOL_SIZE,
     natsUrl: e.NATS_URL,
+    natsAuth: e.NATS_USER && e.NATS_PASSWORD ? { user: e.NATS_USER, password: e.NATS_PASSWORD } : undefined,
     bus: { requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS, maxPayload: e.BUS_MAX_PAYLOAD, connectTimeoutMs: e.NATS_CONNECT_TIMEOUT_MS },
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
     migrationsRun: e.MIGRATIONS_RUN,

@@ -214,7 +214,11 @@ function findBinDir(): string {
     const dir = path.join(base, pkg, 'native', 'bin');
     if (fs.existsSync(path.join(dir, 'postgres'))) return dir;
   }
-  throw new Error(`PostgreSQL binaries not found (package ${pkg}); run npm ci, or set EMBEDDED_PG_BIN_DIR`);
+  // The distributed image leaves these binaries out on purpose.
+  throw new Error(
+    `embedded PostgreSQL binaries not found (package ${pkg} is not installed, as in the runtime-distributed image): ` +
+      `set DATABASE_URL to use your own PostgreSQL, or EMBEDDED_PG_BIN_DIR, or install all dependencies with npm ci`,
+  );
 }
 
 function unprivilegedUser(): { uid: number; gid: number } {

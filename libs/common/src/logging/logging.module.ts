@@ -30,6 +30,10 @@ export const REDACTED_PATHS = [
   'config.files.amazonS3.secretAccessKey',
   'MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY',
   '*.MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY',
+  'NATS_PASSWORD',
+  '*.NATS_PASSWORD',
+  'natsAuth.password',
+  '*.natsAuth.password',
 ];
 
 /** Structured JSON logs (pino), one line per event, with the app and instance on every line. */

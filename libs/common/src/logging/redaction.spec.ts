@@ -59,4 +59,21 @@ describe('log redaction', () => {
     expect(lines()).not.toContain('wJalrXUtnFEMI-s3cret');
     expect(lines()).toContain('AKIDEXAMPLE');
   });
+
+  it('never writes the NATS password, whether from the environment or the config', () => {
+    const env = {
+      DATABASE_URL: 'postgres://u:p@db/fedchat',
+      NATS_URL: 'nats://nats:4222',
+      NATS_USER: 'fedchat',
+      NATS_PASSWORD: 'n4ts-s3cret',
+    };
+    const config = loadConfig('gateway', env);
+    const { logger, lines } = capture();
+    logger.info(config);
+    logger.info({ config });
+    logger.info({ env });
+    logger.info(env);
+    expect(lines()).not.toContain('n4ts-s3cret');
+    expect(lines()).toContain('"user":"fedchat"');
+  });
 });
