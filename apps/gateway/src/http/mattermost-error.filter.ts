@@ -53,7 +53,8 @@ export function bodyParserErrorHandler(err: unknown, req: Request, res: Response
   writeAppError(req, res, { status, id, message: (err as Error).message, detailed: '' });
 }
 
-function writeAppError(
+/** Writes Mattermost's AppError JSON (nothing when the response has started). */
+export function writeAppError(
   req: Request & { id?: unknown },
   res: Response,
   e: { status: number; id: string; message: string; detailed: string },

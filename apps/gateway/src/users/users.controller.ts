@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req, Res, UsePipes } from '@nestjs/common';
-import { toUserJson } from '@fedchat/chat';
+import { pageParam, perPageParam, toUserJson } from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
@@ -78,8 +78,8 @@ export class UsersController {
     @Query('not_in_channel') notInChannel?: string,
   ): Promise<Record<string, unknown>[]> {
     const users = await this.users.list({
-      page: Math.max(0, Number.parseInt(page, 10) || 0),
-      perPage: Math.min(200, Math.max(1, Number.parseInt(perPage, 10) || 60)),
+      page: pageParam(page),
+      perPage: perPageParam(perPage),
       inTeam,
       inChannel,
       notInChannel,
