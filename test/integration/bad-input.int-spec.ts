@@ -186,3 +186,14 @@ describe('prototype-named keys', () => {
     );
   });
 });
+
+describe('found by the API fuzz test', () => {
+  it('answers a URL over the HTTP parser limit with 431 in Mattermost error JSON', async () => {
+    expectAppError(await h.as(admin).get(`/api/v4/users/username/${'x'.repeat(70_000)}`), 431);
+  });
+
+  it('answers 404 when deleting a connection that does not exist, and 400 for a malformed id', async () => {
+    expectAppError(await h.as(admin).delete(`/api/v4/remotecluster/${newId()}`), 404);
+    expectAppError(await h.as(admin).delete('/api/v4/remotecluster/not-an-id'), 400);
+  });
+});

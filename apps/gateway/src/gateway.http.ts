@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@fedchat/common';
 import { exactJsonContentType } from './http/exact-json-content-type.middleware';
+import { answerParserErrorsAsJson } from './http/client-error';
 import { bodyParserErrorHandler } from './http/mattermost-error.filter';
 import { refuseUnstorableInput } from './http/storable-input.middleware';
 import { buildOpenApiDocument, OPENAPI_PATH } from './openapi';
@@ -11,6 +12,7 @@ import { buildOpenApiDocument, OPENAPI_PATH } from './openapi';
  * nested too deep), OpenAPI document and viewer.
  */
 export function configureGatewayHttp(app: NestExpressApplication, config: AppConfig): void {
+  answerParserErrorsAsJson(app.getHttpServer());
   app.use('/api/v4', exactJsonContentType);
   app.useBodyParser('json', { limit: config.service.maximumPayloadSizeBytes });
   app.use(bodyParserErrorHandler);

@@ -270,6 +270,7 @@ export class ConnectionsService {
    * connection leaves every shared channel, in one transaction.
    */
   async delete(remoteId: string): Promise<void> {
+    if (!isValidId(remoteId)) throw AppError.invalidParam('remote_id');
     const now = Date.now();
     const deleted = await this.dataSource.transaction(async (tx) => {
       const result = await tx
@@ -285,7 +286,8 @@ export class ConnectionsService {
       ]);
       return true;
     });
-    if (!deleted) throw new AppError('api.remote_cluster.cluster_not_deleted', 'The secure connection was not deleted.', 500);
+    // As Mattermost, which looks the live connection up first: an unknown or already deleted one is a 404, not a failure.
+    if (!deleted) throw AppError.notFound('remote cluster', 'api.remote_cluster.get.not_found');
     this.logger.log({ remote_id: remoteId }, 'connection deleted');
     this.bus.emit(ConnectionDeletedEvent, { remote_id: remoteId });
   }
