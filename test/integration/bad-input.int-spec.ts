@@ -193,4 +193,10 @@ describe('found by the API fuzz test', () => {
     expectAppError(await h.as(admin).delete(`/api/v4/remotecluster/${newId()}`), 404);
     expectAppError(await h.as(admin).delete('/api/v4/remotecluster/not-an-id'), 400);
   });
+
+  it('takes null in an optional body field as absent (as Mattermost), not as SQL NULL', async () => {
+    const res = await h.as(admin).put('/api/v4/users/me/patch').send({ username: null, nickname: 'nulled' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ username: admin.username, nickname: 'nulled' });
+  });
 });

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppError } from '@fedchat/common';
 import { toInstance } from '@fedchat/contracts';
 import { ClassConstructor, instanceToPlain } from 'class-transformer';
@@ -10,6 +10,20 @@ import { ClassConstructor, instanceToPlain } from 'class-transformer';
  */
 class RawJsonValidationPipe extends ValidationPipe {
   protected override stripProtoKeys(): void {}
+
+  /**
+   * Mattermost decodes bodies into Go structs, where a JSON `null` is the same as an absent field (a nil pointer in a
+   * patch, a zero value elsewhere). Handlers here test for `undefined`, so a top-level `null` that passed validation
+   * (`@IsOptional()` lets it through) is removed rather than written as SQL NULL into a NOT NULL column.
+   */
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const result: unknown = await super.transform(value, metadata);
+    if (metadata.type === 'body' && typeof result === 'object' && result !== null && !Array.isArray(result)) {
+      for (const key of Object.keys(result))
+        if ((result as Record<string, unknown>)[key] === null) delete (result as Record<string, unknown>)[key];
+    }
+    return result;
+  }
 }
 
 /** Validates bodies and queries against their DTO classes; a bad one becomes Mattermost's 400 invalid-param error. */
