@@ -532,6 +532,7 @@ function buildCase(index: number, order: Operation[]): Case {
       ? 'application/json'
       : d.pick(['text/plain', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded']);
   }
+  if (body !== undefined && d.chance(0.04)) headers['Content-Encoding'] = d.pick(['gzip', 'deflate', 'br', 'x-unknown']);
   return { index, caller, method: op.method, url, contentType, body, headers };
 }
 
@@ -588,7 +589,8 @@ async function keepSignedIn(): Promise<void> {
 
 function describeCase(c: Case): string {
   const body = c.body === undefined ? '' : ` body(${c.contentType}, ${c.body.length} bytes): ${String(c.body).slice(0, 300)}`;
-  return `${c.caller} ${c.method.toUpperCase()} ${c.url.slice(0, 300)}${body}`;
+  const headers = Object.entries(c.headers).map(([name, value]) => ` ${name}: ${value};`);
+  return `${c.caller} ${c.method.toUpperCase()} ${c.url.slice(0, 300)}${headers.join('')}${body}`;
 }
 
 describe('API fuzzing from docs/openapi.json', () => {

@@ -199,4 +199,15 @@ describe('found by the API fuzz test', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ username: admin.username, nickname: 'nulled' });
   });
+
+  it('answers a body that does not inflate with 400 in Mattermost error JSON', async () => {
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const res = await h.http
+        .post('/api/v4/users/login')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .send('{"login_id":"a","password":"b"}');
+      expectAppError(res);
+    }
+  });
 });
