@@ -14,11 +14,12 @@ class RawJsonValidationPipe extends ValidationPipe {
   /**
    * Mattermost decodes bodies into Go structs, where a JSON `null` is the same as an absent field (a nil pointer in a
    * patch, a zero value elsewhere). Handlers here test for `undefined`, so a top-level `null` that passed validation
-   * (`@IsOptional()` lets it through) is removed rather than written as SQL NULL into a NOT NULL column.
+   * (`@IsOptional()` lets it through) is removed rather than written as SQL NULL into a NOT NULL column. Only DTO
+   * bodies: a body taken as plain JSON is left as sent.
    */
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const result: unknown = await super.transform(value, metadata);
-    if (metadata.type === 'body' && typeof result === 'object' && result !== null && !Array.isArray(result)) {
+    if (metadata.type === 'body' && metadata.metatype && result instanceof metadata.metatype) {
       for (const key of Object.keys(result))
         if ((result as Record<string, unknown>)[key] === null) delete (result as Record<string, unknown>)[key];
     }
