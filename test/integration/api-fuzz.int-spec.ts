@@ -72,7 +72,11 @@ const OPERATIONS: Operation[] = Object.entries(openapi.paths).flatMap(([route, o
 
 const PEER_MSG = OPERATIONS.find((op) => op.method === 'post' && op.path === '/api/v4/remotecluster/msg')!;
 const PEER_ROUTE = /^\/api\/v4\/remotecluster\/(ping|msg|confirm_invite|upload\/\{upload_id\}|\{user_id\}\/image)$/;
-/** Operations that would end the signed-in sessions or the peer connection get a victim instead (see `victimParam`). */
+/**
+ * Destructive operations stay in the run but must not end it: deactivating or renaming (patch) a user, and deleting a
+ * connection, target a victim user or connection (`paramValue`) rather than the signed-in admin and user or the
+ * fuzzing peer; a logout (or anything else that ends a session) is followed by a new login (`keepSignedIn`).
+ */
 const ENDS_SESSION = /^\/api\/v4\/users\/\{user_id\}\/(active|patch)$/;
 const ENDS_CONNECTION = (op: Operation) => op.method === 'delete' && op.path === '/api/v4/remotecluster/{remote_id}';
 /** PBKDF2 with 600,000 iterations on every call: a few cases are enough to keep the run short. */
