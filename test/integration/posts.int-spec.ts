@@ -672,7 +672,8 @@ describe('search', () => {
       .send({ terms: 'on:2024-01-01', time_zone_offset: 1e300 })
       .expect(400);
     expect(await search(alice, 'the')).toEqual([]);
-    expect(await search(alice, 'fox\u0000', { per_page: 1 })).toEqual(['private fox joke']);
+    // A NUL is refused before any handler, as in every other string of the API (PostgreSQL cannot store it).
+    await h.as(alice).post(`/api/v4/teams/${searchTeam}/posts/search`).send({ terms: 'fox\u0000', per_page: 1 }).expect(400);
     // Across teams.
     const all = await h.as(alice).post('/api/v4/posts/search').send({ terms: 'fox' }).expect(200);
     expect(Object.values(all.body.posts).map((p: any) => p.message)).toContain('fox in another team');

@@ -2,13 +2,20 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@fedchat/common';
 import { exactJsonContentType } from './http/exact-json-content-type.middleware';
+import { answerParserErrorsAsJson } from './http/client-error';
 import { bodyParserErrorHandler } from './http/mattermost-error.filter';
+import { refuseUnstorableInput } from './http/storable-input.middleware';
 import { buildOpenApiDocument, OPENAPI_PATH } from './openapi';
 
-/** The gateway's HTTP setup: exact JSON content type, body size limit, OpenAPI document and viewer. */
+/**
+ * The gateway's HTTP setup: exact JSON content type, body size limit, refusal of input PostgreSQL cannot store (or
+ * nested too deep), OpenAPI document and viewer.
+ */
 export function configureGatewayHttp(app: NestExpressApplication, config: AppConfig): void {
+  answerParserErrorsAsJson(app.getHttpServer());
   app.use('/api/v4', exactJsonContentType);
   app.useBodyParser('json', { limit: config.service.maximumPayloadSizeBytes });
   app.use(bodyParserErrorHandler);
+  app.use('/api/v4', refuseUnstorableInput);
   SwaggerModule.setup('api/v4/docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: OPENAPI_PATH, raw: ['json'] });
 }

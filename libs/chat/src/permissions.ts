@@ -24,10 +24,11 @@ export type Permission = (typeof Permission)[keyof typeof Permission];
 const SYSTEM_USER: readonly Permission[] = [Permission.CreateTeam, Permission.CreateDirectChannel, Permission.CreateGroupChannel];
 const SYSTEM_ADMIN: readonly Permission[] = Object.values(Permission);
 
-const ROLE_PERMISSIONS: Record<string, readonly Permission[]> = {
-  system_user: SYSTEM_USER,
-  system_admin: SYSTEM_ADMIN,
-};
+/** A Map, so that a role named like an `Object.prototype` member grants nothing (and throws nothing). */
+const ROLE_PERMISSIONS = new Map<string, readonly Permission[]>([
+  ['system_user', SYSTEM_USER],
+  ['system_admin', SYSTEM_ADMIN],
+]);
 
 export const ROLE_SYSTEM_USER = 'system_user';
 export const ROLE_SYSTEM_ADMIN = 'system_admin';
@@ -37,7 +38,7 @@ export function rolesOf(roles: string): string[] {
 }
 
 export function hasPermission(roles: string, permission: Permission): boolean {
-  return rolesOf(roles).some((role) => ROLE_PERMISSIONS[role]?.includes(permission));
+  return rolesOf(roles).some((role) => ROLE_PERMISSIONS.get(role)?.includes(permission));
 }
 
 export function isSystemAdmin(roles: string): boolean {

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 export * from './contract';
+export * from './raw-json';
 export * from './apps';
 export * from './system/app-health.contract';
 export * from './chat/websocket-event.contract';

@@ -53,7 +53,8 @@ export function bodyParserErrorHandler(err: unknown, req: Request, res: Response
   writeAppError(req, res, { status, id, message: (err as Error).message, detailed: '' });
 }
 
-function writeAppError(
+/** Writes Mattermost's AppError JSON (nothing when the response has started). */
+export function writeAppError(
   req: Request & { id?: unknown },
   res: Response,
   e: { status: number; id: string; message: string; detailed: string },
@@ -72,9 +73,13 @@ function describe(exception: HttpException): string {
   return typeof msg === 'string' ? msg : exception.message;
 }
 
-/** body-parser errors carry a status (400 bad JSON, 413 too large, 415 charset) but are not HttpExceptions. */
+/**
+ * body-parser errors carry a status (400 bad JSON or a body that does not inflate, 413 too large, 415 charset or
+ * encoding) but are not HttpExceptions. They are http-errors: a `type`, or (an inflate failure wraps zlib's error
+ * without one) `expose`, which http-errors sets on client errors only.
+ */
 function statusOfBodyParserError(exception: unknown): number {
   const status = (exception as { status?: unknown; type?: unknown })?.status;
-  const fromParser = typeof (exception as { type?: unknown })?.type === 'string';
+  const fromParser = typeof (exception as { type?: unknown })?.type === 'string' || (exception as { expose?: unknown })?.expose === true;
   return fromParser && typeof status === 'number' && status >= 400 && status < 500 ? status : HttpStatus.INTERNAL_SERVER_ERROR;
 }

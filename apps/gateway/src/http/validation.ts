@@ -1,10 +1,40 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppError } from '@fedchat/common';
+import { toInstance } from '@fedchat/contracts';
+import { ClassConstructor, instanceToPlain } from 'class-transformer';
+
+/**
+ * Nest's pipe deletes `constructor`, `__proto__` and `prototype` keys from the whole input in place, free-form JSON
+ * (post props) included, and hands the rest to class-transformer, which drops or trips on other prototype-named keys.
+ * `toInstance` keeps those keys out of class-transformer on a copy and puts `@RawJson()` properties back as received.
+ */
+class RawJsonValidationPipe extends ValidationPipe {
+  protected override stripProtoKeys(): void {}
+
+  /**
+   * Mattermost decodes bodies into Go structs, where a JSON `null` is the same as an absent field (a nil pointer in a
+   * patch, a zero value elsewhere). Handlers here test for `undefined`, so a top-level `null` that passed validation
+   * (`@IsOptional()` lets it through) is removed rather than written as SQL NULL into a NOT NULL column. Only DTO
+   * bodies: a body taken as plain JSON is left as sent.
+   */
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const result: unknown = await super.transform(value, metadata);
+    if (metadata.type === 'body' && metadata.metatype && result instanceof metadata.metatype) {
+      for (const key of Object.keys(result))
+        if ((result as Record<string, unknown>)[key] === null) delete (result as Record<string, unknown>)[key];
+    }
+    return result;
+  }
+}
 
 /** Validates bodies and queries against their DTO classes; a bad one becomes Mattermost's 400 invalid-param error. */
-export const apiValidationPipe = new ValidationPipe({
+export const apiValidationPipe = new RawJsonValidationPipe({
   whitelist: true,
   transform: true,
+  transformerPackage: {
+    plainToInstance: <T>(cls: ClassConstructor<T>, plain: unknown) => toInstance(cls as ClassConstructor<T & object>, plain),
+    classToPlain: (object) => instanceToPlain(object),
+  },
   exceptionFactory: (errors: ValidationError[]) => {
     const first = errors[0];
     const reason = first ? Object.values(first.constraints ?? {}).join(', ') || 'invalid' : 'invalid';

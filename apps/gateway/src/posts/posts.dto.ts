@@ -1,4 +1,5 @@
 import { POST_MAX_FILES, POST_MESSAGE_MAX_RUNES } from '@fedchat/chat';
+import { RawJson } from '@fedchat/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -46,7 +47,7 @@ export class CreatePostBody {
   @ArrayMaxSize(POST_MAX_FILES)
   @IsString({ each: true })
   file_ids?: string[];
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() props?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @RawJson() @IsOptional() @IsObject() props?: Record<string, unknown>;
   @ApiPropertyOptional({ description: "'' or a custom type; system_* types are reserved" }) @IsOptional() @IsString() type?: string;
   @ApiPropertyOptional({ type: PostMetadataBody })
   @IsOptional()
@@ -65,7 +66,7 @@ export class PatchPostBody {
   @ApiPropertyOptional({ description: 'Must match the URL when given' }) @IsOptional() @IsString() id?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() message?: string;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() is_pinned?: boolean;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() props?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @RawJson() @IsOptional() @IsObject() props?: Record<string, unknown>;
   @ApiPropertyOptional({ type: [String], maxItems: POST_MAX_FILES })
   @IsOptional()
   @IsArray()

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UsePipes } from '@nestjs/common';
-import { hasPermission, Permission } from '@fedchat/chat';
+import { hasPermission, pageParam, perPageParam, Permission } from '@fedchat/chat';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { AppError, Bus } from '@fedchat/common';
 import {
@@ -85,8 +85,8 @@ export class RemoteClusterAdminController {
     const filters: Record<string, unknown> = {};
     for (const key of BOOLEAN_FILTERS) if (query[key] !== undefined) filters[key] = query[key] === 'true';
     for (const key of ['creator_id', 'topic', 'in_channel', 'not_in_channel'] as const) if (query[key]) filters[key] = query[key];
-    for (const key of ['page', 'per_page'] as const)
-      if (query[key] !== undefined) filters[key] = Math.max(0, Number.parseInt(query[key], 10) || 0);
+    if (query.page !== undefined) filters.page = pageParam(query.page);
+    if (query.per_page !== undefined) filters.per_page = perPageParam(query.per_page);
     return (await this.bus.request(ListConnections, filters)).remote_clusters;
   }
 

@@ -14,9 +14,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { AppError, Bus, BusError, counter } from '@fedchat/common';
-import { ConfirmInvite, PEER_TOPICS, PeerResponse, PeerTopic, peerTopicContract, RemoteClusterMsg } from '@fedchat/contracts';
+import { ConfirmInvite, isPeerTopic, PeerResponse, peerTopicContract, RemoteClusterMsg, toInstance } from '@fedchat/contracts';
 import { isValidId } from '@fedchat/crypto';
-import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.guard';
@@ -107,9 +106,9 @@ export class RemoteClusterPeerController {
     const msg = await this.frameOf(req, body);
     const remoteId = req.remote!.remote_id;
     received.inc({ remote_id: remoteId });
-    if (!(msg.topic in PEER_TOPICS)) return { status: 'OK' };
+    if (!isPeerTopic(msg.topic)) return { status: 'OK' };
     try {
-      return await this.bus.request(peerTopicContract(msg.topic as PeerTopic), { remote_id: remoteId, msg });
+      return await this.bus.request(peerTopicContract(msg.topic), { remote_id: remoteId, msg });
     } catch (err) {
       const reason = err instanceof AppError || err instanceof BusError ? err.message : String(err);
       this.logger.warn({ remote_id: remoteId, topic: msg.topic, err: reason }, 'peer message not handled');
@@ -172,7 +171,7 @@ export class RemoteClusterPeerController {
         'The frame remote_id does not match the authenticated remote.',
       );
     }
-    const msg = plainToInstance(RemoteClusterMsg, frame.msg);
+    const msg = toInstance(RemoteClusterMsg, frame.msg);
     const errors = await validate(msg);
     if (errors.length > 0 || !isValidId(msg.id) || msg.topic === '') {
       throw AppError.badRequest('api.remote_cluster.invalid_frame.app_error', 'Invalid remote cluster message.');

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res, UsePipes } from '@nestjs/common';
-import { toUserJson, toUserJsonFor } from '@fedchat/chat';
+import { pageParam, perPageParam, toUserJson, toUserJsonFor } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
@@ -92,8 +92,8 @@ export class UsersController {
     @Query('not_in_channel') notInChannel?: string,
   ): Promise<Record<string, unknown>[]> {
     const users = await this.users.list(caller, {
-      page: Math.max(0, Number.parseInt(page, 10) || 0),
-      perPage: Math.min(200, Math.max(1, Number.parseInt(perPage, 10) || 60)),
+      page: pageParam(page),
+      perPage: perPageParam(perPage),
       inTeam,
       notInTeam,
       inChannel,

@@ -296,6 +296,7 @@ export class ConnectionsService {
    * connection leaves every shared channel, in one transaction.
    */
   async delete(remoteId: string): Promise<void> {
+    if (!isValidId(remoteId)) throw AppError.invalidParam('remote_id');
     const now = Date.now();
     const siteUrl = (await this.remotes.findOneBy({ remote_id: remoteId }))?.site_url;
     const deleted = await this.dataSource.transaction(async (tx) => {
@@ -312,7 +313,8 @@ export class ConnectionsService {
       ]);
       return true;
     });
-    if (!deleted) throw new AppError('api.remote_cluster.cluster_not_deleted', 'The secure connection was not deleted.', 500);
+    // As Mattermost, which looks the live connection up first: an unknown or already deleted one is a 404, not a failure.
+    if (!deleted) throw AppError.notFound('remote cluster', 'api.remote_cluster.get.not_found');
     this.logger.log({ remote_id: remoteId }, 'connection deleted');
     // Kept-alive sockets to the peer go now (other replicas and apps close theirs when they have been idle).
     if (siteUrl) this.peers.closePeer(siteUrl);

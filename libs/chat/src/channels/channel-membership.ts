@@ -99,11 +99,28 @@ export async function leaveChannel(tx: EntityManager, channelId: string, userId:
   return true;
 }
 
-/** Mattermost's page/per_page query parameters: page from 0, per_page 1..200 (default 60). */
+/**
+ * The highest page a list serves (an empty one): far beyond any real list, while page × per_page stays an exact
+ * integer and a valid PostgreSQL bigint offset (`page=99999999999999999999` would overflow it).
+ */
+export const MAX_PAGE = 1_000_000_000;
+const DEFAULT_PER_PAGE = 60;
+const MAX_PER_PAGE = 200;
+
+/** Mattermost's `page` query parameter: from 0; not a number means 0 (as Mattermost); too large means `MAX_PAGE`. */
+export function pageParam(page: string | undefined): number {
+  return Math.min(MAX_PAGE, Math.max(0, Number.parseInt(page ?? '0', 10) || 0));
+}
+
+/** Mattermost's `per_page` query parameter: 1..200, default 60. */
+export function perPageParam(perPage: string | undefined): number {
+  return Math.min(MAX_PER_PAGE, Math.max(1, Number.parseInt(perPage ?? String(DEFAULT_PER_PAGE), 10) || DEFAULT_PER_PAGE));
+}
+
+/** Mattermost's page/per_page query parameters as an offset and a limit. */
 export function paging(page: string | undefined, perPage: string | undefined): { skip: number; take: number } {
-  const p = Math.max(0, Number.parseInt(page ?? '0', 10) || 0);
-  const pp = Math.min(200, Math.max(1, Number.parseInt(perPage ?? '60', 10) || 60));
-  return { skip: p * pp, take: pp };
+  const pp = perPageParam(perPage);
+  return { skip: pageParam(page) * pp, take: pp };
 }
 
 /** A user id from a URL or body, with Mattermost's `me` alias for the caller; 400 when malformed. */

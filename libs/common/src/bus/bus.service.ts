@@ -1,6 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { EventContract, PayloadClass, queueGroupFor, RpcContract } from '@fedchat/contracts';
-import { plainToInstance } from 'class-transformer';
+import { EventContract, PayloadClass, queueGroupFor, RpcContract, toInstance } from '@fedchat/contracts';
 import { validate, ValidationError } from 'class-validator';
 import { APP_CONFIG } from '../config/config.tokens';
 import { AppError } from '../errors/app-error';
@@ -188,7 +187,7 @@ async function toValidated<T extends object>(cls: PayloadClass<T>, plain: unknow
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
     throw new BusError('invalid_payload', `${what}: expected a JSON object`);
   }
-  const instance = plainToInstance(cls, plain) as T;
+  const instance = toInstance(cls, plain);
   const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   if (errors.length > 0) {
     const detail = flatten(errors).map(([path, problems]) => `${path}: ${problems}`);

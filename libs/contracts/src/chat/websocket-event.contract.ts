@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsArray, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { defineEvent } from '../contract';
+import { RawJson } from '../raw-json';
 
 /** Who receives a websocket event (Mattermost's `broadcast`): a user, a channel's members, or a team's members. */
 export class WebSocketBroadcast {
@@ -14,7 +15,7 @@ export class WebSocketBroadcast {
 
 export class WebSocketEventMessage {
   @IsString() event: string;
-  @IsObject() data: Record<string, unknown>;
+  @RawJson() @IsObject() data: Record<string, unknown>;
   @ValidateNested() @Type(() => WebSocketBroadcast) broadcast: WebSocketBroadcast;
 }
 

@@ -1,20 +1,21 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { defineRpc } from '../contract';
+import { RawJson } from '../raw-json';
 
 /** Mattermost's RemoteClusterMsg: `payload` is an embedded JSON value, not a string. */
 export class RemoteClusterMsg {
   @IsString() id: string;
   @IsString() @MaxLength(64) topic: string;
   @IsInt() create_at: number;
-  @IsObject() payload: Record<string, unknown>;
+  @RawJson() @IsObject() payload: Record<string, unknown>;
 }
 
 /** Mattermost's remotecluster Response: `/msg` answers 200 with it even on failure. */
 export class PeerResponse {
   @IsIn(['OK', 'FAIL']) status: 'OK' | 'FAIL';
   @IsOptional() @IsString() err?: string;
-  @IsOptional() @IsObject() payload?: Record<string, unknown> | null;
+  @RawJson() @IsOptional() @IsObject() payload?: Record<string, unknown> | null;
 }
 
 /** An authenticated frame from a peer, handed by the gateway to the app that owns its topic. */
@@ -29,7 +30,7 @@ export const ConfirmInvite = defineRpc('remote-cluster.invite.confirm', PeerMess
 export class SendToPeerRequest {
   @IsString() remote_id: string;
   @IsString() @MaxLength(64) topic: string;
-  @IsObject() payload: Record<string, unknown>;
+  @RawJson() @IsObject() payload: Record<string, unknown>;
 }
 
 /**
@@ -52,6 +53,11 @@ export const PEER_TOPICS = {
   sharedchannel_upload: 'file-transfer',
 } as const;
 export type PeerTopic = keyof typeof PEER_TOPICS;
+
+/** Own keys only: a topic named like an `Object.prototype` member (`constructor`, `toString`) is an unknown topic. */
+export function isPeerTopic(topic: string): topic is PeerTopic {
+  return Object.hasOwn(PEER_TOPICS, topic);
+}
 
 export function peerTopicContract(topic: PeerTopic) {
   return defineRpc(`peer.${topic}.received`, PeerMessageReceived, PeerResponse);

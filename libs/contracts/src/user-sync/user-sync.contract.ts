@@ -1,5 +1,6 @@
 import { IsArray, IsBoolean, IsInt, IsObject, IsString } from 'class-validator';
 import { defineEvent, defineRpc } from '../contract';
+import { RawJson } from '../raw-json';
 
 export class UserChanged {
   @IsString() user_id: string;
@@ -40,8 +41,8 @@ export class ApplyChannelChangesRequest {
   /** The channel of the `sharedchannel_sync` message, already checked to be shared with the sender. */
   @IsString() channel_id: string;
   /** Unvalidated items from the peer; the user-sync app validates each. */
-  @IsArray() @IsObject({ each: true }) statuses: Record<string, unknown>[];
-  @IsArray() @IsObject({ each: true }) membership_changes: Record<string, unknown>[];
+  @RawJson() @IsArray() @IsObject({ each: true }) statuses: Record<string, unknown>[];
+  @RawJson() @IsArray() @IsObject({ each: true }) membership_changes: Record<string, unknown>[];
 }
 
 export class ApplyChannelChangesReply {
