@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort, SuiteProcess, waitFor } from '@fedchat/testing';
+import { freePort, postgresProcessesFor, SuiteProcess, waitFor } from '@fedchat/testing';
 
 /**
  * The embedded mode as a user runs it: `node dist/apps/embedded/src/main.js` with only PORT and DATA_DIR,
@@ -32,22 +32,6 @@ async function startEmbedded(port: number, dataDir: string, env: Record<string, 
     200,
   );
   return proc;
-}
-
-/** Pids of postmasters running on a data directory (the `-D <dir>` argument of their command line). */
-function postgresProcessesFor(dataDir: string): number[] {
-  const pgData = path.join(dataDir, 'postgres');
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (/postgres$/.test(cmdline[0]) && cmdline.includes(pgData)) pids.push(Number(entry));
-    } catch {
-      // process ended while we looked
-    }
-  }
-  return pids;
 }
 
 afterAll(async () => {

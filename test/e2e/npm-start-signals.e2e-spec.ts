@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort, REPO_ROOT, waitFor } from '@fedchat/testing';
+import { freePort, postgresProcessesFor, REPO_ROOT, waitFor } from '@fedchat/testing';
 
 /**
  * `npm start` stopped the way a terminal stops it: Ctrl-C sends SIGINT to the whole foreground process group, so
@@ -59,22 +59,6 @@ function groupAlive(pgid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** Pids of PostgreSQL processes serving a data directory (`-D <dir>` on their command line). */
-function postgresProcessesFor(dataDir: string): number[] {
-  const pgData = path.join(dataDir, 'postgres');
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (/postgres$/.test(cmdline[0]) && cmdline.includes(pgData)) pids.push(Number(entry));
-    } catch {
-      // ended while we looked
-    }
-  }
-  return pids;
 }
 
 /** PostgreSQL's own log, from its last start: does it end with a completed shutdown? */

@@ -70,3 +70,19 @@ export class SuiteProcess {
     return this.output.join('');
   }
 }
+
+/** Pids of PostgreSQL processes serving a data directory (`-D <dir>/postgres` on their command line). */
+export function postgresProcessesFor(dataDir: string): number[] {
+  const pgData = path.join(dataDir, 'postgres');
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (/postgres$/.test(cmdline[0]) && cmdline.includes(pgData)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
