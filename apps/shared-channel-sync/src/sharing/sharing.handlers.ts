@@ -17,8 +17,8 @@ import {
   UninviteRemote,
   UnshareChannel,
 } from '@fedchat/contracts';
-import { InviteReceiver } from './invite-receiver.service';
-import { InvitesService } from './invites.service';
+import { ChannelInviteReceiver } from './channel-invite-receiver.service';
+import { ChannelInviteSender } from './channel-invite-sender.service';
 import { ShareTeardown } from './share-teardown.service';
 import { SharingQueries } from './sharing-queries.service';
 
@@ -33,15 +33,15 @@ export const SHARING_CONSUMER = 'shared-channel-sync.sharing';
 export class SharingHandlers implements OnModuleInit {
   constructor(
     private readonly bus: Bus,
-    private readonly invites: InvitesService,
-    private readonly receiver: InviteReceiver,
+    private readonly inviteSender: ChannelInviteSender,
+    private readonly inviteReceiver: ChannelInviteReceiver,
     private readonly teardown: ShareTeardown,
     private readonly queries: SharingQueries,
   ) {}
 
   onModuleInit(): void {
-    this.bus.handle(InviteRemote, (req) => this.invites.invite(req));
-    this.bus.handle(ShareDirectChannel, (req) => this.invites.shareDirect(req));
+    this.bus.handle(InviteRemote, (req) => this.inviteSender.invite(req));
+    this.bus.handle(ShareDirectChannel, (req) => this.inviteSender.shareDirect(req));
     this.bus.handle(UninviteRemote, (req) => this.teardown.uninvite(req));
     this.bus.handle(UnshareChannel, (req) => this.teardown.unshare(req));
     this.bus.handle(GetChannelShareStatus, (req) => this.queries.shareStatus(req));
@@ -49,13 +49,13 @@ export class SharingHandlers implements OnModuleInit {
     this.bus.handle(ListChannelRemotes, (req) => this.queries.channelRemotes(req));
     this.bus.handle(GetRemoteInfo, (req) => this.queries.remoteInfo(req));
     this.bus.handle(ListChannelShares, (req) => this.queries.channelShares(req));
-    this.bus.handle(ListInvitations, (req) => this.receiver.list(req));
-    this.bus.handle(DecideInvitation, (req) => this.receiver.decide(req));
+    this.bus.handle(ListInvitations, (req) => this.inviteReceiver.list(req));
+    this.bus.handle(DecideInvitation, (req) => this.inviteReceiver.decide(req));
 
-    this.bus.handle(peerTopicContract('sharedchannel_invite'), (req) => this.receiver.receive(req));
+    this.bus.handle(peerTopicContract('sharedchannel_invite'), (req) => this.inviteReceiver.receive(req));
     this.bus.handle(peerTopicContract('sharedchannel_unshare'), (req) => this.teardown.receiveUnshare(req));
 
-    this.bus.on(ConnectionStateChangedEvent, (e) => (e.online ? this.invites.retryRemote(e.remote_id) : undefined), SHARING_CONSUMER);
+    this.bus.on(ConnectionStateChangedEvent, (e) => (e.online ? this.inviteSender.retryRemote(e.remote_id) : undefined), SHARING_CONSUMER);
     this.bus.on(ConnectionDeletedEvent, (e) => this.teardown.connectionDeleted(e.remote_id), SHARING_CONSUMER);
     this.bus.on(ChannelArchivedEvent, (e) => this.teardown.channelArchived(e.channel_id), SHARING_CONSUMER);
   }

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { InviteReceiver } from './invite-receiver.service';
-import { InvitesService } from './invites.service';
+import { ChannelInviteReceiver } from './channel-invite-receiver.service';
+import { ChannelInviteSender } from './channel-invite-sender.service';
 import { PeerNotifier } from './peer-notifier.service';
 import { ShareTeardown } from './share-teardown.service';
 import { SharingHandlers } from './sharing.handlers';
@@ -13,7 +13,7 @@ import { SharingQueries } from './sharing-queries.service';
  * shared"). Needs ChatModule (global) for the chat rules.
  */
 @Module({
-  providers: [PeerNotifier, ShareTeardown, InvitesService, InviteReceiver, SharingQueries, SharingHandlers],
+  providers: [PeerNotifier, ShareTeardown, ChannelInviteSender, ChannelInviteReceiver, SharingQueries, SharingHandlers],
   exports: [ShareTeardown],
 })
 export class SharingModule {}

@@ -59,7 +59,7 @@ export function invalidRemoteError(): AppError {
  * rows are claimed here; the sync engine owns confirmed ones.
  */
 @Injectable()
-export class InvitesService implements OnApplicationBootstrap, OnModuleDestroy {
+export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('SharingInvites');
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;

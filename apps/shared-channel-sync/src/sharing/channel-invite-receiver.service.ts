@@ -59,7 +59,7 @@ type Target = { teamId: string } | { personal: true } | { existing: Channel };
  * (status `accepted`): when the home re-invites after uninviting us, the channel it created here before is reused.
  */
 @Injectable()
-export class InviteReceiver {
+export class ChannelInviteReceiver {
   private readonly logger = new Logger('SharingInviteReceiver');
 
   constructor(
