@@ -19,7 +19,8 @@ export interface ClaimedTransfer {
  * The durable queue of attachment transfers, kept in `shared_channel_attachments`: a `pending` row per (file, remote)
  * still to send, `done` once the peer confirmed the whole file, `abandoned` when the peer refused it for good or its
  * post was deleted. Replicas claim due rows with FOR UPDATE SKIP LOCKED and a lease (renewed while a transfer runs),
- * so each file goes to each remote from one replica at a time; every write checks the lease owner.
+ * so each file goes to each remote from one replica at a time; every write checks the lease owner. Rows are added only
+ * through `queueMissingAttachments` (libs/common/src/files/attachment-queue.ts), this queue's entry for the sync sender.
  */
 @Injectable()
 export class TransferQueue {

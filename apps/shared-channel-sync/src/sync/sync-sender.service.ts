@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, Bus, queueMissingAttachments } from '@fedchat/common';
 import { LOCAL_ONLY_POST_TYPES, PostReads, SystemPosts, toSyncUser } from '@fedchat/chat';
 import { AttachmentsPendingEvent, SendToPeer } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
@@ -209,38 +209,15 @@ export class SyncSender {
   }
 
   /**
-   * Queues the live attachments of `posts` that the remote does not hold yet (never files that came from it) for the
-   * file-transfer app and rings it. True when any is still on its way: the posts must wait. A file refused for good
-   * (abandoned) does not hold its post back; a file changed since it was sent goes again.
+   * Queues, in file-transfer's queue, the attachments of `posts` that the remote does not hold yet and rings
+   * file-transfer. True when any is still on its way: the posts must wait.
    */
   private async queueMissingFiles(pair: ClaimedPair, posts: Post[]): Promise<boolean> {
     const live = posts.filter((p) => p.delete_at === 0);
-    if (live.length === 0) return false;
-    const owner = new Map<string, string>();
-    for (const p of live) for (const id of p.file_ids ?? []) owner.set(id, p.id);
-    const files: { id: string; post_id: string; update_at: string; status: string | null; last_sync_at: string | null }[] =
-      await this.dataSource.query(
-        `SELECT f.id, f.post_id, f.update_at, a.status, a.last_sync_at
-         FROM file_infos f LEFT JOIN shared_channel_attachments a ON a.file_id = f.id AND a.remote_id = $3
-         WHERE (f.id = ANY($1) OR f.post_id = ANY($2)) AND f.delete_at = 0 AND f.channel_id = $4 AND f.remote_id <> $3`,
-        [[...owner.keys()], live.map((p) => p.id), pair.remote_id, pair.channel_id],
-      );
-    const missing = files.filter(
-      (f) => f.status === null || f.status === 'pending' || (f.status === 'done' && Number(f.last_sync_at) < Number(f.update_at)),
-    );
-    if (missing.length === 0) return false;
-    const now = Date.now();
-    for (const f of missing) {
-      await this.dataSource.query(
-        `INSERT INTO shared_channel_attachments (id, file_id, remote_id, create_at, channel_id, post_id, status)
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending')
-         ON CONFLICT (file_id, remote_id) DO UPDATE SET status = 'pending', next_try_at = 0, failures = 0
-           WHERE shared_channel_attachments.status = 'done'`,
-        [newId(), f.id, pair.remote_id, now, pair.channel_id, f.post_id || owner.get(f.id) || ''],
-      );
-    }
+    const missing = await queueMissingAttachments(this.dataSource, pair.channel_id, pair.remote_id, live);
+    if (missing === 0) return false;
     this.bus.emit(AttachmentsPendingEvent, { channel_id: pair.channel_id, remote_id: pair.remote_id });
-    this.log.debug({ channel: pair.channel_id, remote: pair.remote_id, files: missing.length }, 'posts wait for their files');
+    this.log.debug({ channel: pair.channel_id, remote: pair.remote_id, files: missing }, 'posts wait for their files');
     return true;
   }
 

@@ -4,3 +4,4 @@ export * from './s3-file-store';
 export * from './file-store.module';
 export * from './file-metadata';
 export * from './profile-images';
+export * from './attachment-queue';
