@@ -9,6 +9,8 @@ export * from './posts/change-stamp';
 export * from './posts/post.mapper';
 export * from './posts/post-reads.service';
 export * from './posts/posts.service';
+export { EMOJI_NAME, parseHashtags, parseMentions } from './posts/post-rules';
+export type { PriorityInput } from './posts/post-rules';
 export * from './posts/system-posts.service';
 export * from './users/user.mapper';
 export * from './users/user-updated.events';

@@ -12,21 +12,22 @@ import { WebSocketEvents, WsEvent } from '../websocket-events.service';
 import { stampChange } from './change-stamp';
 import { postNotFound, PostReads } from './post-reads.service';
 import { toAcknowledgementJson, toReactionJson } from './post.mapper';
-import { POST_MAX_FILES, POST_MESSAGE_MAX_RUNES } from './post-limits';
+import {
+  checkEmojiName,
+  checkFileIds,
+  checkMessage,
+  checkProps,
+  invalidRoot,
+  parseHashtags,
+  parseMentions,
+  PriorityInput,
+  priorityToStore,
+} from './post-rules';
 
-/** Mattermost's limit on the serialised props of a post. */
-const PROPS_MAX_CHARS = 800_000;
 /** Mattermost lets a user take back an acknowledgement only within five minutes. */
 export const UNACK_WINDOW_MS = 5 * 60 * 1000;
 /** Mattermost's default cap on distinct emoji per post. */
 const UNIQUE_REACTIONS_MAX = 50;
-export const EMOJI_NAME = /^[a-z0-9_+-]{1,64}$/;
-
-export interface PriorityInput {
-  priority: '' | 'important' | 'urgent';
-  requested_ack?: boolean;
-  persistent_notifications?: boolean;
-}
 
 export interface NewPost {
   channel_id: string;
@@ -46,6 +47,12 @@ export interface PostChanges {
   is_pinned?: boolean;
   props?: Record<string, unknown>;
   file_ids?: string[];
+}
+
+/** What a committed change announces on its channel's websocket. */
+interface ChannelEvent {
+  event: string;
+  data: Record<string, unknown>;
 }
 
 export interface SavedPost {
@@ -112,14 +119,19 @@ export class PostsService {
       remote_id: '',
       has_reactions: false,
     });
-    let shared = false;
-    try {
-      await this.dataSource.transaction(async (tx) => {
-        const stamp = await stampChange(tx, channel.id);
-        shared = stamp.shared;
-        const now = stamp.at;
+    let saved!: SavedPost;
+    await this.commitChange(
+      channel.id,
+      async (tx, now) => {
         post.create_at = post.update_at = now;
-        await tx.getRepository(Post).insert({ ...post } as QueryDeepPartialEntity<Post>);
+        try {
+          await tx.getRepository(Post).insert({ ...post } as QueryDeepPartialEntity<Post>);
+        } catch (err) {
+          if (isUniqueViolation(err)) {
+            throw AppError.badRequest('app.post.save.existing.app_error', 'A post with this id already exists.');
+          }
+          throw err;
+        }
         if (rootId) {
           // Replies bump their root, so that clients syncing with `since` learn the thread changed.
           const touched = await returning(
@@ -131,30 +143,28 @@ export class PostsService {
         }
         await this.attachFiles(tx, post, fileIds, author.id);
         if (priority) await tx.getRepository(PostPriority).insert({ post_id: post.id, channel_id: channel.id, ...priority });
-      });
-      await this.bumpChannel(channel.id, post.create_at, rootId === '');
-    } catch (err) {
-      if (isUniqueViolation(err)) {
-        throw AppError.badRequest('app.post.save.existing.app_error', 'A post with this id already exists.');
-      }
-      throw err;
-    }
-
-    const saved = await this.posts.findOneByOrFail({ id: post.id });
-    const json = await this.reads.toJson(saved, input.pending_post_id);
-    const mentions = await this.mentionedUsers(channel, saved);
-    await this.events.toChannel(channel.id, WsEvent.Posted, {
-      post: JSON.stringify(json),
-      channel_type: channel.type,
-      channel_display_name: channel.display_name,
-      channel_name: channel.name,
-      sender_name: '@' + author.username,
-      team_id: channel.team_id,
-      set_online: true,
-      ...(mentions.length ? { mentions: JSON.stringify(mentions) } : {}),
-    });
-    this.postChanged(channel.id, shared);
-    return { post: saved, json };
+      },
+      async () => {
+        await this.bumpChannel(channel.id, post.create_at, rootId === '');
+        const stored = await this.posts.findOneByOrFail({ id: post.id });
+        saved = { post: stored, json: await this.reads.toJson(stored, input.pending_post_id) };
+        const mentions = await this.mentionedUsers(channel, stored);
+        return {
+          event: WsEvent.Posted,
+          data: {
+            post: JSON.stringify(saved.json),
+            channel_type: channel.type,
+            channel_display_name: channel.display_name,
+            channel_name: channel.name,
+            sender_name: '@' + author.username,
+            team_id: channel.team_id,
+            set_online: true,
+            ...(mentions.length ? { mentions: JSON.stringify(mentions) } : {}),
+          },
+        };
+      },
+    );
+    return saved;
   }
 
   /**
@@ -194,29 +204,31 @@ export class PostsService {
 
     const added = fileIds.filter((id) => !post.file_ids.includes(id));
     const removed = post.file_ids.filter((id) => !fileIds.includes(id));
-    const shared = await this.dataSource.transaction(async (tx) => {
-      const { at: now, shared } = await stampChange(tx, post.channel_id);
-      const set: Partial<Post> = { update_at: now, file_ids: fileIds };
-      if (messageChanged) Object.assign(set, { message, edit_at: now, hashtags: parseHashtags(message) });
-      if (changes.props !== undefined) set.props = changes.props;
-      if (changes.is_pinned !== undefined) set.is_pinned = changes.is_pinned;
-      const result = await tx.getRepository(Post).update({ id: post.id, delete_at: 0 }, set as QueryDeepPartialEntity<Post>);
-      if (!result.affected) throw postNotFound();
-      await this.attachFiles(tx, post, added, actor.id);
-      if (removed.length) {
-        await tx.query(`UPDATE file_infos SET delete_at = $3, update_at = $3 WHERE id = ANY($1) AND post_id = $2 AND delete_at = 0`, [
-          removed,
-          post.id,
-          now,
-        ]);
-      }
-      Object.assign(post, set);
-      return shared;
-    });
-
-    const json = await this.reads.toJson(post);
-    await this.events.toChannel(channel.id, WsEvent.PostEdited, { post: JSON.stringify(json) });
-    this.postChanged(channel.id, shared);
+    let json!: Record<string, unknown>;
+    await this.commitChange(
+      channel.id,
+      async (tx, now) => {
+        const set: Partial<Post> = { update_at: now, file_ids: fileIds };
+        if (messageChanged) Object.assign(set, { message, edit_at: now, hashtags: parseHashtags(message) });
+        if (changes.props !== undefined) set.props = changes.props;
+        if (changes.is_pinned !== undefined) set.is_pinned = changes.is_pinned;
+        const result = await tx.getRepository(Post).update({ id: post.id, delete_at: 0 }, set as QueryDeepPartialEntity<Post>);
+        if (!result.affected) throw postNotFound();
+        await this.attachFiles(tx, post, added, actor.id);
+        if (removed.length) {
+          await tx.query(`UPDATE file_infos SET delete_at = $3, update_at = $3 WHERE id = ANY($1) AND post_id = $2 AND delete_at = 0`, [
+            removed,
+            post.id,
+            now,
+          ]);
+        }
+        Object.assign(post, set);
+      },
+      async () => {
+        json = await this.reads.toJson(post);
+        return { event: WsEvent.PostEdited, data: { post: JSON.stringify(json) } };
+      },
+    );
     return { post, json };
   }
 
@@ -228,30 +240,30 @@ export class PostsService {
   async delete(actor: User, postId: string): Promise<Post> {
     const post = await this.reads.livePost(postId);
     const channel = await this.requireAuthorOr(actor, post, Permission.DeleteOthersPosts);
-    let now = 0;
-    const shared = await this.dataSource.transaction(async (tx) => {
-      const stamp = await stampChange(tx, post.channel_id);
-      now = stamp.at;
-      // Lock the post first, so a reply being added concurrently either commits before we look or sees the root gone.
-      const locked: unknown[] = await tx.query(`SELECT id FROM posts WHERE id = $1 AND delete_at = 0 FOR UPDATE`, [post.id]);
-      if (locked.length === 0) throw postNotFound();
-      const rows = await returning<{ id: string }>(
-        tx,
-        `UPDATE posts SET delete_at = $2, update_at = $2 WHERE (id = $1 OR root_id = $1) AND delete_at = 0 RETURNING id`,
-        [post.id, now],
-      );
-      const deleted = rows.map((r) => r.id);
-      await tx.query(`UPDATE file_infos SET delete_at = $2, update_at = $2 WHERE post_id = ANY($1) AND delete_at = 0`, [deleted, now]);
-      if (post.root_id) {
-        await tx.query(`UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = $1`, [post.root_id, now]);
-      }
-      return stamp.shared;
-    });
-    post.delete_at = now;
-    post.update_at = now;
-    const json = await this.reads.toJson(post);
-    await this.events.toChannel(channel.id, WsEvent.PostDeleted, { post: JSON.stringify(json), delete_by: actor.id });
-    this.postChanged(channel.id, shared);
+    await this.commitChange(
+      channel.id,
+      async (tx, now) => {
+        // Lock the post first, so a reply being added concurrently either commits before we look or sees the root gone.
+        const locked: unknown[] = await tx.query(`SELECT id FROM posts WHERE id = $1 AND delete_at = 0 FOR UPDATE`, [post.id]);
+        if (locked.length === 0) throw postNotFound();
+        const rows = await returning<{ id: string }>(
+          tx,
+          `UPDATE posts SET delete_at = $2, update_at = $2 WHERE (id = $1 OR root_id = $1) AND delete_at = 0 RETURNING id`,
+          [post.id, now],
+        );
+        const deleted = rows.map((r) => r.id);
+        await tx.query(`UPDATE file_infos SET delete_at = $2, update_at = $2 WHERE post_id = ANY($1) AND delete_at = 0`, [deleted, now]);
+        if (post.root_id) {
+          await tx.query(`UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = $1`, [post.root_id, now]);
+        }
+      },
+      async (_, now) => {
+        post.delete_at = now;
+        post.update_at = now;
+        const json = await this.reads.toJson(post);
+        return { event: WsEvent.PostDeleted, data: { post: JSON.stringify(json), delete_by: actor.id } };
+      },
+    );
     return post;
   }
 
@@ -275,27 +287,29 @@ export class PostsService {
       throw AppError.badRequest('app.reaction.save.unique_reactions_limit.app_error', 'Too many different reactions on this post.');
     }
 
-    const { added, shared } = await this.dataSource.transaction(async (tx) => {
-      const { at: now, shared } = await stampChange(tx, channel.id);
-      const rows = await returning(
-        tx,
-        `INSERT INTO reactions (post_id, user_id, emoji_name, create_at, update_at, delete_at, remote_id, channel_id)
-         VALUES ($1, $2, $3, $4, $4, 0, '', $5)
-         ON CONFLICT (post_id, user_id, emoji_name)
-           DO UPDATE SET create_at = EXCLUDED.create_at, update_at = EXCLUDED.update_at, delete_at = 0, remote_id = ''
-           WHERE reactions.delete_at > 0
-         RETURNING post_id`,
-        [post.id, actor.id, emojiName, now, channel.id],
-      );
-      if (rows.length === 0) return { added: false, shared };
-      await tx.query(`UPDATE posts SET has_reactions = true, update_at = GREATEST(update_at, $2) WHERE id = $1`, [post.id, now]);
-      return { added: true, shared };
-    });
-    const reaction = await this.reactions.findOneByOrFail({ post_id: post.id, user_id: actor.id, emoji_name: emojiName });
-    if (added) {
-      await this.events.toChannel(channel.id, WsEvent.ReactionAdded, { reaction: JSON.stringify(toReactionJson(reaction)) });
-      this.postChanged(channel.id, shared);
-    }
+    let reaction!: Reaction;
+    await this.commitChange(
+      channel.id,
+      async (tx, now) => {
+        const rows = await returning(
+          tx,
+          `INSERT INTO reactions (post_id, user_id, emoji_name, create_at, update_at, delete_at, remote_id, channel_id)
+           VALUES ($1, $2, $3, $4, $4, 0, '', $5)
+           ON CONFLICT (post_id, user_id, emoji_name)
+             DO UPDATE SET create_at = EXCLUDED.create_at, update_at = EXCLUDED.update_at, delete_at = 0, remote_id = ''
+             WHERE reactions.delete_at > 0
+           RETURNING post_id`,
+          [post.id, actor.id, emojiName, now, channel.id],
+        );
+        if (rows.length === 0) return false;
+        await tx.query(`UPDATE posts SET has_reactions = true, update_at = GREATEST(update_at, $2) WHERE id = $1`, [post.id, now]);
+        return true;
+      },
+      async (added) => {
+        reaction = await this.reactions.findOneByOrFail({ post_id: post.id, user_id: actor.id, emoji_name: emojiName });
+        return added ? { event: WsEvent.ReactionAdded, data: { reaction: JSON.stringify(toReactionJson(reaction)) } } : undefined;
+      },
+    );
     return reaction;
   }
 
@@ -309,27 +323,30 @@ export class PostsService {
     else if (hasPermission(actor.roles, Permission.DeleteOthersPosts)) channel = await this.requireReadNotArchived(actor, post.channel_id);
     else throw AppError.forbidden('remove_others_reactions');
 
-    const { removed, shared } = await this.dataSource.transaction(async (tx) => {
-      const { at: now, shared } = await stampChange(tx, channel.id);
-      const rows = await returning(
-        tx,
-        `UPDATE reactions SET delete_at = $4, update_at = $4
-         WHERE post_id = $1 AND user_id = $2 AND emoji_name = $3 AND delete_at = 0 RETURNING post_id`,
-        [post.id, userId, emojiName, now],
-      );
-      if (rows.length === 0) return { removed: false, shared };
-      await tx.query(
-        `UPDATE posts SET update_at = GREATEST(update_at, $2),
-           has_reactions = EXISTS (SELECT 1 FROM reactions r WHERE r.post_id = $1 AND r.delete_at = 0)
-         WHERE id = $1`,
-        [post.id, now],
-      );
-      return { removed: true, shared };
-    });
-    if (!removed) return;
-    const reaction = await this.reactions.findOneByOrFail({ post_id: post.id, user_id: userId, emoji_name: emojiName });
-    await this.events.toChannel(channel.id, WsEvent.ReactionRemoved, { reaction: JSON.stringify(toReactionJson(reaction)) });
-    this.postChanged(channel.id, shared);
+    await this.commitChange(
+      channel.id,
+      async (tx, now) => {
+        const rows = await returning(
+          tx,
+          `UPDATE reactions SET delete_at = $4, update_at = $4
+           WHERE post_id = $1 AND user_id = $2 AND emoji_name = $3 AND delete_at = 0 RETURNING post_id`,
+          [post.id, userId, emojiName, now],
+        );
+        if (rows.length === 0) return false;
+        await tx.query(
+          `UPDATE posts SET update_at = GREATEST(update_at, $2),
+             has_reactions = EXISTS (SELECT 1 FROM reactions r WHERE r.post_id = $1 AND r.delete_at = 0)
+           WHERE id = $1`,
+          [post.id, now],
+        );
+        return true;
+      },
+      async (removed) => {
+        if (!removed) return undefined;
+        const reaction = await this.reactions.findOneByOrFail({ post_id: post.id, user_id: userId, emoji_name: emojiName });
+        return { event: WsEvent.ReactionRemoved, data: { reaction: JSON.stringify(toReactionJson(reaction)) } };
+      },
+    );
   }
 
   async listReactions(actor: User, postId: string): Promise<Reaction[]> {
@@ -345,27 +362,29 @@ export class PostsService {
     if (userId !== actor.id) throw AppError.forbidden('acknowledge_post');
     const post = await this.reads.livePost(postId);
     const channel = await this.access.requireRead(actor, post.channel_id);
-    const { added, shared } = await this.dataSource.transaction(async (tx) => {
-      const { at: now, shared } = await stampChange(tx, channel.id);
-      const rows = await returning(
-        tx,
-        `INSERT INTO post_acknowledgements (post_id, user_id, acknowledged_at, channel_id, remote_id) VALUES ($1, $2, $3, $4, '')
-         ON CONFLICT (post_id, user_id) DO UPDATE SET acknowledged_at = EXCLUDED.acknowledged_at, remote_id = ''
-           WHERE post_acknowledgements.acknowledged_at = 0
-         RETURNING post_id`,
-        [post.id, actor.id, now, channel.id],
-      );
-      if (rows.length === 0) return { added: false, shared };
-      await this.touchPost(tx, post.id, now);
-      return { added: true, shared };
-    });
-    const ack = await this.acks.findOneByOrFail({ post_id: post.id, user_id: actor.id });
-    if (added) {
-      await this.events.toChannel(channel.id, WsEvent.PostAcknowledgementAdded, {
-        acknowledgement: JSON.stringify(toAcknowledgementJson(ack)),
-      });
-      this.postChanged(channel.id, shared);
-    }
+    let ack!: PostAcknowledgement;
+    await this.commitChange(
+      channel.id,
+      async (tx, now) => {
+        const rows = await returning(
+          tx,
+          `INSERT INTO post_acknowledgements (post_id, user_id, acknowledged_at, channel_id, remote_id) VALUES ($1, $2, $3, $4, '')
+           ON CONFLICT (post_id, user_id) DO UPDATE SET acknowledged_at = EXCLUDED.acknowledged_at, remote_id = ''
+             WHERE post_acknowledgements.acknowledged_at = 0
+           RETURNING post_id`,
+          [post.id, actor.id, now, channel.id],
+        );
+        if (rows.length === 0) return false;
+        await this.touchPost(tx, post.id, now);
+        return true;
+      },
+      async (added) => {
+        ack = await this.acks.findOneByOrFail({ post_id: post.id, user_id: actor.id });
+        return added
+          ? { event: WsEvent.PostAcknowledgementAdded, data: { acknowledgement: JSON.stringify(toAcknowledgementJson(ack)) } }
+          : undefined;
+      },
+    );
     return ack;
   }
 
@@ -384,28 +403,45 @@ export class PostsService {
         403,
       );
     }
-    const { removed, shared } = await this.dataSource.transaction(async (tx) => {
-      const { at: now, shared } = await stampChange(tx, channel.id);
-      const result = await tx
-        .getRepository(PostAcknowledgement)
-        .update({ post_id: post.id, user_id: actor.id, acknowledged_at: ack.acknowledged_at }, { acknowledged_at: 0 });
-      if (!result.affected) return { removed: false, shared };
-      await this.touchPost(tx, post.id, now);
-      return { removed: true, shared };
-    });
-    if (!removed) return;
-    ack.acknowledged_at = 0;
-    await this.events.toChannel(channel.id, WsEvent.PostAcknowledgementRemoved, {
-      acknowledgement: JSON.stringify(toAcknowledgementJson(ack)),
-    });
-    this.postChanged(channel.id, shared);
+    await this.commitChange(
+      channel.id,
+      async (tx, now) => {
+        const result = await tx
+          .getRepository(PostAcknowledgement)
+          .update({ post_id: post.id, user_id: actor.id, acknowledged_at: ack.acknowledged_at }, { acknowledged_at: 0 });
+        if (!result.affected) return false;
+        await this.touchPost(tx, post.id, now);
+        return true;
+      },
+      async (removed) => {
+        if (!removed) return undefined;
+        ack.acknowledged_at = 0;
+        return { event: WsEvent.PostAcknowledgementRemoved, data: { acknowledgement: JSON.stringify(toAcknowledgementJson(ack)) } };
+      },
+    );
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------------------
 
-  /** A committed change in a shared channel rings the sync engine's doorbell (the change stamp is the durable record). */
-  private postChanged(channelId: string, shared: boolean): void {
-    if (shared) this.bus.emit(SharedChannelChangedEvent, { channel_id: channelId });
+  /**
+   * The sequence every change to posts, reactions and acknowledgements follows: the channel's change stamp and `work`
+   * in one transaction; once it has committed, `announce` says what the channel's websocket learns (nothing, when
+   * the work found nothing to change), and a change in a shared channel rings the sync engine's doorbell (the change
+   * stamp is the durable record). `work` gets the stamp to record as `update_at`; `announce` gets the work's result.
+   */
+  private async commitChange<T>(
+    channelId: string,
+    work: (tx: EntityManager, at: number) => Promise<T>,
+    announce: (done: T, at: number) => Promise<ChannelEvent | undefined>,
+  ): Promise<void> {
+    const { done, stamp } = await this.dataSource.transaction(async (tx) => {
+      const stamp = await stampChange(tx, channelId);
+      return { done: await work(tx, stamp.at), stamp };
+    });
+    const event = await announce(done, stamp.at);
+    if (!event) return;
+    await this.events.toChannel(channelId, event.event, event.data);
+    if (stamp.shared) this.bus.emit(SharedChannelChangedEvent, { channel_id: channelId });
   }
 
   /** The post's author (with write access), or someone holding `permission` who can read the channel. */
@@ -452,13 +488,9 @@ export class PostsService {
    * and the other member of a direct channel. The author is never mentioned.
    */
   private async mentionedUsers(channel: Channel, post: Post): Promise<string[]> {
-    const names = new Set<string>();
-    let everyone = channel.type === 'D';
-    for (const m of post.message.matchAll(/(?:^|[^\w@])@([a-z0-9][a-z0-9._-]*)/gi)) {
-      const name = m[1].toLowerCase().replace(/[._-]+$/, '');
-      if (name === 'channel' || name === 'all' || name === 'here') everyone = true;
-      else names.add(name);
-    }
+    const parsed = parseMentions(post.message);
+    const names = parsed.names;
+    const everyone = parsed.everyone || channel.type === 'D';
     if (!everyone && names.size === 0) return [];
     const qb = this.users
       .createQueryBuilder('u')
@@ -469,75 +501,4 @@ export class PostsService {
     const rows = await qb.getRawMany<{ id: string }>();
     return rows.map((r) => r.id);
   }
-}
-
-function invalidRoot(): AppError {
-  return AppError.badRequest('api.post.create_post.root_id.app_error', 'Invalid RootId parameter.');
-}
-
-function checkMessage(message: string, fileIds: string[]): void {
-  if ([...message].length > POST_MESSAGE_MAX_RUNES) {
-    throw AppError.badRequest('model.post.is_valid.msg.app_error', `Message is longer than ${POST_MESSAGE_MAX_RUNES} characters.`);
-  }
-  if (message.includes('\u0000')) throw AppError.badRequest('model.post.is_valid.msg.app_error', 'Message contains a NUL character.');
-  if (message.trim() === '' && fileIds.length === 0) {
-    throw AppError.badRequest('api.post.create_post.message_and_files_empty.app_error', 'A post needs a message or files.');
-  }
-}
-
-function checkFileIds(fileIds: string[]): string[] {
-  if (fileIds.length > POST_MAX_FILES || !fileIds.every(isValidId)) throw AppError.invalidParam('file_ids');
-  const unique = [...new Set(fileIds)];
-  if (unique.length !== fileIds.length) throw AppError.invalidParam('file_ids');
-  return unique;
-}
-
-function checkProps(props: Record<string, unknown>): void {
-  const json = JSON.stringify(props);
-  // PostgreSQL's jsonb cannot hold U+0000.
-  if (json.length > PROPS_MAX_CHARS || json.includes('\\u0000')) {
-    throw AppError.badRequest('model.post.is_valid.props.app_error', 'Post props are too large.');
-  }
-}
-
-function checkEmojiName(name: string): void {
-  if (!EMOJI_NAME.test(name)) throw AppError.badRequest('model.reaction.is_valid.emoji_name.app_error', 'Invalid emoji name.');
-}
-
-/** What to store in post_priority, or undefined when nothing is set. Priority is for root posts only. */
-function priorityToStore(
-  p: PriorityInput | undefined,
-  rootId: string,
-): { priority: string; requested_ack: boolean; persistent_notifications: boolean } | undefined {
-  if (!p) return undefined;
-  const row = {
-    priority: p.priority,
-    requested_ack: p.requested_ack ?? false,
-    persistent_notifications: p.persistent_notifications ?? false,
-  };
-  if (!row.priority && !row.requested_ack && !row.persistent_notifications) return undefined;
-  if (rootId)
-    throw AppError.badRequest('api.post.create_post.post_priority.priority_post_not_allowed_for_reply', 'Replies cannot have a priority.');
-  if (row.persistent_notifications && row.priority !== 'urgent') {
-    throw AppError.badRequest(
-      'api.post.create_post.post_priority.persistent_notifications_not_urgent',
-      'Persistent notifications need urgent priority.',
-    );
-  }
-  return row;
-}
-
-/** Mattermost's hashtags: space-separated `#tag` words (a letter first, then letters, digits, '.', '_', '-'). */
-export function parseHashtags(message: string): string {
-  const tags = new Set<string>();
-  for (const word of message.split(/\s+/)) {
-    const tag = word.replace(/^[^#\p{L}\p{N}]+/u, '').replace(/[^\p{L}\p{N}_]+$/u, '');
-    if (/^#\p{L}[\p{L}\p{N}._-]+$/u.test(tag)) tags.add(tag);
-  }
-  let out = '';
-  for (const tag of tags) {
-    if (out.length + tag.length + 1 > 1000) break;
-    out = out ? `${out} ${tag}` : tag;
-  }
-  return out;
 }
