@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { SharingModule } from '../sharing/sharing.module';
+import { ChannelChangesForwarder } from './receive/channel-changes-forwarder.service';
+import { ReceivedPosts } from './receive/received-posts.service';
+import { SyncAnnouncer } from './receive/sync-announcer.service';
 import { SyncHandlers } from './sync.handlers';
 import { SyncMetrics } from './sync.metrics';
 import { SyncQueue } from './sync-queue.service';
@@ -10,6 +13,16 @@ import { SyncWorker } from './sync-worker.service';
 /** Content sync: the durable queue, the sender and its scheduler, and the receiver of `sharedchannel_sync`. */
 @Module({
   imports: [SharingModule],
-  providers: [SyncMetrics, SyncQueue, SyncSender, SyncWorker, SyncReceiver, SyncHandlers],
+  providers: [
+    SyncMetrics,
+    SyncQueue,
+    SyncSender,
+    SyncWorker,
+    SyncReceiver,
+    ReceivedPosts,
+    SyncAnnouncer,
+    ChannelChangesForwarder,
+    SyncHandlers,
+  ],
 })
 export class SyncModule {}

@@ -1,0 +1,34 @@
+import { Channel, Post, PostAcknowledgement, Reaction, RemoteCluster } from '@fedchat/models';
+import { SyncMsg, SyncResponse } from '../sync-message';
+
+/** What one message changed, announced on the websocket once its transaction has committed. */
+export interface Announcements {
+  posted: Post[];
+  edited: Post[];
+  deleted: Post[];
+  reactions: { reaction: Reaction; added: boolean }[];
+  acks: { ack: PostAcknowledgement; added: boolean }[];
+}
+
+/** One received message being applied, inside its transaction: what it may touch, what it answers, what it changed. */
+export interface ApplyContext {
+  remoteId: string;
+  rc: RemoteCluster;
+  channel: Channel;
+  /** Home side of a read-only share: the sender may neither post nor react. */
+  readonly: boolean;
+  response: SyncResponse;
+  news: Announcements;
+  /** A received user joined the channel: the membership sync passes it on to the other remotes. */
+  membersChanged?: boolean;
+  msg: SyncMsg;
+  /** The channel's change stamp for this message: the `update_at` of everything it changes. */
+  stamp: number;
+  /** Read once per message: users named by mention transforms, and the channel's team name. */
+  mentioned?: Map<string, { username: string; remoteId: string }>;
+  teamName?: string;
+}
+
+export function noAnnouncements(): Announcements {
+  return { posted: [], edited: [], deleted: [], reactions: [], acks: [] };
+}

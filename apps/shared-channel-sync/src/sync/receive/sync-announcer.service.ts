@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { PostReads, toAcknowledgementJson, toReactionJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
+import { Channel, User } from '@fedchat/models';
+import { DataSource, In } from 'typeorm';
+import { Announcements } from './apply-context';
+
+/** The websocket events of an applied message, sent to the channel's members once its transaction has committed. */
+@Injectable()
+export class SyncAnnouncer {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: WebSocketEvents,
+    private readonly reads: PostReads,
+  ) {}
+
+  async announce(channel: Channel, news: Announcements): Promise<void> {
+    const events: { event: string; data: Record<string, unknown> }[] = [];
+    const senders = new Map<string, string>();
+    if (news.posted.length) {
+      const users = await this.dataSource.getRepository(User).findBy({ id: In([...new Set(news.posted.map((p) => p.user_id))]) });
+      for (const u of users) senders.set(u.id, u.username);
+    }
+    for (const [i, json] of (await this.reads.toJsonMany(news.posted)).entries()) {
+      events.push({
+        event: WsEvent.Posted,
+        data: {
+          post: JSON.stringify(json),
+          channel_type: channel.type,
+          channel_display_name: channel.display_name,
+          channel_name: channel.name,
+          sender_name: '@' + (senders.get(news.posted[i].user_id) ?? ''),
+          team_id: channel.team_id,
+          set_online: false,
+        },
+      });
+    }
+    for (const json of await this.reads.toJsonMany(news.edited))
+      events.push({ event: WsEvent.PostEdited, data: { post: JSON.stringify(json) } });
+    for (const json of await this.reads.toJsonMany(news.deleted))
+      events.push({ event: WsEvent.PostDeleted, data: { post: JSON.stringify(json) } });
+    for (const { reaction, added } of news.reactions) {
+      const event = added ? WsEvent.ReactionAdded : WsEvent.ReactionRemoved;
+      events.push({ event, data: { reaction: JSON.stringify(toReactionJson(reaction)) } });
+    }
+    for (const { ack, added } of news.acks) {
+      const event = added ? WsEvent.PostAcknowledgementAdded : WsEvent.PostAcknowledgementRemoved;
+      events.push({ event, data: { acknowledgement: JSON.stringify(toAcknowledgementJson(ack)) } });
+    }
+    await this.events.toChannelMany(channel.id, events);
+  }
+}
