@@ -39,16 +39,13 @@ describe('@UserIdParam()', () => {
     expect(resolve({ user_id: other }, caller)).toBe(other);
   });
 
-  it.each(['not-an-id', '', 'ME', `${other}x`, other.toUpperCase(), '../me', 'me '])(
-    'answers 400 invalid_url_param for %j',
-    (value) => {
-      expect(resolve({ user_id: value }, caller)).toEqual({
-        status: 400,
-        id: 'api.context.invalid_url_param.app_error',
-        message: 'Invalid or missing user_id in request URL.',
-      });
-    },
-  );
+  it.each(['not-an-id', '', 'ME', `${other}x`, other.toUpperCase(), '../me', 'me '])('answers 400 invalid_url_param for %j', (value) => {
+    expect(resolve({ user_id: value }, caller)).toEqual({
+      status: 400,
+      id: 'api.context.invalid_url_param.app_error',
+      message: 'Invalid or missing user_id in request URL.',
+    });
+  });
 
   it('answers 400 when the parameter is missing or not a string', () => {
     expect(resolve({}, caller)).toMatchObject({ status: 400, id: 'api.context.invalid_url_param.app_error' });
