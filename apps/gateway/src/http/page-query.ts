@@ -1,3 +1,4 @@
+import { PER_PAGE_DEFAULT, PER_PAGE_MAX } from '@fedchat/chat';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
@@ -7,8 +8,6 @@ import { IsInt, Max, Min } from 'class-validator';
  * integer and a valid PostgreSQL bigint offset (`page=99999999999999999999` would overflow it).
  */
 export const MAX_PAGE = 1_000_000_000;
-export const PER_PAGE_DEFAULT = 60;
-export const PER_PAGE_MAX = 200;
 
 /** A repeated query parameter arrives as an array; its first value counts. */
 function firstOf(value: unknown): string | undefined {
