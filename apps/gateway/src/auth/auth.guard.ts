@@ -1,4 +1,5 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { hasPermission, Permission } from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
@@ -11,9 +12,27 @@ const PUBLIC = 'fedchat:public';
 /** Marks a route that needs no user session (login, sign-up, ping; peer routes authenticate themselves). */
 export const Public = () => SetMetadata(PUBLIC, true);
 
+const REQUIRED_PERMISSION = 'fedchat:required-permission';
+
+interface RequiredPermission {
+  permission: Permission;
+  reportAs: Permission;
+}
+
+/**
+ * A system permission the route needs whatever it is asked about; the guard answers 403 before the handler runs.
+ * `reportAs` names the permission in the error where Mattermost reports another one. Checks that depend on the
+ * resource (membership, "self or edit_other_users") stay in the services.
+ */
+export const RequirePermission = (permission: Permission, reportAs: Permission = permission) =>
+  SetMetadata(REQUIRED_PERMISSION, { permission, reportAs } satisfies RequiredPermission);
+
 export type AuthedRequest = Request & { auth?: AuthContext };
 
-/** Every /api/v4 route needs a valid session unless marked @Public(); health and metrics are not API routes. */
+/**
+ * Every /api/v4 route needs a valid session unless marked @Public(), and the system permission of its
+ * @RequirePermission() if any; health and metrics are not API routes.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
@@ -29,6 +48,11 @@ export class AuthGuard implements CanActivate {
     const auth = await this.auth.authenticateRequest(req);
     if (!auth) throw AppError.unauthorized();
     req.auth = auth;
+    const required = this.reflector.getAllAndOverride<RequiredPermission | undefined>(REQUIRED_PERMISSION, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (required && !hasPermission(auth.user.roles, required.permission)) throw AppError.forbidden(required.reportAs);
     return true;
   }
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
-import { paging, toChannelJson, toChannelMemberJson } from '@fedchat/chat';
+import { Permission, toChannelJson, toChannelMemberJson } from '@fedchat/chat';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -11,7 +11,9 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
-import { CurrentUser } from '../auth/auth.guard';
+import { CurrentUser, RequirePermission } from '../auth/auth.guard';
+import { PageQuery } from '../http/page-query';
+import { UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
 import { OkJson } from '../users/users.dto';
 import { AddChannelMemberBody, ChannelJson, ChannelMemberJson, CreateChannelBody, PatchChannelBody } from './channels.dto';
@@ -41,6 +43,7 @@ export class ChannelsController {
 
   /** The direct channel of two users (`[user_id, other_user_id]`); returns the existing one when there is one. */
   @Post('channels/direct')
+  @RequirePermission(Permission.CreateDirectChannel)
   @HttpCode(201)
   @ApiBody(USER_IDS_BODY)
   @ApiCreatedResponse({ type: ChannelJson })
@@ -50,6 +53,7 @@ export class ChannelsController {
 
   /** The group channel of 3-8 users (the caller included); returns the existing one for the same users. */
   @Post('channels/group')
+  @RequirePermission(Permission.CreateGroupChannel)
   @HttpCode(201)
   @ApiBody(USER_IDS_BODY)
   @ApiCreatedResponse({ type: ChannelJson })
@@ -100,24 +104,20 @@ export class ChannelsController {
   async removeMember(
     @CurrentUser() caller: User,
     @Param('channel_id') channelId: string,
-    @Param('user_id') userId: string,
+    @UserIdParam() userId: string,
   ): Promise<typeof OK> {
     await this.channels.removeMember(caller, channelId, userId);
     return OK;
   }
 
   @Get('channels/:channel_id/members')
-  @ApiQuery({ name: 'page', required: false })
-  @ApiQuery({ name: 'per_page', required: false })
   @ApiOkResponse({ type: [ChannelMemberJson] })
   async listMembers(
     @CurrentUser() caller: User,
     @Param('channel_id') channelId: string,
-    @Query('page') page?: string,
-    @Query('per_page') perPage?: string,
+    @Query() paging: PageQuery,
   ): Promise<Record<string, unknown>[]> {
-    const { skip, take } = paging(page, perPage);
-    return (await this.channels.listMembers(caller, channelId, skip, take)).map(toChannelMemberJson);
+    return (await this.channels.listMembers(caller, channelId, paging.skip, paging.take)).map(toChannelMemberJson);
   }
 
   @Get('channels/:channel_id/members/:user_id')
@@ -125,24 +125,20 @@ export class ChannelsController {
   async getMember(
     @CurrentUser() caller: User,
     @Param('channel_id') channelId: string,
-    @Param('user_id') userId: string,
+    @UserIdParam() userId: string,
   ): Promise<Record<string, unknown>> {
     return toChannelMemberJson(await this.channels.getMember(caller, channelId, userId));
   }
 
   /** Public, unarchived channels of the team. */
   @Get('teams/:team_id/channels')
-  @ApiQuery({ name: 'page', required: false })
-  @ApiQuery({ name: 'per_page', required: false })
   @ApiOkResponse({ type: [ChannelJson] })
   async publicChannels(
     @CurrentUser() caller: User,
     @Param('team_id') teamId: string,
-    @Query('page') page?: string,
-    @Query('per_page') perPage?: string,
+    @Query() paging: PageQuery,
   ): Promise<Record<string, unknown>[]> {
-    const { skip, take } = paging(page, perPage);
-    return (await this.channels.publicChannels(caller, teamId, skip, take)).map(toChannelJson);
+    return (await this.channels.publicChannels(caller, teamId, paging.skip, paging.take)).map(toChannelJson);
   }
 
   @Get('teams/:team_id/channels/name/:channel_name')
@@ -175,7 +171,7 @@ export class ChannelsController {
   @ApiOkResponse({ type: [ChannelJson] })
   async channelsForUserInTeam(
     @CurrentUser() caller: User,
-    @Param('user_id') userId: string,
+    @UserIdParam() userId: string,
     @Param('team_id') teamId: string,
     @Query('include_deleted') includeDeleted?: string,
   ): Promise<Record<string, unknown>[]> {
@@ -188,7 +184,7 @@ export class ChannelsController {
   @ApiOkResponse({ type: [ChannelJson] })
   async channelsForUser(
     @CurrentUser() caller: User,
-    @Param('user_id') userId: string,
+    @UserIdParam() userId: string,
     @Query('include_deleted') includeDeleted?: string,
   ): Promise<Record<string, unknown>[]> {
     return (await this.channels.channelsForUser(caller, userId, flag(includeDeleted))).map(toChannelJson);

@@ -15,7 +15,6 @@ import {
   Permission,
   toChannelJson,
   TOWN_SQUARE,
-  userIdParam,
   WebSocketEvents,
   WsEvent,
 } from '@fedchat/chat';
@@ -26,6 +25,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId } from '@fedchat/crypto';
 import { Channel, ChannelMember, isUniqueViolation, Team, TeamMember, User } from '@fedchat/models';
 import { DataSource, In, Repository } from 'typeorm';
+import { userIdOrMe } from '../http/user-id-param';
 import { isTeamAdminMember } from '../teams/team.mapper';
 import type { AddChannelMemberBody, CreateChannelBody, PatchChannelBody } from './channels.dto';
 
@@ -120,7 +120,6 @@ export class ChannelsService {
     if (!Array.isArray(body) || body.length !== 2) throw AppError.invalidParam('user_ids');
     if (!body.every(isValidId)) throw AppError.invalidParam('user_id');
     const [a, b] = body as [string, string];
-    if (!hasPermission(caller.roles, Permission.CreateDirectChannel)) throw AppError.forbidden(Permission.CreateDirectChannel);
     if (a !== caller.id && b !== caller.id && !hasPermission(caller.roles, Permission.ManageSystem)) {
       throw AppError.forbidden(Permission.ManageSystem);
     }
@@ -145,7 +144,6 @@ export class ChannelsService {
    */
   async createGroup(caller: User, body: unknown): Promise<Channel> {
     if (!Array.isArray(body) || body.length > 1000 || !body.every(isValidId)) throw AppError.invalidParam('user_ids');
-    if (!hasPermission(caller.roles, Permission.CreateGroupChannel)) throw AppError.forbidden(Permission.CreateGroupChannel);
     const ids = [...new Set<string>([...(body as string[]), caller.id])].sort();
     if (ids.length < GROUP_MIN_USERS || ids.length > GROUP_MAX_USERS) {
       throw AppError.badRequest(
@@ -267,7 +265,7 @@ export class ChannelsService {
   async addMembers(caller: User, channelId: string, body: AddChannelMemberBody): Promise<ChannelMember[]> {
     const requested = body.user_ids ?? (body.user_id !== undefined ? [body.user_id] : []);
     if (requested.length === 0) throw AppError.invalidParam('user_id');
-    const userIds = [...new Set(requested.map((id) => userIdParam(caller, id)))];
+    const userIds = [...new Set(requested.map((id) => userIdOrMe(caller, id)))];
     const channel = await this.access.requireRead(caller, channelId);
     if (channel.type === 'D' || channel.type === 'G') {
       throw AppError.badRequest('api.channel.add_user_to_channel.type.app_error', 'Can not add user to this channel type.');
@@ -304,8 +302,7 @@ export class ChannelsService {
   }
 
   /** Removes a member (self: leaving). Removing others takes a channel, team or system admin. Not for D/G or Town Square. */
-  async removeMember(caller: User, channelId: string, userIdOrMe: string): Promise<void> {
-    const userId = userIdParam(caller, userIdOrMe);
+  async removeMember(caller: User, channelId: string, userId: string): Promise<void> {
     const channel = await this.access.requireRead(caller, channelId);
     if (channel.type === 'D' || channel.type === 'G') {
       throw AppError.badRequest(
@@ -333,8 +330,7 @@ export class ChannelsService {
     return this.members.find({ where: { channel_id: channel.id }, order: { user_id: 'ASC' }, skip, take });
   }
 
-  async getMember(caller: User, channelId: string, userIdOrMe: string): Promise<ChannelMember> {
-    const userId = userIdParam(caller, userIdOrMe);
+  async getMember(caller: User, channelId: string, userId: string): Promise<ChannelMember> {
     const channel = await this.access.requireRead(caller, channelId);
     const member = await this.members.findOneBy({ channel_id: channel.id, user_id: userId });
     if (!member) throw AppError.notFound('channel member', 'app.channel.get_member.missing.app_error');
@@ -342,8 +338,8 @@ export class ChannelsService {
   }
 
   /** The user's channels in a team plus their direct and group channels (Client4.getMyChannels). */
-  async channelsForUserInTeam(caller: User, userIdOrMe: string, teamId: string, includeDeleted: boolean): Promise<Channel[]> {
-    const userId = this.requireSelfOrAdmin(caller, userIdOrMe);
+  async channelsForUserInTeam(caller: User, userId: string, teamId: string, includeDeleted: boolean): Promise<Channel[]> {
+    this.requireSelfOrAdmin(caller, userId);
     if (!isValidId(teamId)) throw AppError.invalidParam('team_id');
     if (!hasPermission(caller.roles, Permission.ManageTeam) && !(await this.isActiveTeamMember(caller.id, teamId))) {
       throw AppError.forbidden('view_team');
@@ -352,8 +348,9 @@ export class ChannelsService {
   }
 
   /** Every channel the user belongs to, in all teams, plus direct and group channels. */
-  async channelsForUser(caller: User, userIdOrMe: string, includeDeleted: boolean): Promise<Channel[]> {
-    return this.userChannels(this.requireSelfOrAdmin(caller, userIdOrMe), includeDeleted);
+  async channelsForUser(caller: User, userId: string, includeDeleted: boolean): Promise<Channel[]> {
+    this.requireSelfOrAdmin(caller, userId);
+    return this.userChannels(userId, includeDeleted);
   }
 
   /** Public, unarchived channels of a team, for its members. */
@@ -459,11 +456,9 @@ export class ChannelsService {
     return qb.orderBy('c.display_name', 'ASC').addOrderBy('c.id', 'ASC').getMany();
   }
 
-  private requireSelfOrAdmin(caller: User, userIdOrMe: string): string {
-    const userId = userIdParam(caller, userIdOrMe);
+  private requireSelfOrAdmin(caller: User, userId: string): void {
     if (userId !== caller.id && !hasPermission(caller.roles, Permission.EditOtherUsers))
       throw AppError.forbidden(Permission.EditOtherUsers);
-    return userId;
   }
 
   private isActiveTeamMember(userId: string, teamId: string): Promise<boolean> {

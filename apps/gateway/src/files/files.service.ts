@@ -19,6 +19,7 @@ import { FileInfo, Post, User } from '@fedchat/models';
 import type { Request } from 'express';
 import { pipeline, Transform, TransformCallback } from 'node:stream';
 import { Repository } from 'typeorm';
+import { invalidUrlParam } from '../http/user-id-param';
 import { FileInfoJson, FileUploadResponseJson, toFileInfoJson } from './files.dto';
 import { badMultipart, isMultipart, MultipartFile, multipartParts } from './multipart';
 
@@ -27,10 +28,6 @@ export const MAX_FILES_PER_UPLOAD = 10;
 /** How much of each upload is kept in memory to read image dimensions (a JPEG's size follows its metadata). */
 const HEAD_BYTES = 512 * 1024;
 const READ_REQUEST = 'api.file.upload_file.read_request.app_error';
-
-export function invalidUrlParam(name: string): AppError {
-  return new AppError('api.context.invalid_url_param.app_error', `Invalid or missing ${name} in request URL.`, 400);
-}
 
 /** Passes data through, keeping a copy of the first `limit` bytes. */
 class HeadCapture extends Transform {

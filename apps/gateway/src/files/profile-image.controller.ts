@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -8,7 +8,6 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
   ApiPayloadTooLargeResponse,
   ApiProduces,
   ApiQuery,
@@ -17,6 +16,7 @@ import {
 import type { User } from '@fedchat/models';
 import type { Request, Response } from 'express';
 import { CurrentUser } from '../auth/auth.guard';
+import { UserIdParam } from '../http/user-id-param';
 import { sendBuffer, sendStoredFile } from './file-response';
 import { StatusOkJson } from './files.dto';
 import { defaultProfileImage } from './png';
@@ -36,12 +36,11 @@ export class ProfileImageController {
     summary: "A user's profile picture",
     description: 'The picture the user set, else a generated one. `_` (the last_picture_update) only busts caches.',
   })
-  @ApiParam({ name: 'user_id' })
   @ApiQuery({ name: '_', required: false })
   @ApiProduces('image/png', 'image/jpeg', 'image/gif')
   @ApiOkResponse({ description: 'The image' })
   @ApiNotFoundResponse({ description: 'No such user' })
-  async get(@CurrentUser() caller: User, @Param('user_id') userId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async get(@CurrentUser() caller: User, @UserIdParam() userId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const user = await this.images.userOrThrow(caller, userId);
     const stored = await this.images.storedImage(user);
     if (stored) {
@@ -64,16 +63,10 @@ export class ProfileImageController {
 
   @Get(':user_id/image/default')
   @ApiOperation({ summary: "A user's generated default profile picture" })
-  @ApiParam({ name: 'user_id' })
   @ApiProduces('image/png')
   @ApiOkResponse({ description: 'The image' })
   @ApiNotFoundResponse({ description: 'No such user' })
-  async getDefault(
-    @CurrentUser() caller: User,
-    @Param('user_id') userId: string,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
+  async getDefault(@CurrentUser() caller: User, @UserIdParam() userId: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const user = await this.images.userOrThrow(caller, userId);
     sendBuffer(req, res, defaultProfileImage(user.id), 'image/png', {
       'Cache-Control': `max-age=${DAY_SECONDS}, private`,
@@ -87,24 +80,22 @@ export class ProfileImageController {
     summary: 'Set a profile picture',
     description: 'Self, or a system admin. PNG, JPEG or GIF, at most 50 MiB (or MaxFileSize).',
   })
-  @ApiParam({ name: 'user_id' })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', properties: { image: { type: 'string', format: 'binary' } }, required: ['image'] } })
   @ApiOkResponse({ type: StatusOkJson })
   @ApiBadRequestResponse({ description: 'No image, not an image, or a bad multipart body' })
   @ApiForbiddenResponse({ description: "Another user's picture, without permission" })
   @ApiPayloadTooLargeResponse({ description: 'The image is too large' })
-  async set(@CurrentUser() caller: User, @Param('user_id') userId: string, @Req() req: Request): Promise<typeof OK> {
+  async set(@CurrentUser() caller: User, @UserIdParam() userId: string, @Req() req: Request): Promise<typeof OK> {
     await this.images.upload(caller, userId, req);
     return OK;
   }
 
   @Delete(':user_id/image')
   @ApiOperation({ summary: 'Go back to the generated profile picture' })
-  @ApiParam({ name: 'user_id' })
   @ApiOkResponse({ type: StatusOkJson })
   @ApiForbiddenResponse({ description: "Another user's picture, without permission" })
-  async reset(@CurrentUser() caller: User, @Param('user_id') userId: string): Promise<typeof OK> {
+  async reset(@CurrentUser() caller: User, @UserIdParam() userId: string): Promise<typeof OK> {
     await this.images.reset(caller, userId);
     return OK;
   }

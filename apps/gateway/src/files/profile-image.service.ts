@@ -22,7 +22,7 @@ import { User } from '@fedchat/models';
 import type { Request } from 'express';
 import { Readable } from 'node:stream';
 import { Repository } from 'typeorm';
-import { invalidUrlParam } from './files.service';
+import { invalidUrlParam } from '../http/user-id-param';
 import { encodeProfileImage, ImageDecodeError, ImageTooLargeError } from './images';
 import { badMultipart, isMultipart, multipartParts } from './multipart';
 
@@ -144,10 +144,9 @@ export class ProfileImageService {
     private readonly bus: Bus,
   ) {}
 
+  /** `userId` comes resolved and checked by @UserIdParam(). */
   async userOrThrow(caller: User, userId: string): Promise<User> {
-    const id = userId === 'me' ? caller.id : userId;
-    if (!isValidId(id)) throw invalidUrlParam('user_id');
-    const user = id === caller.id ? caller : await this.users.findOneBy({ id });
+    const user = userId === caller.id ? caller : await this.users.findOneBy({ id: userId });
     if (!user) throw AppError.notFound('user', 'app.user.missing_account.const');
     return user;
   }
@@ -164,10 +163,9 @@ export class ProfileImageService {
 
   /** Self or someone allowed to edit other users (system admins), as Mattermost checks it. */
   private async editableUser(caller: User, userId: string): Promise<User> {
-    const id = userId === 'me' ? caller.id : userId;
-    if (!isValidId(id)) throw invalidUrlParam('user_id');
-    if (id !== caller.id && !hasPermission(caller.roles, Permission.EditOtherUsers)) throw AppError.forbidden(Permission.EditOtherUsers);
-    const user = id === caller.id ? caller : await this.users.findOneBy({ id });
+    if (userId !== caller.id && !hasPermission(caller.roles, Permission.EditOtherUsers))
+      throw AppError.forbidden(Permission.EditOtherUsers);
+    const user = userId === caller.id ? caller : await this.users.findOneBy({ id: userId });
     if (!user) throw invalidUrlParam('user_id');
     return user;
   }

@@ -4,6 +4,8 @@ import { AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import { CurrentUser } from '../auth/auth.guard';
+import { PageQuery } from '../http/page-query';
+import { UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
 import { PostSearch } from './post-search.service';
 import { CreatePostBody, PatchPostBody, PostJson, PostListJsonSchema, SearchPostsBody, StatusOkJson, UpdatePostBody } from './posts.dto';
@@ -17,16 +19,13 @@ export function intQuery(value: string | undefined, name: string, fallback: numb
   return Number(value);
 }
 
+/** The thread route's `perPage` (a cursor page size, not `?page=&per_page=`): 1..200, malformed is a 400. */
+function threadPerPage(value: string): number {
+  return Math.min(PER_PAGE_MAX, Math.max(1, intQuery(value, 'perPage', PER_PAGE_DEFAULT)));
+}
+
 function optionalIntQuery(value: string | undefined, name: string): number | undefined {
   return value === undefined || value === '' ? undefined : intQuery(value, name, 0);
-}
-
-function perPageQuery(value: string | undefined, name = 'per_page'): number {
-  return Math.min(PER_PAGE_MAX, Math.max(1, intQuery(value, name, PER_PAGE_DEFAULT)));
-}
-
-function me(caller: User, userId: string): string {
-  return userId === 'me' ? caller.id : userId;
 }
 
 /** Mattermost's post routes: posts, threads, channel post lists, pinning and search. */
@@ -133,7 +132,7 @@ export class PostsController {
   ): Promise<PostListJson> {
     if (direction !== undefined && direction !== '' && direction !== 'up' && direction !== 'down') throw AppError.invalidParam('direction');
     return this.reads.thread(user, postId, {
-      perPage: perPage === undefined || perPage === '' ? undefined : perPageQuery(perPage, 'perPage'),
+      perPage: perPage === undefined || perPage === '' ? undefined : threadPerPage(perPage),
       direction: direction === 'up' ? 'up' : 'down',
       fromPost: fromPost || undefined,
       fromCreateAt: optionalIntQuery(fromCreateAt, 'fromCreateAt'),
@@ -157,8 +156,6 @@ export class PostsController {
   }
 
   @Get('channels/:channel_id/posts')
-  @ApiQuery({ name: 'page', required: false })
-  @ApiQuery({ name: 'per_page', required: false, description: `Default ${PER_PAGE_DEFAULT}, at most ${PER_PAGE_MAX}` })
   @ApiQuery({ name: 'since', required: false, description: 'All posts changed at or after this time (ms), deleted ones included' })
   @ApiQuery({ name: 'before', required: false, description: 'Post id' })
   @ApiQuery({ name: 'after', required: false, description: 'Post id' })
@@ -168,8 +165,7 @@ export class PostsController {
   async channelPosts(
     @CurrentUser() user: User,
     @Param('channel_id') channelId: string,
-    @Query('page') page?: string,
-    @Query('per_page') perPage?: string,
+    @Query() paging: PageQuery,
     @Query('since') since?: string,
     @Query('before') before?: string,
     @Query('after') after?: string,
@@ -177,8 +173,8 @@ export class PostsController {
     @Query('collapsedThreads') collapsedThreads?: string,
   ): Promise<PostListJson> {
     return this.reads.channelPosts(user, channelId, {
-      page: intQuery(page, 'page', 0),
-      perPage: perPageQuery(perPage),
+      page: paging.page,
+      perPage: paging.per_page,
       since: optionalIntQuery(since, 'since') || undefined,
       before: before || undefined,
       after: after || undefined,
@@ -200,13 +196,13 @@ export class PostsController {
   @ApiOkResponse({ type: PostListJsonSchema })
   async unread(
     @CurrentUser() user: User,
-    @Param('user_id') userId: string,
+    @UserIdParam() userId: string,
     @Param('channel_id') channelId: string,
     @Query('limit_before') limitBefore?: string,
     @Query('limit_after') limitAfter?: string,
     @Query('collapsedThreads') collapsedThreads?: string,
   ): Promise<PostListJson> {
-    if (me(user, userId) !== user.id) throw AppError.forbidden('read_other_users_posts');
+    if (userId !== user.id) throw AppError.forbidden('read_other_users_posts');
     const before = Math.min(PER_PAGE_MAX, intQuery(limitBefore, 'limit_before', PER_PAGE_DEFAULT));
     const after = Math.min(PER_PAGE_MAX, intQuery(limitAfter, 'limit_after', PER_PAGE_DEFAULT));
     if (after === 0) throw AppError.invalidParam('limit_after');

@@ -3,14 +3,11 @@ import { PostsService, toAcknowledgementJson, toReactionJson } from '@fedchat/ch
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import { CurrentUser } from '../auth/auth.guard';
+import { userIdOrMe, UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
 import { CreateReactionBody, PostAcknowledgementJson, ReactionJson, StatusOkJson } from './posts.dto';
 
 const OK = { status: 'OK' };
-
-function me(caller: User, userId: string): string {
-  return userId === 'me' ? caller.id : userId;
-}
 
 /** Mattermost's reaction and acknowledgement routes. */
 @ApiTags('reactions')
@@ -23,7 +20,7 @@ export class ReactionsController {
   @Post('reactions')
   @ApiCreatedResponse({ type: ReactionJson })
   async add(@CurrentUser() user: User, @Body() body: CreateReactionBody): Promise<Record<string, unknown>> {
-    return toReactionJson(await this.posts.addReaction(user, me(user, body.user_id), body.post_id, body.emoji_name));
+    return toReactionJson(await this.posts.addReaction(user, userIdOrMe(user, body.user_id), body.post_id, body.emoji_name));
   }
 
   @Get('posts/:post_id/reactions')
@@ -36,11 +33,11 @@ export class ReactionsController {
   @ApiOkResponse({ type: StatusOkJson })
   async remove(
     @CurrentUser() user: User,
-    @Param('user_id') userId: string,
+    @UserIdParam() userId: string,
     @Param('post_id') postId: string,
     @Param('emoji_name') emojiName: string,
   ): Promise<typeof OK> {
-    await this.posts.removeReaction(user, me(user, userId), postId, emojiName);
+    await this.posts.removeReaction(user, userId, postId, emojiName);
     return OK;
   }
 
@@ -49,16 +46,16 @@ export class ReactionsController {
   @ApiOkResponse({ type: PostAcknowledgementJson })
   async acknowledge(
     @CurrentUser() user: User,
-    @Param('user_id') userId: string,
+    @UserIdParam() userId: string,
     @Param('post_id') postId: string,
   ): Promise<Record<string, unknown>> {
-    return toAcknowledgementJson(await this.posts.acknowledge(user, me(user, userId), postId));
+    return toAcknowledgementJson(await this.posts.acknowledge(user, userId, postId));
   }
 
   @Delete('users/:user_id/posts/:post_id/ack')
   @ApiOkResponse({ type: StatusOkJson })
-  async unacknowledge(@CurrentUser() user: User, @Param('user_id') userId: string, @Param('post_id') postId: string): Promise<typeof OK> {
-    await this.posts.unacknowledge(user, me(user, userId), postId);
+  async unacknowledge(@CurrentUser() user: User, @UserIdParam() userId: string, @Param('post_id') postId: string): Promise<typeof OK> {
+    await this.posts.unacknowledge(user, userId, postId);
     return OK;
   }
 }

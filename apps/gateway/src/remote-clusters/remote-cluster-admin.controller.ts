@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UsePipes } from '@nestjs/common';
-import { hasPermission, pageParam, perPageParam, Permission } from '@fedchat/chat';
+import { Permission } from '@fedchat/chat';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { AppError, Bus } from '@fedchat/common';
 import {
@@ -16,7 +16,8 @@ import {
 import type { User } from '@fedchat/models';
 import { IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import type { Response } from 'express';
-import { CurrentUser } from '../auth/auth.guard';
+import { CurrentUser, RequirePermission } from '../auth/auth.guard';
+import { PageQuery } from '../http/page-query';
 import { apiValidationPipe } from '../http/validation';
 
 export class CreateRemoteClusterBody {
@@ -74,26 +75,23 @@ const BOOLEAN_FILTERS = ['exclude_offline', 'only_confirmed', 'include_deleted',
 @ApiTags('remote clusters')
 @ApiBearerAuth()
 @UsePipes(apiValidationPipe)
+@RequirePermission(Permission.ManageSecureConnections)
 @Controller('api/v4/remotecluster')
 export class RemoteClusterAdminController {
   constructor(private readonly bus: Bus) {}
 
   @Get()
   @ApiOkResponse({ type: [RemoteClusterDoc] })
-  async list(@CurrentUser() user: User, @Query() query: Record<string, string>): Promise<RemoteClusterJson[]> {
-    requireManage(user);
-    const filters: Record<string, unknown> = {};
+  async list(@Query() query: Record<string, string>, @Query() paging: PageQuery): Promise<RemoteClusterJson[]> {
+    const filters: Record<string, unknown> = { page: paging.page, per_page: paging.per_page };
     for (const key of BOOLEAN_FILTERS) if (query[key] !== undefined) filters[key] = query[key] === 'true';
     for (const key of ['creator_id', 'topic', 'in_channel', 'not_in_channel'] as const) if (query[key]) filters[key] = query[key];
-    if (query.page !== undefined) filters.page = pageParam(query.page);
-    if (query.per_page !== undefined) filters.per_page = perPageParam(query.per_page);
     return (await this.bus.request(ListConnections, filters)).remote_clusters;
   }
 
   @Post()
   @ApiCreatedResponse({ type: RemoteClusterWithInviteDoc })
   async create(@CurrentUser() user: User, @Body() body: CreateRemoteClusterBody) {
-    requireManage(user);
     if (!body.default_team_id) throw AppError.invalidParam('default_team_id');
     return this.bus.request(CreateConnection, {
       name: body.name,
@@ -107,7 +105,6 @@ export class RemoteClusterAdminController {
   @Post('accept_invite')
   @ApiCreatedResponse({ type: RemoteClusterDoc })
   async acceptInvite(@CurrentUser() user: User, @Body() body: AcceptInviteBody): Promise<RemoteClusterJson> {
-    requireManage(user);
     if (!body.default_team_id) throw AppError.invalidParam('default_team_id');
     return this.bus.request(AcceptInvite, { ...body, display_name: body.display_name ?? '', creator_id: user.id });
   }
@@ -116,13 +113,7 @@ export class RemoteClusterAdminController {
   @Post(':remote_id/generate_invite')
   @ApiBody({ type: GenerateInviteBody })
   @ApiCreatedResponse({ schema: { type: 'string' } })
-  async generateInvite(
-    @CurrentUser() user: User,
-    @Param('remote_id') remoteId: string,
-    @Body() body: GenerateInviteBody,
-    @Res() res: Response,
-  ) {
-    requireManage(user);
+  async generateInvite(@Param('remote_id') remoteId: string, @Body() body: GenerateInviteBody, @Res() res: Response) {
     if (!body.password) throw AppError.invalidParam('password');
     const { invite } = await this.bus.request(GenerateInvite, { remote_id: remoteId, password: body.password });
     res
@@ -133,30 +124,19 @@ export class RemoteClusterAdminController {
 
   @Get(':remote_id')
   @ApiOkResponse({ type: RemoteClusterDoc })
-  async get(@CurrentUser() user: User, @Param('remote_id') remoteId: string): Promise<RemoteClusterJson> {
-    requireManage(user);
+  async get(@Param('remote_id') remoteId: string): Promise<RemoteClusterJson> {
     return this.bus.request(GetConnection, { remote_id: remoteId });
   }
 
   @Patch(':remote_id')
   @ApiOkResponse({ type: RemoteClusterDoc })
-  async patch(
-    @CurrentUser() user: User,
-    @Param('remote_id') remoteId: string,
-    @Body() body: PatchRemoteClusterBody,
-  ): Promise<RemoteClusterJson> {
-    requireManage(user);
+  async patch(@Param('remote_id') remoteId: string, @Body() body: PatchRemoteClusterBody): Promise<RemoteClusterJson> {
     return this.bus.request(PatchConnection, { remote_id: remoteId, ...body });
   }
 
   @Delete(':remote_id')
   @HttpCode(200)
-  async delete(@CurrentUser() user: User, @Param('remote_id') remoteId: string): Promise<{ status: string }> {
-    requireManage(user);
+  async delete(@Param('remote_id') remoteId: string): Promise<{ status: string }> {
     return this.bus.request(DeleteConnection, { remote_id: remoteId });
   }
-}
-
-function requireManage(user: User): void {
-  if (!hasPermission(user.roles, Permission.ManageSecureConnections)) throw AppError.forbidden(Permission.ManageSecureConnections);
 }

@@ -5,17 +5,18 @@ import { InviteRemote, ListChannelShares, SharedChannelRemoteJson, UninviteRemot
 import type { User } from '@fedchat/models';
 import { ApiBearerAuth, ApiBody, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentUser } from '../auth/auth.guard';
+import { CurrentUser, RequirePermission } from '../auth/auth.guard';
+import { PageQuery } from '../http/page-query';
 import { apiValidationPipe } from '../http/validation';
 import { OkJson } from '../users/users.dto';
 import { InviteRemoteBody, SharedChannelRemoteDoc } from './shared-channels.dto';
-import { idParam, pageParams, queryFlag, requirePermission } from './shared-channels.params';
+import { idParam, queryFlag } from './shared-channels.params';
 
 const SHARE_FILTERS = ['include_unconfirmed', 'exclude_confirmed', 'exclude_home', 'exclude_remote', 'include_deleted'] as const;
 
 /**
  * The channel side of a secure connection (`/api/v4/remotecluster/{remote_id}/…`, protocol §3.4): inviting a
- * connection to a channel, uninviting it, and listing what is shared with it. Permissions are checked here; the
+ * connection to a channel, uninviting it, and listing what is shared with it. System permissions are required per route; the
  * shared-channel-sync app checks channels, connections and shares.
  */
 @ApiTags('shared channels')
@@ -27,6 +28,7 @@ export class RemoteClusterSharingController {
 
   /** Shares the channel first when needed, then invites the connection; already invited is not an error. */
   @Post(':remote_id/channels/:channel_id/invite')
+  @RequirePermission(Permission.ManageSecureConnections, Permission.ManageSharedChannels)
   @HttpCode(200)
   @ApiBody({ type: InviteRemoteBody, required: false })
   @ApiOkResponse({ type: OkJson })
@@ -39,7 +41,6 @@ export class RemoteClusterSharingController {
   ): Promise<OkJson> {
     idParam(remoteId, 'remote_id');
     idParam(channelId, 'channel_id');
-    requirePermission(user, Permission.ManageSecureConnections, Permission.ManageSharedChannels);
     await this.bus.request(InviteRemote, {
       actor_id: user.id,
       remote_id: remoteId,
@@ -51,6 +52,7 @@ export class RemoteClusterSharingController {
 
   /** 200 when the connection was removed from the channel; 204 without a body when it was not invited. */
   @Post(':remote_id/channels/:channel_id/uninvite')
+  @RequirePermission(Permission.ManageSecureConnections, Permission.ManageSharedChannels)
   @ApiOkResponse({ type: OkJson })
   @ApiNoContentResponse({ description: 'The channel was not shared with that connection' })
   @ApiForbiddenResponse({ description: 'Without manage_secure_connections (reported as manage_shared_channels, as Mattermost does)' })
@@ -62,28 +64,25 @@ export class RemoteClusterSharingController {
   ): Promise<void> {
     idParam(remoteId, 'remote_id');
     idParam(channelId, 'channel_id');
-    requirePermission(user, Permission.ManageSecureConnections, Permission.ManageSharedChannels);
     const { changed } = await this.bus.request(UninviteRemote, { actor_id: user.id, remote_id: remoteId, channel_id: channelId });
     if (changed) res.status(200).json({ status: 'OK' });
     else res.status(204).end();
   }
 
   @Get(':remote_id/sharedchannelremotes')
+  @RequirePermission(Permission.ManageSecureConnections)
   @ApiOkResponse({ type: [SharedChannelRemoteDoc] })
   @ApiQuery({ name: 'include_unconfirmed', required: false, type: Boolean })
   @ApiQuery({ name: 'exclude_confirmed', required: false, type: Boolean })
   @ApiQuery({ name: 'exclude_home', required: false, type: Boolean, description: 'Leave out channels that originate here' })
   @ApiQuery({ name: 'exclude_remote', required: false, type: Boolean, description: 'Leave out channels that originate elsewhere' })
   @ApiQuery({ name: 'include_deleted', required: false, type: Boolean })
-  @ApiQuery({ name: 'page', required: false })
-  @ApiQuery({ name: 'per_page', required: false })
   async sharedChannelRemotes(
-    @CurrentUser() user: User,
     @Param('remote_id') remoteId: string,
     @Query() query: Record<string, string | undefined>,
+    @Query() paging: PageQuery,
   ): Promise<SharedChannelRemoteJson[]> {
     idParam(remoteId, 'remote_id');
-    requirePermission(user, Permission.ManageSecureConnections);
     const filters = Object.fromEntries(SHARE_FILTERS.map((key) => [key, queryFlag(query[key])])) as Record<
       (typeof SHARE_FILTERS)[number],
       boolean
@@ -91,7 +90,8 @@ export class RemoteClusterSharingController {
     const { shares } = await this.bus.request(ListChannelShares, {
       remote_id: remoteId,
       ...filters,
-      ...pageParams(query.page, query.per_page),
+      page: paging.page,
+      per_page: paging.per_page,
     });
     return shares;
   }

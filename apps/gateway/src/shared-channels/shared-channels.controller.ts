@@ -15,7 +15,9 @@ import { TeamMember, type User } from '@fedchat/models';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { CurrentUser } from '../auth/auth.guard';
+import { CurrentUser, RequirePermission } from '../auth/auth.guard';
+import { PageQuery } from '../http/page-query';
+import { UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
 import { DirectMessagePolicy } from './direct-message-policy.service';
 import {
@@ -25,7 +27,7 @@ import {
   SharedChannelDoc,
   SharedChannelInvitationDoc,
 } from './shared-channels.dto';
-import { idParam, pageParams, queryFlag, requirePermission } from './shared-channels.params';
+import { idParam, queryFlag } from './shared-channels.params';
 
 const INVITATION_STATUSES = ['pending', 'accepted', 'rejected', 'failed'];
 
@@ -53,24 +55,24 @@ export class SharedChannelsController {
    */
   @Get('users/:user_id/can_dm/:other_user_id')
   @ApiOkResponse({ type: CanDirectMessageDoc })
-  async canDirectMessage(@Param('user_id') userId: string, @Param('other_user_id') otherUserId: string): Promise<{ can_dm: boolean }> {
-    idParam(userId, 'user_id');
+  async canDirectMessage(@UserIdParam() _userId: string, @Param('other_user_id') otherUserId: string): Promise<{ can_dm: boolean }> {
     idParam(otherUserId, 'other_user_id');
     return { can_dm: await this.directMessages.canDirectMessage(otherUserId) };
   }
 
   /** Our extension: channel invitations received from connections that do not auto-accept them. */
   @Get('invitations')
+  @RequirePermission(Permission.ManageSharedChannels)
   @ApiQuery({ name: 'status', required: false, enum: INVITATION_STATUSES })
   @ApiOkResponse({ type: [SharedChannelInvitationDoc] })
   async invitations(@CurrentUser() user: User, @Query('status') status?: string): Promise<SharedChannelInvitationJson[]> {
-    requirePermission(user, Permission.ManageSharedChannels);
     if (status !== undefined && !INVITATION_STATUSES.includes(status)) throw AppError.invalidParam('status');
     return (await this.bus.request(ListInvitations, status === undefined ? {} : { status })).invitations;
   }
 
   /** Our extension: accepts a pending invitation, creating the channel in the given team. */
   @Post('invitations/:invitation_id/accept')
+  @RequirePermission(Permission.ManageSharedChannels)
   @HttpCode(200)
   @ApiBody({ type: AcceptInvitationBody })
   @ApiOkResponse({ type: SharedChannelInvitationDoc })
@@ -79,7 +81,6 @@ export class SharedChannelsController {
     @Param('invitation_id') invitationId: string,
     @Body() body: AcceptInvitationBody,
   ): Promise<SharedChannelInvitationJson> {
-    requirePermission(user, Permission.ManageSharedChannels);
     idParam(invitationId, 'invitation_id');
     const teamId = idParam(body?.team_id, 'team_id');
     return this.bus.request(DecideInvitation, { actor_id: user.id, invitation_id: invitationId, team_id: teamId });
@@ -87,10 +88,10 @@ export class SharedChannelsController {
 
   /** Our extension: declines a pending invitation; the remote is told. */
   @Post('invitations/:invitation_id/decline')
+  @RequirePermission(Permission.ManageSharedChannels)
   @HttpCode(200)
   @ApiOkResponse({ type: SharedChannelInvitationDoc })
   async declineInvitation(@CurrentUser() user: User, @Param('invitation_id') invitationId: string): Promise<SharedChannelInvitationJson> {
-    requirePermission(user, Permission.ManageSharedChannels);
     idParam(invitationId, 'invitation_id');
     return this.bus.request(DecideInvitation, { actor_id: user.id, invitation_id: invitationId });
   }
@@ -122,14 +123,11 @@ export class SharedChannelsController {
 
   /** The team's shared channels; members without manage_shared_channels see only the channels they belong to. */
   @Get(':team_id')
-  @ApiQuery({ name: 'page', required: false })
-  @ApiQuery({ name: 'per_page', required: false })
   @ApiOkResponse({ type: [SharedChannelDoc] })
   async sharedChannels(
     @CurrentUser() user: User,
     @Param('team_id') teamId: string,
-    @Query('page') page?: string,
-    @Query('per_page') perPage?: string,
+    @Query() paging: PageQuery,
   ): Promise<SharedChannelJson[]> {
     idParam(teamId, 'team_id');
     const teamMember = await this.teamMembers.existsBy({ team_id: teamId, user_id: user.id, delete_at: 0 });
@@ -137,7 +135,8 @@ export class SharedChannelsController {
     const { channels } = await this.bus.request(ListSharedChannels, {
       team_id: teamId,
       ...(hasPermission(user.roles, Permission.ManageSharedChannels) ? {} : { member_id: user.id }),
-      ...pageParams(page, perPage),
+      page: paging.page,
+      per_page: paging.per_page,
     });
     return channels;
   }

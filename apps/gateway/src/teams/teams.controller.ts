@@ -1,8 +1,10 @@
 import { Body, Controller, Delete, Get, Param, Post, Query, UsePipes } from '@nestjs/common';
-import { paging } from '@fedchat/chat';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Permission } from '@fedchat/chat';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
-import { CurrentUser } from '../auth/auth.guard';
+import { CurrentUser, RequirePermission } from '../auth/auth.guard';
+import { PageQuery } from '../http/page-query';
+import { UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
 import { OkJson } from '../users/users.dto';
 import { toTeamMemberJson } from './team.mapper';
@@ -20,6 +22,7 @@ export class TeamsController {
 
   /** Creates a team with Town Square and Off-Topic; the creator becomes its admin (needs create_team). */
   @Post('teams')
+  @RequirePermission(Permission.CreateTeam)
   @ApiCreatedResponse({ type: TeamJson })
   async create(@CurrentUser() caller: User, @Body() body: CreateTeamBody): Promise<Record<string, unknown>> {
     const team = await this.teams.create(caller, body);
@@ -43,13 +46,13 @@ export class TeamsController {
   /** Teams the user is a member of (`me` for the caller). */
   @Get('users/:user_id/teams')
   @ApiOkResponse({ type: [TeamJson] })
-  async teamsForUser(@CurrentUser() caller: User, @Param('user_id') userId: string): Promise<Record<string, unknown>[]> {
+  async teamsForUser(@CurrentUser() caller: User, @UserIdParam() userId: string): Promise<Record<string, unknown>[]> {
     return this.teams.toJsonFor(caller, await this.teams.teamsForUser(caller, userId));
   }
 
   @Get('users/:user_id/teams/members')
   @ApiOkResponse({ type: [TeamMemberJson] })
-  async membershipsForUser(@CurrentUser() caller: User, @Param('user_id') userId: string): Promise<Record<string, unknown>[]> {
+  async membershipsForUser(@CurrentUser() caller: User, @UserIdParam() userId: string): Promise<Record<string, unknown>[]> {
     return (await this.teams.membershipsForUser(caller, userId)).map(toTeamMemberJson);
   }
 
@@ -67,23 +70,19 @@ export class TeamsController {
   /** Removes a user from the team (soft delete) and from all of its channels. */
   @Delete('teams/:team_id/members/:user_id')
   @ApiOkResponse({ type: OkJson })
-  async removeMember(@CurrentUser() caller: User, @Param('team_id') teamId: string, @Param('user_id') userId: string): Promise<typeof OK> {
+  async removeMember(@CurrentUser() caller: User, @Param('team_id') teamId: string, @UserIdParam() userId: string): Promise<typeof OK> {
     await this.teams.removeMember(caller, teamId, userId);
     return OK;
   }
 
   @Get('teams/:team_id/members')
-  @ApiQuery({ name: 'page', required: false })
-  @ApiQuery({ name: 'per_page', required: false })
   @ApiOkResponse({ type: [TeamMemberJson] })
   async listMembers(
     @CurrentUser() caller: User,
     @Param('team_id') teamId: string,
-    @Query('page') page?: string,
-    @Query('per_page') perPage?: string,
+    @Query() paging: PageQuery,
   ): Promise<Record<string, unknown>[]> {
-    const { skip, take } = paging(page, perPage);
-    return (await this.teams.listMembers(caller, teamId, skip, take)).map(toTeamMemberJson);
+    return (await this.teams.listMembers(caller, teamId, paging.skip, paging.take)).map(toTeamMemberJson);
   }
 
   @Get('teams/:team_id/members/:user_id')
@@ -91,7 +90,7 @@ export class TeamsController {
   async getMember(
     @CurrentUser() caller: User,
     @Param('team_id') teamId: string,
-    @Param('user_id') userId: string,
+    @UserIdParam() userId: string,
   ): Promise<Record<string, unknown>> {
     return toTeamMemberJson(await this.teams.getMember(caller, teamId, userId));
   }

@@ -6,7 +6,6 @@ import {
   leaveChannel,
   newChannelRow,
   Permission,
-  userIdParam,
   WebSocketEvents,
   WsEvent,
 } from '@fedchat/chat';
@@ -15,6 +14,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId, newId } from '@fedchat/crypto';
 import { Channel, ChannelMember, isUniqueViolation, Team, TeamMember, User } from '@fedchat/models';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import { userIdOrMe } from '../http/user-id-param';
 import { isTeamAdminMember, toTeamJson } from './team.mapper';
 import type { AddTeamMemberBody, CreateTeamBody } from './teams.dto';
 
@@ -64,7 +64,6 @@ export class TeamsService {
    * both channels. All rows are written in one transaction.
    */
   async create(caller: User, body: CreateTeamBody): Promise<Team> {
-    if (!hasPermission(caller.roles, Permission.CreateTeam)) throw AppError.forbidden(Permission.CreateTeam);
     validateTeam(body);
     const now = Date.now();
     const team: Team = {
@@ -129,8 +128,8 @@ export class TeamsService {
   }
 
   /** Teams the user belongs to; self, or a caller who may read other users' teams. */
-  async teamsForUser(caller: User, userIdOrMe: string): Promise<Team[]> {
-    const userId = this.requireSelfOr(caller, userIdOrMe, Permission.ReadOtherUsersTeams);
+  async teamsForUser(caller: User, userId: string): Promise<Team[]> {
+    this.requireSelfOr(caller, userId, Permission.ReadOtherUsersTeams);
     return this.teams
       .createQueryBuilder('t')
       .innerJoin(TeamMember, 'tm', 'tm.team_id = t.id AND tm.user_id = :userId AND tm.delete_at = 0', { userId })
@@ -140,8 +139,8 @@ export class TeamsService {
       .getMany();
   }
 
-  async membershipsForUser(caller: User, userIdOrMe: string): Promise<TeamMember[]> {
-    const userId = this.requireSelfOr(caller, userIdOrMe, Permission.ReadOtherUsersTeams);
+  async membershipsForUser(caller: User, userId: string): Promise<TeamMember[]> {
+    this.requireSelfOr(caller, userId, Permission.ReadOtherUsersTeams);
     return this.members
       .createQueryBuilder('tm')
       .innerJoin(Team, 't', 't.id = tm.team_id AND t.delete_at = 0')
@@ -157,7 +156,7 @@ export class TeamsService {
   async addMember(caller: User, teamId: string, body: AddTeamMemberBody): Promise<TeamMember> {
     const team = await this.teamOrThrow(teamId);
     if (body.team_id !== undefined && body.team_id !== team.id) throw AppError.invalidParam('team_id');
-    const userId = userIdParam(caller, body.user_id);
+    const userId = userIdOrMe(caller, body.user_id);
     const manages = await this.canManage(caller, team.id);
     if (!manages && !(userId === caller.id && team.type === 'O')) throw AppError.forbidden('add_user_to_team');
     const user = await this.users.findOneBy({ id: userId });
@@ -194,9 +193,8 @@ export class TeamsService {
    * Removes a user from a team: the membership is soft-deleted (delete_at) and the user leaves every channel of the
    * team, closing the history periods. Self, team admins and system admins may do this.
    */
-  async removeMember(caller: User, teamId: string, userIdOrMe: string): Promise<void> {
+  async removeMember(caller: User, teamId: string, userId: string): Promise<void> {
     const team = await this.teamOrThrow(teamId);
-    const userId = userIdParam(caller, userIdOrMe);
     if (userId !== caller.id && !(await this.canManage(caller, team.id))) throw AppError.forbidden('remove_user_from_team');
     const now = Date.now();
     const left = await this.dataSource.transaction(async (tx) => {
@@ -229,9 +227,8 @@ export class TeamsService {
   }
 
   /** One membership (also a past one, with delete_at > 0, as Mattermost returns it). */
-  async getMember(caller: User, teamId: string, userIdOrMe: string): Promise<TeamMember> {
+  async getMember(caller: User, teamId: string, userId: string): Promise<TeamMember> {
     const team = await this.teamOrThrow(teamId);
-    const userId = userIdParam(caller, userIdOrMe);
     await this.requireMemberOrAdmin(caller, team.id);
     const member = await this.members.findOneBy({ team_id: team.id, user_id: userId });
     if (!member) throw AppError.notFound('team member', 'app.team.get_member.missing.app_error');
@@ -289,10 +286,8 @@ export class TeamsService {
     throw AppError.forbidden('view_team');
   }
 
-  private requireSelfOr(caller: User, userIdOrMe: string, permission: Permission): string {
-    const userId = userIdParam(caller, userIdOrMe);
+  private requireSelfOr(caller: User, userId: string, permission: Permission): void {
     if (userId !== caller.id && !hasPermission(caller.roles, permission)) throw AppError.forbidden(permission);
-    return userId;
   }
 }
 

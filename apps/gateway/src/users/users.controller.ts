@@ -1,12 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res, UsePipes } from '@nestjs/common';
-import { pageParam, perPageParam, toUserJson, toUserJsonFor } from '@fedchat/chat';
+import { Permission, toUserJson, toUserJsonFor } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import type { Request, Response } from 'express';
-import { CurrentAuth, CurrentUser, Public, tokenOf } from '../auth/auth.guard';
+import { CurrentAuth, CurrentUser, Public, RequirePermission, tokenOf } from '../auth/auth.guard';
 import { AuthContext, AuthService } from '../auth/auth.service';
 import { RateLimitClass } from '../http/rate-limit.guard';
+import { PageQuery } from '../http/page-query';
+import { UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
 import {
   CreateAccessTokenBody,
@@ -75,8 +77,6 @@ export class UsersController {
   }
 
   @Get()
-  @ApiQuery({ name: 'page', required: false })
-  @ApiQuery({ name: 'per_page', required: false })
   @ApiQuery({ name: 'in_team', required: false, description: 'needs view_team (403 otherwise)' })
   @ApiQuery({ name: 'not_in_team', required: false, description: 'needs view_team (403 otherwise)' })
   @ApiQuery({ name: 'in_channel', required: false, description: 'needs read access to the channel (403 otherwise)' })
@@ -84,16 +84,15 @@ export class UsersController {
   @ApiOkResponse({ type: [UserJson] })
   async list(
     @CurrentUser() caller: User,
-    @Query('page') page = '0',
-    @Query('per_page') perPage = '60',
+    @Query() paging: PageQuery,
     @Query('in_team') inTeam?: string,
     @Query('not_in_team') notInTeam?: string,
     @Query('in_channel') inChannel?: string,
     @Query('not_in_channel') notInChannel?: string,
   ): Promise<Record<string, unknown>[]> {
     const users = await this.users.list(caller, {
-      page: pageParam(page),
-      perPage: perPageParam(perPage),
+      page: paging.page,
+      perPage: paging.per_page,
       inTeam,
       notInTeam,
       inChannel,
@@ -143,33 +142,30 @@ export class UsersController {
   /** `me` stands for the caller, as in Mattermost. */
   @Get(':user_id')
   @ApiOkResponse({ type: UserJson })
-  async get(@CurrentUser() caller: User, @Param('user_id') userId: string): Promise<Record<string, unknown>> {
-    return this.profileFor(caller)(userId === 'me' ? caller : await this.users.get(userId));
+  async get(@CurrentUser() caller: User, @UserIdParam() userId: string): Promise<Record<string, unknown>> {
+    return this.profileFor(caller)(userId === caller.id ? caller : await this.users.get(userId));
   }
 
   /** Admin view of a remote user's origin: the real username and email its home sent, which clients never get. */
   @Get(':user_id/remote_origin')
+  @RequirePermission(Permission.ManageSystem)
   @ApiOkResponse({ type: RemoteOriginJson })
-  async remoteOrigin(@CurrentUser() caller: User, @Param('user_id') userId: string): Promise<RemoteOriginJson> {
-    return this.users.remoteOrigin(caller, userId);
+  async remoteOrigin(@UserIdParam() userId: string): Promise<RemoteOriginJson> {
+    return this.users.remoteOrigin(userId);
   }
 
   /** Changing one's own email takes `password` (the current one), as in Mattermost; admins patching others do not. */
   @Put(':user_id/patch')
   @ApiOkResponse({ type: UserJson })
-  async patch(
-    @CurrentUser() caller: User,
-    @Param('user_id') userId: string,
-    @Body() body: PatchUserBody,
-  ): Promise<Record<string, unknown>> {
-    return toUserJson(await this.users.patch(caller, me(caller, userId), body));
+  async patch(@CurrentUser() caller: User, @UserIdParam() userId: string, @Body() body: PatchUserBody): Promise<Record<string, unknown>> {
+    return toUserJson(await this.users.patch(caller, userId, body));
   }
 
   /** Deactivates (`active: false`) or reactivates a local user: the user themself or a system admin. */
   @Put(':user_id/active')
   @ApiOkResponse({ type: OkJson })
-  async updateActive(@CurrentUser() caller: User, @Param('user_id') userId: string, @Body() body: UpdateActiveBody): Promise<typeof OK> {
-    await this.users.setActive(caller, me(caller, userId), body.active);
+  async updateActive(@CurrentUser() caller: User, @UserIdParam() userId: string, @Body() body: UpdateActiveBody): Promise<typeof OK> {
+    await this.users.setActive(caller, userId, body.active);
     return OK;
   }
 
@@ -179,41 +175,37 @@ export class UsersController {
   @ApiOkResponse({ type: OkJson })
   async updatePassword(
     @CurrentAuth() auth: AuthContext,
-    @Param('user_id') userId: string,
+    @UserIdParam() userId: string,
     @Body() body: UpdatePasswordBody,
   ): Promise<typeof OK> {
-    await this.users.updatePassword(auth, me(auth.user, userId), body.current_password, body.new_password);
+    await this.users.updatePassword(auth, userId, body.current_password, body.new_password);
     return OK;
   }
 
   @Get(':user_id/status')
   @ApiOkResponse({ type: StatusJson })
-  async getStatus(@CurrentUser() caller: User, @Param('user_id') userId: string): Promise<StatusJson> {
-    return this.users.getStatus(me(caller, userId));
+  async getStatus(@CurrentUser() caller: User, @UserIdParam() userId: string): Promise<StatusJson> {
+    return this.users.getStatus(userId);
   }
 
   @Put(':user_id/status')
   @ApiOkResponse({ type: StatusJson })
-  async setStatus(@CurrentUser() caller: User, @Param('user_id') userId: string, @Body() body: UpdateStatusBody): Promise<StatusJson> {
-    const id = me(caller, userId);
-    if (body.user_id !== id) throw AppError.badRequest('api.context.invalid_param.app_error', 'user_id in body and URL differ.');
-    return this.users.setStatus(caller, id, body.status, body.dnd_end_time);
+  async setStatus(@CurrentUser() caller: User, @UserIdParam() userId: string, @Body() body: UpdateStatusBody): Promise<StatusJson> {
+    if (body.user_id !== userId) throw AppError.badRequest('api.context.invalid_param.app_error', 'user_id in body and URL differ.');
+    return this.users.setStatus(caller, userId, body.status, body.dnd_end_time);
   }
 
   @Post(':user_id/tokens')
+  @RequirePermission(Permission.CreateUserAccessToken)
   @HttpCode(200)
-  async createToken(@CurrentUser() caller: User, @Param('user_id') userId: string, @Body() body: CreateAccessTokenBody) {
-    const { token, row } = await this.users.createAccessToken(caller, me(caller, userId), body.description);
+  async createToken(@UserIdParam() userId: string, @Body() body: CreateAccessTokenBody) {
+    const { token, row } = await this.users.createAccessToken(userId, body.description);
     return { id: row.id, token, user_id: row.user_id, description: row.description, is_active: row.is_active };
   }
 
   @Get(':user_id/tokens')
-  async listTokens(@CurrentUser() caller: User, @Param('user_id') userId: string) {
-    const rows = await this.users.listAccessTokens(caller, me(caller, userId));
+  async listTokens(@CurrentUser() caller: User, @UserIdParam() userId: string) {
+    const rows = await this.users.listAccessTokens(caller, userId);
     return rows.map((r) => ({ id: r.id, user_id: r.user_id, description: r.description, is_active: r.is_active }));
   }
-}
-
-function me(caller: User, userId: string): string {
-  return userId === 'me' ? caller.id : userId;
 }

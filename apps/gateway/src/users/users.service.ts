@@ -166,10 +166,9 @@ export class UsersService {
 
   /**
    * What this server keeps about a remote user's origin (real username and email at the origin, first owner), for
-   * system admins only: these values never appear in the user JSON clients get.
+   * system admins only (manage_system, required by the route): these values never appear in the user JSON clients get.
    */
-  async remoteOrigin(caller: User, userId: string): Promise<RemoteOriginJson> {
-    if (!hasPermission(caller.roles, Permission.ManageSystem)) throw AppError.forbidden(Permission.ManageSystem);
+  async remoteOrigin(userId: string): Promise<RemoteOriginJson> {
     const user = await this.get(userId);
     const props = user.props ?? {};
     return {
@@ -308,10 +307,9 @@ export class UsersService {
     return row;
   }
 
-  /** Personal access tokens, for bots and scripts; only admins by default (create_user_access_token). */
-  async createAccessToken(caller: User, userId: string, description: string): Promise<{ token: string; row: UserAccessToken }> {
+  /** Personal access tokens, for bots and scripts; only admins by default (the route requires create_user_access_token). */
+  async createAccessToken(userId: string, description: string): Promise<{ token: string; row: UserAccessToken }> {
     const user = await this.get(userId);
-    if (!hasPermission(caller.roles, Permission.CreateUserAccessToken)) throw AppError.forbidden(Permission.CreateUserAccessToken);
     if (user.remote_id !== '')
       throw AppError.badRequest('api.user.create_user_access_token.remote_user', 'Remote users cannot have access tokens.');
     const token = newId();

@@ -1,6 +1,4 @@
-import { isValidId } from '@fedchat/crypto';
-import { AppError } from '@fedchat/common';
-import { Channel, ChannelMember, User } from '@fedchat/models';
+import { Channel, ChannelMember } from '@fedchat/models';
 import { newId } from '@fedchat/crypto';
 import type { EntityManager } from 'typeorm';
 
@@ -97,35 +95,4 @@ export async function leaveChannel(tx: EntityManager, channelId: string, userId:
     now,
   ]);
   return true;
-}
-
-/**
- * The highest page a list serves (an empty one): far beyond any real list, while page × per_page stays an exact
- * integer and a valid PostgreSQL bigint offset (`page=99999999999999999999` would overflow it).
- */
-export const MAX_PAGE = 1_000_000_000;
-const DEFAULT_PER_PAGE = 60;
-const MAX_PER_PAGE = 200;
-
-/** Mattermost's `page` query parameter: from 0; not a number means 0 (as Mattermost); too large means `MAX_PAGE`. */
-export function pageParam(page: string | undefined): number {
-  return Math.min(MAX_PAGE, Math.max(0, Number.parseInt(page ?? '0', 10) || 0));
-}
-
-/** Mattermost's `per_page` query parameter: 1..200, default 60. */
-export function perPageParam(perPage: string | undefined): number {
-  return Math.min(MAX_PER_PAGE, Math.max(1, Number.parseInt(perPage ?? String(DEFAULT_PER_PAGE), 10) || DEFAULT_PER_PAGE));
-}
-
-/** Mattermost's page/per_page query parameters as an offset and a limit. */
-export function paging(page: string | undefined, perPage: string | undefined): { skip: number; take: number } {
-  const pp = perPageParam(perPage);
-  return { skip: pageParam(page) * pp, take: pp };
-}
-
-/** A user id from a URL or body, with Mattermost's `me` alias for the caller; 400 when malformed. */
-export function userIdParam(caller: User, userId: string): string {
-  const id = userId === 'me' ? caller.id : userId;
-  if (!isValidId(id)) throw AppError.invalidParam('user_id');
-  return id;
 }
