@@ -59,7 +59,11 @@ export const SCHEDULED_JOBS = {
     setting: 'FILE_TRANSFER_POLL_INTERVAL_MS',
     intervalMs: (c) => c.fileTransfer.pollIntervalMs,
   },
-  'file-transfer.queue-gauge': { app: 'file-transfer', setting: 'FILE_TRANSFER_POLL_INTERVAL_MS', intervalMs: (c) => c.fileTransfer.pollIntervalMs },
+  'file-transfer.queue-gauge': {
+    app: 'file-transfer',
+    setting: 'FILE_TRANSFER_POLL_INTERVAL_MS',
+    intervalMs: (c) => c.fileTransfer.pollIntervalMs,
+  },
   'file-transfer.profile-picture-poll': {
     app: 'file-transfer',
     setting: 'FILE_TRANSFER_POLL_INTERVAL_MS',
