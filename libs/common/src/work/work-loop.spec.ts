@@ -176,6 +176,39 @@ describe('WorkLoop', () => {
     await loop.stop();
   });
 
+  it('runs each item once more after a ring during its run, and then goes quiet (look-agains do not count as rings)', async () => {
+    const q = new FakeQueue();
+    // Like user-sync remotes: always claimable again once released.
+    const alwaysDue = [1, 2];
+    q.due = [...alwaysDue];
+    const options = q.options({ lookAgain: (_item, rungMeanwhile) => rungMeanwhile });
+    const run = options.run;
+    const loop = new WorkLoop({
+      ...options,
+      run: async (item, signal) => {
+        try {
+          await run(item, signal);
+        } finally {
+          q.due.push(item);
+        }
+      },
+    });
+    loop.ring();
+    await settle();
+    expect(q.runningItems()).toEqual([1, 2]);
+    loop.ring(); // Both are held: this claim finds nothing, so each must look again when it ends.
+    await settle();
+    await q.finish(1);
+    expect(q.runningItems()).toEqual([1, 2]);
+    await q.finish(2);
+    expect(q.runningItems()).toEqual([1, 2]);
+    await q.finish(1);
+    await q.finish(2);
+    expect(q.runningItems()).toEqual([]);
+    expect(q.done).toEqual([1, 2, 1, 2]);
+    await loop.stop();
+  });
+
   it('gives the lease of an item that throws back and goes on with the next ones', async () => {
     const q = new FakeQueue();
     const errors: string[] = [];

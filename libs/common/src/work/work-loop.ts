@@ -53,9 +53,7 @@ export class WorkLoop<T> {
   ring(scope?: string): void {
     if (this.stopping) return;
     this.rings++;
-    if (scope === undefined) this.anyRung = true;
-    else this.scopesRung.add(scope);
-    this.pump();
+    this.want(scope);
   }
 
   get stopping(): boolean {
@@ -72,6 +70,16 @@ export class WorkLoop<T> {
     this.stopped.abort();
     await this.pass;
     while (this.active.size > 0) await Promise.allSettled([...this.active]);
+  }
+
+  /**
+   * Not counted as a ring: a finished item looking again must not make the other running items look again too, or two
+   * items whose queue is always claimable would wake each other forever.
+   */
+  private want(scope: string | undefined): void {
+    if (scope === undefined) this.anyRung = true;
+    else this.scopesRung.add(scope);
+    this.pump();
   }
 
   private pump(): void {
@@ -109,9 +117,8 @@ export class WorkLoop<T> {
       this.active.delete(run);
       if (this.stopping) return;
       const again = this.options.lookAgain?.(item, this.rings > ringsBefore) ?? false;
-      if (again === true) this.ring();
-      else if (typeof again === 'string') this.ring(again);
-      else this.pump();
+      if (again === false) this.pump();
+      else this.want(again === true ? undefined : again);
     });
     this.active.add(run);
   }
