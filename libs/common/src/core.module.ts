@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Logger, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions, runMigrations } from '@fedchat/models';
@@ -14,10 +15,12 @@ import { HttpMetricsMiddleware } from './http/http-metrics.middleware';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { RemoteSeriesAtZero } from './metrics/remote-series-at-zero.service';
+import { ScheduledJobs } from './scheduling/scheduled-jobs';
 
 /**
- * What every app process has once: validated config, logging, the database, the bus, health and metrics.
- * In embedded mode the five apps' modules share one CoreModule, hence one pool, one bus and one registry.
+ * What every app process has once: validated config, logging, the database, the bus, health, metrics and the scheduler.
+ * In embedded mode the five apps' modules share one CoreModule, hence one pool, one bus, one metrics registry and one
+ * SchedulerRegistry (ScheduleModule.forRoot() belongs here only: once per process, not once per app module).
  */
 @Global()
 @Module({})
@@ -28,6 +31,7 @@ export class CoreModule implements NestModule {
       imports: [
         LoggingModule.forRoot(config),
         TerminusModule.forRoot({ logger: false }),
+        ScheduleModule.forRoot(),
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
             ...dataSourceOptions(config.databaseUrl!, { poolSize: config.dbPoolSize, applicationName: config.instanceId }),
@@ -63,9 +67,10 @@ export class CoreModule implements NestModule {
         { provide: BUS_TRANSPORT, useValue: transport },
         Bus,
         ShutdownState,
+        ScheduledJobs,
         RemoteSeriesAtZero,
       ],
-      exports: [APP_CONFIG, Bus, ShutdownState],
+      exports: [APP_CONFIG, Bus, ShutdownState, ScheduledJobs],
     };
   }
 

@@ -22,3 +22,5 @@ export * from './peers/address-policy';
 export * from './peers/peer-client';
 export * from './work/serial-passes';
 export * from './work/backoff';
+export * from './work/work-loop';
+export * from './scheduling/scheduled-jobs';

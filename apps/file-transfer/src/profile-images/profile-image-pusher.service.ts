@@ -10,6 +10,7 @@ import {
   PeerClient,
   PROFILE_IMAGE_CONTENT_TYPES,
   profileImagePath,
+  ScheduledJobs,
   SerialPasses,
 } from '@fedchat/common';
 import { ConnectionStateChangedEvent, UserPictureChangedEvent } from '@fedchat/contracts';
@@ -42,13 +43,12 @@ export class ProfileImagePusher implements OnApplicationBootstrap, OnApplication
     () => this.pass(),
     (err) => this.log.error({ err }, 'pushing profile pictures failed; the next poll retries'),
   );
-  private timer?: NodeJS.Timeout;
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FILE_STORE) private readonly store: FileStore,
     private readonly bus: Bus,
+    private readonly jobs: ScheduledJobs,
     private readonly peers: PeerClient,
     private readonly metrics: TransferMetrics,
   ) {}
@@ -56,12 +56,12 @@ export class ProfileImagePusher implements OnApplicationBootstrap, OnApplication
   onApplicationBootstrap(): void {
     this.bus.on(UserPictureChangedEvent, () => this.ring(), 'file-transfer');
     this.bus.on(ConnectionStateChangedEvent, (e) => (e.online ? this.ring() : undefined), 'file-transfer');
-    this.timer = setInterval(() => this.ring(), this.config.fileTransfer.pollIntervalMs);
+    this.jobs.start('file-transfer.profile-picture-poll', () => this.ring());
     this.ring();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.jobs.stop('file-transfer.profile-picture-poll');
     await this.passes.stop();
   }
 

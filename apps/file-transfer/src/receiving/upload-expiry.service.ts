@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, counter, FILE_STORE, FileStore, uploadSegmentFolder } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, counter, FILE_STORE, FileStore, ScheduledJobs, uploadSegmentFolder } from '@fedchat/common';
 import { returning } from '@fedchat/models';
 import { DataSource } from 'typeorm';
 
@@ -17,29 +17,27 @@ const SWEEP_LIMIT = 100;
  * Gives up uploads from remotes that stopped moving: a sender that was disconnected for good, or whose post was
  * deleted, never comes back for its session, and its stored segments would stay forever. A session untouched for
  * FILE_TRANSFER_UPLOAD_EXPIRY_MS is deleted with its segments; a sender that does come back later simply announces the
- * file again and starts over. Finished sessions are kept: they answer a re-announced file with "complete".
+ * file again and starts over. Finished sessions are kept: they answer a re-announced file with "complete". Swept by
+ * job `file-transfer.upload-expiry`.
  */
 @Injectable()
 export class UploadExpiry implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('UploadExpiry');
-  private timer?: NodeJS.Timeout;
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FILE_STORE) private readonly store: FileStore,
+    private readonly jobs: ScheduledJobs,
   ) {}
 
   onApplicationBootstrap(): void {
-    const every = Math.min(this.config.fileTransfer.uploadExpiryMs / 4, 10 * 60_000);
-    this.timer = setInterval(() => {
-      this.sweep().catch((err: unknown) => this.log.error({ err }, 'expiring stale uploads failed; the next sweep retries'));
-    }, every);
-    this.timer.unref();
+    this.jobs.start('file-transfer.upload-expiry', () =>
+      this.sweep().catch((err: unknown) => this.log.error({ err }, 'expiring stale uploads failed; the next sweep retries')),
+    );
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.jobs.stop('file-transfer.upload-expiry');
   }
 
   /** Deletes stale unfinished sessions (each by one replica: SKIP LOCKED), then their segments. Returns how many. */

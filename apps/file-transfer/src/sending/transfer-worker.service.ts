@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, backoffDelayMs, Bus } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, backoffDelayMs, Bus, ScheduledJobs, WorkLoop } from '@fedchat/common';
 import { AttachmentsPendingEvent, ConnectionStateChangedEvent, SharedChannelChangedEvent } from '@fedchat/contracts';
 import { AttachmentSender, TransferAborted, TransferError } from './attachment-sender.service';
 import { ClaimedTransfer, TransferQueue } from './transfer-queue.service';
@@ -7,27 +7,37 @@ import { TransferMetrics } from './transfer.metrics';
 
 /**
  * Schedules attachment transfers on this replica: claims due rows when the sync sender rings
- * (`file-transfer.attachments.pending`), when a remote comes back online, and on a poll. Up to
- * FILE_TRANSFER_CONCURRENCY transfers run at once, each renewing its lease while it streams. Transient failures are
- * retried with backoff for as long as it takes; permanent refusals and deleted posts abandon the transfer. A finished
- * transfer rings the channel's sync, which sends the posts that waited for the file.
+ * (`file-transfer.attachments.pending`), when a remote comes back online, and on a poll (job
+ * `file-transfer.transfer-poll`). Up to FILE_TRANSFER_CONCURRENCY transfers run at once (WorkLoop), each renewing its
+ * lease while it streams. Transient failures are retried with backoff for as long as it takes; permanent refusals and
+ * deleted posts abandon the transfer. A finished transfer rings the channel's sync, which sends the posts that waited
+ * for the file.
  */
 @Injectable()
 export class TransferWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('TransferWorker');
-  private readonly running = new Map<string, { run: Promise<void>; abort: AbortController }>();
-  private wanted = false;
-  private pumping = false;
-  private stopping = false;
-  private timer?: NodeJS.Timeout;
+  private readonly loop: WorkLoop<ClaimedTransfer>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly bus: Bus,
+    private readonly jobs: ScheduledJobs,
     private readonly queue: TransferQueue,
     private readonly sender: AttachmentSender,
     private readonly metrics: TransferMetrics,
-  ) {}
+  ) {
+    this.loop = new WorkLoop<ClaimedTransfer>({
+      what: 'file transfers',
+      log: this.log,
+      concurrency: config.fileTransfer.concurrency,
+      claim: (limit) => this.queue.claim(limit),
+      run: (t, signal) => this.runTransfer(t, signal),
+      release: (t) => this.queue.release(t),
+      lookAgain: () => true,
+      // Keep the lease while the bytes flow; losing it stops this transfer (another replica continues from the offset).
+      lease: { everyMs: Math.max(500, Math.floor(config.fileTransfer.leaseMs / 3)), renew: (t) => this.queue.renew(t) },
+    });
+  }
 
   onApplicationBootstrap(): void {
     this.bus.on(AttachmentsPendingEvent, () => this.ring(), 'file-transfer');
@@ -40,79 +50,39 @@ export class TransferWorker implements OnApplicationBootstrap, OnApplicationShut
       },
       'file-transfer',
     );
-    this.timer = setInterval(() => {
-      this.ring();
+    this.jobs.start('file-transfer.transfer-poll', () => this.ring());
+    this.jobs.start('file-transfer.queue-gauge', () =>
       this.queue.pendingCount().then(
         (n) => this.metrics.pending.set(n),
         () => undefined,
-      );
-    }, this.config.fileTransfer.pollIntervalMs);
+      ),
+    );
     this.ring();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    if (this.timer) clearInterval(this.timer);
-    for (const { abort } of this.running.values()) abort.abort();
-    await Promise.allSettled([...this.running.values()].map((r) => r.run));
+    this.jobs.stop('file-transfer.transfer-poll');
+    this.jobs.stop('file-transfer.queue-gauge');
+    await this.loop.stop();
   }
 
   ring(): void {
-    if (this.stopping) return;
-    this.wanted = true;
-    void this.pump();
+    this.loop.ring();
   }
 
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (!this.stopping && this.wanted) {
-        const free = this.config.fileTransfer.concurrency - this.running.size;
-        if (free <= 0) return; // A finishing transfer pumps again.
-        this.wanted = false;
-        for (const t of await this.queue.claim(free)) this.start(t);
-      }
-    } catch (err) {
-      this.log.error({ err }, 'claiming file transfers failed; the next poll retries');
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private start(t: ClaimedTransfer): void {
-    const abort = new AbortController();
-    const run = this.runTransfer(t, abort).finally(() => {
-      this.running.delete(t.id);
-      this.ring();
-    });
-    this.running.set(t.id, { run, abort });
-  }
-
-  private async runTransfer(t: ClaimedTransfer, abort: AbortController): Promise<void> {
+  /** `stop` is aborted on shutdown and when the lease is lost. */
+  private async runTransfer(t: ClaimedTransfer, stop: AbortSignal): Promise<void> {
     const started = Date.now();
     const labels = { remote_id: t.remote_id };
-    // Keep the lease while the bytes flow; losing it stops this transfer (another replica continues from the offset).
-    const renewal = setInterval(
-      () => {
-        this.queue.renew(t).then(
-          (kept) => (kept ? undefined : abort.abort()),
-          () => undefined,
-        );
-      },
-      Math.max(500, Math.floor(this.config.fileTransfer.leaseMs / 3)),
-    );
     try {
-      await this.sender.transfer(t, abort.signal);
-      clearInterval(renewal);
+      await this.sender.transfer(t, stop);
       if (!(await this.queue.complete(t))) return;
       this.metrics.sentFiles.inc(labels);
       this.metrics.duration.observe(labels, (Date.now() - started) / 1000);
       this.log.log({ file_id: t.file_id, remote_id: t.remote_id, ms: Date.now() - started }, 'file transfer complete');
       this.bus.emit(SharedChannelChangedEvent, { channel_id: t.channel_id });
     } catch (err) {
-      clearInterval(renewal);
-      if (err instanceof TransferAborted || abort.signal.aborted) {
+      if (err instanceof TransferAborted || stop.aborted) {
         await this.queue.release(t).catch(() => undefined);
         return;
       }

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { ChannelAccess, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { HttpAdapterHost } from '@nestjs/core';
-import { APP_CONFIG, AppConfig, Bus, counter, gauge, METRICS_PREFIX } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, Bus, counter, gauge, METRICS_PREFIX, ScheduledJobs } from '@fedchat/common';
 import { isValidId, newId } from '@fedchat/crypto';
 import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
 import type { IncomingMessage, Server } from 'node:http';
@@ -54,12 +54,12 @@ export class WebSocketHub implements OnModuleInit, OnApplicationBootstrap, Befor
   private readonly logger = new Logger(WebSocketHub.name);
   private readonly server = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly open = new Set<Connection>();
-  private pingTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly adapterHost: HttpAdapterHost,
     private readonly bus: Bus,
+    private readonly jobs: ScheduledJobs,
     private readonly auth: AuthService,
     private readonly users: UsersService,
     private readonly access: ChannelAccess,
@@ -79,8 +79,7 @@ export class WebSocketHub implements OnModuleInit, OnApplicationBootstrap, Befor
       }
       this.server.handleUpgrade(req, socket, head, (ws) => void this.accept(ws, req));
     });
-    this.pingTimer = setInterval(() => this.pingAll(), this.config.websocket.pingIntervalMs);
-    this.pingTimer.unref();
+    this.jobs.start('gateway.websocket-ping', () => this.pingAll());
   }
 
   /**
@@ -100,7 +99,7 @@ export class WebSocketHub implements OnModuleInit, OnApplicationBootstrap, Befor
   }
 
   beforeApplicationShutdown(): void {
-    clearInterval(this.pingTimer);
+    this.jobs.stop('gateway.websocket-ping');
     if (this.open.size > 0) this.logger.log(`closing ${this.open.size} websocket connections`);
     for (const conn of this.open) conn.socket.close(1001, 'server shutting down');
   }

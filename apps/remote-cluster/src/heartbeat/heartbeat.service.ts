@@ -12,6 +12,7 @@ import {
   peerAddressPolicy,
   PING_TIMEOUT_MS,
   remoteClusterServiceEnabled,
+  ScheduledJobs,
 } from '@fedchat/common';
 import { ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
@@ -41,9 +42,6 @@ const onlineState = gauge({
   labelNames: ['remote_id'] as const,
 });
 
-/** How often the online state of every remote is read for the gauge (at most; more often with a shorter ping interval). */
-const STATE_REPORT_MS = 15_000;
-
 /** Pings in flight at once per replica (Mattermost: 10 concurrent pingers). */
 const CONCURRENT_PINGS = 10;
 const CLAIM_BATCH = 50;
@@ -67,8 +65,6 @@ interface Claimed {
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(HeartbeatService.name);
-  private timer?: NodeJS.Timeout;
-  private stateTimer?: NodeJS.Timeout;
   /** Remotes this replica has put in the online gauge, so that deleted ones can be taken out. */
   private readonly reported = new Set<string>();
   private running?: Promise<void>;
@@ -79,18 +75,20 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly peers: PeerClient,
     private readonly bus: Bus,
+    private readonly jobs: ScheduledJobs,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!remoteClusterServiceEnabled(this.config)) return;
     // Says once how REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES came out (auto depends on SITE_URL).
     this.logger.log(peerAddressPolicy(this.config).describe());
-    const tick = Math.min(1000, this.config.remoteCluster.pingIntervalMs);
-    this.timer = setInterval(() => {
+    // Ticks often (at most every second) so that a remote made due early (pingSoon) is pinged soon; each round claims only
+    // the remotes whose next_ping_at has come.
+    this.jobs.start('remote-cluster.heartbeat', () => {
       if (!this.running) this.running = this.round().finally(() => (this.running = undefined));
-    }, tick);
+    });
     void this.reportStates();
-    this.stateTimer = setInterval(() => void this.reportStates(), Math.min(STATE_REPORT_MS, this.config.remoteCluster.pingIntervalMs));
+    this.jobs.start('remote-cluster.online-gauge', () => this.reportStates());
   }
 
   /** Puts every confirmed remote's announced state (`is_online`) in fedchat_remote_cluster_online. */
@@ -116,8 +114,8 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    clearInterval(this.stateTimer);
+    this.jobs.stop('remote-cluster.heartbeat');
+    this.jobs.stop('remote-cluster.online-gauge');
     await this.running;
   }
 

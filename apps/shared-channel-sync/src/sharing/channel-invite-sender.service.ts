@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { notDirectlyConnectedError, originRemoteId, SystemPosts, toChannelJson, toSyncUser, WebSocketEvents, WsEvent } from '@fedchat/chat';
-import { APP_CONFIG, AppConfig, AppError, backoffDelayMs, Bus, remoteClusterServiceEnabled } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, AppError, backoffDelayMs, Bus, remoteClusterServiceEnabled, ScheduledJobs } from '@fedchat/common';
 import {
   InviteRemoteReply,
   InviteRemoteRequest,
@@ -61,7 +61,6 @@ export function invalidRemoteError(): AppError {
 @Injectable()
 export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('SharingInvites');
-  private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopped = false;
@@ -72,18 +71,19 @@ export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDest
     private readonly bus: Bus,
     private readonly posts: SystemPosts,
     private readonly events: WebSocketEvents,
+    private readonly jobs: ScheduledJobs,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.enabled()) return;
-    this.timer = setInterval(() => {
+    this.jobs.start('shared-channel-sync.invite-retry', () => {
       if (!this.running && !this.stopped) this.running = this.retryDue().finally(() => (this.running = undefined));
-    }, this.config.sharedChannels.pollIntervalMs * 5);
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    this.jobs.stop('shared-channel-sync.invite-retry');
     await this.running;
     await Promise.allSettled([...this.inFlight]);
   }

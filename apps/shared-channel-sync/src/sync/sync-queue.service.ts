@@ -1,8 +1,7 @@
 import { returning } from '@fedchat/models';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, logLeaseTakeovers } from '@fedchat/common';
-import { newId } from '@fedchat/crypto';
+import { APP_CONFIG, AppConfig, leaseOwnerFor, logLeaseTakeovers } from '@fedchat/common';
 import { DataSource } from 'typeorm';
 
 /** A (channel, remote) pair this replica holds the lease on, with its cursor and health as claimed. */
@@ -55,7 +54,7 @@ export class SyncQueue {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.owner = `${config.instanceId}/${newId().slice(0, 8)}`.slice(0, 64);
+    this.owner = leaseOwnerFor(config.instanceId);
   }
 
   /** Claims up to `limit` due pairs (of one channel, when given), oldest retry first. */

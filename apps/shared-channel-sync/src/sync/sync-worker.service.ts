@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, backoffDelayMs, Bus } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, backoffDelayMs, Bus, ScheduledJobs, WorkLoop } from '@fedchat/common';
 import { SystemPosts } from '@fedchat/chat';
 import { ConnectionStateChangedEvent, SharedChannelChangedEvent } from '@fedchat/contracts';
 import { RemoteCluster } from '@fedchat/models';
@@ -15,31 +15,38 @@ const FILES_WAIT_MS = 1000;
 
 /**
  * Schedules sync runs on this replica: claims due pairs when a change rings the doorbell
- * (`shared-channel.channel.changed`), when a remote comes back online, and on a short poll that finds whatever no
- * doorbell announced (another replica's change, a retry now due, a pair whose holder died). Up to
- * SHARED_CHANNELS_CONCURRENCY pairs run at once; each pair on one replica only (see SyncQueue).
+ * (`shared-channel.channel.changed`), when a remote comes back online, and on a short poll (job
+ * `shared-channel-sync.sync-poll`) that finds whatever no doorbell announced (another replica's change, a retry now
+ * due, a pair whose holder died). Up to SHARED_CHANNELS_CONCURRENCY pairs run at once (WorkLoop); each pair on one
+ * replica only (see SyncQueue).
  */
 @Injectable()
 export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('SyncWorker');
-  private readonly running = new Map<string, Promise<void>>();
-  /** Channels rung while a claim was in progress or capacity was full; `all` for a poll. */
-  private readonly rung = new Set<string>();
-  private pollAll = false;
-  private pumping = false;
-  private stopping = false;
-  private timer?: NodeJS.Timeout;
+  private readonly loop: WorkLoop<ClaimedPair>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly bus: Bus,
+    private readonly jobs: ScheduledJobs,
     private readonly queue: SyncQueue,
     private readonly sender: SyncSender,
     private readonly system: SystemPosts,
     private readonly teardown: ShareTeardown,
     private readonly metrics: SyncMetrics,
-  ) {}
+  ) {
+    this.loop = new WorkLoop<ClaimedPair>({
+      what: 'sync work',
+      log: this.log,
+      concurrency: config.sharedChannels.concurrency,
+      claim: (limit, channelId) => this.queue.claim(limit, channelId),
+      run: (pair, signal) => this.runPair(pair, signal),
+      release: (pair) => this.queue.release(pair),
+      // Changes that arrived while this pair was held could not be claimed; look again now.
+      lookAgain: (pair) => pair.channel_id,
+    });
+  }
 
   onApplicationBootstrap(): void {
     this.bus.on(
@@ -59,70 +66,31 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
       },
       'shared-channel-sync',
     );
-    this.timer = setInterval(() => {
-      this.ring();
+    this.jobs.start('shared-channel-sync.sync-poll', () => this.ring());
+    this.jobs.start('shared-channel-sync.queue-gauge', () =>
       this.queue.pendingPairs().then(
         (n) => this.metrics.queueSize.set(n),
         () => undefined,
-      );
-    }, this.config.sharedChannels.pollIntervalMs);
+      ),
+    );
     this.ring();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    if (this.timer) clearInterval(this.timer);
-    await Promise.allSettled([...this.running.values()]);
+    this.jobs.stop('shared-channel-sync.sync-poll');
+    this.jobs.stop('shared-channel-sync.queue-gauge');
+    await this.loop.stop();
   }
 
   /** Asks for a claim of due pairs: of one channel, or of any channel when no channel is given. */
   ring(channelId?: string): void {
-    if (this.stopping) return;
-    if (channelId) this.rung.add(channelId);
-    else this.pollAll = true;
-    void this.pump();
+    this.loop.ring(channelId);
   }
 
-  /** One claim loop at a time per process; rings that arrive meanwhile are served by the same loop. */
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
+  private async runPair(pair: ClaimedPair, stop: AbortSignal): Promise<void> {
     try {
-      while (!this.stopping && (this.pollAll || this.rung.size > 0)) {
-        const free = this.config.sharedChannels.concurrency - this.running.size;
-        if (free <= 0) return; // A finishing run pumps again.
-        let pairs: ClaimedPair[];
-        if (this.pollAll) {
-          this.pollAll = false;
-          this.rung.clear();
-          pairs = await this.queue.claim(free);
-        } else {
-          const channelId = this.rung.values().next().value as string;
-          this.rung.delete(channelId);
-          pairs = await this.queue.claim(free, channelId);
-        }
-        for (const pair of pairs) this.start(pair);
-      }
-    } catch (err) {
-      this.log.error({ err }, 'claiming sync work failed; the next poll retries');
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private start(pair: ClaimedPair): void {
-    const run = this.runPair(pair).finally(() => {
-      this.running.delete(pair.id);
-      // Changes that arrived while this pair was held could not be claimed; look again now.
-      this.ring(pair.channel_id);
-    });
-    this.running.set(pair.id, run);
-  }
-
-  private async runPair(pair: ClaimedPair): Promise<void> {
-    try {
-      const outcome = await this.sender.run(pair, () => this.stopping);
-      if (this.stopping) {
+      const outcome = await this.sender.run(pair, () => stop.aborted);
+      if (stop.aborted) {
         await this.queue.release(pair);
         return;
       }

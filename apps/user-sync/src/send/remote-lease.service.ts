@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, logLeaseTakeovers } from '@fedchat/common';
-import { newId } from '@fedchat/crypto';
+import { APP_CONFIG, AppConfig, leaseOwnerFor, logLeaseTakeovers } from '@fedchat/common';
 import { returning } from '@fedchat/models';
 import { DataSource } from 'typeorm';
 
@@ -26,7 +25,7 @@ export class RemoteLease {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.owner = `${config.instanceId}/${newId().slice(0, 8)}`.slice(0, 64);
+    this.owner = leaseOwnerFor(config.instanceId);
   }
 
   /** Claims up to `limit` online, confirmed remotes that nobody holds. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, Bus, SerialPasses } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, Bus, ScheduledJobs, WorkLoop } from '@fedchat/common';
 import {
   ChannelMembersChangedEvent,
   ConnectionStateChangedEvent,
@@ -16,48 +16,57 @@ import { UserSyncSender } from './user-sync-sender.service';
 
 /**
  * Schedules the user-sync senders on this replica. Doorbells (a profile changed, members of a shared channel changed,
- * a remote came online) and a poll (USER_SYNC_POLL_INTERVAL_MS, which also finds what another replica's doorbell or a
- * failed delivery left) start a round: claim the free online remotes, run each (global users, profiles, memberships),
- * release them. Rounds do not overlap on one replica; a doorbell during a round starts another right after it.
- * Status changes do not wait for rounds: they go out at once (StatusSender).
+ * a remote came online) and a poll (job `user-sync.poll`, which also finds what another replica's doorbell or a
+ * failed delivery left) claim the free online remotes (WorkLoop, up to SHARED_CHANNELS_CONCURRENCY at once) and run
+ * each: global users, profiles, memberships; then release it. Every online remote is always claimable (the run finds
+ * out what is due), so a remote is run again only when a doorbell rang while it ran, right after that run.
+ * Status changes do not wait for runs: they go out at once (StatusSender).
  */
 @Injectable()
 export class UserSyncWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('UserSyncWorker');
-  private readonly rounds = new SerialPasses(
-    () => this.round(),
-    (err) => this.log.error({ err }, 'claiming user-sync work failed; the next poll retries'),
-  );
-  private timer?: NodeJS.Timeout;
+  private readonly loop: WorkLoop<ClaimedRemote>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly bus: Bus,
+    private readonly jobs: ScheduledJobs,
     private readonly lease: RemoteLease,
     private readonly sender: UserSyncSender,
     private readonly statuses: StatusSender,
     private readonly metrics: UserSyncMetrics,
-  ) {}
+  ) {
+    this.loop = new WorkLoop<ClaimedRemote>({
+      what: 'user-sync work',
+      log: this.log,
+      concurrency: config.sharedChannels.concurrency,
+      claim: (limit) => this.lease.claim(limit),
+      run: (remote, signal) => this.runRemote(remote, signal),
+      release: (remote) => this.lease.release(remote),
+      lookAgain: (_remote, rungMeanwhile) => rungMeanwhile,
+    });
+  }
 
   onApplicationBootstrap(): void {
     this.bus.on(UserProfileChangedEvent, () => this.ring(), 'user-sync');
     this.bus.on(ChannelMembersChangedEvent, () => this.ring(), 'user-sync');
     this.bus.on(UserStatusChangedEvent, (status) => this.statuses.statusChanged(status), 'user-sync');
     this.bus.on(ConnectionStateChangedEvent, (e) => (e.online ? this.cameOnline(e.remote_id) : undefined), 'user-sync');
-    this.timer = setInterval(() => {
-      this.ring();
+    this.jobs.start('user-sync.poll', () => this.ring());
+    this.jobs.start('user-sync.profiles-gauge', () =>
       this.sender.pendingProfiles().then(
         (n) => this.metrics.profilesPending.set(n),
         () => undefined,
-      );
-    }, this.config.userSync.pollIntervalMs);
+      ),
+    );
     this.ring();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.rounds.stop();
+    this.jobs.stop('user-sync.poll');
+    this.jobs.stop('user-sync.profiles-gauge');
+    await this.loop.stop();
   }
 
   /** A remote came (back) online: full membership reconcile, current statuses, and a round (global users, profiles). */
@@ -72,18 +81,13 @@ export class UserSyncWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   ring(): void {
-    this.rounds.ring();
+    this.loop.ring();
   }
 
-  /** Claims the free remotes (one replica per remote) and runs each: global users, profiles, memberships. */
-  private async round(): Promise<void> {
-    const remotes = await this.lease.claim(this.config.sharedChannels.concurrency);
-    await Promise.all(remotes.map((r) => this.runRemote(r)));
-  }
-
-  private async runRemote(remote: ClaimedRemote): Promise<void> {
+  /** Runs one claimed remote (global users, profiles, memberships) and releases it, whatever happened. */
+  private async runRemote(remote: ClaimedRemote, stop: AbortSignal): Promise<void> {
     try {
-      await this.sender.run(remote, () => this.rounds.stopping);
+      await this.sender.run(remote, () => stop.aborted);
     } catch (err) {
       this.metrics.sendFailures.inc({ remote_id: remote.remote_id });
       if (err instanceof PeerSendError)

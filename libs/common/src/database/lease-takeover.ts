@@ -1,3 +1,13 @@
+import { newId } from '@fedchat/crypto';
+
+/**
+ * The lease owner name of one process start: the instance id and a random suffix, so that a restarted replica (same
+ * HOSTNAME) never mistakes a lease of its previous life for its own. Fits the `varchar(64)` lease columns.
+ */
+export function leaseOwnerFor(instanceId: string): string {
+  return `${instanceId}/${newId().slice(0, 8)}`.slice(0, 64);
+}
+
 /** A row just claimed, with the owner its lease had before the claim ('' when it was free or released). */
 export interface ClaimedLease {
   key: string;

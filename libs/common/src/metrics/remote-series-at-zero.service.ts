@@ -1,32 +1,30 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { ScheduledJobs } from '../scheduling/scheduled-jobs';
 import { zeroPerRemoteCounters } from './metrics';
-
-/** How often the list of remotes is read again, so that a connection made after start gets its zero series. */
-export const REMOTE_SERIES_REFRESH_MS = 60_000;
 
 /**
  * Creates the per-remote error counters at 0 for every remote connection in the database, at start and every
- * REMOTE_SERIES_REFRESH_MS. A counter that has never been incremented has no series at all, which dashboards show as
- * "No data" and `rate()` alerts cannot tell from a healthy remote.
+ * REMOTE_SERIES_REFRESH_MS (job `core.remote-series-refresh`). A counter that has never been incremented has no series
+ * at all, which dashboards show as "No data" and `rate()` alerts cannot tell from a healthy remote.
  */
 @Injectable()
 export class RemoteSeriesAtZero implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(RemoteSeriesAtZero.name);
-  private timer?: NodeJS.Timeout;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly jobs: ScheduledJobs,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), REMOTE_SERIES_REFRESH_MS);
-    // Metrics alone must not keep a process alive.
-    this.timer.unref();
+    this.jobs.start('core.remote-series-refresh', () => this.refresh());
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.jobs.stop('core.remote-series-refresh');
   }
 
   /** Reads the remotes and creates their missing series; a database error only postpones it to the next refresh. */
