@@ -65,7 +65,7 @@ export class SharedChannelsController {
   @RequirePermission(Permission.ManageSharedChannels)
   @ApiQuery({ name: 'status', required: false, enum: INVITATION_STATUSES })
   @ApiOkResponse({ type: [SharedChannelInvitationDoc] })
-  async invitations(@CurrentUser() user: User, @Query('status') status?: string): Promise<SharedChannelInvitationJson[]> {
+  async invitations(@Query('status') status?: string): Promise<SharedChannelInvitationJson[]> {
     if (status !== undefined && !INVITATION_STATUSES.includes(status)) throw AppError.invalidParam('status');
     return (await this.bus.request(ListInvitations, status === undefined ? {} : { status })).invitations;
   }

@@ -184,7 +184,7 @@ export class UsersController {
 
   @Get(':user_id/status')
   @ApiOkResponse({ type: StatusJson })
-  async getStatus(@CurrentUser() caller: User, @UserIdParam() userId: string): Promise<StatusJson> {
+  async getStatus(@UserIdParam() userId: string): Promise<StatusJson> {
     return this.users.getStatus(userId);
   }
 

@@ -1,7 +1,7 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { ChannelAccess, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { HttpAdapterHost } from '@nestjs/core';
-import { APP_CONFIG, AppConfig, Bus, counter, gauge, METRICS_PREFIX, ScheduledJobs } from '@fedchat/common';
+import { Bus, counter, gauge, METRICS_PREFIX, ScheduledJobs } from '@fedchat/common';
 import { isValidId, newId } from '@fedchat/crypto';
 import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
 import type { IncomingMessage, Server } from 'node:http';
@@ -56,7 +56,6 @@ export class WebSocketHub implements OnModuleInit, OnApplicationBootstrap, Befor
   private readonly open = new Set<Connection>();
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly adapterHost: HttpAdapterHost,
     private readonly bus: Bus,
     private readonly jobs: ScheduledJobs,

@@ -10,15 +10,22 @@ import { pathSegments } from '../files/file-store';
  * `MM_<SECTION>_<SETTING>` names so that operators who know Mattermost find them where they expect.
  */
 
+/** The words a boolean setting accepts (trimmed, any case); undefined for anything else. */
+function boolWord(v: string): boolean | undefined {
+  const s = v.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(s)) return true;
+  if (['false', '0', 'no', 'off'].includes(s)) return false;
+  return undefined;
+}
+
 const bool = (fallback: boolean) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v === '') return fallback;
-      const s = v.trim().toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(s)) return true;
-      if (['false', '0', 'no', 'off'].includes(s)) return false;
+      const b = boolWord(v);
+      if (b !== undefined) return b;
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected true or false, got "${v}"` });
       return z.NEVER;
     });
@@ -98,9 +105,8 @@ const autoOrBool = z
   .optional()
   .transform((v, ctx): 'auto' | boolean => {
     if (v === undefined || v.trim() === '' || v.trim().toLowerCase() === 'auto') return 'auto';
-    const s = v.trim().toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(s)) return true;
-    if (['false', '0', 'no', 'off'].includes(s)) return false;
+    const b = boolWord(v);
+    if (b !== undefined) return b;
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected auto, true or false, got "${v}"` });
     return z.NEVER;
   });
@@ -116,9 +122,10 @@ const trustProxy = z
   .transform((v, ctx): boolean | number | string[] => {
     const s = (v ?? '').trim().toLowerCase();
     if (s === '') return ['loopback'];
-    if (['false', '0', 'no', 'off'].includes(s)) return false;
-    if (['true', 'yes', 'on'].includes(s)) return true;
+    // A hop count before the boolean words, so that `1` is one hop, not `true` (any hop).
     if (/^[1-9]\d{0,2}$/.test(s)) return Number(s);
+    const b = boolWord(s);
+    if (b !== undefined) return b;
     const entries = s.split(',').map((e) => e.trim());
     const bad = entries.filter((e) => !isProxyAddress(e));
     if (bad.length > 0) {
