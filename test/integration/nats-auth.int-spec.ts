@@ -1,4 +1,4 @@
-import { loadConfig, NatsTransport } from '@fedchat/common';
+import { loadConfig, NatsLink } from '@fedchat/common';
 import { startNats, TestNats } from '@fedchat/testing';
 
 /*
@@ -24,8 +24,8 @@ function config(env: Record<string, string>) {
 describe('NATS with user and password', () => {
   it('connects with NATS_USER and NATS_PASSWORD and carries requests', async () => {
     const { natsUrl, natsAuth } = config({ NATS_USER: AUTH.user, NATS_PASSWORD: AUTH.password });
-    const server = await NatsTransport.connect(natsUrl!, 'auth-test-server', { auth: natsAuth });
-    const client = await NatsTransport.connect(natsUrl!, 'auth-test-client', { auth: natsAuth });
+    const server = await NatsLink.connect(natsUrl!, 'auth-test-server', { auth: natsAuth });
+    const client = await NatsLink.connect(natsUrl!, 'auth-test-client', { auth: natsAuth });
     try {
       server.subscribe('test.auth.echo', undefined, (msg) => msg.respond?.(msg.data));
       const reply = await client.request('test.auth.echo', new TextEncoder().encode('hello'), 5000);
@@ -40,7 +40,7 @@ describe('NATS with user and password', () => {
   it('fails at once with a clear error on a wrong password, without echoing it', async () => {
     const { natsUrl, natsAuth } = config({ NATS_USER: AUTH.user, NATS_PASSWORD: 'wrong-passw0rd' });
     const started = Date.now();
-    const error = await NatsTransport.connect(natsUrl!, 'auth-test-wrong', { auth: natsAuth }).then(
+    const error = await NatsLink.connect(natsUrl!, 'auth-test-wrong', { auth: natsAuth }).then(
       () => undefined,
       (err: Error) => err,
     );
@@ -53,7 +53,7 @@ describe('NATS with user and password', () => {
   it('fails with a clear error when no credentials are set', async () => {
     const { natsUrl, natsAuth } = config({});
     expect(natsAuth).toBeUndefined();
-    await expect(NatsTransport.connect(natsUrl!, 'auth-test-none', { auth: natsAuth })).rejects.toThrow(
+    await expect(NatsLink.connect(natsUrl!, 'auth-test-none', { auth: natsAuth })).rejects.toThrow(
       /NATS authentication failed .*requires credentials: set NATS_USER and NATS_PASSWORD/,
     );
   });

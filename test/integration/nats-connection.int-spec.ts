@@ -1,4 +1,4 @@
-import { BusError, NatsTransport } from '@fedchat/common';
+import { BusError, NatsLink } from '@fedchat/common';
 import { freePort, startNats, TestNats, waitFor } from '@fedchat/testing';
 
 /**
@@ -16,13 +16,13 @@ function recordingLog(): { lines: string[]; info: (m: string) => void; warn: (m:
   };
 }
 
-describe('NatsTransport connection', () => {
+describe('NatsLink connection', () => {
   it('gives up on an unreachable NATS after the timeout, having logged each attempt, without credentials', async () => {
     const port = await freePort(); // nothing listens there
     const log = recordingLog();
     const started = Date.now();
     await expect(
-      NatsTransport.connect(`nats://fedchat:hunter2@127.0.0.1:${port}`, 'unreachable-test', { timeoutMs: 2500, log }),
+      NatsLink.connect(`nats://fedchat:hunter2@127.0.0.1:${port}`, 'unreachable-test', { timeoutMs: 2500, log }),
     ).rejects.toThrow(new RegExp(`could not connect to NATS at nats://\\[redacted\\]@127\\.0\\.0\\.1:${port} within 2500 ms`));
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(log.lines[0]).toBe(`info connecting to NATS at nats://[redacted]@127.0.0.1:${port}`);
@@ -32,7 +32,7 @@ describe('NatsTransport connection', () => {
 
   describe('when nats-server goes away under a connected transport', () => {
     let nats: TestNats;
-    let transport: NatsTransport;
+    let transport: NatsLink;
     const log = recordingLog();
 
     afterAll(async () => {
@@ -43,7 +43,7 @@ describe('NatsTransport connection', () => {
     it('logs the disconnect, names it in bus timeouts, and logs the reconnect', async () => {
       const port = await freePort();
       nats = await startNats({ port });
-      transport = await NatsTransport.connect(nats.url, 'reconnect-test', { timeoutMs: 5000, log });
+      transport = await NatsLink.connect(nats.url, 'reconnect-test', { timeoutMs: 5000, log });
       expect(log.lines).toContain(`info connected to NATS at 127.0.0.1:${port}`);
 
       await nats.stop();

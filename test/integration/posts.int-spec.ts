@@ -2,11 +2,10 @@ import { Client4 } from '@mattermost/client';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { DataSource } from 'typeorm';
-import { Bus } from '@fedchat/common';
 import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { Channel, ChannelMember, FileInfo, Team, TeamMember } from '@fedchat/models';
-import { waitFor } from '@fedchat/testing';
+import { tapEvents, waitFor } from '@fedchat/testing';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
 
 let h: GatewayHarness;
@@ -71,7 +70,7 @@ function nextEvent(match: (e: WebSocketEventMessage) => boolean, what: string): 
 beforeAll(async () => {
   h = await GatewayHarness.start();
   ds = h.app.get(DataSource);
-  h.app.get(Bus).on(WebSocketEventPublished, (e) => {
+  tapEvents(h.app, WebSocketEventPublished, (e) => {
     events.push(e);
   });
   admin = await h.signUp('padmin');

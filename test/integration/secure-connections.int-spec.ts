@@ -1,7 +1,6 @@
-import { Bus } from '@fedchat/common';
 import { ConnectionStateChanged, ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { decryptInvite, encryptInvite, hashToken, newId, toBase64UrlPadded } from '@fedchat/crypto';
-import { waitFor } from '@fedchat/testing';
+import { tapEvents, waitFor } from '@fedchat/testing';
 import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
@@ -25,7 +24,7 @@ interface Cluster extends TestCluster {
 async function startCluster(name: string, reuse?: ClusterPlace): Promise<Cluster> {
   const cluster = await startTestCluster(name, FAST, [RemoteClusterModule], reuse);
   const states: ConnectionStateChanged[] = [];
-  cluster.h.app.get(Bus).on(ConnectionStateChangedEvent, (e) => void states.push(e), 'test');
+  tapEvents(cluster.h.app, ConnectionStateChangedEvent, (e) => void states.push(e));
   return { ...cluster, states };
 }
 

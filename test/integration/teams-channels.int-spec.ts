@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Client4 } from '@mattermost/client';
 import { DataSource } from 'typeorm';
-import { Bus } from '@fedchat/common';
 import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
-import { waitFor } from '@fedchat/testing';
+import { tapEvents, waitFor } from '@fedchat/testing';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
 
 const API = '/api/v4';
@@ -48,7 +47,7 @@ async function history(channelId: string, userId: string): Promise<{ join_time: 
 beforeAll(async () => {
   h = await GatewayHarness.start();
   db = h.app.get(DataSource);
-  h.app.get(Bus).on(WebSocketEventPublished, (e) => {
+  tapEvents(h.app, WebSocketEventPublished, (e) => {
     events.push(e);
   });
   admin = await h.signUp('admin');

@@ -10,6 +10,7 @@ import { RemoteClusterHandlers } from './remote-cluster.handlers';
 /** Connections between clusters: invitations, handshake, heartbeat and outbound delivery to peers. */
 @Module({
   imports: [AppHealthModule.forApp('remote-cluster'), TypeOrmModule.forFeature([RemoteCluster, SharedChannelRemote, Team])],
-  providers: [PeerClient, ConnectionsService, HeartbeatService, MessageSender, RemoteClusterHandlers],
+  controllers: [RemoteClusterHandlers],
+  providers: [PeerClient, ConnectionsService, HeartbeatService, MessageSender],
 })
 export class RemoteClusterModule {}

@@ -13,15 +13,7 @@ import { UserSyncMetrics } from './user-sync.metrics';
 /** Remote users, global user sync, membership and status sync (docs/user-sync.md). */
 @Module({
   imports: [AppHealthModule.forApp('user-sync'), ChatModule],
-  providers: [
-    UserSyncMetrics,
-    GlobalUserSyncReceiver,
-    ChannelChangesReceiver,
-    RemoteLease,
-    StatusSender,
-    UserSyncSender,
-    UserSyncWorker,
-    UserSyncHandlers,
-  ],
+  controllers: [UserSyncHandlers],
+  providers: [UserSyncMetrics, GlobalUserSyncReceiver, ChannelChangesReceiver, RemoteLease, StatusSender, UserSyncSender, UserSyncWorker],
 })
 export class UserSyncModule {}

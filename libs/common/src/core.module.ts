@@ -4,8 +4,6 @@ import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions, runMigrations } from '@fedchat/models';
 import { DataSource } from 'typeorm';
-import { Bus, BUS_TRANSPORT } from './bus/bus.service';
-import type { BusTransport } from './bus/bus-transport';
 import type { AppConfig } from './config/config.schema';
 import { APP_CONFIG } from './config/config.tokens';
 import { isTransientDatabaseError } from './database/database-errors';
@@ -13,25 +11,29 @@ import { HealthController } from './health/health.controller';
 import { ShutdownState } from './health/shutdown-state';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware';
 import { LoggingModule } from './logging/logging.module';
+import { BusModule } from './messaging/bus.module';
+import type { MessageLink } from './messaging/message-link';
 import { MetricsController } from './metrics/metrics.controller';
 import { RemoteSeriesAtZero } from './metrics/remote-series-at-zero.service';
 import { ScheduledJobs } from './scheduling/scheduled-jobs';
 
 /**
- * What every app process has once: validated config, logging, the database, the bus, health, metrics and the scheduler.
+ * What every app process has once: validated config, logging, the database, the bus (client and server), health,
+ * metrics and the scheduler.
  * In embedded mode the five apps' modules share one CoreModule, hence one pool, one bus, one metrics registry and one
  * SchedulerRegistry (ScheduleModule.forRoot() belongs here only: once per process, not once per app module).
  */
 @Global()
 @Module({})
 export class CoreModule implements NestModule {
-  static forRoot(config: AppConfig, transport: BusTransport): DynamicModule {
+  static forRoot(config: AppConfig, link: MessageLink): DynamicModule {
     return {
       module: CoreModule,
       imports: [
         LoggingModule.forRoot(config),
         TerminusModule.forRoot({ logger: false }),
         ScheduleModule.forRoot(),
+        BusModule.forRoot(link, { requestTimeoutMs: config.bus.requestTimeoutMs }),
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
             ...dataSourceOptions(config.databaseUrl!, { poolSize: config.dbPoolSize, applicationName: config.instanceId }),
@@ -62,15 +64,8 @@ export class CoreModule implements NestModule {
         }),
       ],
       controllers: [HealthController, MetricsController],
-      providers: [
-        { provide: APP_CONFIG, useValue: config },
-        { provide: BUS_TRANSPORT, useValue: transport },
-        Bus,
-        ShutdownState,
-        ScheduledJobs,
-        RemoteSeriesAtZero,
-      ],
-      exports: [APP_CONFIG, Bus, ShutdownState, ScheduledJobs],
+      providers: [{ provide: APP_CONFIG, useValue: config }, ShutdownState, ScheduledJobs, RemoteSeriesAtZero],
+      exports: [APP_CONFIG, ShutdownState, ScheduledJobs],
     };
   }
 

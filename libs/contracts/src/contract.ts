@@ -30,8 +30,18 @@ export function defineRpc<Req extends object, Res extends object>(
   return { kind: 'rpc', subject, request, reply };
 }
 
+/** Every event contract by subject: the transport reads an event's delivery (`one`/`all`) from it. */
+const eventContracts = new Map<string, EventContract<object>>();
+
 export function defineEvent<E extends object>(subject: string, payload: PayloadClass<E>, delivery: 'one' | 'all'): EventContract<E> {
-  return { kind: 'event', subject, payload, delivery };
+  const contract: EventContract<E> = { kind: 'event', subject, payload, delivery };
+  eventContracts.set(subject, contract);
+  return contract;
+}
+
+/** The event contract of a subject (defined when its module was loaded), if there is one. */
+export function eventContractFor(subject: string): EventContract<object> | undefined {
+  return eventContracts.get(subject);
 }
 
 /** Queue group for a subject and consumer: replicas subscribing with the same group share its messages. */

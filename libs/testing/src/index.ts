@@ -6,3 +6,4 @@ export * from './suite';
 export * from './federation';
 export * from './s3';
 export * from './files';
+export * from './bus-tap';

@@ -4,7 +4,6 @@ import {
   APP_CONFIG,
   AppConfig,
   backoffDelayMs,
-  Bus,
   FILE_STORE,
   FileStore,
   PeerClient,
@@ -13,7 +12,6 @@ import {
   ScheduledJobs,
   SerialPasses,
 } from '@fedchat/common';
-import { ConnectionStateChangedEvent, UserPictureChangedEvent } from '@fedchat/contracts';
 import { RemoteCluster } from '@fedchat/models';
 import { DataSource } from 'typeorm';
 import { TransferMetrics } from '../sending/transfer.metrics';
@@ -47,15 +45,12 @@ export class ProfileImagePusher implements OnApplicationBootstrap, OnApplication
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FILE_STORE) private readonly store: FileStore,
-    private readonly bus: Bus,
     private readonly jobs: ScheduledJobs,
     private readonly peers: PeerClient,
     private readonly metrics: TransferMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.bus.on(UserPictureChangedEvent, () => this.ring(), 'file-transfer');
-    this.bus.on(ConnectionStateChangedEvent, (e) => (e.online ? this.ring() : undefined), 'file-transfer');
     this.jobs.start('file-transfer.profile-picture-poll', () => this.ring());
     this.ring();
   }

@@ -1,17 +1,15 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Bus } from '@fedchat/common';
-import { peerTopicContract } from '@fedchat/contracts';
+import { MessageHandlers } from '@fedchat/common';
+import { PeerMessageReceived, PeerResponse, peerTopicContract } from '@fedchat/contracts';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { UploadSessionReceiver } from './upload-session.receiver';
 
 /** The receive side's peer topic: `sharedchannel_upload` (the bytes themselves arrive at the gateway's peer endpoint). */
-@Injectable()
-export class ReceivingHandlers implements OnModuleInit {
-  constructor(
-    private readonly bus: Bus,
-    private readonly sessions: UploadSessionReceiver,
-  ) {}
+@MessageHandlers()
+export class ReceivingHandlers {
+  constructor(private readonly sessions: UploadSessionReceiver) {}
 
-  onModuleInit(): void {
-    this.bus.handle(peerTopicContract('sharedchannel_upload'), (req) => this.sessions.receive(req.remote_id, req.msg.payload));
+  @MessagePattern(peerTopicContract('sharedchannel_upload').subject)
+  upload(@Payload() req: PeerMessageReceived): Promise<PeerResponse> {
+    return this.sessions.receive(req.remote_id, req.msg.payload);
   }
 }

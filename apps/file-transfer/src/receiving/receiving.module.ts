@@ -9,6 +9,7 @@ import { UploadSessionReceiver } from './upload-session.receiver';
 /** Files from peers: upload sessions for attachments they are about to send, and the expiry of abandoned ones. */
 @Module({
   imports: [FileStoreModule, TypeOrmModule.forFeature([FileInfo, SharedChannelRemote, UploadSession, User])],
-  providers: [UploadSessionReceiver, ReceivingHandlers, UploadExpiry],
+  controllers: [ReceivingHandlers],
+  providers: [UploadSessionReceiver, UploadExpiry],
 })
 export class ReceivingModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, backoffDelayMs, Bus, ScheduledJobs, WorkLoop } from '@fedchat/common';
-import { AttachmentsPendingEvent, ConnectionStateChangedEvent, SharedChannelChangedEvent } from '@fedchat/contracts';
+import { SharedChannelChangedEvent } from '@fedchat/contracts';
 import { AttachmentSender, TransferAborted, TransferError } from './attachment-sender.service';
 import { ClaimedTransfer, TransferQueue } from './transfer-queue.service';
 import { TransferMetrics } from './transfer.metrics';
@@ -40,16 +40,6 @@ export class TransferWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationBootstrap(): void {
-    this.bus.on(AttachmentsPendingEvent, () => this.ring(), 'file-transfer');
-    this.bus.on(
-      ConnectionStateChangedEvent,
-      async (e) => {
-        if (!e.online) return;
-        await this.queue.wakeRemote(e.remote_id);
-        this.ring();
-      },
-      'file-transfer',
-    );
     this.jobs.start('file-transfer.transfer-poll', () => this.ring());
     this.jobs.start('file-transfer.queue-gauge', () =>
       this.queue.pendingCount().then(
@@ -64,6 +54,12 @@ export class TransferWorker implements OnApplicationBootstrap, OnApplicationShut
     this.jobs.stop('file-transfer.transfer-poll');
     this.jobs.stop('file-transfer.queue-gauge');
     await this.loop.stop();
+  }
+
+  /** Doorbell: a remote came (back) online, so its transfers waiting for a retry are due now. */
+  async remoteOnline(remoteId: string): Promise<void> {
+    await this.queue.wakeRemote(remoteId);
+    this.ring();
   }
 
   ring(): void {

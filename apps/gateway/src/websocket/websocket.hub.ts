@@ -1,9 +1,9 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ChannelAccess, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { HttpAdapterHost } from '@nestjs/core';
-import { Bus, counter, gauge, METRICS_PREFIX, ScheduledJobs } from '@fedchat/common';
+import { counter, gauge, METRICS_PREFIX, ScheduledJobs } from '@fedchat/common';
 import { isValidId, newId } from '@fedchat/crypto';
-import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
+import { WebSocketEventMessage } from '@fedchat/contracts';
 import type { IncomingMessage, Server } from 'node:http';
 import * as os from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -50,24 +50,19 @@ interface ClientAction {
  * the sockets of the users in the event's broadcast.
  */
 @Injectable()
-export class WebSocketHub implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+export class WebSocketHub implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebSocketHub.name);
   private readonly server = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly open = new Set<Connection>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly bus: Bus,
     private readonly jobs: ScheduledJobs,
     private readonly auth: AuthService,
     private readonly users: UsersService,
     private readonly access: ChannelAccess,
     private readonly events: WebSocketEvents,
   ) {}
-
-  onModuleInit(): void {
-    this.bus.on(WebSocketEventPublished, (event) => this.deliver(event));
-  }
 
   onApplicationBootstrap(): void {
     const http: Server | undefined = this.adapterHost.httpAdapter?.getHttpServer();
@@ -186,7 +181,7 @@ export class WebSocketHub implements OnModuleInit, OnApplicationBootstrap, Befor
   }
 
   /** Sends a bus event to this process's sockets of the users it is for. */
-  private deliver(event: WebSocketEventMessage): void {
+  deliver(event: WebSocketEventMessage): void {
     const { user_ids: userIds, omit_users: omit = [], ...broadcast } = event.broadcast;
     const wanted = userIds ? new Set(userIds) : undefined;
     for (const conn of this.open) {

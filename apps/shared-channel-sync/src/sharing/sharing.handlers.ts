@@ -1,62 +1,145 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Bus } from '@fedchat/common';
+import { MessageHandlers } from '@fedchat/common';
 import {
+  ChangedReply,
+  ChannelArchived,
   ChannelArchivedEvent,
+  ChannelRemoteRequest,
+  ChannelRemotesRequest,
+  ChannelRequest,
+  ChannelShareStatusReply,
+  ConnectionDeleted,
   ConnectionDeletedEvent,
+  ConnectionStateChanged,
   ConnectionStateChangedEvent,
   DecideInvitation,
+  DecideInvitationRequest,
   GetChannelShareStatus,
   GetRemoteInfo,
+  InvitationListReply,
   InviteRemote,
+  InviteRemoteReply,
+  InviteRemoteRequest,
   ListChannelRemotes,
   ListChannelShares,
+  ListChannelSharesRequest,
   ListInvitations,
+  ListInvitationsRequest,
   ListSharedChannels,
+  ListSharedChannelsRequest,
+  PeerMessageReceived,
+  PeerResponse,
   peerTopicContract,
+  RemoteClusterInfoJson,
+  RemoteInfoListReply,
+  RemoteInfoRequest,
   ShareDirectChannel,
+  ShareDirectChannelReply,
+  ShareDirectChannelRequest,
+  SharedChannelInvitationJson,
+  SharedChannelListReply,
+  SharedChannelRemoteListReply,
   UninviteRemote,
   UnshareChannel,
 } from '@fedchat/contracts';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { ChannelInviteReceiver } from './channel-invite-receiver.service';
 import { ChannelInviteSender } from './channel-invite-sender.service';
 import { ShareTeardown } from './share-teardown.service';
 import { SharingQueries } from './sharing-queries.service';
 
 /**
- * Consumer name of the sharing lifecycle's event subscriptions. Its own name (not the app's): the sync engine of the
- * same app consumes some of the same events, and two subscriptions in one queue group would split them.
+ * Consumer of the sharing lifecycle's events. Its own name (not the app's): the sync engine of the same app consumes
+ * some of the same events, and two handlers in one queue group would split them.
  */
-export const SHARING_CONSUMER = 'shared-channel-sync.sharing';
+const SHARING = { consumer: 'shared-channel-sync.sharing' };
 
-/** The sharing lifecycle's bus subjects: RPCs from the gateway, peer topics, and the events it reacts to. */
-@Injectable()
-export class SharingHandlers implements OnModuleInit {
+/** The sharing lifecycle: requests from the gateway, its peer topics, and the events it reacts to. */
+@MessageHandlers()
+export class SharingHandlers {
   constructor(
-    private readonly bus: Bus,
     private readonly inviteSender: ChannelInviteSender,
     private readonly inviteReceiver: ChannelInviteReceiver,
     private readonly teardown: ShareTeardown,
     private readonly queries: SharingQueries,
   ) {}
 
-  onModuleInit(): void {
-    this.bus.handle(InviteRemote, (req) => this.inviteSender.invite(req));
-    this.bus.handle(ShareDirectChannel, (req) => this.inviteSender.shareDirect(req));
-    this.bus.handle(UninviteRemote, (req) => this.teardown.uninvite(req));
-    this.bus.handle(UnshareChannel, (req) => this.teardown.unshare(req));
-    this.bus.handle(GetChannelShareStatus, (req) => this.queries.shareStatus(req));
-    this.bus.handle(ListSharedChannels, (req) => this.queries.sharedChannels(req));
-    this.bus.handle(ListChannelRemotes, (req) => this.queries.channelRemotes(req));
-    this.bus.handle(GetRemoteInfo, (req) => this.queries.remoteInfo(req));
-    this.bus.handle(ListChannelShares, (req) => this.queries.channelShares(req));
-    this.bus.handle(ListInvitations, (req) => this.inviteReceiver.list(req));
-    this.bus.handle(DecideInvitation, (req) => this.inviteReceiver.decide(req));
+  @MessagePattern(InviteRemote.subject)
+  invite(@Payload() req: InviteRemoteRequest): Promise<InviteRemoteReply> {
+    return this.inviteSender.invite(req);
+  }
 
-    this.bus.handle(peerTopicContract('sharedchannel_invite'), (req) => this.inviteReceiver.receive(req));
-    this.bus.handle(peerTopicContract('sharedchannel_unshare'), (req) => this.teardown.receiveUnshare(req));
+  @MessagePattern(ShareDirectChannel.subject)
+  shareDirect(@Payload() req: ShareDirectChannelRequest): Promise<ShareDirectChannelReply> {
+    return this.inviteSender.shareDirect(req);
+  }
 
-    this.bus.on(ConnectionStateChangedEvent, (e) => (e.online ? this.inviteSender.retryRemote(e.remote_id) : undefined), SHARING_CONSUMER);
-    this.bus.on(ConnectionDeletedEvent, (e) => this.teardown.connectionDeleted(e.remote_id), SHARING_CONSUMER);
-    this.bus.on(ChannelArchivedEvent, (e) => this.teardown.channelArchived(e.channel_id), SHARING_CONSUMER);
+  @MessagePattern(UninviteRemote.subject)
+  uninvite(@Payload() req: ChannelRemoteRequest): Promise<ChangedReply> {
+    return this.teardown.uninvite(req);
+  }
+
+  @MessagePattern(UnshareChannel.subject)
+  unshare(@Payload() req: ChannelRequest): Promise<ChangedReply> {
+    return this.teardown.unshare(req);
+  }
+
+  @MessagePattern(GetChannelShareStatus.subject)
+  shareStatus(@Payload() req: ChannelRequest): Promise<ChannelShareStatusReply> {
+    return this.queries.shareStatus(req);
+  }
+
+  @MessagePattern(ListSharedChannels.subject)
+  sharedChannels(@Payload() req: ListSharedChannelsRequest): Promise<SharedChannelListReply> {
+    return this.queries.sharedChannels(req);
+  }
+
+  @MessagePattern(ListChannelRemotes.subject)
+  channelRemotes(@Payload() req: ChannelRemotesRequest): Promise<RemoteInfoListReply> {
+    return this.queries.channelRemotes(req);
+  }
+
+  @MessagePattern(GetRemoteInfo.subject)
+  remoteInfo(@Payload() req: RemoteInfoRequest): Promise<RemoteClusterInfoJson> {
+    return this.queries.remoteInfo(req);
+  }
+
+  @MessagePattern(ListChannelShares.subject)
+  channelShares(@Payload() req: ListChannelSharesRequest): Promise<SharedChannelRemoteListReply> {
+    return this.queries.channelShares(req);
+  }
+
+  @MessagePattern(ListInvitations.subject)
+  invitations(@Payload() req: ListInvitationsRequest): Promise<InvitationListReply> {
+    return this.inviteReceiver.list(req);
+  }
+
+  @MessagePattern(DecideInvitation.subject)
+  decideInvitation(@Payload() req: DecideInvitationRequest): Promise<SharedChannelInvitationJson> {
+    return this.inviteReceiver.decide(req);
+  }
+
+  @MessagePattern(peerTopicContract('sharedchannel_invite').subject)
+  inviteReceived(@Payload() req: PeerMessageReceived): Promise<PeerResponse> {
+    return this.inviteReceiver.receive(req);
+  }
+
+  @MessagePattern(peerTopicContract('sharedchannel_unshare').subject)
+  unshareReceived(@Payload() req: PeerMessageReceived): Promise<PeerResponse> {
+    return this.teardown.receiveUnshare(req);
+  }
+
+  @EventPattern(ConnectionStateChangedEvent.subject, SHARING)
+  async connectionStateChanged(@Payload() e: ConnectionStateChanged): Promise<void> {
+    if (e.online) await this.inviteSender.retryRemote(e.remote_id);
+  }
+
+  @EventPattern(ConnectionDeletedEvent.subject, SHARING)
+  connectionDeleted(@Payload() e: ConnectionDeleted): Promise<void> {
+    return this.teardown.connectionDeleted(e.remote_id);
+  }
+
+  @EventPattern(ChannelArchivedEvent.subject, SHARING)
+  channelArchived(@Payload() e: ChannelArchived): Promise<void> {
+    return this.teardown.channelArchived(e.channel_id);
   }
 }

@@ -13,7 +13,8 @@ import { SharingQueries } from './sharing-queries.service';
  * shared"). Needs ChatModule (global) for the chat rules.
  */
 @Module({
-  providers: [PeerNotifier, ShareTeardown, ChannelInviteSender, ChannelInviteReceiver, SharingQueries, SharingHandlers],
+  controllers: [SharingHandlers],
+  providers: [PeerNotifier, ShareTeardown, ChannelInviteSender, ChannelInviteReceiver, SharingQueries],
   exports: [ShareTeardown],
 })
 export class SharingModule {}

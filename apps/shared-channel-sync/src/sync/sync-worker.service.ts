@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, backoffDelayMs, Bus, ScheduledJobs, WorkLoop } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, backoffDelayMs, ScheduledJobs, WorkLoop } from '@fedchat/common';
 import { SystemPosts } from '@fedchat/chat';
-import { ConnectionStateChangedEvent, SharedChannelChangedEvent } from '@fedchat/contracts';
 import { RemoteCluster } from '@fedchat/models';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -28,7 +27,6 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly bus: Bus,
     private readonly jobs: ScheduledJobs,
     private readonly queue: SyncQueue,
     private readonly sender: SyncSender,
@@ -49,23 +47,6 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   onApplicationBootstrap(): void {
-    this.bus.on(
-      SharedChannelChangedEvent,
-      async (e) => {
-        await this.queue.wakeChannel(e.channel_id);
-        this.ring(e.channel_id);
-      },
-      'shared-channel-sync',
-    );
-    this.bus.on(
-      ConnectionStateChangedEvent,
-      async (e) => {
-        if (!e.online) return;
-        await this.queue.wakeRemote(e.remote_id);
-        this.ring();
-      },
-      'shared-channel-sync',
-    );
     this.jobs.start('shared-channel-sync.sync-poll', () => this.ring());
     this.jobs.start('shared-channel-sync.queue-gauge', () =>
       this.queue.pendingPairs().then(
@@ -80,6 +61,18 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     this.jobs.stop('shared-channel-sync.sync-poll');
     this.jobs.stop('shared-channel-sync.queue-gauge');
     await this.loop.stop();
+  }
+
+  /** Doorbell: the channel changed, so its pairs are due now. */
+  async channelChanged(channelId: string): Promise<void> {
+    await this.queue.wakeChannel(channelId);
+    this.ring(channelId);
+  }
+
+  /** Doorbell: a remote came (back) online, so its pairs waiting for a retry are due now. */
+  async remoteOnline(remoteId: string): Promise<void> {
+    await this.queue.wakeRemote(remoteId);
+    this.ring();
   }
 
   /** Asks for a claim of due pairs: of one channel, or of any channel when no channel is given. */

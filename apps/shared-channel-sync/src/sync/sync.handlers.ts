@@ -1,19 +1,46 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Bus } from '@fedchat/common';
-import { peerTopicContract } from '@fedchat/contracts';
+import { MessageHandlers } from '@fedchat/common';
+import {
+  ConnectionStateChanged,
+  ConnectionStateChangedEvent,
+  PeerMessageReceived,
+  PeerResponse,
+  peerTopicContract,
+  ChannelChanged,
+  SharedChannelChangedEvent,
+} from '@fedchat/contracts';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { SyncReceiver } from './sync-receiver.service';
+import { SyncWorker } from './sync-worker.service';
 
-/** The peer topics of content sync, each answered by one replica. */
-@Injectable()
-export class SyncHandlers implements OnModuleInit {
+/** Consumer of the sync engine's doorbells (the sharing lifecycle of the same app consumes some of the same events). */
+const SYNC_ENGINE = { consumer: 'shared-channel-sync' };
+
+/** Content sync: the peer topics it answers (one replica each) and the doorbells that wake its worker. */
+@MessageHandlers()
+export class SyncHandlers {
   constructor(
-    private readonly bus: Bus,
     private readonly receiver: SyncReceiver,
+    private readonly worker: SyncWorker,
   ) {}
 
-  onModuleInit(): void {
-    this.bus.handle(peerTopicContract('sharedchannel_sync'), (req) => this.receiver.receive(req.remote_id, req.msg.payload));
-    // Mattermost registers the same handler for the membership topic.
-    this.bus.handle(peerTopicContract('sharedchannel_membership'), (req) => this.receiver.receive(req.remote_id, req.msg.payload));
+  @MessagePattern(peerTopicContract('sharedchannel_sync').subject)
+  sync(@Payload() req: PeerMessageReceived): Promise<PeerResponse> {
+    return this.receiver.receive(req.remote_id, req.msg.payload);
+  }
+
+  /** Mattermost answers the membership topic with the same handler. */
+  @MessagePattern(peerTopicContract('sharedchannel_membership').subject)
+  membership(@Payload() req: PeerMessageReceived): Promise<PeerResponse> {
+    return this.receiver.receive(req.remote_id, req.msg.payload);
+  }
+
+  @EventPattern(SharedChannelChangedEvent.subject, SYNC_ENGINE)
+  channelChanged(@Payload() e: ChannelChanged): Promise<void> {
+    return this.worker.channelChanged(e.channel_id);
+  }
+
+  @EventPattern(ConnectionStateChangedEvent.subject, SYNC_ENGINE)
+  async connectionStateChanged(@Payload() e: ConnectionStateChanged): Promise<void> {
+    if (e.online) await this.worker.remoteOnline(e.remote_id);
   }
 }

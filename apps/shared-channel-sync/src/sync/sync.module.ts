@@ -13,16 +13,7 @@ import { SyncWorker } from './sync-worker.service';
 /** Content sync: the durable queue, the sender and its scheduler, and the receiver of `sharedchannel_sync`. */
 @Module({
   imports: [SharingModule],
-  providers: [
-    SyncMetrics,
-    SyncQueue,
-    SyncSender,
-    SyncWorker,
-    SyncReceiver,
-    ReceivedPosts,
-    SyncAnnouncer,
-    ChannelChangesForwarder,
-    SyncHandlers,
-  ],
+  controllers: [SyncHandlers],
+  providers: [SyncMetrics, SyncQueue, SyncSender, SyncWorker, SyncReceiver, ReceivedPosts, SyncAnnouncer, ChannelChangesForwarder],
 })
 export class SyncModule {}

@@ -1,12 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, Bus, ScheduledJobs, WorkLoop } from '@fedchat/common';
-import {
-  ChannelMembersChangedEvent,
-  ConnectionStateChangedEvent,
-  UserProfileChangedEvent,
-  UserStatusChangedEvent,
-} from '@fedchat/contracts';
+import { APP_CONFIG, AppConfig, ScheduledJobs, WorkLoop } from '@fedchat/common';
 import { DataSource } from 'typeorm';
 import { UserSyncMetrics } from '../user-sync.metrics';
 import { PeerSendError } from './peer-send';
@@ -30,7 +24,6 @@ export class UserSyncWorker implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly bus: Bus,
     private readonly jobs: ScheduledJobs,
     private readonly lease: RemoteLease,
     private readonly sender: UserSyncSender,
@@ -49,10 +42,6 @@ export class UserSyncWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationBootstrap(): void {
-    this.bus.on(UserProfileChangedEvent, () => this.ring(), 'user-sync');
-    this.bus.on(ChannelMembersChangedEvent, () => this.ring(), 'user-sync');
-    this.bus.on(UserStatusChangedEvent, (status) => this.statuses.statusChanged(status), 'user-sync');
-    this.bus.on(ConnectionStateChangedEvent, (e) => (e.online ? this.cameOnline(e.remote_id) : undefined), 'user-sync');
     this.jobs.start('user-sync.poll', () => this.ring());
     this.jobs.start('user-sync.profiles-gauge', () =>
       this.sender.pendingProfiles().then(
@@ -70,7 +59,7 @@ export class UserSyncWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** A remote came (back) online: full membership reconcile, current statuses, and a round (global users, profiles). */
-  private async cameOnline(remoteId: string): Promise<void> {
+  async cameOnline(remoteId: string): Promise<void> {
     if (this.config.featureFlags.enableSharedChannelsMemberSync) {
       await this.dataSource.query(`UPDATE shared_channel_remotes SET last_members_sync_at = 0 WHERE remote_id = $1 AND delete_at = 0`, [
         remoteId,

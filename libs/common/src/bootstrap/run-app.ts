@@ -5,9 +5,10 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import pino from 'pino';
-import { BusTransport } from '../bus/bus-transport';
-import { InProcessTransport } from '../bus/in-process.transport';
-import { NatsTransport } from '../bus/nats.transport';
+import { startMessageHandlers } from '../messaging/bus.module';
+import { InProcessLink } from '../messaging/in-process-link';
+import type { MessageLink } from '../messaging/message-link';
+import { NatsLink } from '../messaging/nats-link';
 import { AppConfig, AppName, ConfigError, loadConfig } from '../config/config.schema';
 import { CoreModule } from '../core.module';
 import { startDefaultMetrics } from '../metrics/metrics';
@@ -139,32 +140,35 @@ function errorText(err: unknown): string {
 }
 
 /**
- * Builds (without listening) a Nest app of CoreModule plus the given feature modules, on NATS when NATS_URL is
- * set and on the in-process bus otherwise. Tests use it directly; processes use runApp.
+ * Builds and initialises (without listening on HTTP) a Nest app of CoreModule plus the given feature modules, on NATS
+ * when NATS_URL is set and on the in-process bus otherwise. Every app is hybrid: its message handlers are served by
+ * the BusServer strategy, started once the app's init and bootstrap hooks have run, so no message reaches a handler
+ * whose services are not ready. Tests use it directly; processes use runApp.
  */
 export async function createSuiteApp(config: AppConfig, options: RunAppOptions): Promise<NestExpressApplication> {
   startDefaultMetrics();
-  const transport: BusTransport = config.natsUrl
-    ? await NatsTransport.connect(config.natsUrl, config.instanceId, {
+  const link: MessageLink = config.natsUrl
+    ? await NatsLink.connect(config.natsUrl, config.instanceId, {
         timeoutMs: config.bus.connectTimeoutMs,
         log: processLogger(config, 'Bus'),
         auth: config.natsAuth,
       })
-    : new InProcessTransport(config.bus.maxPayload);
-  const root: DynamicModule = { module: ProcessRootModule, imports: [CoreModule.forRoot(config, transport), ...options.modules] };
+    : new InProcessLink(config.bus.maxPayload);
+  const root: DynamicModule = { module: ProcessRootModule, imports: [CoreModule.forRoot(config, link), ...options.modules] };
   // Until the app's own logger takes over, Nest logs through pino; abortOnError: false lets the caller report and exit.
   const app = await NestFactory.create<NestExpressApplication>(root, {
     logger: new PinoNestLogger(processLogger(config, 'Nest')),
     abortOnError: false,
     bodyParser: false,
   }).catch(async (err: unknown) => {
-    await transport.close().catch(() => undefined);
+    await link.close().catch(() => undefined);
     throw err;
   });
   app.useLogger(app.get(Logger));
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   options.configureHttp?.(app, config);
+  await startMessageHandlers(app);
   return app;
 }
 

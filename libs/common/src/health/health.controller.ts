@@ -2,7 +2,7 @@ import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/commo
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { Response } from 'express';
-import { Bus } from '../bus/bus.service';
+import { Bus } from '../messaging/bus';
 import { ShutdownState } from './shutdown-state';
 
 /** Kubernetes probes: liveness says the process runs; readiness says it can serve (database, bus, not stopping). */

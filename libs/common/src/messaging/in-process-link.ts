@@ -1,8 +1,8 @@
-import { BusError, BusTransport, TransportMessage, TransportSubscription } from './bus-transport';
+import { BusError, LinkMessage, LinkSubscription, MessageLink } from './message-link';
 
-interface LocalSubscription {
+interface LocalSubscriber {
   queue?: string;
-  handler: (msg: TransportMessage) => void;
+  handler: (msg: LinkMessage) => void;
 }
 
 /**
@@ -11,9 +11,9 @@ interface LocalSubscription {
  * size limit. Messages travel as bytes and are delivered asynchronously, so nothing is shared by reference.
  * Subjects are matched exactly (no wildcards).
  */
-export class InProcessTransport implements BusTransport {
+export class InProcessLink implements MessageLink {
   readonly kind = 'in-process' as const;
-  private readonly subscriptions = new Map<string, LocalSubscription[]>();
+  private readonly subscriptions = new Map<string, LocalSubscriber[]>();
   private readonly roundRobin = new Map<string, number>();
   private closed = false;
 
@@ -60,8 +60,8 @@ export class InProcessTransport implements BusTransport {
     });
   }
 
-  subscribe(subject: string, queue: string | undefined, handler: (msg: TransportMessage) => void): TransportSubscription {
-    const sub: LocalSubscription = { queue, handler };
+  subscribe(subject: string, queue: string | undefined, handler: (msg: LinkMessage) => void): LinkSubscription {
+    const sub: LocalSubscriber = { queue, handler };
     const list = this.subscriptions.get(subject) ?? [];
     list.push(sub);
     this.subscriptions.set(subject, list);
@@ -89,8 +89,8 @@ export class InProcessTransport implements BusTransport {
   private deliver(subject: string, data: Uint8Array, respond?: (d: Uint8Array) => void): number {
     if (this.closed) throw new BusError('closed', 'bus is closed');
     this.checkSize(data);
-    const targets: LocalSubscription[] = [];
-    const groups = new Map<string, LocalSubscription[]>();
+    const targets: LocalSubscriber[] = [];
+    const groups = new Map<string, LocalSubscriber[]>();
     for (const sub of this.subscriptions.get(subject) ?? []) {
       if (!sub.queue) targets.push(sub);
       else groups.set(sub.queue, [...(groups.get(sub.queue) ?? []), sub]);

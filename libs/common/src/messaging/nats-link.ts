@@ -1,6 +1,6 @@
 import { connect, ErrorCode, NatsConnection, NatsError } from 'nats';
 import type { NatsAuth } from '../config/config.schema';
-import { BusError, BusTransport, TransportMessage, TransportSubscription } from './bus-transport';
+import { BusError, LinkMessage, LinkSubscription, MessageLink } from './message-link';
 
 /** Where the transport reports connection changes (a pino logger in processes). */
 export interface BusConnectionLog {
@@ -18,7 +18,7 @@ const FIRST_CONNECT_RETRY_MS = 2000;
  * NATS core: queue groups for shared work, request/reply for RPC. At start-up it tries for a bounded time (an
  * operator sees each failed attempt); once connected it reconnects for ever, logging each disconnect and reconnect.
  */
-export class NatsTransport implements BusTransport {
+export class NatsLink implements MessageLink {
   readonly kind = 'nats' as const;
   private connected = true;
 
@@ -33,7 +33,7 @@ export class NatsTransport implements BusTransport {
     url: string,
     name: string,
     startup: { timeoutMs?: number; log?: BusConnectionLog; auth?: NatsAuth } = {},
-  ): Promise<NatsTransport> {
+  ): Promise<NatsLink> {
     const log = startup.log ?? SILENT;
     const timeoutMs = startup.timeoutMs ?? 60_000;
     const shown = redactNatsUrls(url);
@@ -51,7 +51,7 @@ export class NatsTransport implements BusTransport {
           timeout: Math.max(1000, Math.min(10_000, deadline - Date.now())),
         });
         log.info(`connected to NATS at ${redactNatsUrls(nc.getServer())}`);
-        return new NatsTransport(nc, log);
+        return new NatsLink(nc, log);
       } catch (err) {
         // Wrong credentials do not get better by waiting: stop at once, naming the settings.
         const refused = authFailure(err, startup.auth);
@@ -86,7 +86,7 @@ export class NatsTransport implements BusTransport {
     }
   }
 
-  subscribe(subject: string, queue: string | undefined, handler: (msg: TransportMessage) => void): TransportSubscription {
+  subscribe(subject: string, queue: string | undefined, handler: (msg: LinkMessage) => void): LinkSubscription {
     const sub = this.nc.subscribe(subject, {
       queue,
       callback: (err, msg) => {

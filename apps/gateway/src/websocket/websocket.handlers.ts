@@ -1,0 +1,15 @@
+import { MessageHandlers } from '@fedchat/common';
+import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { WebSocketHub } from './websocket.hub';
+
+/** Websocket fan-out: every gateway process gets each event (`all` delivery) and sends it to its own sockets. */
+@MessageHandlers()
+export class WebSocketHandlers {
+  constructor(private readonly hub: WebSocketHub) {}
+
+  @EventPattern(WebSocketEventPublished.subject)
+  published(@Payload() event: WebSocketEventMessage): void {
+    this.hub.deliver(event);
+  }
+}
