@@ -133,23 +133,39 @@ export class WorkLoop<T> {
     const abort = new AbortController();
     const abortItem = () => abort.abort();
     this.stopped.signal.addEventListener('abort', abortItem);
-    const lease = this.options.lease;
-    const renewal =
-      lease &&
-      setInterval(() => {
-        lease.renew(item).then(
-          (kept) => (kept ? undefined : abort.abort()),
-          () => undefined, // A failed renewal is retried at the next interval; the lease outlasts two of them.
-        );
-      }, lease.everyMs);
+    const renewal = this.options.lease && keepLease(item, this.options.lease, abort);
     try {
       await this.options.run(item, abort.signal);
     } catch (err) {
       this.options.log.error({ err }, `${this.options.what}: an item failed unexpectedly; its lease is given back`);
       await this.options.release(item).catch(() => undefined);
     } finally {
-      clearInterval(renewal);
+      renewal?.stop();
       this.stopped.signal.removeEventListener('abort', abortItem);
     }
   }
+}
+
+/**
+ * Renews an item's lease every `everyMs` while it runs, one renewal at a time; a lost lease aborts the item. A failed
+ * renewal (database unreachable) is retried at the next turn: the lease outlasts two of them.
+ */
+function keepLease<T>(item: T, lease: NonNullable<WorkLoopOptions<T>['lease']>, abort: AbortController): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const next = () => {
+    timer = setTimeout(() => {
+      lease.renew(item).then(
+        (kept) => (kept ? !stopped && next() : abort.abort()),
+        () => !stopped && next(),
+      );
+    }, lease.everyMs);
+  };
+  next();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
