@@ -6,6 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { joinChannel, newChannelRow } from '../channels/channel-membership';
 import { WebSocketEvents, WsEvent } from '../websocket-events.service';
+import { countNewPosts } from '../read-state/post-counters';
 import { stampChange } from './change-stamp';
 import { PostReads } from './post-reads.service';
 
@@ -171,10 +172,8 @@ export class SystemPosts {
       has_reactions: false,
     });
     await tx.getRepository(Post).insert({ ...post } as QueryDeepPartialEntity<Post>);
-    await tx.query(`UPDATE channels SET last_post_at = GREATEST(last_post_at, $2), total_msg_count = total_msg_count + 1 WHERE id = $1`, [
-      channelId,
-      at,
-    ]);
+    const channel = await tx.getRepository(Channel).findOneByOrFail({ id: channelId });
+    await countNewPosts(tx, channel, [post]);
     return post;
   }
 
