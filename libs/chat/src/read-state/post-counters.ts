@@ -57,7 +57,13 @@ export async function countNewPosts(tx: EntityManager, channel: Channel, posts: 
        last_root_post_at = GREATEST(last_root_post_at, $3),
        total_msg_count = total_msg_count + $4, total_msg_count_root = total_msg_count_root + $5
      WHERE id = $1 RETURNING total_msg_count AS total, total_msg_count_root AS total_root`,
-    [channel.id, Math.max(...posts.map((p) => p.create_at)), Math.max(0, ...roots.map((p) => p.create_at)), counted.length, countedRoots.length],
+    [
+      channel.id,
+      Math.max(...posts.map((p) => p.create_at)),
+      Math.max(0, ...roots.map((p) => p.create_at)),
+      counted.length,
+      countedRoots.length,
+    ],
   );
   if (totals.length === 0) return [];
 
@@ -97,7 +103,14 @@ export async function countNewPosts(tx: EntityManager, channel: Channel, posts: 
          urgent_mention_count = m.urgent_mention_count + d.n_urgent, last_update_at = GREATEST(m.last_update_at, $6)
        FROM unnest($2::varchar[], $3::bigint[], $4::bigint[], $5::bigint[]) AS d(user_id, n, n_root, n_urgent)
        WHERE m.channel_id = $1 AND m.user_id = d.user_id`,
-      [channel.id, ids, ids.map((id) => deltas.get(id)!.all), ids.map((id) => deltas.get(id)!.root), ids.map((id) => deltas.get(id)!.urgent), now],
+      [
+        channel.id,
+        ids,
+        ids.map((id) => deltas.get(id)!.all),
+        ids.map((id) => deltas.get(id)!.root),
+        ids.map((id) => deltas.get(id)!.urgent),
+        now,
+      ],
     );
   }
   return followThreads(tx, written, mentions, now);
@@ -114,15 +127,14 @@ async function mentionsOf(tx: EntityManager, channel: Channel, posts: Post[]): P
     [channel.id],
   );
   for (const { post, names, everyone } of parsed) {
-    const ids = members
-      .filter((m) => m.user_id !== post.user_id && (direct || everyone || names.has(m.username)))
-      .map((m) => m.user_id);
+    const ids = members.filter((m) => m.user_id !== post.user_id && (direct || everyone || names.has(m.username))).map((m) => m.user_id);
     if (ids.length) result.set(post.id, ids);
   }
   if (result.size > 0) {
-    const urgent: { post_id: string }[] = await tx.query(`SELECT post_id FROM post_priority WHERE post_id = ANY($1) AND priority = 'urgent'`, [
-      [...result.keys()],
-    ]);
+    const urgent: { post_id: string }[] = await tx.query(
+      `SELECT post_id FROM post_priority WHERE post_id = ANY($1) AND priority = 'urgent'`,
+      [[...result.keys()]],
+    );
     for (const u of urgent) result.urgent.add(u.post_id);
   }
   return result;

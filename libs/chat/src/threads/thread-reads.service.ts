@@ -95,14 +95,15 @@ export class ThreadReads {
   }
 
   async totals(userId: string, teamId: string, excludeDirect = false): Promise<Omit<ThreadsJson, 'threads'>> {
-    const [row]: { total: string; unread_threads: string; unread_mentions: string; urgent_mentions: string }[] = await this.dataSource.query(
-      `WITH mine AS (${MINE_SQL})
+    const [row]: { total: string; unread_threads: string; unread_mentions: string; urgent_mentions: string }[] =
+      await this.dataSource.query(
+        `WITH mine AS (${MINE_SQL})
        SELECT count(*) AS total, count(*) FILTER (WHERE last_reply_at > last_viewed) AS unread_threads,
          COALESCE(sum(unread_mentions), 0) AS unread_mentions,
          COALESCE(sum(unread_mentions) FILTER (WHERE is_urgent), 0) AS urgent_mentions
        FROM mine ${excludeDirect ? "WHERE team_id <> ''" : ''}`,
-      [userId, teamId],
-    );
+        [userId, teamId],
+      );
     return {
       total: Number(row.total),
       total_unread_threads: Number(row.unread_threads),
@@ -121,7 +122,13 @@ export class ThreadReads {
   }
 
   /** One followed thread as `userId` sees it; undefined when they do not follow it (or cannot see it). */
-  async one(viewer: User, userId: string, teamId: string, threadId: string, extended: boolean): Promise<Record<string, unknown> | undefined> {
+  async one(
+    viewer: User,
+    userId: string,
+    teamId: string,
+    threadId: string,
+    extended: boolean,
+  ): Promise<Record<string, unknown> | undefined> {
     const [json] = await this.toJson(viewer, await this.rows(userId, teamId, {}, [threadId]), extended);
     return json;
   }
