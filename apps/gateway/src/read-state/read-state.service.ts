@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { ChannelAccess, hasPermission, Permission, THREAD_READ_CHANGED, WebSocketEvents } from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { isValidId } from '@fedchat/crypto';
-import { ChannelMember, User } from '@fedchat/models';
+import { ChannelMember, returning, User } from '@fedchat/models';
 import { DataSource, EntityManager } from 'typeorm';
 
 /** Mattermost's websocket events of a channel view. */
@@ -171,7 +171,8 @@ export class ReadStateService {
  * to zero, last_viewed_at to the newest post (never backwards). Channels the user is not in are left out of the answer.
  */
 export async function markViewed(tx: EntityManager, userId: string, channelIds: string[], now: number): Promise<Record<string, number>> {
-  const rows: { channel_id: string; last_viewed_at: string }[] = await tx.query(
+  const rows = await returning<{ channel_id: string; last_viewed_at: string }>(
+    tx,
     `UPDATE channel_members m SET msg_count = GREATEST(m.msg_count, c.total_msg_count),
        msg_count_root = GREATEST(m.msg_count_root, c.total_msg_count_root),
        mention_count = 0, mention_count_root = 0, urgent_mention_count = 0,

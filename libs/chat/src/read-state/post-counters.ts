@@ -1,4 +1,4 @@
-import type { Channel, Post } from '@fedchat/models';
+import { returning, type Channel, type Post } from '@fedchat/models';
 import type { EntityManager } from 'typeorm';
 import { parseMentions } from '../posts/post-rules';
 
@@ -52,7 +52,8 @@ export async function countNewPosts(tx: EntityManager, channel: Channel, posts: 
   const counted = posts.filter((p) => !isJoinLeavePost(p.type));
   const roots = posts.filter((p) => !p.root_id);
   const countedRoots = counted.filter((p) => !p.root_id);
-  const totals: { total: string; total_root: string }[] = await tx.query(
+  const totals = await returning<{ total: string; total_root: string }>(
+    tx,
     `UPDATE channels SET last_post_at = GREATEST(last_post_at, $2),
        last_root_post_at = GREATEST(last_root_post_at, $3),
        total_msg_count = total_msg_count + $4, total_msg_count_root = total_msg_count_root + $5
