@@ -230,6 +230,12 @@ describe('shared channels across three clusters (A home, B read-write, C read-on
     const thread = list.threads.find((t) => t.id === rootA.id);
     expect(thread).toMatchObject({ unread_replies: 1, unread_mentions: 1 });
     expect(thread?.participants.map((p) => p.id)).toContain(bob.id);
+
+    // Membership notices stay where they were written: B's notice of bob joining is not on A.
+    const noticesOnB = (await channelPosts(b.api(), channelId)).filter((p) => p.type === 'system_add_to_channel');
+    expect(noticesOnB.length).toBeGreaterThan(0);
+    const onA = new Set((await channelPosts(a.api(), channelId)).map((p) => p.id));
+    expect(noticesOnB.filter((p) => onA.has(p.id))).toEqual([]);
   });
 
   it('delivers a post made with Client4 on A to B as a `posted` websocket event', async () => {

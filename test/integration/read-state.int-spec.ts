@@ -360,6 +360,24 @@ describe('collapsed threads', () => {
     await ws.next('thread_read_changed', (f) => f.data.thread_id === undefined && f.broadcast.team_id === teamId);
   });
 
+  it('lists threads changed since a time, and reads the threads of a channel viewed by a client without collapsed threads', async () => {
+    const ch = await newChannel([alice, bob]);
+    const root = await post(alice, ch, 'root');
+    const since = Date.now();
+    await post(bob, ch, '@rsalice look', { root_id: root.id });
+    expect((await threads(alice, `?since=${since}`)).threads.map((t: { id: string }) => t.id)).toContain(root.id);
+    expect((await threads(alice, `?since=${Date.now() + 60_000}`)).threads).toEqual([]);
+
+    const ws = await events(alice);
+    await h.as(alice).post('/api/v4/channels/members/me/view').send({ channel_id: ch, collapsed_threads_supported: false }).expect(200);
+    expect((await h.as(alice).get(`/api/v4/users/me/teams/${teamId}/threads/${root.id}`).expect(200)).body).toMatchObject({
+      unread_replies: 0,
+      unread_mentions: 0,
+    });
+    const ev = await ws.next('thread_read_changed', (f) => f.broadcast.channel_id === ch);
+    expect(ev.data.timestamp).toEqual(expect.any(Number));
+  });
+
   it('pages with before/after cursors, newest reply first', async () => {
     const ch = await newChannel([alice, bob]);
     const roots = [];
