@@ -210,6 +210,34 @@ describe('shared channels across three clusters (A home, B read-write, C read-on
     expect((await c.api().get<{ username: string }>(`/users/${bob.id}`)).username).toMatch(/^bob:/);
   });
 
+  it("moves A's unread and mention counts and A's thread state when a reply arrives from B", async () => {
+    const asAlice = a.api(alice.token);
+    await asAlice.post('/channels/members/me/view', { channel_id: channelId, collapsed_threads_supported: true });
+    expect(await asAlice.get(`/users/me/channels/${channelId}/unread`)).toMatchObject({ msg_count: 0, mention_count: 0 });
+    await asAlice.put(`/users/me/teams/${a.teamId}/threads/${rootA.id}/read/${Date.now()}`);
+
+    const reply = await post(b, bob, 'a question for @alice:peer-a', { root_id: rootA.id });
+    await waitForPosts(a, [reply.id]);
+    expect(await asAlice.get(`/users/me/channels/${channelId}/unread`)).toMatchObject({
+      msg_count: 1,
+      msg_count_root: 0,
+      mention_count: 1,
+      mention_count_root: 0,
+    });
+    const list = await asAlice.get<{
+      threads: { id: string; unread_replies: number; unread_mentions: number; participants: { id: string }[] }[];
+    }>(`/users/me/teams/${a.teamId}/threads`);
+    const thread = list.threads.find((t) => t.id === rootA.id);
+    expect(thread).toMatchObject({ unread_replies: 1, unread_mentions: 1 });
+    expect(thread?.participants.map((p) => p.id)).toContain(bob.id);
+
+    // Membership notices stay where they were written: B's notice of bob joining is not on A.
+    const noticesOnB = (await channelPosts(b.api(), channelId)).filter((p) => p.type === 'system_add_to_channel');
+    expect(noticesOnB.length).toBeGreaterThan(0);
+    const onA = new Set((await channelPosts(a.api(), channelId)).map((p) => p.id));
+    expect(noticesOnB.filter((p) => onA.has(p.id))).toEqual([]);
+  });
+
   it('delivers a post made with Client4 on A to B as a `posted` websocket event', async () => {
     const client = new Client4();
     client.setUrl(a.url);

@@ -10,10 +10,12 @@ import { FederationSwitchMiddleware } from './http/federation-switch.middleware'
 import { MattermostErrorFilter } from './http/mattermost-error.filter';
 import { RateLimitGuard, rateLimitOptions } from './http/rate-limit.guard';
 import { PostsModule } from './posts/posts.module';
+import { ReadStateModule } from './read-state/read-state.module';
 import { RemoteClustersModule } from './remote-clusters/remote-clusters.module';
 import { SharedChannelsModule } from './shared-channels/shared-channels.module';
 import { SystemController } from './system/system.controller';
 import { TeamsModule } from './teams/teams.module';
+import { ThreadsModule } from './threads/threads.module';
 import { UsersModule } from './users/users.module';
 import { WebSocketModule } from './websocket/websocket.module';
 
@@ -29,6 +31,8 @@ import { WebSocketModule } from './websocket/websocket.module';
     FilesModule,
     TeamsModule,
     ChannelsModule,
+    ReadStateModule,
+    ThreadsModule,
     RemoteClustersModule,
     SharedChannelsModule,
   ],

@@ -12,6 +12,8 @@ export * from './posts/posts.service';
 export { EMOJI_NAME, parseHashtags, parseMentions } from './posts/post-rules';
 export type { PriorityInput } from './posts/post-rules';
 export * from './posts/system-posts.service';
+export * from './read-state/post-counters';
+export * from './threads/thread-reads.service';
 export * from './users/user.mapper';
 export * from './users/user-updated.events';
 export * from './chat.module';

@@ -42,6 +42,11 @@ export class WebSocketEvents {
     this.bus.emit(WebSocketEventPublished, { event, data, broadcast: { user_id: userId, user_ids: [userId] } });
   }
 
+  /** One user's sockets, about a channel or team that Mattermost names in the broadcast (e.g. `thread_read_changed`). */
+  toUserAbout(userId: string, about: { channel_id?: string; team_id?: string }, event: string, data: Record<string, unknown>): void {
+    this.bus.emit(WebSocketEventPublished, { event, data, broadcast: { user_id: userId, ...about, user_ids: [userId] } });
+  }
+
   /** The sockets of several users (e.g. the full copy of an event whose others get a sanitized one). */
   toUsers(userIds: string[], event: string, data: Record<string, unknown>): void {
     if (userIds.length === 0) return;

@@ -13,6 +13,7 @@ import {
   notDirectlyConnectedError,
   originRemoteId,
   Permission,
+  SystemPosts,
   toChannelJson,
   TOWN_SQUARE,
   WebSocketEvents,
@@ -64,6 +65,7 @@ export class ChannelsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: ChannelAccess,
     private readonly events: WebSocketEvents,
+    private readonly systemPosts: SystemPosts,
     private readonly bus: Bus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -294,8 +296,13 @@ export class ChannelsService {
       for (const userId of userIds) out.push(await joinChannel(tx, channel.id, userId, { admin: false, now }));
       return out;
     });
-    for (const r of results) {
-      if (r.created) await this.events.toChannel(channel.id, WsEvent.UserAdded, { user_id: r.member.user_id, team_id: channel.team_id });
+    const added = results.filter((r) => r.created).map((r) => r.member.user_id);
+    const addedUsers = added.length ? await this.users.findBy({ id: In(added) }) : [];
+    for (const userId of added) {
+      await this.events.toChannel(channel.id, WsEvent.UserAdded, { user_id: userId, team_id: channel.team_id });
+      const target = addedUsers.find((u) => u.id === userId);
+      if (!target) continue;
+      await this.systemPosts.membershipNotice(channel.id, userId === caller.id ? 'join' : 'add', caller, target);
     }
     if (channel.shared && results.some((r) => r.created)) this.bus.emit(ChannelMembersChangedEvent, { channel_id: channel.id });
     return results.map((r) => r.member);
@@ -322,6 +329,8 @@ export class ChannelsService {
     const data = { user_id: userId, remover_id: caller.id, channel_id: channel.id };
     await this.events.toChannel(channel.id, WsEvent.UserRemoved, data);
     this.events.toUser(userId, WsEvent.UserRemoved, data);
+    const target = userId === caller.id ? caller : await this.users.findOneBy({ id: userId });
+    if (target) await this.systemPosts.membershipNotice(channel.id, userId === caller.id ? 'leave' : 'remove', caller, target);
     if (channel.shared) this.bus.emit(ChannelMembersChangedEvent, { channel_id: channel.id });
   }
 

@@ -26,6 +26,7 @@ export function newChannelRow(
     total_msg_count: 0,
     shared: false,
     last_root_post_at: 0,
+    total_msg_count_root: 0,
     ...fields,
   };
 }

@@ -1,9 +1,6 @@
 import type { Channel, ChannelMember } from '@fedchat/models';
 
-/**
- * Mattermost's Channel JSON (ServerChannel). Root-post counts are not tracked separately, so
- * `total_msg_count_root` mirrors `total_msg_count` (and the member's `msg_count_root` mirrors `msg_count`).
- */
+/** Mattermost's Channel JSON (ServerChannel). */
 export function toChannelJson(channel: Channel): Record<string, unknown> {
   return {
     id: channel.id,
@@ -24,7 +21,7 @@ export function toChannelJson(channel: Channel): Record<string, unknown> {
     props: null,
     group_constrained: null,
     shared: channel.shared,
-    total_msg_count_root: channel.total_msg_count,
+    total_msg_count_root: channel.total_msg_count_root,
     policy_id: null,
     last_root_post_at: channel.last_root_post_at,
   };
@@ -39,9 +36,9 @@ export function toChannelMemberJson(member: ChannelMember): Record<string, unkno
     last_viewed_at: member.last_viewed_at,
     msg_count: member.msg_count,
     mention_count: member.mention_count,
-    mention_count_root: 0,
-    urgent_mention_count: 0,
-    msg_count_root: member.msg_count,
+    mention_count_root: member.mention_count_root,
+    urgent_mention_count: member.urgent_mention_count,
+    msg_count_root: member.msg_count_root,
     notify_props: member.notify_props,
     last_update_at: member.last_update_at,
     scheme_guest: false,

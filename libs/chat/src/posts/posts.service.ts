@@ -9,6 +9,8 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { hasPermission, Permission } from '../permissions';
 import { ChannelAccess } from '../channels/channel-access.service';
 import { WebSocketEvents, WsEvent } from '../websocket-events.service';
+import { countNewPosts, TouchedThread } from '../read-state/post-counters';
+import { ThreadReads } from '../threads/thread-reads.service';
 import { stampChange } from './change-stamp';
 import { postNotFound, PostReads } from './post-reads.service';
 import { toAcknowledgementJson, toReactionJson } from './post.mapper';
@@ -76,6 +78,7 @@ export class PostsService {
     private readonly events: WebSocketEvents,
     private readonly reads: PostReads,
     private readonly bus: Bus,
+    private readonly threads: ThreadReads,
   ) {}
 
   // ---- posts ---------------------------------------------------------------------------------------------------------
@@ -120,6 +123,7 @@ export class PostsService {
       has_reactions: false,
     });
     let saved!: SavedPost;
+    let followedThreads: TouchedThread[] = [];
     await this.commitChange(
       channel.id,
       async (tx, now) => {
@@ -143,9 +147,9 @@ export class PostsService {
         }
         await this.attachFiles(tx, post, fileIds, author.id);
         if (priority) await tx.getRepository(PostPriority).insert({ post_id: post.id, channel_id: channel.id, ...priority });
+        followedThreads = await countNewPosts(tx, channel, [post]);
       },
       async () => {
-        await this.bumpChannel(channel.id, post.create_at, rootId === '');
         const stored = await this.posts.findOneByOrFail({ id: post.id });
         saved = { post: stored, json: await this.reads.toJson(stored, input.pending_post_id) };
         const mentions = await this.mentionedUsers(channel, stored);
@@ -164,24 +168,8 @@ export class PostsService {
         };
       },
     );
+    await this.threads.announceUpdated(followedThreads);
     return saved;
-  }
-
-  /**
-   * The channel's post counters, in a transaction of their own after the post's: every post of a channel updates this
-   * one row, so holding its lock through the post's commit would serialise all posting in the channel on disk
-   * flushes. The counters are derived data, so this commit need not wait for the flush (synchronous_commit off).
-   */
-  private async bumpChannel(channelId: string, at: number, isRoot: boolean): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
-      await tx.query('SET LOCAL synchronous_commit TO off');
-      await tx.query(
-        `UPDATE channels SET last_post_at = GREATEST(last_post_at, $2), total_msg_count = total_msg_count + 1,
-           last_root_post_at = CASE WHEN $3 THEN GREATEST(last_root_post_at, $2) ELSE last_root_post_at END
-         WHERE id = $1`,
-        [channelId, at, isRoot],
-      );
-    });
   }
 
   /** PUT /posts/{id} and PUT /posts/{id}/patch: the author, or someone who may edit others' posts. */

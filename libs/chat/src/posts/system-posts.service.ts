@@ -6,6 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { joinChannel, newChannelRow } from '../channels/channel-membership';
 import { WebSocketEvents, WsEvent } from '../websocket-events.service';
+import { countNewPosts } from '../read-state/post-counters';
 import { stampChange } from './change-stamp';
 import { PostReads } from './post-reads.service';
 
@@ -17,6 +18,19 @@ export const SYSTEM_GENERIC_POST = 'system_generic';
 export const LOCAL_ONLY_POST_TYPES: readonly string[] = [SHARED_CHANNEL_STATE_POST, SYSTEM_GENERIC_POST];
 
 export const SYSTEM_BOT_USERNAME = 'system-bot';
+
+/**
+ * Mattermost's membership notices. Like every `system_*` post they stay on this cluster: the sync sender leaves them
+ * out and receivers refuse them (the peers learn the membership itself through the membership sync).
+ */
+export const MembershipPostType = {
+  Join: 'system_join_channel',
+  Leave: 'system_leave_channel',
+  Add: 'system_add_to_channel',
+  Remove: 'system_remove_from_channel',
+} as const;
+
+type Person = Pick<User, 'id' | 'username'>;
 
 /**
  * Messages the server itself writes: channel notices, direct messages from the system bot, and ephemeral messages
@@ -87,6 +101,42 @@ export class SystemPosts {
         await this.announce(post);
         return post;
       });
+  }
+
+  /**
+   * The notice of a membership change, written as Mattermost writes it: by the person who acted (`actor`), about
+   * `target` when that is someone else. Join and leave notices do not make the channel unread (see countNewPosts).
+   */
+  async membershipNotice(
+    channelId: string,
+    kind: 'join' | 'leave' | 'add' | 'remove',
+    actor: Person,
+    target: Person = actor,
+  ): Promise<Post> {
+    let type: string;
+    let message: string;
+    let props: Record<string, unknown>;
+    switch (kind) {
+      case 'join':
+        [type, message, props] = [MembershipPostType.Join, `@${actor.username} joined the channel.`, { username: actor.username }];
+        break;
+      case 'leave':
+        [type, message, props] = [MembershipPostType.Leave, `@${actor.username} left the channel.`, { username: actor.username }];
+        break;
+      case 'add':
+        type = MembershipPostType.Add;
+        message = `@${target.username} added to the channel by @${actor.username}.`;
+        props = { userId: actor.id, username: actor.username, addedUserId: target.id, addedUsername: target.username };
+        break;
+      case 'remove':
+        type = MembershipPostType.Remove;
+        message = `@${target.username} removed from the channel.`;
+        props = { removedUserId: target.id, removedUsername: target.username };
+        break;
+    }
+    const post = await this.dataSource.transaction((tx) => this.insert(tx, channelId, actor.id, message, type, props));
+    await this.announce(post);
+    return post;
   }
 
   /** A direct message from the system bot to a local user (the direct channel is created when missing). */
@@ -171,10 +221,8 @@ export class SystemPosts {
       has_reactions: false,
     });
     await tx.getRepository(Post).insert({ ...post } as QueryDeepPartialEntity<Post>);
-    await tx.query(`UPDATE channels SET last_post_at = GREATEST(last_post_at, $2), total_msg_count = total_msg_count + 1 WHERE id = $1`, [
-      channelId,
-      at,
-    ]);
+    const channel = await tx.getRepository(Channel).findOneByOrFail({ id: channelId });
+    await countNewPosts(tx, channel, [post]);
     return post;
   }
 

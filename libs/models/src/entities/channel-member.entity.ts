@@ -21,11 +21,24 @@ export class ChannelMember {
   @Column(bigintMs)
   last_viewed_at: number;
 
+  /** The channel's total_msg_count when the member last viewed it: unread = total_msg_count - msg_count. */
   @Column(int64)
   msg_count: number;
 
   @Column(int64)
   mention_count: number;
+
+  /** The channel's total_msg_count_root when the member last viewed it. */
+  @Column(int64)
+  msg_count_root: number;
+
+  /** Unread mentions in root posts only (collapsed threads). */
+  @Column(int64)
+  mention_count_root: number;
+
+  /** Unread mentions in urgent posts. */
+  @Column(int64)
+  urgent_mention_count: number;
 
   @Column(jsonObject)
   notify_props: Record<string, string>;

@@ -52,4 +52,8 @@ export class Channel {
 
   @Column(bigintMs)
   last_root_post_at: number;
+
+  /** Root posts only (collapsed threads); like total_msg_count, join and leave notices are not counted. */
+  @Column(int64)
+  total_msg_count_root: number;
 }

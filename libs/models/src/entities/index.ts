@@ -17,6 +17,7 @@ import { Status } from './status.entity';
 import { System } from './system.entity';
 import { Team } from './team.entity';
 import { TeamMember } from './team-member.entity';
+import { ThreadMembership } from './thread-membership.entity';
 import { UploadSession } from './upload-session.entity';
 import { User } from './user.entity';
 import { UserAccessToken } from './user-access-token.entity';
@@ -44,6 +45,7 @@ export {
   System,
   Team,
   TeamMember,
+  ThreadMembership,
   UploadSession,
   User,
   UserAccessToken,
@@ -62,6 +64,7 @@ export const ENTITIES = [
   PostPriority,
   PostAcknowledgement,
   Reaction,
+  ThreadMembership,
   Status,
   FileInfo,
   UploadSession,

@@ -1,3 +1,4 @@
+import type { TouchedThread } from '@fedchat/chat';
 import { Channel, Post, PostAcknowledgement, Reaction, RemoteCluster } from '@fedchat/models';
 import { SyncMsg, SyncResponse } from '../sync-message';
 
@@ -8,6 +9,8 @@ export interface Announcements {
   deleted: Post[];
   reactions: { reaction: Reaction; added: boolean }[];
   acks: { ack: PostAcknowledgement; added: boolean }[];
+  /** Threads that got replies, for their followers' `thread_updated`. */
+  threads: TouchedThread[];
 }
 
 /** One received message being applied, inside its transaction: what it may touch, what it answers, what it changed. */
@@ -30,5 +33,5 @@ export interface ApplyContext {
 }
 
 export function noAnnouncements(): Announcements {
-  return { posted: [], edited: [], deleted: [], reactions: [], acks: [] };
+  return { posted: [], edited: [], deleted: [], reactions: [], acks: [], threads: [] };
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
-import { parseHashtags, RefusedItem } from '@fedchat/chat';
+import { countNewPosts, parseHashtags, RefusedItem } from '@fedchat/chat';
 import { Post, User } from '@fedchat/models';
 import { EntityManager, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -60,20 +60,9 @@ export class ReceivedPosts {
     for (const incoming of later) await applyItem(tx, ctx.response.post_errors, incoming.id, () => this.applyPost(tx, ctx, incoming));
   }
 
-  /** The channel's post counters, for the posts the message added. */
+  /** Read state for the posts the message added: channel and member counters, thread memberships (as for local posts). */
   async countNew(tx: EntityManager, ctx: ApplyContext): Promise<void> {
-    const posted = ctx.news.posted;
-    if (posted.length === 0) return;
-    await tx.query(
-      `UPDATE channels SET last_post_at = GREATEST(last_post_at, $2), total_msg_count = total_msg_count + $3,
-         last_root_post_at = GREATEST(last_root_post_at, $4) WHERE id = $1`,
-      [
-        ctx.channel.id,
-        Math.max(...posted.map((p) => p.create_at)),
-        posted.length,
-        Math.max(0, ...posted.filter((p) => !p.root_id).map((p) => p.create_at)),
-      ],
-    );
+    ctx.news.threads.push(...(await countNewPosts(tx, ctx.channel, ctx.news.posted)));
   }
 
   /** The posts, authors, thread roots and files a message refers to, read together. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { PostReads, toAcknowledgementJson, toReactionJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
+import { PostReads, ThreadReads, toAcknowledgementJson, toReactionJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { Channel, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
 import { Announcements } from './apply-context';
@@ -12,6 +12,7 @@ export class SyncAnnouncer {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: WebSocketEvents,
     private readonly reads: PostReads,
+    private readonly threads: ThreadReads,
   ) {}
 
   async announce(channel: Channel, news: Announcements): Promise<void> {
@@ -48,5 +49,6 @@ export class SyncAnnouncer {
       events.push({ event, data: { acknowledgement: JSON.stringify(toAcknowledgementJson(ack)) } });
     }
     await this.events.toChannelMany(channel.id, events);
+    await this.threads.announceUpdated(news.threads);
   }
 }
