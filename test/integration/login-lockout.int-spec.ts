@@ -95,7 +95,7 @@ describe('login lockout (MM_SERVICESETTINGS_MAXIMUMLOGINATTEMPTS)', () => {
     await ds.query(`UPDATE users SET last_failed_attempt_at = $2 WHERE id = $1`, [user.id, Date.now() - 16 * 60_000]);
     await login(user.username, 'password-123').expect(200);
     const [row] = await ds.query(`SELECT failed_attempts, last_failed_attempt_at FROM users WHERE id = $1`, [user.id]);
-    expect(row).toEqual({ failed_attempts: 0, last_failed_attempt_at: '0' });
+    expect(row).toEqual({ failed_attempts: 0, last_failed_attempt_at: 0 });
   });
 
   it('checks at most the limit of concurrent guesses: the rest are refused as locked without hashing', async () => {

@@ -169,7 +169,7 @@ describe('sharing a channel between two clusters', () => {
       shared: true,
     });
     expect(await sharedRow(b, first.id)).toEqual({ home: false, remote_id: remoteId, readonly: false, team_id: b.teamId });
-    expect(await shareRow(b, first.id)).toMatchObject({ is_invite_confirmed: true, delete_at: '0' });
+    expect(await shareRow(b, first.id)).toMatchObject({ is_invite_confirmed: true, delete_at: 0 });
     // The connection's creator (B's admin) runs the channel on B.
     expect(await row(b, 'SELECT roles FROM channel_members WHERE channel_id = $1 AND user_id = $2', [first.id, b.admin.id])).toMatchObject({
       roles: expect.stringContaining('channel_admin'),
@@ -281,7 +281,7 @@ describe('sharing a channel between two clusters', () => {
     await waitNotice(a, first.id, 'This channel is no longer shared.', 'system_generic');
 
     await waitFor('B unshares', async () => ((await sharedRow(b, first.id)) === undefined ? true : undefined));
-    expect(await channelRow(b, first.id)).toMatchObject({ shared: false, delete_at: '0' });
+    expect(await channelRow(b, first.id)).toMatchObject({ shared: false, delete_at: 0 });
     expect(await shareRow(b, first.id)).toBeUndefined();
     await waitNotice(b, first.id, 'This channel is no longer shared with Peer A.');
     await waitNotice(b, first.id, 'This channel is no longer shared.', 'system_generic');
@@ -492,12 +492,12 @@ describe('sharing a channel between two clusters', () => {
       const local = await b.h.channelWith([b.admin]);
       expect(await toB(UNSHARE, remoteId, { channel_id: local.channelId, remote_id: remoteId })).toMatchObject({ status: 'FAIL' });
       expect(await sharedRow(b, ch.id)).toMatchObject({ home: false, remote_id: remoteId });
-      expect(await channelRow(b, ch.id)).toMatchObject({ shared: true, delete_at: '0' });
+      expect(await channelRow(b, ch.id)).toMatchObject({ shared: true, delete_at: 0 });
       // The owner may, and repeating it changes nothing more.
       expect(await toB(UNSHARE, remoteId, { channel_id: ch.id, remote_id: remoteId })).toEqual({ status: 'OK' });
       expect(await sharedRow(b, ch.id)).toBeUndefined();
       expect((await toB(UNSHARE, remoteId, { channel_id: ch.id, remote_id: remoteId })).status).toBe('FAIL');
-      expect((await channelRow(b, ch.id))?.delete_at).toBe('0');
+      expect((await channelRow(b, ch.id))?.delete_at).toBe(0);
     });
   });
 

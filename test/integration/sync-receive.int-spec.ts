@@ -162,7 +162,7 @@ describe('sharedchannel_sync receiver', () => {
     expect(edit.payload).toMatchObject({ post_errors: [localId] });
     const del = await send(R, { channel_id: channelId, posts: [post(localId, admin.id, 'local words', { delete_at: Date.now() })] });
     expect(del.payload).toMatchObject({ post_errors: [localId] });
-    expect(await postRow(localId)).toMatchObject({ message: 'local words', delete_at: '0' });
+    expect(await postRow(localId)).toMatchObject({ message: 'local words', delete_at: 0 });
 
     const own = newId();
     await send(R, { channel_id: channelId, posts: [post(own, alice, 'v1')] });

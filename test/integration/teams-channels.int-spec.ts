@@ -158,7 +158,7 @@ describe('teams', () => {
     expect(bobChannels.body.map((c: Channel) => c.name).sort()).toEqual(['off-topic', 'town-square']);
     const town = await channelByName(bob, team.id, 'town-square');
     await event((e) => e.event === 'user_added' && e.broadcast.channel_id === town.id && e.data.user_id === bob.id, 'user_added');
-    expect(await history(town.id, bob.id)).toEqual([{ join_time: expect.any(String), leave_time: null }]);
+    expect(await history(town.id, bob.id)).toEqual([{ join_time: expect.any(Number), leave_time: null }]);
 
     // Idempotent: adding again returns the same membership.
     await h.as(alice).post(`${API}/teams/${team.id}/members`).send({ user_id: bob.id }).expect(201);
@@ -301,7 +301,7 @@ describe('channels', () => {
       mention_count: 0,
     });
     expect(member.body.notify_props).toMatchObject({ desktop: 'default', mark_unread: 'all' });
-    expect(await history(channel.id, alice.id)).toEqual([{ join_time: expect.any(String), leave_time: null }]);
+    expect(await history(channel.id, alice.id)).toEqual([{ join_time: expect.any(Number), leave_time: null }]);
 
     const priv = await createChannel(alice, team.id, 'secret-plans', 'P');
     expect(priv.type).toBe('P');

@@ -4,7 +4,9 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
 import { ChannelsModule } from './channels/channels.module';
 import { ChatCoreModule } from './chat-core.module';
+import { ClientConfigModule } from './client-config/client-config.module';
 import { CommandsModule } from './commands/commands.module';
+import { EmojiModule } from './emoji/emoji.module';
 import { FilesModule } from './files/files.module';
 import { FederationSwitchMiddleware } from './http/federation-switch.middleware';
 import { MattermostErrorFilter } from './http/mattermost-error.filter';
@@ -35,6 +37,8 @@ import { WebSocketModule } from './websocket/websocket.module';
     ThreadsModule,
     RemoteClustersModule,
     SharedChannelsModule,
+    ClientConfigModule,
+    EmojiModule,
   ],
   controllers: [SystemController],
   providers: [

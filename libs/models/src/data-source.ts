@@ -13,6 +13,9 @@ export function dataSourceOptions(url: string, options: { poolSize?: number; app
     synchronize: false,
     migrationsRun: false,
     applicationName: options.applicationName,
+    // bigint columns hold int64 milliseconds and counters, far below 2^53: read them as numbers everywhere, also in
+    // the values TypeORM reads back after an INSERT, which skip column transformers (they came out as JSON strings).
+    parseInt8: true,
     extra: { max: options.poolSize ?? 10 },
   };
 }

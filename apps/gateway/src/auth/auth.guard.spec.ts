@@ -32,7 +32,10 @@ function contextFor(cls: new () => object, method: string, path: string): { ctx:
 
 function guardFor(roles: string | undefined): AuthGuard {
   const user = { id: 'u'.repeat(26), roles } as User;
-  const auth = { authenticateRequest: async () => (roles === undefined ? undefined : { user, sessionId: 's' }) };
+  const auth = {
+    authenticateRequest: async () => (roles === undefined ? undefined : { user, sessionId: 's' }),
+    csrfRefusal: () => undefined,
+  };
   return new AuthGuard(new Reflector(), auth as unknown as AuthService);
 }
 

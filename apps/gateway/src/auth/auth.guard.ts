@@ -5,7 +5,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthContext, AuthService } from './auth.service';
 
-export { tokenFrom, tokenOf } from './token';
+export { tokenFrom } from './token';
 
 const PUBLIC = 'fedchat:public';
 
@@ -31,7 +31,8 @@ export type AuthedRequest = Request & { auth?: AuthContext };
 
 /**
  * Every /api/v4 route needs a valid session unless marked @Public(), and the system permission of its
- * @RequirePermission() if any; health and metrics are not API routes.
+ * @RequirePermission() if any; health and metrics are not API routes. A session cookie counts for a request that
+ * changes something only with the session's CSRF token (see AuthService.csrfRefusal).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -47,6 +48,8 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const auth = await this.auth.authenticateRequest(req);
     if (!auth) throw AppError.unauthorized();
+    const csrfRefusal = this.auth.csrfRefusal(req, auth);
+    if (csrfRefusal) throw csrfRefusal;
     req.auth = auth;
     const required = this.reflector.getAllAndOverride<RequiredPermission | undefined>(REQUIRED_PERMISSION, [
       context.getHandler(),

@@ -5,7 +5,7 @@ import { hashToken, isValidId, newId } from '@fedchat/crypto';
 import { returning, Session, User, UserAccessToken } from '@fedchat/models';
 import { Not, Repository } from 'typeorm';
 import type { Request } from 'express';
-import { tokenOf } from './token';
+import { locateToken } from './token';
 import { verifyPassword } from './password';
 
 /** Who is calling: the user and the session (or personal access token) that authenticated the request. */
@@ -14,7 +14,14 @@ export interface AuthContext {
   sessionId: string;
   /** Set when authenticated with a personal access token. */
   accessTokenId?: string;
+  /** Set when the token came in the session cookie: then every non-GET request needs the session's CSRF token. */
+  fromCookie?: boolean;
+  /** The session's CSRF token ('' for personal access tokens). */
+  csrfToken?: string;
 }
+
+/** Methods a browser may send cross-site without harm; Mattermost checks CSRF on every other one. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const SESSION_LENGTH_MS = 30 * 24 * 3600 * 1000;
 
@@ -30,7 +37,11 @@ export class AuthService {
   ) {}
 
   /** Checks the credentials and opens a session; returns the user and the session token (shown once). */
-  async login(loginId: string, password: string, deviceId = ''): Promise<{ user: User; token: string }> {
+  async login(
+    loginId: string,
+    password: string,
+    deviceId = '',
+  ): Promise<{ user: User; token: string; csrfToken: string; expiresAt: number }> {
     const login = loginId.trim().toLowerCase();
     const user = await this.users.findOne({ where: [{ username: login }, { email: login }] });
     // The same error and similar work whether the user exists or not, so logins do not reveal accounts.
@@ -42,6 +53,7 @@ export class AuthService {
     if (user.delete_at > 0)
       throw new AppError('api.user.login.inactive.app_error', 'Login failed because your account has been deactivated.', 401);
     const token = newId();
+    const csrfToken = newId();
     const now = Date.now();
     await this.sessions.insert({
       id: newId(),
@@ -53,9 +65,9 @@ export class AuthService {
       device_id: deviceId,
       roles: user.roles,
       is_oauth: false,
-      props: {},
+      props: { csrf: csrfToken },
     });
-    return { user, token };
+    return { user, token, csrfToken, expiresAt: now + SESSION_LENGTH_MS };
   }
 
   /**
@@ -101,8 +113,10 @@ export class AuthService {
   authenticateRequest(req: Request): Promise<AuthContext | undefined> {
     let found = this.byRequest.get(req);
     if (!found) {
-      const token = tokenOf(req);
-      found = token ? this.authenticate(token) : Promise.resolve(undefined);
+      const located = locateToken(req);
+      found = located
+        ? this.authenticate(located.token).then((auth) => auth && { ...auth, fromCookie: located.location === 'cookie' })
+        : Promise.resolve(undefined);
       this.byRequest.set(req, found);
     }
     return found;
@@ -119,12 +133,32 @@ export class AuthService {
         return undefined;
       }
       const user = await this.users.findOneBy({ id: session.user_id });
-      return user && user.delete_at === 0 ? { user, sessionId: session.id } : undefined;
+      return user && user.delete_at === 0 ? { user, sessionId: session.id, csrfToken: session.props?.csrf ?? '' } : undefined;
     }
     const pat = await this.accessTokens.findOneBy({ token_hash: tokenHash, is_active: true });
     if (!pat) return undefined;
     const user = await this.users.findOneBy({ id: pat.user_id });
     return user && user.delete_at === 0 ? { user, sessionId: pat.id, accessTokenId: pat.id } : undefined;
+  }
+
+  /**
+   * Mattermost's CSRF rule for cookie-authenticated requests: a request that changes something must carry the
+   * session's token in `X-CSRF-Token`, or `X-Requested-With: XMLHttpRequest` (which a cross-site form cannot set);
+   * anything else is refused as an expired session, as Mattermost does. Header tokens need no check.
+   */
+  csrfRefusal(req: Request, auth: AuthContext): AppError | undefined {
+    if (!auth.fromCookie || SAFE_METHODS.has(req.method)) return undefined;
+    const header = req.headers['x-csrf-token'];
+    if (typeof header === 'string' && auth.csrfToken && header === auth.csrfToken) return undefined;
+    if (req.headers['x-requested-with'] === 'XMLHttpRequest') return undefined;
+    return AppError.unauthorized('api.context.session_expired.app_error', 'Invalid or expired session, please login again.');
+  }
+
+  /** Mattermost's `PUT /users/sessions/device`: the session now belongs to that device; older sessions of it end. */
+  async attachDevice(auth: AuthContext, deviceId: string): Promise<void> {
+    if (auth.accessTokenId) throw AppError.invalidParam('session');
+    await this.sessions.delete({ user_id: auth.user.id, device_id: deviceId, id: Not(auth.sessionId) });
+    await this.sessions.update({ id: auth.sessionId }, { device_id: deviceId });
   }
 
   /** Ends every session of a user (password change, deactivation), but the one to keep if given. */

@@ -16,7 +16,15 @@ import { PageQuery } from '../http/page-query';
 import { UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
 import { OkJson } from '../users/users.dto';
-import { AddChannelMemberBody, ChannelJson, ChannelMemberJson, CreateChannelBody, PatchChannelBody } from './channels.dto';
+import {
+  AddChannelMemberBody,
+  ChannelJson,
+  ChannelMemberJson,
+  CreateChannelBody,
+  PatchChannelBody,
+  SearchChannelsBody,
+  UpdateChannelBody,
+} from './channels.dto';
 import { ChannelsService } from './channels.service';
 
 const OK = { status: 'OK' };
@@ -65,6 +73,17 @@ export class ChannelsController {
   @ApiOkResponse({ type: ChannelJson })
   async get(@CurrentUser() caller: User, @Param('channel_id') channelId: string): Promise<Record<string, unknown>> {
     return toChannelJson(await this.channels.get(caller, channelId));
+  }
+
+  /** The whole channel as Mattermost's clients send it; names, header and purpose change (empty ones stay as they were). */
+  @Put('channels/:channel_id')
+  @ApiOkResponse({ type: ChannelJson })
+  async update(
+    @CurrentUser() caller: User,
+    @Param('channel_id') channelId: string,
+    @Body() body: UpdateChannelBody,
+  ): Promise<Record<string, unknown>> {
+    return toChannelJson(await this.channels.update(caller, channelId, body));
   }
 
   @Put('channels/:channel_id/patch')
@@ -139,6 +158,18 @@ export class ChannelsController {
     @Query() paging: PageQuery,
   ): Promise<Record<string, unknown>[]> {
     return (await this.channels.publicChannels(caller, teamId, paging.skip, paging.take)).map(toChannelJson);
+  }
+
+  /** Public channels of the team whose name or display name starts with `term` (at most 100), for team members. */
+  @Post('teams/:team_id/channels/search')
+  @HttpCode(200)
+  @ApiOkResponse({ type: [ChannelJson] })
+  async search(
+    @CurrentUser() caller: User,
+    @Param('team_id') teamId: string,
+    @Body() body: SearchChannelsBody,
+  ): Promise<Record<string, unknown>[]> {
+    return (await this.channels.searchPublicChannels(caller, teamId, body.term)).map(toChannelJson);
   }
 
   @Get('teams/:team_id/channels/name/:channel_name')

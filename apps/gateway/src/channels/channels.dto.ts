@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsOptional, IsString } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, MaxLength } from 'class-validator';
 
 /** Shapes are checked here; Mattermost's model rules (name pattern, lengths, type) are checked by the service. */
 export class CreateChannelBody {
@@ -16,6 +16,18 @@ export class PatchChannelBody {
   @ApiPropertyOptional() @IsOptional() @IsString() name?: string;
   @ApiPropertyOptional({ maxLength: 1024 }) @IsOptional() @IsString() header?: string;
   @ApiPropertyOptional({ maxLength: 250 }) @IsOptional() @IsString() purpose?: string;
+}
+
+/**
+ * Mattermost's `PUT /channels/{id}` takes the whole channel; only its names, header and purpose change, and, as
+ * there, an empty string leaves the value as it was. Other fields (type, team...) are ignored.
+ */
+export class UpdateChannelBody extends PatchChannelBody {
+  @ApiProperty({ description: 'Must be the channel in the URL' }) @IsString() id: string;
+}
+
+export class SearchChannelsBody {
+  @ApiProperty({ description: 'Prefix of the channel name or display name' }) @IsString() @MaxLength(64) term: string;
 }
 
 /** Client4.addToChannel sends `user_id`; Client4.addToChannels sends `user_ids` (the answer is then a list). */

@@ -28,7 +28,7 @@ import { Channel, ChannelMember, isUniqueViolation, Team, TeamMember, User } fro
 import { DataSource, In, Repository } from 'typeorm';
 import { userIdOrMe } from '../http/user-id-param';
 import { isTeamAdminMember } from '../teams/team.mapper';
-import type { AddChannelMemberBody, CreateChannelBody, PatchChannelBody } from './channels.dto';
+import type { AddChannelMemberBody, CreateChannelBody, PatchChannelBody, UpdateChannelBody } from './channels.dto';
 
 /** Mattermost's channel name rule: 1-64 lowercase letters, digits, - or _. */
 const CHANNEL_NAME = /^[a-z0-9_-]{1,64}$/;
@@ -37,6 +37,8 @@ const HEADER_MAX = 1024;
 const PURPOSE_MAX = 250;
 
 const CHANNEL_UNIQUE = 'uq_channels_team_name';
+/** Mattermost answers a channel search with at most 100 channels. */
+const SEARCH_LIMIT = 100;
 
 function runes(s: string): number {
   return [...s].length;
@@ -185,6 +187,14 @@ export class ChannelsService {
    * Partial update. Renaming needs channel admin, team admin or system admin; members may change the header and
    * purpose; direct and group channels only have a header to change.
    */
+  /** Mattermost's `PUT /channels/{id}`: the patch of the fields given non-empty, for the channel named in the URL. */
+  async update(caller: User, channelId: string, body: UpdateChannelBody): Promise<Channel> {
+    if (body.id !== channelId) throw AppError.invalidParam('channel_id');
+    const patch: PatchChannelBody = {};
+    for (const key of ['name', 'display_name', 'header', 'purpose'] as const) if (body[key]) patch[key] = body[key];
+    return this.patch(caller, channelId, patch);
+  }
+
   async patch(caller: User, channelId: string, body: PatchChannelBody): Promise<Channel> {
     const channel = await this.access.requireRead(caller, channelId);
     if (channel.delete_at > 0) {
@@ -363,12 +373,33 @@ export class ChannelsService {
   }
 
   /** Public, unarchived channels of a team, for its members. */
-  async publicChannels(caller: User, teamId: string, skip: number, take: number): Promise<Channel[]> {
+  /** Mattermost's `POST /teams/{id}/channels/search`: the team's public, unarchived channels whose name starts with the term. */
+  async searchPublicChannels(caller: User, teamId: string, term: string): Promise<Channel[]> {
+    await this.requireListTeamChannels(caller, teamId);
+    const like = `${term
+      .trim()
+      .toLowerCase()
+      .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return this.channels
+      .createQueryBuilder('c')
+      .where("c.team_id = :teamId AND c.type = 'O' AND c.delete_at = 0", { teamId })
+      .andWhere('(c.name LIKE :like OR lower(c.display_name) LIKE :like)', { like })
+      .orderBy('c.display_name', 'ASC')
+      .addOrderBy('c.id', 'ASC')
+      .take(SEARCH_LIMIT)
+      .getMany();
+  }
+
+  private async requireListTeamChannels(caller: User, teamId: string): Promise<void> {
     if (!isValidId(teamId)) throw AppError.invalidParam('team_id');
     if (!hasPermission(caller.roles, Permission.ManageTeam) && !(await this.isActiveTeamMember(caller.id, teamId))) {
       throw AppError.forbidden('list_team_channels');
     }
     if (!(await this.teams.existsBy({ id: teamId }))) throw AppError.notFound('team', 'app.team.get.find.app_error');
+  }
+
+  async publicChannels(caller: User, teamId: string, skip: number, take: number): Promise<Channel[]> {
+    await this.requireListTeamChannels(caller, teamId);
     return this.channels.find({
       where: { team_id: teamId, type: 'O', delete_at: 0 },
       order: { display_name: 'ASC', id: 'ASC' },

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
-import { PER_PAGE_DEFAULT, PER_PAGE_MAX, PostListJson, PostReads, PostsService } from '@fedchat/chat';
+import { isSystemAdmin, PER_PAGE_DEFAULT, PER_PAGE_MAX, PostListJson, PostReads, PostsService, WebSocketEvents } from '@fedchat/chat';
+import { isValidId, newId } from '@fedchat/crypto';
 import { AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
@@ -8,7 +9,16 @@ import { PageQuery } from '../http/page-query';
 import { UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
 import { PostSearch } from './post-search.service';
-import { CreatePostBody, PatchPostBody, PostJson, PostListJsonSchema, SearchPostsBody, StatusOkJson, UpdatePostBody } from './posts.dto';
+import {
+  CreatePostBody,
+  EphemeralPostBody,
+  PatchPostBody,
+  PostJson,
+  PostListJsonSchema,
+  SearchPostsBody,
+  StatusOkJson,
+  UpdatePostBody,
+} from './posts.dto';
 
 const OK = { status: 'OK' };
 
@@ -39,7 +49,44 @@ export class PostsController {
     private readonly posts: PostsService,
     private readonly reads: PostReads,
     private readonly searches: PostSearch,
+    private readonly events: WebSocketEvents,
   ) {}
+
+  /**
+   * Mattermost's ephemeral post (integrations use it): sent as `ephemeral_message` to `user_id` alone, from the caller,
+   * never stored. Needs create_post_ephemeral, which Mattermost's defaults give system admins only.
+   */
+  @Post('posts/ephemeral')
+  @ApiCreatedResponse({ type: PostJson })
+  createEphemeral(@CurrentUser() user: User, @Body() body: EphemeralPostBody): Record<string, unknown> {
+    if (!isValidId(body.user_id)) throw AppError.invalidParam('user_id');
+    if (!isValidId(body.post.channel_id)) throw AppError.invalidParam('post.channel_id');
+    if (!isSystemAdmin(user.roles)) throw AppError.forbidden('create_post_ephemeral');
+    const now = Date.now();
+    const post = {
+      id: newId(),
+      create_at: now,
+      update_at: now,
+      edit_at: 0,
+      delete_at: 0,
+      is_pinned: false,
+      user_id: user.id,
+      channel_id: body.post.channel_id,
+      root_id: '',
+      original_id: '',
+      message: body.post.message,
+      type: 'system_ephemeral',
+      props: body.post.props ?? {},
+      hashtags: '',
+      file_ids: [],
+      pending_post_id: '',
+      remote_id: '',
+      reply_count: 0,
+      metadata: {},
+    };
+    this.events.toUser(body.user_id, 'ephemeral_message', { post: JSON.stringify(post) });
+    return post;
+  }
 
   @Post('posts')
   @ApiCreatedResponse({ type: PostJson })

@@ -174,3 +174,19 @@ export class PostListJsonSchema {
 export class StatusOkJson {
   @ApiProperty({ example: 'OK' }) status: string;
 }
+
+export class EphemeralPostContentBody {
+  @ApiProperty() @IsString() channel_id: string;
+  @ApiProperty({ maxLength: POST_MESSAGE_MAX_RUNES }) @IsString() @MaxLength(POST_MESSAGE_MAX_RUNES) message: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @RawJson() @IsOptional() @IsObject() props?: Record<string, unknown>;
+}
+
+/** Mattermost's `PostEphemeral`: a post shown to `user_id` only, over the websocket; never stored. */
+export class EphemeralPostBody {
+  @ApiProperty({ description: 'Who sees the post' }) @IsString() user_id: string;
+  @ApiProperty({ type: EphemeralPostContentBody })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => EphemeralPostContentBody)
+  post: EphemeralPostContentBody;
+}

@@ -1,24 +1,78 @@
-import { Body, Controller, Delete, Get, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UsePipes } from '@nestjs/common';
 import { Permission } from '@fedchat/chat';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import { CurrentUser, RequirePermission } from '../auth/auth.guard';
-import { PageQuery } from '../http/page-query';
+import { PageQuery, pageOf, perPageOf } from '../http/page-query';
 import { UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
 import { OkJson } from '../users/users.dto';
 import { toTeamMemberJson } from './team.mapper';
-import { AddTeamMemberBody, CreateTeamBody, TeamJson, TeamMemberJson } from './teams.dto';
+import {
+  AddTeamMemberBody,
+  CreateTeamBody,
+  SearchTeamsBody,
+  TeamJson,
+  TeamListWithCountJson,
+  TeamMemberJson,
+  TeamUnreadJson,
+} from './teams.dto';
 import { TeamsService } from './teams.service';
 
 const OK = { status: 'OK' };
 
+const TEAMS_OR_COUNTED = {
+  schema: { oneOf: [{ type: 'array', items: { $ref: getSchemaPath(TeamJson) } }, { $ref: getSchemaPath(TeamListWithCountJson) }] },
+};
+
 @ApiTags('teams')
 @ApiBearerAuth()
+@ApiExtraModels(TeamListWithCountJson)
 @UsePipes(apiValidationPipe)
 @Controller('api/v4')
 export class TeamsController {
   constructor(private readonly teams: TeamsService) {}
+
+  /** The teams the caller may list (all for system admins, open ones for others), paged; with a count on request. */
+  @Get('teams')
+  @ApiQuery({ name: 'include_total_count', required: false, type: Boolean })
+  @ApiOkResponse(TEAMS_OR_COUNTED)
+  async list(
+    @CurrentUser() caller: User,
+    @Query() paging: PageQuery,
+    @Query('include_total_count') includeTotalCount?: string,
+  ): Promise<Record<string, unknown>[] | { teams: Record<string, unknown>[]; total_count: number }> {
+    const { teams, total } = await this.teams.listVisible(caller, paging.skip, paging.take);
+    const json = await this.teams.toJsonFor(caller, teams);
+    return includeTotalCount === 'true' ? { teams: json, total_count: total } : json;
+  }
+
+  @Post('teams/search')
+  @HttpCode(200)
+  @ApiOkResponse(TEAMS_OR_COUNTED)
+  async search(
+    @CurrentUser() caller: User,
+    @Body() body: SearchTeamsBody,
+  ): Promise<Record<string, unknown>[] | { teams: Record<string, unknown>[]; total_count: number }> {
+    const paged = body.page !== undefined && body.per_page !== undefined;
+    const page = paged ? pageOf(String(body.page)) : 0;
+    const perPage = paged ? perPageOf(String(body.per_page)) : 100;
+    const { teams, total } = await this.teams.listVisible(caller, page * perPage, perPage, body.term);
+    const json = await this.teams.toJsonFor(caller, teams);
+    return paged ? { teams: json, total_count: total } : json;
+  }
+
+  /** Unread messages and mentions per team of the user (`me` for the caller), but `exclude_team`. */
+  @Get('users/:user_id/teams/unread')
+  @ApiQuery({ name: 'exclude_team', required: false })
+  @ApiOkResponse({ type: [TeamUnreadJson] })
+  async unreadsForUser(
+    @CurrentUser() caller: User,
+    @UserIdParam() userId: string,
+    @Query('exclude_team') excludeTeam?: string,
+  ): Promise<TeamUnreadJson[]> {
+    return this.teams.unreadsForUser(caller, userId, typeof excludeTeam === 'string' ? excludeTeam : '');
+  }
 
   /** Creates a team with Town Square and Off-Topic; the creator becomes its admin (needs create_team). */
   @Post('teams')

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 
 /** Shapes are checked here; Mattermost's model rules (name pattern, lengths, type) are checked by the service. */
 export class CreateTeamBody {
@@ -47,4 +47,27 @@ export class TeamMemberJson {
   @ApiProperty() scheme_admin: boolean;
   @ApiProperty() explicit_roles: string;
   @ApiProperty() create_at: number;
+}
+
+/** Mattermost's `TeamSearch`: with `page` and `per_page` the answer is `{teams, total_count}`, else a list. */
+export class SearchTeamsBody {
+  @ApiProperty({ description: 'Prefix of the team name or display name' }) @IsString() @MaxLength(64) term: string;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) page?: number;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) per_page?: number;
+}
+
+export class TeamListWithCountJson {
+  @ApiProperty({ type: [TeamJson] }) teams: TeamJson[];
+  @ApiProperty() total_count: number;
+}
+
+export class TeamUnreadJson {
+  @ApiProperty() team_id: string;
+  @ApiProperty() msg_count: number;
+  @ApiProperty() mention_count: number;
+  @ApiProperty() msg_count_root: number;
+  @ApiProperty() mention_count_root: number;
+  @ApiProperty() thread_count: number;
+  @ApiProperty() thread_mention_count: number;
+  @ApiProperty() thread_urgent_mention_count: number;
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   DEFAULT_CHANNELS,
   hasPermission,
+  isSystemAdmin,
   joinChannel,
   leaveChannel,
   newChannelRow,
@@ -17,6 +18,18 @@ import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { userIdOrMe } from '../http/user-id-param';
 import { isTeamAdminMember, toTeamJson } from './team.mapper';
 import type { AddTeamMemberBody, CreateTeamBody } from './teams.dto';
+
+/** Mattermost's `TeamUnread`. */
+export interface TeamUnread {
+  team_id: string;
+  msg_count: number;
+  mention_count: number;
+  msg_count_root: number;
+  mention_count_root: number;
+  thread_count: number;
+  thread_mention_count: number;
+  thread_urgent_mention_count: number;
+}
 
 /** Mattermost's team name rule (as enforced by its clients): a lowercase letter, then lowercase letters, digits, - or _. */
 const TEAM_NAME = /^[a-z][a-z0-9_-]{1,63}$/;
@@ -116,6 +129,58 @@ export class TeamsService {
     if (!team) throw AppError.notFound('team', 'app.team.get_by_name.missing.app_error');
     await this.requireView(caller, team);
     return team;
+  }
+
+  /**
+   * Mattermost's `GET /teams`: the teams the caller may list. System admins (list_private_teams) list every team;
+   * everyone else the open ones (type 'O' and open to invites), member or not. Ordered by display name.
+   */
+  async listVisible(caller: User, skip: number, take: number, term?: string): Promise<{ teams: Team[]; total: number }> {
+    const qb = this.teams.createQueryBuilder('t').where('t.delete_at = 0');
+    if (!isSystemAdmin(caller.roles)) qb.andWhere("t.type = 'O' AND t.allow_open_invite");
+    if (term !== undefined && term.trim() !== '') {
+      const like = `${term
+        .trim()
+        .toLowerCase()
+        .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere('(t.name LIKE :like OR lower(t.display_name) LIKE :like)', { like });
+    }
+    const [teams, total] = await qb.orderBy('t.display_name', 'ASC').addOrderBy('t.id', 'ASC').skip(skip).take(take).getManyAndCount();
+    return { teams, total };
+  }
+
+  /**
+   * Mattermost's `GET /users/{id}/teams/unread`: per team of the user (but `excludeTeamId`), the unread messages and
+   * mentions summed over the user's channels of that team; channels muted to mentions only (`mark_unread: mention`)
+   * add their mentions but not their messages, as in Mattermost.
+   */
+  async unreadsForUser(caller: User, userId: string, excludeTeamId: string): Promise<TeamUnread[]> {
+    this.requireSelfOr(caller, userId, Permission.EditOtherUsers);
+    if (excludeTeamId !== '' && !isValidId(excludeTeamId)) throw AppError.invalidParam('exclude_team');
+    const rows: Array<{ team_id: string; msg_count: number; mention_count: number }> = await this.dataSource.query(
+      `SELECT c.team_id,
+              COALESCE(SUM(CASE WHEN cm.notify_props->>'mark_unread' = 'mention' THEN 0
+                                ELSE GREATEST(c.total_msg_count - cm.msg_count, 0) END), 0)::bigint AS msg_count,
+              COALESCE(SUM(cm.mention_count), 0)::bigint AS mention_count
+         FROM team_members tm
+         JOIN channels c ON c.team_id = tm.team_id AND c.delete_at = 0
+         JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = tm.user_id
+        WHERE tm.user_id = $1 AND tm.delete_at = 0 AND tm.team_id <> $2
+        GROUP BY c.team_id
+        ORDER BY c.team_id`,
+      [userId, excludeTeamId],
+    );
+    return rows.map((r) => ({
+      team_id: r.team_id,
+      msg_count: Number(r.msg_count),
+      mention_count: Number(r.mention_count),
+      // Root-only counters are not kept per member yet: the totals stand for them (a reply counts as a message).
+      msg_count_root: Number(r.msg_count),
+      mention_count_root: Number(r.mention_count),
+      thread_count: 0,
+      thread_mention_count: 0,
+      thread_urgent_mention_count: 0,
+    }));
   }
 
   /** Team JSON for the caller: email and invite id only for those who manage the team. */

@@ -4,13 +4,15 @@ import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import type { Request, Response } from 'express';
-import { CurrentAuth, CurrentUser, Public, RequirePermission, tokenOf } from '../auth/auth.guard';
+import { CurrentAuth, CurrentUser, Public, RequirePermission } from '../auth/auth.guard';
+import { SESSION_COOKIE_CSRF, SESSION_COOKIE_TOKEN, SESSION_COOKIE_USER } from '../auth/token';
 import { AuthContext, AuthService } from '../auth/auth.service';
 import { RateLimitClass } from '../http/rate-limit.guard';
 import { PageQuery } from '../http/page-query';
 import { UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
 import {
+  AttachDeviceBody,
   CreateAccessTokenBody,
   CreateUserBody,
   LoginBody,
@@ -18,15 +20,27 @@ import {
   PatchUserBody,
   RemoteOriginJson,
   RevokeAccessTokenBody,
+  SearchUsersBody,
   StatusJson,
   UpdateActiveBody,
   UpdatePasswordBody,
   UpdateStatusBody,
+  UserAutocompleteJson,
   UserJson,
 } from './users.dto';
 import { UsersService } from './users.service';
 
 const OK = { status: 'OK' };
+
+/** Mattermost's user search and autocomplete limits: 100 by default and at most. */
+const USER_SEARCH_LIMIT = 100;
+
+function searchLimit(value: unknown): number {
+  const n = typeof value === 'number' ? value : Number.parseInt(typeof value === 'string' ? value : '', 10);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, USER_SEARCH_LIMIT) : USER_SEARCH_LIMIT;
+}
+
+const SESSION_COOKIES = [SESSION_COOKIE_TOKEN, SESSION_COOKIE_USER, SESSION_COOKIE_CSRF];
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -50,30 +64,113 @@ export class UsersController {
   @Post()
   @ApiCreatedResponse({ type: UserJson })
   async create(@Body() body: CreateUserBody, @Req() req: Request): Promise<Record<string, unknown>> {
-    const token = tokenOf(req);
-    const caller = token ? (await this.auth.authenticate(token))?.user : undefined;
-    return toUserJson(await this.users.create(body, caller));
+    const auth = await this.auth.authenticateRequest(req);
+    // An admin's session cookie sent by a forged cross-site form must not create accounts.
+    const refusal = auth && this.auth.csrfRefusal(req, auth);
+    if (refusal) throw refusal;
+    return toUserJson(await this.users.create(body, auth?.user));
   }
 
-  /** Opens a session; the token is returned in the `Token` header, as Mattermost does. */
+  /**
+   * Opens a session; the token is returned in the `Token` header and, for browsers, in Mattermost's cookies:
+   * `MMAUTHTOKEN` (HttpOnly), `MMUSERID` and `MMCSRF`, for the session's lifetime, Secure on https.
+   */
   @Public()
   @RateLimitClass('login')
   @Post('login')
   @HttpCode(200)
-  @ApiOkResponse({ type: UserJson, headers: { Token: { description: 'session token for Authorization: Bearer' } } })
-  async login(@Body() body: LoginBody, @Res({ passthrough: true }) res: Response): Promise<Record<string, unknown>> {
-    const { user, token } = await this.auth.login(body.login_id, body.password, body.device_id);
+  @ApiOkResponse({
+    type: UserJson,
+    headers: {
+      Token: { description: 'session token for Authorization: Bearer' },
+      'Set-Cookie': { description: 'MMAUTHTOKEN (HttpOnly), MMUSERID, MMCSRF' },
+    },
+  })
+  async login(@Body() body: LoginBody, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<Record<string, unknown>> {
+    const { user, token, csrfToken, expiresAt } = await this.auth.login(body.login_id, body.password, body.device_id);
     await this.users.recordActivity(user.id, 'online');
     res.setHeader('Token', token);
+    const options = this.cookieOptions(req);
+    const lifetime = { maxAge: expiresAt - Date.now(), expires: new Date(expiresAt) };
+    res.cookie(SESSION_COOKIE_TOKEN, token, { ...options, ...lifetime, httpOnly: true });
+    res.cookie(SESSION_COOKIE_USER, user.id, { ...options, ...lifetime });
+    res.cookie(SESSION_COOKIE_CSRF, csrfToken, { ...options, ...lifetime });
     return toUserJson(user);
   }
 
+  /** Ends the session and clears the session cookies. */
   @Post('logout')
   @HttpCode(200)
   @ApiOkResponse({ type: OkJson })
-  async logout(@CurrentAuth() auth: AuthContext): Promise<typeof OK> {
+  async logout(@CurrentAuth() auth: AuthContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<typeof OK> {
     await this.users.logout(auth.sessionId, auth.user.id);
+    for (const name of SESSION_COOKIES) res.clearCookie(name, this.cookieOptions(req));
     return OK;
+  }
+
+  /** Path `/`, SameSite Lax (the browsers' default; Mattermost sets none), Secure when the site or request is https. */
+  private cookieOptions(req: Request) {
+    const secure = req.secure || new URL(this.config.siteUrl).protocol === 'https:';
+    return { path: '/', sameSite: 'lax' as const, secure };
+  }
+
+  /** The mobile app registers its push device with the session; other sessions of that device end, as in Mattermost. */
+  @Put('sessions/device')
+  @ApiOkResponse({ type: OkJson })
+  async attachDevice(@CurrentAuth() auth: AuthContext, @Body() body: AttachDeviceBody): Promise<typeof OK> {
+    await this.auth.attachDevice(auth, body.device_id);
+    return OK;
+  }
+
+  /** Mention autocomplete: `name` prefix; `in_channel` (and `in_team` for out_of_channel) or `in_team`; `limit` ≤ 100. */
+  @Get('autocomplete')
+  @ApiQuery({ name: 'name', required: false })
+  @ApiQuery({ name: 'in_team', required: false, description: 'needs view_team (403 otherwise)' })
+  @ApiQuery({ name: 'in_channel', required: false, description: 'needs read access to the channel (403 otherwise)' })
+  @ApiQuery({ name: 'limit', required: false, type: Number })
+  @ApiOkResponse({ type: UserAutocompleteJson })
+  async autocomplete(
+    @CurrentUser() caller: User,
+    @Query('name') name?: string,
+    @Query('in_team') inTeam?: string,
+    @Query('in_channel') inChannel?: string,
+    @Query('limit') limit?: string,
+  ): Promise<Record<string, unknown>> {
+    const found = await this.users.autocomplete(caller, {
+      name: typeof name === 'string' ? name : '',
+      teamId: typeof inTeam === 'string' && inTeam !== '' ? inTeam : undefined,
+      channelId: typeof inChannel === 'string' && inChannel !== '' ? inChannel : undefined,
+      limit: searchLimit(limit),
+    });
+    const profile = this.profileFor(caller);
+    return {
+      users: found.users.map(profile),
+      ...(found.out_of_channel ? { out_of_channel: found.out_of_channel.map(profile) } : {}),
+    };
+  }
+
+  @Post('search')
+  @HttpCode(200)
+  @ApiOkResponse({ type: [UserJson] })
+  async search(@CurrentUser() caller: User, @Body() body: SearchUsersBody): Promise<Record<string, unknown>[]> {
+    const found = await this.users.search(caller, {
+      term: body.term,
+      teamId: body.team_id || undefined,
+      notInTeamId: body.not_in_team_id || undefined,
+      inChannelId: body.in_channel_id || undefined,
+      notInChannelId: body.not_in_channel_id || undefined,
+      allowInactive: body.allow_inactive,
+      withoutTeam: body.without_team,
+      limit: searchLimit(body.limit),
+    });
+    return found.map(this.profileFor(caller));
+  }
+
+  /** Only where the caller may see emails (MM_PRIVACYSETTINGS_SHOWEMAILADDRESS, or a system admin): 403 otherwise. */
+  @Get('email/:email')
+  @ApiOkResponse({ type: UserJson })
+  async byEmail(@CurrentUser() caller: User, @Param('email') email: string): Promise<Record<string, unknown>> {
+    return this.profileFor(caller)(await this.users.getByEmail(caller, email));
   }
 
   @Get()

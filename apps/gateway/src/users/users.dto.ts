@@ -106,3 +106,28 @@ export class StatusJson {
 export class OkJson {
   @ApiProperty({ example: 'OK' }) status: string;
 }
+
+/** Mattermost's `UserSearch` (`POST /users/search`); `limit` 1..100, default 100. */
+export class SearchUsersBody {
+  @ApiProperty({ description: 'Prefix of a username, nickname, first or last name (names and email only where visible)' })
+  @IsString()
+  @MaxLength(64)
+  term: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() team_id?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() not_in_team_id?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() in_channel_id?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() not_in_channel_id?: string;
+  @ApiPropertyOptional({ description: 'deactivated users too' }) @IsOptional() @IsBoolean() allow_inactive?: boolean;
+  @ApiPropertyOptional({ description: 'only users in no team' }) @IsOptional() @IsBoolean() without_team?: boolean;
+  @ApiPropertyOptional({ default: 100, maximum: 100 }) @IsOptional() @IsNumber() limit?: number;
+}
+
+export class UserAutocompleteJson {
+  @ApiProperty({ type: [UserJson] }) users: UserJson[];
+  @ApiPropertyOptional({ type: [UserJson], description: 'With in_channel: team members outside the channel' })
+  out_of_channel?: UserJson[];
+}
+
+export class AttachDeviceBody {
+  @ApiProperty({ description: 'The push device id, e.g. `android_rn-v2:<token>`' }) @IsString() @Length(1, 512) device_id: string;
+}

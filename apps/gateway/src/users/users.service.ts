@@ -150,6 +150,97 @@ export class UsersService {
       .getMany();
   }
 
+  /**
+   * Mattermost's `POST /users/search`: users whose username, nickname (and, where the caller may see them, first or
+   * last name and email) start with the term, with the filters of `list` and their permission checks.
+   */
+  async search(caller: User, q: UserSearch): Promise<User[]> {
+    if (q.term.trim() === '') throw AppError.invalidParam('term');
+    if (q.teamId) await this.requireViewTeam(caller, q.teamId, 'team_id');
+    if (q.notInTeamId) await this.requireViewTeam(caller, q.notInTeamId, 'not_in_team_id');
+    if (q.inChannelId) await this.requireReadChannel(caller, q.inChannelId, 'in_channel_id');
+    if (q.notInChannelId) await this.requireReadChannel(caller, q.notInChannelId, 'not_in_channel_id');
+    const qb = this.matching(caller, q.term);
+    if (!q.allowInactive) qb.andWhere('u.delete_at = 0');
+    if (q.teamId) qb.andWhere(inTeam('u', ':team'), { team: q.teamId });
+    if (q.notInTeamId) qb.andWhere(`NOT ${inTeam('u', ':nteam')}`, { nteam: q.notInTeamId });
+    if (q.withoutTeam) qb.andWhere('NOT EXISTS (SELECT 1 FROM team_members wt WHERE wt.user_id = u.id AND wt.delete_at = 0)');
+    if (q.inChannelId) qb.andWhere(inChannel('u', ':ch'), { ch: q.inChannelId });
+    if (q.notInChannelId) qb.andWhere(`NOT ${inChannel('u', ':nch')}`, { nch: q.notInChannelId });
+    return qb.orderBy('u.username', 'ASC').take(q.limit).getMany();
+  }
+
+  /**
+   * Mattermost's `GET /users/autocomplete` (mentions): active users starting with `name`; with `in_channel` the
+   * channel's members and, as `out_of_channel`, the team's other members; with `in_team` the team's members.
+   */
+  async autocomplete(
+    caller: User,
+    q: { name: string; teamId?: string; channelId?: string; limit: number },
+  ): Promise<{ users: User[]; out_of_channel?: User[] }> {
+    if (q.channelId) {
+      await this.requireReadChannel(caller, q.channelId, 'in_channel');
+      if (q.teamId && !isValidId(q.teamId)) throw AppError.invalidParam('in_team');
+      const members = await this.matching(caller, q.name)
+        .andWhere('u.delete_at = 0')
+        .andWhere(inChannel('u', ':ch'), { ch: q.channelId })
+        .orderBy('u.username', 'ASC')
+        .take(q.limit)
+        .getMany();
+      const outside = q.teamId
+        ? await this.matching(caller, q.name)
+            .andWhere('u.delete_at = 0')
+            .andWhere(inTeam('u', ':team'), { team: q.teamId })
+            .andWhere(`NOT ${inChannel('u', ':ch')}`, { ch: q.channelId })
+            .orderBy('u.username', 'ASC')
+            .take(q.limit)
+            .getMany()
+        : [];
+      return { users: members, out_of_channel: outside };
+    }
+    if (q.teamId) {
+      await this.requireViewTeam(caller, q.teamId, 'in_team');
+      const members = await this.matching(caller, q.name)
+        .andWhere('u.delete_at = 0')
+        .andWhere(inTeam('u', ':team'), { team: q.teamId })
+        .orderBy('u.username', 'ASC')
+        .take(q.limit)
+        .getMany();
+      return { users: members };
+    }
+    return { users: await this.matching(caller, q.name).andWhere('u.delete_at = 0').orderBy('u.username', 'ASC').take(q.limit).getMany() };
+  }
+
+  /**
+   * Mattermost's `GET /users/email/{email}`: only for callers who may see emails (everyone when
+   * MM_PRIVACYSETTINGS_SHOWEMAILADDRESS, else system admins), so that hidden emails cannot be confirmed one by one.
+   */
+  async getByEmail(caller: User, email: string): Promise<User> {
+    if (!this.seesEmails(caller)) {
+      throw new AppError('api.user.get_user_by_email.permissions.app_error', 'Unable to get user by email.', 403);
+    }
+    if (email.length > 128 || !/^[^\s@]+@[^\s@]+$/.test(email)) throw AppError.invalidParam('email');
+    const user = await this.users.findOneBy({ email: email.toLowerCase() });
+    if (!user) throw AppError.notFound('user', 'app.user.missing_account.const');
+    return user;
+  }
+
+  private seesEmails(caller: User): boolean {
+    return this.config.privacy.showEmailAddress || isSystemAdmin(caller.roles);
+  }
+
+  /** Users whose visible names start with `term` (case-insensitive); what the privacy settings hide is not searched. */
+  private matching(caller: User, term: string) {
+    const qb = this.users.createQueryBuilder('u');
+    const prefix = term.trim().toLowerCase().replace(/^@/, '');
+    if (prefix === '') return qb.where('true');
+    const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const fields = ['u.username', 'lower(u.nickname)'];
+    if (this.config.privacy.showFullName || isSystemAdmin(caller.roles)) fields.push('lower(u.first_name)', 'lower(u.last_name)');
+    if (this.seesEmails(caller)) fields.push('u.email');
+    return qb.where(`(${fields.map((f) => `${f} LIKE :like`).join(' OR ')})`, { like });
+  }
+
   /** Mattermost's view_team: a member of the team, or a system admin. */
   private async requireViewTeam(caller: User, teamId: string, param: string): Promise<void> {
     if (!isValidId(teamId)) throw AppError.invalidParam(param);
@@ -344,6 +435,25 @@ export class UsersService {
   isAdmin(user: User): boolean {
     return isSystemAdmin(user.roles);
   }
+}
+
+export interface UserSearch {
+  term: string;
+  teamId?: string;
+  notInTeamId?: string;
+  inChannelId?: string;
+  notInChannelId?: string;
+  allowInactive?: boolean;
+  withoutTeam?: boolean;
+  limit: number;
+}
+
+function inTeam(alias: string, param: string): string {
+  return `EXISTS (SELECT 1 FROM team_members tmx WHERE tmx.user_id = ${alias}.id AND tmx.team_id = ${param} AND tmx.delete_at = 0)`;
+}
+
+function inChannel(alias: string, param: string): string {
+  return `EXISTS (SELECT 1 FROM channel_members cmx WHERE cmx.user_id = ${alias}.id AND cmx.channel_id = ${param})`;
 }
 
 function offlineStatus(userId: string): Status {

@@ -1,15 +1,16 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ChannelAccess, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { HttpAdapterHost } from '@nestjs/core';
-import { counter, gauge, METRICS_PREFIX, ScheduledJobs } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, counter, gauge, METRICS_PREFIX, ScheduledJobs } from '@fedchat/common';
 import { isValidId, newId } from '@fedchat/crypto';
 import { WebSocketEventMessage } from '@fedchat/contracts';
 import type { IncomingMessage, Server } from 'node:http';
 import * as os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { tokenFrom } from '../auth/auth.guard';
 import { AuthService } from '../auth/auth.service';
+import { websocketToken } from '../auth/token';
+import { versionIdOf } from '../client-config/client-config';
 import { UsersService } from '../users/users.service';
 
 export const WEBSOCKET_PATH = '/api/v4/websocket';
@@ -17,7 +18,6 @@ export const WEBSOCKET_PATH = '/api/v4/websocket';
 const MAX_FRAME_BYTES = 64 * 1024;
 /** How long an unauthenticated socket may wait before sending its authentication challenge. */
 const AUTH_TIMEOUT_MS = 10_000;
-const SERVER_VERSION = '10.0.0.fedchat';
 
 const connections = gauge({ name: `${METRICS_PREFIX}websocket_connections`, help: 'Authenticated websocket connections on this process' });
 const eventsSent = counter({
@@ -62,7 +62,13 @@ export class WebSocketHub implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly users: UsersService,
     private readonly access: ChannelAccess,
     private readonly events: WebSocketEvents,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** `hello` and `ping` carry the server version as `X-Version-Id` does. */
+  private get serverVersion(): string {
+    return versionIdOf(this.config);
+  }
 
   onApplicationBootstrap(): void {
     const http: Server | undefined = this.adapterHost.httpAdapter?.getHttpServer();
@@ -111,8 +117,9 @@ export class WebSocketHub implements OnApplicationBootstrap, BeforeApplicationSh
       conn.alive = true;
       conn.actions = conn.actions.then(() => this.onMessage(conn, raw.toString(), isBinary)).catch(() => undefined);
     });
-    // Authenticated at upgrade (Authorization header or access_token) or, as the JS client does, by challenge.
-    const token = tokenFrom(req.headers.authorization, new URL(req.url ?? '/', 'http://x').searchParams.get('access_token'));
+    // Authenticated at upgrade (Authorization header, access_token, or the browser's session cookie) or, as the JS
+    // client does, by challenge.
+    const token = websocketToken(req, this.config.siteUrl);
     if (token && (await this.authenticate(conn, token))) return;
     setTimeout(() => {
       if (!conn.userId && socket.readyState === WebSocket.OPEN) socket.close(1008, 'authentication required');
@@ -126,7 +133,7 @@ export class WebSocketHub implements OnApplicationBootstrap, BeforeApplicationSh
     connections.inc();
     this.send(conn, {
       event: 'hello',
-      data: { connection_id: conn.id, server_version: SERVER_VERSION, server_hostname: os.hostname() },
+      data: { connection_id: conn.id, server_version: this.serverVersion, server_hostname: os.hostname() },
       broadcast: { user_id: auth.user.id },
     });
     await this.users.recordActivity(auth.user.id, 'online').catch(() => undefined);
@@ -158,7 +165,7 @@ export class WebSocketHub implements OnApplicationBootstrap, BeforeApplicationSh
     if (!conn.userId) return this.reply(conn, seq, 'FAIL', undefined, 'api.web_socket_router.not_authenticated.app_error');
     switch (msg.action) {
       case 'ping':
-        return this.reply(conn, seq, 'OK', { text: 'pong', version: SERVER_VERSION, server_time: Date.now(), node_id: '' });
+        return this.reply(conn, seq, 'OK', { text: 'pong', version: this.serverVersion, server_time: Date.now(), node_id: '' });
       case 'user_typing':
         return this.typing(conn, seq, msg.data ?? {});
       case 'get_statuses': {

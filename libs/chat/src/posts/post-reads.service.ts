@@ -122,7 +122,7 @@ export class PostReads {
   }
 
   /**
-   * GET /channels/{id}/posts with Mattermost's modes, first match wins: `since` (everything changed since, deleted
+   * GET /channels/{id}/posts with Mattermost's modes, first match wins: `since` (everything changed strictly after, deleted
    * posts included), `after` / `before` a post, else a page counted from the newest post. Cursors follow Mattermost:
    * next = the post just newer than the list, prev = the post just older.
    */
@@ -133,7 +133,7 @@ export class PostReads {
       const changed = await this.posts
         .createQueryBuilder('p')
         .where('p.channel_id = :channel', { channel: channel.id })
-        .andWhere('p.update_at >= :since', { since: q.since })
+        .andWhere('p.update_at > :since', { since: q.since })
         .andWhere(q.collapsedThreads ? "p.root_id = ''" : 'true')
         .orderBy('p.update_at', 'ASC')
         .addOrderBy('p.id', 'ASC')

@@ -201,6 +201,13 @@ export const envSchema = z.object({
   RATE_LIMIT_PEER_PER_SECOND: int(50, 1, 1_000_000),
   RATE_LIMIT_PEER_MAX_BURST: int(500, 0, 1_000_000),
   MM_TEAMSETTINGS_ENABLEOPENSERVER: bool(false),
+  /** The name the apps show for this server (client config `SiteName`). */
+  MM_TEAMSETTINGS_SITENAME: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'fedchat' : v.trim().slice(0, 30))),
+  /** Collapsed reply threads as the apps offer them (client config `CollapsedThreads`). */
+  MM_SERVICESETTINGS_COLLAPSEDTHREADS: z.enum(['disabled', 'default_off', 'default_on', 'always_on']).default('default_off'),
   MM_PRIVACYSETTINGS_SHOWEMAILADDRESS: bool(true),
   MM_PRIVACYSETTINGS_SHOWFULLNAME: bool(true),
 
@@ -305,7 +312,9 @@ export interface AppConfig {
   /** Protocol-level ping period of client websockets; a socket that misses one answer is terminated. */
   websocket: { pingIntervalMs: number };
   /** Whether anyone may sign up; otherwise only the first user and accounts made by admins. */
-  team: { enableOpenServer: boolean };
+  team: { enableOpenServer: boolean; siteName: string };
+  /** Mattermost's ServiceSettings.CollapsedThreads, passed to the apps in the client config. */
+  collapsedThreads: 'disabled' | 'default_off' | 'default_on' | 'always_on';
   /** What other users' profiles show to non-admins (Mattermost's PrivacySettings). */
   privacy: { showEmailAddress: boolean; showFullName: boolean };
   connectedWorkspaces: {
@@ -488,7 +497,8 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
       login: { perSecond: e.RATE_LIMIT_LOGIN_PER_MINUTE / 60, maxBurst: e.RATE_LIMIT_LOGIN_MAX_BURST },
       peer: { perSecond: e.RATE_LIMIT_PEER_PER_SECOND, maxBurst: e.RATE_LIMIT_PEER_MAX_BURST },
     },
-    team: { enableOpenServer: e.MM_TEAMSETTINGS_ENABLEOPENSERVER },
+    team: { enableOpenServer: e.MM_TEAMSETTINGS_ENABLEOPENSERVER, siteName: e.MM_TEAMSETTINGS_SITENAME },
+    collapsedThreads: e.MM_SERVICESETTINGS_COLLAPSEDTHREADS,
     privacy: { showEmailAddress: e.MM_PRIVACYSETTINGS_SHOWEMAILADDRESS, showFullName: e.MM_PRIVACYSETTINGS_SHOWFULLNAME },
     connectedWorkspaces: {
       enableSharedChannels: e.MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS,
