@@ -36,6 +36,7 @@ function until(what: string, cond: () => Promise<boolean>, timeoutMs = DELIVERY_
 let a: TestCluster;
 let b: TestCluster;
 let marker: TestUser;
+let rid: string;
 
 const db = (c: TestCluster) => c.h.app.get(DataSource);
 const isMember = async (c: TestCluster, userId: string) =>
@@ -63,10 +64,36 @@ async function aFinishedARoundForB(): Promise<void> {
   }
 }
 
+/** From now on B's database fails every join of `userId` to a channel, as a deadlock would (counted in a sequence). */
+async function failJoinsOnB(userId: string): Promise<void> {
+  await db(b).query('CREATE SEQUENCE test_failed_joins');
+  await db(b).query(`
+    CREATE FUNCTION test_fail_join() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.user_id = '${userId}' THEN
+        PERFORM nextval('test_failed_joins');
+        RAISE EXCEPTION 'simulated deadlock' USING ERRCODE = 'deadlock_detected';
+      END IF;
+      RETURN NEW;
+    END $$`);
+  await db(b).query('CREATE TRIGGER test_fail_join BEFORE INSERT ON channel_members FOR EACH ROW EXECUTE FUNCTION test_fail_join()');
+}
+
+async function failedJoinsOnB(): Promise<boolean> {
+  const [row] = await db(b).query('SELECT is_called FROM test_failed_joins');
+  return row.is_called === true;
+}
+
+async function stopFailingJoinsOnB(): Promise<void> {
+  await db(b).query('DROP TRIGGER test_fail_join ON channel_members');
+  await db(b).query('DROP FUNCTION test_fail_join()');
+  await db(b).query('DROP SEQUENCE test_failed_joins');
+}
+
 beforeAll(async () => {
   a = await startTestCluster('a', ENV, [RemoteClusterModule, SharedChannelSyncModule, UserSyncModule]);
   b = await startTestCluster('b', ENV, [RemoteClusterModule, SharedChannelSyncModule, UserSyncModule]);
-  const rid = await connectClusters(a, b);
+  rid = await connectClusters(a, b);
   await a.h.as(a.admin).post(`/api/v4/remotecluster/${rid}/channels/${a.channelId}/invite`).send({}).expect(200);
   await until('channel on B', async () => (await db(b).query('SELECT 1 FROM channels WHERE id = $1', [a.channelId])).length === 1);
   const [copy] = await db(b).query('SELECT team_id FROM channels WHERE id = $1', [a.channelId]);
@@ -106,34 +133,48 @@ describe('membership sync durability', () => {
   });
 
   it('sends a change again when the remote failed to apply it (not a refusal)', async () => {
-    // Erin is known on B (joined and left); then B's database fails her next join once, as a deadlock would.
+    // Erin is known on B (joined and left); then B's database fails her next join, as a deadlock would.
     const erin = await localUser(a, 'erin', true);
     await until('erin on B', () => isMember(b, erin.id));
     await a.h.as(a.admin).delete(`/api/v4/channels/${a.channelId}/members/${erin.id}`).expect(200);
     await until('erin gone from B', async () => !(await isMember(b, erin.id)));
-    await db(b).query('CREATE SEQUENCE test_failed_joins');
-    await db(b).query(`
-      CREATE FUNCTION test_fail_join() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.user_id = '${erin.id}' THEN
-          PERFORM nextval('test_failed_joins');
-          RAISE EXCEPTION 'simulated deadlock' USING ERRCODE = 'deadlock_detected';
-        END IF;
-        RETURN NEW;
-      END $$`);
-    await db(b).query('CREATE TRIGGER test_fail_join BEFORE INSERT ON channel_members FOR EACH ROW EXECUTE FUNCTION test_fail_join()');
+    await failJoinsOnB(erin.id);
     try {
       await a.h.as(a.admin).post(`/api/v4/channels/${a.channelId}/members`).send({ user_id: erin.id }).expect(201);
-      await until('a failed join of erin on B', async () => {
-        const [row] = await db(b).query('SELECT last_value, is_called FROM test_failed_joins');
-        return row.is_called === true;
-      });
+      await until('a failed join of erin on B', () => failedJoinsOnB());
       await aFinishedARoundForB();
     } finally {
-      await db(b).query('DROP TRIGGER test_fail_join ON channel_members');
-      await db(b).query('DROP FUNCTION test_fail_join()');
-      await db(b).query('DROP SEQUENCE test_failed_joins');
+      await stopFailingJoinsOnB();
     }
     await until('erin back on B', () => isMember(b, erin.id));
+  });
+
+  it('goes on with the other shared channels while one keeps failing on the remote', async () => {
+    // A second channel shared with B, whose id sorts after the first one's (channels are worked in id order).
+    let second: string;
+    do second = (await a.h.channelWith([a.admin])).channelId;
+    while (second < a.channelId);
+    const [{ team_id: secondTeam }] = await db(a).query('SELECT team_id FROM channels WHERE id = $1', [second]);
+    await a.h.as(a.admin).post(`/api/v4/remotecluster/${rid}/channels/${second}/invite`).send({}).expect(200);
+    await until('second channel on B', async () => (await db(b).query('SELECT 1 FROM channels WHERE id = $1', [second])).length === 1);
+    const frank = await localUser(a, 'frank', false);
+    await failJoinsOnB(frank.id);
+    try {
+      // Frank's join of the first channel fails on B every time; Grace's join of the second must still arrive.
+      await a.h.as(a.admin).post(`/api/v4/channels/${a.channelId}/members`).send({ user_id: frank.id }).expect(201);
+      await until('a failed join of frank on B', () => failedJoinsOnB());
+      const grace = await a.h.signUp('grace', a.admin);
+      await a.h.as(a.admin).post(`/api/v4/teams/${secondTeam}/members`).send({ team_id: secondTeam, user_id: grace.id }).expect(201);
+      await a.h.as(a.admin).post(`/api/v4/channels/${second}/members`).send({ user_id: grace.id }).expect(201);
+      await until(
+        'grace on B',
+        async () =>
+          (await db(b).query('SELECT 1 FROM channel_members WHERE channel_id = $1 AND user_id = $2', [second, grace.id])).length === 1,
+      );
+      expect(await isMember(b, frank.id)).toBe(false);
+    } finally {
+      await stopFailingJoinsOnB();
+    }
+    await until('frank on B', () => isMember(b, frank.id));
   });
 });

@@ -6,7 +6,7 @@ import { newId } from '@fedchat/crypto';
 import { returning, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
 import { UserSyncMetrics } from '../user-sync.metrics';
-import { idList, NotConfirmedError, sendSyncMsg } from './peer-send';
+import { idList, NotConfirmedError, RemoteFailedError, sendSyncMsg } from './peer-send';
 import { ClaimedRemote, RemoteLease } from './remote-lease.service';
 
 /** Users per `sharedchannel_sync` message of the profile sync (the receiver takes up to 200). */
@@ -147,14 +147,19 @@ export class UserSyncSender {
 
   // ---- membership sync (protocol §5.10) ----------------------------------------------------------------------------
 
-  /** Per confirmed team-channel pair of the remote, the membership events past its cursor. */
+  /**
+   * Per confirmed team-channel pair of the remote, the membership events past its cursor. A pair whose message the
+   * remote answers FAIL keeps its cursor (sent again next run) and the other pairs go on; the run then fails.
+   */
   async memberships(remote: ClaimedRemote, stop: () => boolean): Promise<boolean> {
     const pairs: { id: string; channel_id: string; last_members_sync_seq: string }[] = await this.dataSource.query(
       `SELECT scr.id, scr.channel_id, scr.last_members_sync_seq FROM shared_channel_remotes scr
        JOIN channels c ON c.id = scr.channel_id AND c.type IN ('O', 'P')
-       WHERE scr.remote_id = $1 AND scr.delete_at = 0 AND scr.is_invite_confirmed`,
+       WHERE scr.remote_id = $1 AND scr.delete_at = 0 AND scr.is_invite_confirmed
+       ORDER BY scr.channel_id`,
       [remote.remote_id],
     );
+    let failed: RemoteFailedError | undefined;
     for (const pair of pairs) {
       let cursor = Number(pair.last_members_sync_seq);
       const horizon = await this.committedHorizon(pair.channel_id);
@@ -170,6 +175,10 @@ export class UserSyncSender {
         try {
           await this.sendMemberships(remote.remote_id, pair.channel_id, batch.events);
         } catch (err) {
+          if (err instanceof RemoteFailedError) {
+            failed ??= err;
+            break;
+          }
           if (!(err instanceof NotConfirmedError)) throw err;
           // Membership sync is off at the remote: the cursor stays until it takes the changes.
           this.log.debug({ remoteId: remote.remote_id, channelId: pair.channel_id }, 'membership changes not accepted by the remote');
@@ -188,6 +197,7 @@ export class UserSyncSender {
       }
       if (stop()) return false;
     }
+    if (failed) throw failed;
     return true;
   }
 
