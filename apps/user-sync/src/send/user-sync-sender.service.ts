@@ -225,7 +225,7 @@ export class UserSyncSender {
 
   /**
    * History rows of the channel numbered after the cursor and up to the horizon, in order, at most
-   * MemberSyncBatchSize of them; the latest event per user wins.
+   * MemberSyncBatchSize of them; the latest event per user (the last written) wins.
    */
   private async memberEvents(
     channelId: string,
@@ -243,12 +243,9 @@ export class UserSyncSender {
       [channelId, cursor, horizon, limit],
     );
     if (rows.length === 0) return { events: [], next: cursor, latestAt: 0, full: false };
+    // In write order, so the last row of a user is their latest event (times could disagree across replicas' clocks).
     const latest = new Map<string, MemberEvent>();
-    for (const r of rows) {
-      const at = Number(r.at);
-      const seen = latest.get(r.user_id);
-      if (!seen || at >= seen.at) latest.set(r.user_id, { user_id: r.user_id, is_add: r.is_add, at });
-    }
+    for (const r of rows) latest.set(r.user_id, { user_id: r.user_id, is_add: r.is_add, at: Number(r.at) });
     return {
       events: [...latest.values()],
       next: Number(rows[rows.length - 1].seq),
