@@ -415,7 +415,7 @@ export class ChannelInviteReceiver {
          creator_id = EXCLUDED.creator_id, update_at = EXCLUDED.update_at, delete_at = 0, is_invite_accepted = true,
          is_invite_confirmed = true, last_post_update_at = EXCLUDED.last_post_update_at, last_post_id = '',
          last_post_create_at = EXCLUDED.last_post_create_at, last_post_create_id = '', last_members_sync_at = 0,
-         readonly = EXCLUDED.readonly, next_sync_at = 0, lease_owner = '', lease_until = 0, failures = 0, last_error = '',
+         last_members_sync_seq = 0, readonly = EXCLUDED.readonly, next_sync_at = 0, lease_owner = '', lease_until = 0, failures = 0, last_error = '',
          interrupted_since = 0, interruption_notified = false`,
       [newId(), channel.id, rc.creator_id, now, rc.remote_id, invite.read_only],
     );

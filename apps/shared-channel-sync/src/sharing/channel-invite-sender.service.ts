@@ -214,6 +214,7 @@ export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDest
           last_post_create_at: now,
           last_post_create_id: '',
           last_members_sync_at: 0,
+          last_members_sync_seq: 0,
           next_sync_at: 0,
           // Claimed by this request, which sends it right away; the poller takes it only after a failure (or a crash).
           lease_owner: this.config.instanceId,

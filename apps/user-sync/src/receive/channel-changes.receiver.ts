@@ -43,29 +43,37 @@ export class ChannelChangesReceiver {
     if (this.config.featureFlags.enableSharedChannelsMemberSync && req.membership_changes.length > 0) {
       const channel = await this.dataSource.getRepository(Channel).findOneBy({ id: req.channel_id });
       let changed = false;
-      for (const item of req.membership_changes) {
-        await this.judge(req.remote_id, 'membership change', item, reply.membership_errors, async () => {
-          if (await this.applyMembership(req.remote_id, channel, MembershipChangeSchema.parse(item))) changed = true;
-          this.metrics.membershipApplied.inc({ remote_id: req.remote_id });
-        });
+      try {
+        for (const item of req.membership_changes) {
+          await this.judge(req.remote_id, 'membership change', item, reply.membership_errors, async () => {
+            if (await this.applyMembership(req.remote_id, channel, MembershipChangeSchema.parse(item))) changed = true;
+            this.metrics.membershipApplied.inc({ remote_id: req.remote_id });
+          });
+        }
+      } finally {
+        // Other remotes sharing the channel get the change too (never the sender: its users are not sent back to it),
+        // also what was applied before an item failed the message.
+        if (changed) this.bus.emit(ChannelMembersChangedEvent, { channel_id: req.channel_id });
       }
-      // Other remotes sharing the channel get the change too (never the sender: its users are not sent back to it).
-      if (changed) this.bus.emit(ChannelMembersChangedEvent, { channel_id: req.channel_id });
     }
     return reply;
   }
 
-  /** Runs one item; a refusal or a failure is logged and its user id listed, and the next item goes on. */
+  /**
+   * Runs one item; a refusal is logged, counted and its user id listed (the sender moves past it: it would be refused
+   * again), and the next item goes on. Any other error (a deadlock, a lost connection) is no decision about the item:
+   * it fails the whole message, so that the sender keeps its cursor and sends it again (every item is idempotent).
+   */
   private async judge(remoteId: string, kind: string, item: Record<string, unknown>, errors: string[], apply: () => Promise<void>) {
     try {
       await apply();
     } catch (err) {
-      if (err instanceof RefusedItem || err instanceof ZodError) {
-        const reason = err instanceof ZodError ? describeZodError(err) : err.message;
-        this.log.warn({ remoteId, userId: itemUserId(item), reason }, `${kind} refused`);
-      } else {
-        this.log.error({ err, remoteId, userId: itemUserId(item) }, `${kind} failed`);
+      if (!(err instanceof RefusedItem || err instanceof ZodError)) {
+        this.log.error({ err, remoteId, userId: itemUserId(item) }, `${kind} failed; the message fails so that the remote sends it again`);
+        throw err;
       }
+      const reason = err instanceof ZodError ? describeZodError(err) : err.message;
+      this.log.warn({ remoteId, userId: itemUserId(item), reason }, `${kind} refused`);
       this.metrics.refused.inc({ remote_id: remoteId, kind: 'received' });
       errors.push(itemUserId(item));
     }

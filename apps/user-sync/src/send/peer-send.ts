@@ -5,6 +5,9 @@ import { newId } from '@fedchat/crypto';
 /** A delivery the remote did not confirm: transport failure, FAIL, or an answer without a payload. */
 export class PeerSendError extends Error {}
 
+/** The remote answered FAIL: it is reachable, but could not apply this message (e.g. a failure on its side). */
+export class RemoteFailedError extends PeerSendError {}
+
 /** OK without a payload: the remote took the message but applied nothing (e.g. that part of user sync is off there). */
 export class NotConfirmedError extends PeerSendError {}
 
@@ -24,7 +27,7 @@ export async function sendSyncMsg(
   } catch (err) {
     throw new PeerSendError(err instanceof Error ? err.message : String(err));
   }
-  if (answer.status !== 'OK') throw new PeerSendError(answer.err ?? 'FAIL');
+  if (answer.status !== 'OK') throw new RemoteFailedError(answer.err ?? 'FAIL');
   if (!answer.payload || typeof answer.payload !== 'object') throw new NotConfirmedError('the remote did not confirm the message');
   return answer.payload;
 }

@@ -6,13 +6,16 @@ import { newId } from '@fedchat/crypto';
 import { returning, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
 import { UserSyncMetrics } from '../user-sync.metrics';
-import { idList, NotConfirmedError, sendSyncMsg } from './peer-send';
+import { idList, NotConfirmedError, RemoteFailedError, sendSyncMsg } from './peer-send';
 import { ClaimedRemote, RemoteLease } from './remote-lease.service';
 
 /** Users per `sharedchannel_sync` message of the profile sync (the receiver takes up to 200). */
 const PROFILE_BATCH = 100;
 /** Users per message that ride with membership changes (the receiver takes up to 200). */
 const MEMBERSHIP_MESSAGE = 200;
+
+/** The advisory lock class of `channel_member_history` writers (key 2: hash of the channel id); see the trigger. */
+const MEMBER_HISTORY_LOCK_CLASS = 7301;
 
 /** One membership event read from `channel_member_history`. */
 interface MemberEvent {
@@ -27,7 +30,7 @@ interface MemberEvent {
  * - global user sync: local users past `(last_global_user_sync_at, last_global_user_sync_id)`;
  * - profile sync: members of channels shared with the remote whose `shared_channel_users.last_sync_at` is older than
  *   their `update_at`;
- * - membership sync: `channel_member_history` past each pair's `last_members_sync_at`.
+ * - membership sync: `channel_member_history` rows numbered past each pair's `last_members_sync_seq`.
  * A user is never sent to the remote it belongs to.
  */
 @Injectable()
@@ -144,23 +147,38 @@ export class UserSyncSender {
 
   // ---- membership sync (protocol §5.10) ----------------------------------------------------------------------------
 
-  /** Per confirmed team-channel pair of the remote, the membership events past its cursor. */
+  /**
+   * Per confirmed team-channel pair of the remote, the membership events past its cursor. A pair whose message the
+   * remote answers FAIL keeps its cursor (sent again next run) and the other pairs go on; the run then fails.
+   */
   async memberships(remote: ClaimedRemote, stop: () => boolean): Promise<boolean> {
-    const pairs: { id: string; channel_id: string; last_members_sync_at: string }[] = await this.dataSource.query(
-      `SELECT scr.id, scr.channel_id, scr.last_members_sync_at FROM shared_channel_remotes scr
+    const pairs: { id: string; channel_id: string; last_members_sync_seq: string }[] = await this.dataSource.query(
+      `SELECT scr.id, scr.channel_id, scr.last_members_sync_seq FROM shared_channel_remotes scr
        JOIN channels c ON c.id = scr.channel_id AND c.type IN ('O', 'P')
-       WHERE scr.remote_id = $1 AND scr.delete_at = 0 AND scr.is_invite_confirmed`,
+       WHERE scr.remote_id = $1 AND scr.delete_at = 0 AND scr.is_invite_confirmed
+       ORDER BY scr.channel_id`,
       [remote.remote_id],
     );
+    let failed: RemoteFailedError | undefined;
     for (const pair of pairs) {
-      let cursor = Number(pair.last_members_sync_at);
+      let cursor = Number(pair.last_members_sync_seq);
+      const horizon = await this.committedHorizon(pair.channel_id);
+      if (horizon === undefined) {
+        // A membership change of the channel is being written: its doorbell (or the next poll) brings us back.
+        this.log.debug({ remoteId: remote.remote_id, channelId: pair.channel_id }, 'membership changes in flight; later');
+        continue;
+      }
       while (!stop()) {
-        const batch = await this.memberEvents(pair.channel_id, cursor);
+        const batch = await this.memberEvents(pair.channel_id, cursor, horizon);
         if (batch.events.length === 0) break;
         if (!(await this.lease.renew(remote))) return false;
         try {
           await this.sendMemberships(remote.remote_id, pair.channel_id, batch.events);
         } catch (err) {
+          if (err instanceof RemoteFailedError) {
+            failed ??= err;
+            break;
+          }
           if (!(err instanceof NotConfirmedError)) throw err;
           // Membership sync is off at the remote: the cursor stays until it takes the changes.
           this.log.debug({ remoteId: remote.remote_id, channelId: pair.channel_id }, 'membership changes not accepted by the remote');
@@ -168,8 +186,9 @@ export class UserSyncSender {
         }
         const moved = await returning(
           this.dataSource,
-          `UPDATE shared_channel_remotes SET last_members_sync_at = $3 WHERE id = $1 AND last_members_sync_at = $2 RETURNING id`,
-          [pair.id, cursor, batch.next],
+          `UPDATE shared_channel_remotes SET last_members_sync_seq = $3, last_members_sync_at = GREATEST(last_members_sync_at, $4)
+           WHERE id = $1 AND last_members_sync_seq = $2 RETURNING id`,
+          [pair.id, cursor, batch.next, batch.latestAt],
         );
         // A reconnection reset the cursor meanwhile: the next run starts the full reconcile.
         if (moved.length === 0) break;
@@ -178,39 +197,61 @@ export class UserSyncSender {
       }
       if (stop()) return false;
     }
+    if (failed) throw failed;
     return true;
   }
 
   /**
-   * Events with a join or leave time after the cursor, oldest first, at most MemberSyncBatchSize rows; the latest
-   * event per user wins. A full batch stops before its last millisecond (unless that is all it holds), so that events
-   * sharing a millisecond are never split by the cursor.
+   * The highest `change_seq` up to which every history row of the channel is committed, or undefined while a
+   * transaction writing one is in flight. Join and leave times are taken before commit, so a cursor over them could
+   * pass a change that commits late; the numbers are drawn under a shared lock on the channel held until commit (see
+   * the trigger in migration MembershipSyncSeq1763860000000), so while this side holds that lock exclusively, nothing
+   * numbered so far can still appear, and whatever comes later is numbered higher. The lock is only tried, never
+   * waited for: writers are never held up by the sender.
    */
-  private async memberEvents(channelId: string, cursor: number): Promise<{ events: MemberEvent[]; next: number; full: boolean }> {
+  private async committedHorizon(channelId: string): Promise<number | undefined> {
+    return this.dataSource.transaction(async (tx) => {
+      const [lock]: { got: boolean }[] = await tx.query('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS got', [
+        MEMBER_HISTORY_LOCK_CLASS,
+        channelId,
+      ]);
+      if (!lock.got) return undefined;
+      const [seq]: { last_value: string; is_called: boolean }[] = await tx.query(
+        'SELECT last_value, is_called FROM channel_member_history_change_seq',
+      );
+      return seq.is_called ? Number(seq.last_value) : 0;
+    });
+  }
+
+  /**
+   * History rows of the channel numbered after the cursor and up to the horizon, in order, at most
+   * MemberSyncBatchSize of them; the latest event per user (the last written) wins.
+   */
+  private async memberEvents(
+    channelId: string,
+    cursor: number,
+    horizon: number,
+  ): Promise<{ events: MemberEvent[]; next: number; latestAt: number; full: boolean }> {
     const limit = this.config.connectedWorkspaces.memberSyncBatchSize;
-    const query = (extra: string, params: unknown[]) =>
-      this.dataSource.query(
-        `SELECT user_id, leave_time IS NULL AS is_add,
-                GREATEST(join_time, COALESCE(leave_time, 0))::float8 AS at
-         FROM channel_member_history
-         WHERE channel_id = $1 AND (join_time > $2 OR leave_time > $2) ${extra}`,
-        [channelId, cursor, ...params],
-      ) as Promise<MemberEvent[]>;
-    let rows = await query('ORDER BY at, user_id LIMIT $3', [limit]);
-    const full = rows.length >= limit;
-    if (full) {
-      const last = rows[rows.length - 1].at;
-      const before = rows.filter((r) => r.at < last);
-      rows = before.length > 0 ? before : await query('AND GREATEST(join_time, COALESCE(leave_time, 0)) = $3', [last]);
-    }
-    if (rows.length === 0) return { events: [], next: cursor, full: false };
+    const rows: (MemberEvent & { seq: number })[] = await this.dataSource.query(
+      `SELECT user_id, leave_time IS NULL AS is_add,
+              GREATEST(join_time, COALESCE(leave_time, 0))::float8 AS at, change_seq::float8 AS seq
+       FROM channel_member_history
+       WHERE channel_id = $1 AND change_seq > $2 AND change_seq <= $3
+       ORDER BY change_seq
+       LIMIT $4`,
+      [channelId, cursor, horizon, limit],
+    );
+    if (rows.length === 0) return { events: [], next: cursor, latestAt: 0, full: false };
+    // In write order, so the last row of a user is their latest event (times could disagree across replicas' clocks).
     const latest = new Map<string, MemberEvent>();
-    for (const r of rows) {
-      const at = Number(r.at);
-      const seen = latest.get(r.user_id);
-      if (!seen || at >= seen.at) latest.set(r.user_id, { user_id: r.user_id, is_add: r.is_add, at });
-    }
-    return { events: [...latest.values()], next: Math.max(...rows.map((r) => Number(r.at))), full };
+    for (const r of rows) latest.set(r.user_id, { user_id: r.user_id, is_add: r.is_add, at: Number(r.at) });
+    return {
+      events: [...latest.values()],
+      next: Number(rows[rows.length - 1].seq),
+      latestAt: Math.max(...rows.map((r) => Number(r.at))),
+      full: rows.length >= limit,
+    };
   }
 
   /** The changes (minus the remote's own users: no echo), with added users the remote does not know yet. */

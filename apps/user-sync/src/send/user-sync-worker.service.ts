@@ -61,9 +61,10 @@ export class UserSyncWorker implements OnApplicationBootstrap, OnApplicationShut
   /** A remote came (back) online: full membership reconcile, current statuses, and a round (global users, profiles). */
   async cameOnline(remoteId: string): Promise<void> {
     if (this.config.featureFlags.enableSharedChannelsMemberSync) {
-      await this.dataSource.query(`UPDATE shared_channel_remotes SET last_members_sync_at = 0 WHERE remote_id = $1 AND delete_at = 0`, [
-        remoteId,
-      ]);
+      await this.dataSource.query(
+        `UPDATE shared_channel_remotes SET last_members_sync_at = 0, last_members_sync_seq = 0 WHERE remote_id = $1 AND delete_at = 0`,
+        [remoteId],
+      );
     }
     this.ring();
     await this.statuses.pushAll(remoteId);

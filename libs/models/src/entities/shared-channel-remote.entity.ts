@@ -59,6 +59,13 @@ export class SharedChannelRemote {
 
   // ---- internal: never on the wire -------------------------------------------------------------------------------
 
+  /**
+   * The membership sync's real cursor: history rows numbered (`change_seq`) up to this were sent
+   * (`last_members_sync_at` keeps the latest change time sent, for display).
+   */
+  @Column(bigintMs)
+  last_members_sync_seq: number;
+
   /** Remote members may neither post nor react (enforced here on what they send, and on their side). */
   @Column(bool())
   readonly: boolean;

@@ -7,6 +7,7 @@ import { RemoteUploads1763820000000 } from './1763820000000-remote-uploads';
 import { UserSync1763840000000 } from './1763840000000-user-sync';
 import { LoginLockout1763850000000 } from './1763850000000-login-lockout';
 import { ReadState1763860000000 } from './1763860000000-read-state';
+import { MembershipSyncSeq1763870000000 } from './1763870000000-membership-sync-seq';
 
 export {
   InitialSchema1763780000000,
@@ -18,6 +19,7 @@ export {
   UserSync1763840000000,
   LoginLockout1763850000000,
   ReadState1763860000000,
+  MembershipSyncSeq1763870000000,
 };
 
 /** In order of application. */
@@ -31,4 +33,5 @@ export const MIGRATIONS = [
   UserSync1763840000000,
   LoginLockout1763850000000,
   ReadState1763860000000,
+  MembershipSyncSeq1763870000000,
 ];
