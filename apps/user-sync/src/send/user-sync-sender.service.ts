@@ -205,7 +205,7 @@ export class UserSyncSender {
    * The highest `change_seq` up to which every history row of the channel is committed, or undefined while a
    * transaction writing one is in flight. Join and leave times are taken before commit, so a cursor over them could
    * pass a change that commits late; the numbers are drawn under a shared lock on the channel held until commit (see
-   * the trigger in migration MembershipSyncSeq1763860000000), so while this side holds that lock exclusively, nothing
+   * the trigger in migration MembershipSyncSeq1763870000000), so while this side holds that lock exclusively, nothing
    * numbered so far can still appear, and whatever comes later is numbered higher. The lock is only tried, never
    * waited for: writers are never held up by the sender.
    */
