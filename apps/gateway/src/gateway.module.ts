@@ -11,6 +11,9 @@ import { MattermostErrorFilter } from './http/mattermost-error.filter';
 import { RateLimitGuard, rateLimitOptions } from './http/rate-limit.guard';
 import { PostsModule } from './posts/posts.module';
 import { RemoteClustersModule } from './remote-clusters/remote-clusters.module';
+import { RolesModule } from './roles/roles.module';
+import { PreferencesModule } from './preferences/preferences.module';
+import { SidebarCategoriesModule } from './sidebar-categories/sidebar-categories.module';
 import { SharedChannelsModule } from './shared-channels/shared-channels.module';
 import { SystemController } from './system/system.controller';
 import { TeamsModule } from './teams/teams.module';
@@ -31,6 +34,9 @@ import { WebSocketModule } from './websocket/websocket.module';
     ChannelsModule,
     RemoteClustersModule,
     SharedChannelsModule,
+    RolesModule,
+    PreferencesModule,
+    SidebarCategoriesModule,
   ],
   controllers: [SystemController],
   providers: [

@@ -25,6 +25,12 @@ export const WsEvent = {
   LeaveTeam: 'leave_team',
   StatusChange: 'status_change',
   Typing: 'typing',
+  PreferencesChanged: 'preferences_changed',
+  PreferencesDeleted: 'preferences_deleted',
+  SidebarCategoryCreated: 'sidebar_category_created',
+  SidebarCategoryUpdated: 'sidebar_category_updated',
+  SidebarCategoryDeleted: 'sidebar_category_deleted',
+  SidebarCategoryOrderUpdated: 'sidebar_category_order_updated',
 } as const;
 
 /**
@@ -40,6 +46,11 @@ export class WebSocketEvents {
 
   toUser(userId: string, event: string, data: Record<string, unknown>): void {
     this.bus.emit(WebSocketEventPublished, { event, data, broadcast: { user_id: userId, user_ids: [userId] } });
+  }
+
+  /** The sockets of one user, about one of their teams (the apps ignore such events for teams not on screen). */
+  toUserInTeam(userId: string, teamId: string, event: string, data: Record<string, unknown>): void {
+    this.bus.emit(WebSocketEventPublished, { event, data, broadcast: { user_id: userId, team_id: teamId, user_ids: [userId] } });
   }
 
   /** The sockets of several users (e.g. the full copy of an event whose others get a sanitized one). */

@@ -6,6 +6,7 @@ import { AttachmentTransfers1763830000000 } from './1763830000000-attachment-tra
 import { RemoteUploads1763820000000 } from './1763820000000-remote-uploads';
 import { UserSync1763840000000 } from './1763840000000-user-sync';
 import { LoginLockout1763850000000 } from './1763850000000-login-lockout';
+import { RolesPreferencesSidebar1763860000000 } from './1763860000000-roles-preferences-sidebar';
 
 export {
   InitialSchema1763780000000,
@@ -16,6 +17,7 @@ export {
   AttachmentTransfers1763830000000,
   UserSync1763840000000,
   LoginLockout1763850000000,
+  RolesPreferencesSidebar1763860000000,
 };
 
 /** In order of application. */
@@ -28,4 +30,5 @@ export const MIGRATIONS = [
   AttachmentTransfers1763830000000,
   UserSync1763840000000,
   LoginLockout1763850000000,
+  RolesPreferencesSidebar1763860000000,
 ];
