@@ -201,6 +201,28 @@ describe('sidebar categories', () => {
     expect((await categoryOfType(alice, 'channels')).channel_ids).toContain(channel);
   });
 
+  it('makes a DM a favourite in every team of the user', async () => {
+    const dm = (await h.as(bob).post('/api/v4/channels/direct').send([bob.id, alice.id]).expect(201)).body.id;
+    const socket = await socketOf(bob);
+    const favorites = (await h.as(bob).get(path(bob)).expect(200)).body.categories[0];
+    await h
+      .as(bob)
+      .put(path(bob))
+      .send([{ ...favorites, channel_ids: [dm] }])
+      .expect(200);
+    const elsewhere = (await h.as(bob).get(path(bob, otherTeamId)).expect(200)).body.categories;
+    expect(elsewhere[0].channel_ids).toEqual([dm]);
+    expect(elsewhere[2].channel_ids).not.toContain(dm);
+    const event = await socket.next('sidebar_category_updated', (e) => e.broadcast.team_id === otherTeamId);
+    expect(JSON.parse(event.data.updatedCategories as string)[0].channel_ids).toEqual([dm]);
+    await h
+      .as(bob)
+      .put(path(bob))
+      .send([{ ...favorites, channel_ids: [] }])
+      .expect(200);
+    expect((await h.as(bob).get(path(bob, otherTeamId)).expect(200)).body.categories[2].channel_ids).toContain(dm);
+  });
+
   it('starts a new team’s favorites from the favorite_channel preferences', async () => {
     const dave = await h.signUp('dave', admin);
     const dm = (await h.as(dave).post('/api/v4/channels/direct').send([dave.id, alice.id]).expect(201)).body.id;

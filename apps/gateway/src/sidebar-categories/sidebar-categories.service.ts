@@ -258,6 +258,9 @@ export class SidebarCategoriesService {
     });
     this.events.toUserInTeam(userId, teamId, WsEvent.SidebarCategoryUpdated, { updatedCategories: JSON.stringify(updated) });
     this.publishFavoritePreferences(userId, favoriteChanges.added, favoriteChanges.removed);
+    // A DM or GM is a favourite in every team, as in Mattermost (team channels are already where they belong).
+    await this.applyFavoritePreferences(userId, favoriteChanges.added, true);
+    await this.applyFavoritePreferences(userId, favoriteChanges.removed, false);
     return updated;
   }
 
