@@ -310,6 +310,46 @@ describe('sidebar categories', () => {
     expect(kept).toMatchObject({ display_name: 'Channels', sorting: 'recent', type: 'channels' });
   });
 
+  it('mutes the channels of a muted category, and of a channel moved into it, and unmutes them again', async () => {
+    const socket = await socketOf(alice);
+    const markUnread = async (channelId: string) =>
+      (await h.as(alice).get(`/api/v4/channels/${channelId}/members/me`).expect(200)).body.notify_props.mark_unread;
+    const inside = await createChannel(alice, 'mute-inside');
+    const moved = await createChannel(alice, 'mute-moved');
+    const quiet: Category = (
+      await h
+        .as(alice)
+        .post(path(alice))
+        .send({ user_id: alice.id, team_id: teamId, display_name: 'Quiet', channel_ids: [inside] })
+        .expect(200)
+    ).body;
+    await h
+      .as(alice)
+      .put(path(alice))
+      .send([{ ...quiet, muted: true }])
+      .expect(200);
+    expect(await markUnread(inside)).toBe('mention');
+    const event = await socket.next('channel_member_updated');
+    expect(JSON.parse(event.data.channelMember as string)).toMatchObject({ channel_id: inside, user_id: alice.id });
+    expect(await markUnread(moved)).toBe('all');
+    const channels = await categoryOfType(alice, 'channels');
+    await h
+      .as(alice)
+      .put(path(alice))
+      .send([
+        { ...channels, channel_ids: channels.channel_ids.filter((id) => id !== moved) },
+        { ...quiet, muted: true, channel_ids: [inside, moved] },
+      ])
+      .expect(200);
+    expect(await markUnread(moved)).toBe('mention');
+    await h
+      .as(alice)
+      .put(`${path(alice)}/${quiet.id}`)
+      .send({ ...quiet, muted: false, channel_ids: [inside, moved] })
+      .expect(200);
+    expect([await markUnread(inside), await markUnread(moved)]).toEqual(['all', 'all']);
+  });
+
   it('deletes a custom category (its channels return to Channels) but not a default one', async () => {
     const socket = await socketOf(alice);
     const channel = await createChannel(alice, 'in-doomed');

@@ -25,6 +25,7 @@ export const WsEvent = {
   LeaveTeam: 'leave_team',
   StatusChange: 'status_change',
   Typing: 'typing',
+  ChannelMemberUpdated: 'channel_member_updated',
   PreferencesChanged: 'preferences_changed',
   PreferencesDeleted: 'preferences_deleted',
   SidebarCategoryCreated: 'sidebar_category_created',

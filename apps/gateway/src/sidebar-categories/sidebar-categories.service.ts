@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { hasPermission, Permission, WebSocketEvents, WsEvent } from '@fedchat/chat';
+import { hasPermission, Permission, toChannelMemberJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { isValidId, newId } from '@fedchat/crypto';
+import { ChannelMember } from '@fedchat/models';
 import type { SidebarCategory, User } from '@fedchat/models';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { invalidUrlParam } from '../http/user-id-param';
 import {
   CATEGORY_SORTINGS,
@@ -222,6 +223,7 @@ export class SidebarCategoriesService {
 
   private async applyUpdates(userId: string, teamId: string, inputs: CategoryInput[]): Promise<SidebarCategoryJson[]> {
     const favoriteChanges = { added: [] as string[], removed: [] as string[] };
+    const members: ChannelMember[] = [];
     const updated = await this.dataSource.transaction(async (tx) => {
       await this.ensureDefaults(tx, userId, teamId);
       const existing = new Map((await this.categoryRows(tx, userId, teamId)).map((c) => [c.id, c]));
@@ -253,15 +255,31 @@ export class SidebarCategoriesService {
       favoriteChanges.added = [...favoritesAfter].filter((id) => !favoritesBefore.has(id));
       favoriteChanges.removed = [...favoritesBefore].filter((id) => !favoritesAfter.has(id));
       await this.syncFavoritePreferences(tx, userId, favoriteChanges.added, favoriteChanges.removed);
+      const { mute, unmute } = channelsToMute(before, after);
+      members.push(...(await this.setMuted(tx, userId, mute, true)), ...(await this.setMuted(tx, userId, unmute, false)));
       const ids = new Set(inputs.map((i) => i.id));
       return after.filter((c) => ids.has(c.id));
     });
+    for (const member of members) {
+      this.events.toUser(userId, WsEvent.ChannelMemberUpdated, { channelMember: JSON.stringify(toChannelMemberJson(member)) });
+    }
     this.events.toUserInTeam(userId, teamId, WsEvent.SidebarCategoryUpdated, { updatedCategories: JSON.stringify(updated) });
     this.publishFavoritePreferences(userId, favoriteChanges.added, favoriteChanges.removed);
     // A DM or GM is a favourite in every team, as in Mattermost (team channels are already where they belong).
     await this.applyFavoritePreferences(userId, favoriteChanges.added, true);
     await this.applyFavoritePreferences(userId, favoriteChanges.removed, false);
     return updated;
+  }
+
+  /** Mattermost's muted category: its channels notify only on mentions (`mark_unread`), and back to `all` when unmuted. */
+  private async setMuted(tx: EntityManager, userId: string, channelIds: string[], muted: boolean): Promise<ChannelMember[]> {
+    if (channelIds.length === 0) return [];
+    await tx.query(
+      `UPDATE channel_members SET notify_props = notify_props || jsonb_build_object('mark_unread', $3::text), last_update_at = $4
+        WHERE user_id = $1 AND channel_id = ANY($2)`,
+      [userId, channelIds, muted ? 'mention' : 'all', Date.now()],
+    );
+    return tx.getRepository(ChannelMember).findBy({ user_id: userId, channel_id: In(channelIds) });
   }
 
   /** Mattermost keeps favourites also as preferences; a favourite moved in the sidebar updates them. */
@@ -414,6 +432,30 @@ export class SidebarCategoriesService {
       };
     });
   }
+}
+
+/**
+ * Which channels an update mutes or unmutes, as Mattermost decides it: all channels of a category that became muted
+ * (or unmuted), and a channel moved from an unmuted category into a muted one (or the other way).
+ */
+export function channelsToMute(before: SidebarCategoryJson[], after: SidebarCategoryJson[]): { mute: string[]; unmute: string[] } {
+  const mute = new Set<string>();
+  const unmute = new Set<string>();
+  const beforeById = new Map(before.map((c) => [c.id, c]));
+  const categoryOfBefore = new Map(before.flatMap((c) => c.channel_ids.map((id) => [id, c] as const)));
+  for (const category of after) {
+    const was = beforeById.get(category.id);
+    if (was && category.muted !== was.muted) {
+      for (const id of category.channel_ids) (category.muted ? mute : unmute).add(id);
+      continue;
+    }
+    for (const id of category.channel_ids) {
+      const from = categoryOfBefore.get(id);
+      if (!from || from.id === category.id || from.muted === category.muted) continue;
+      (category.muted ? mute : unmute).add(id);
+    }
+  }
+  return { mute: [...mute], unmute: [...unmute] };
 }
 
 /** A category from a request body; wrong types are a 400, as Mattermost's JSON decoding makes them. */
