@@ -124,11 +124,15 @@ describe('sidebar categories', () => {
     expect(channels.channel_ids).toEqual(expect.arrayContaining([local, shared]));
     expect(direct.channel_ids).toContain(remoteDm);
     expect(favorites.channel_ids).toEqual([]);
+    // An archived channel is not listed unless the user placed it.
+    const archived = await createChannel(alice, 'archived-soon');
+    await h.as(alice).delete(`/api/v4/channels/${archived}`).expect(200);
+    expect((await categoryOfType(alice, 'channels')).channel_ids).not.toContain(archived);
     expect(direct.channel_ids).not.toContain(shared);
     expect(channels.channel_ids).not.toContain(remoteDm);
   });
 
-  it('creates a custom category first, moving its channels there, and tells the user', async () => {
+  it('creates a custom category after Favorites, moving its channels there, and tells the user', async () => {
     const socket = await socketOf(alice);
     const channel = await createChannel(alice, 'for-custom');
     const bobsOnly = await createChannel(bob, 'bobs-only', 'P');
@@ -144,7 +148,9 @@ describe('sidebar categories', () => {
     expect(event.data).toEqual({ category_id: created.id });
     expect(event.broadcast.team_id).toBe(teamId);
     const { categories, order } = await categoriesOf(alice);
-    expect(order[0]).toBe(created.id);
+    expect(order.slice(0, 2)).toEqual([`favorites_${alice.id}_${teamId}`, created.id]);
+    expect(categories.map((c) => c.sort_order)).toEqual(categories.map((_, i) => i * 10));
+    expect(created.sort_order).toBe(10);
     expect(categories.find((c) => c.type === 'channels')?.channel_ids).not.toContain(channel);
     expect(
       (
@@ -308,6 +314,16 @@ describe('sidebar categories', () => {
         .expect(200)
     ).body[0];
     expect(kept).toMatchObject({ display_name: 'Channels', sorting: 'recent', type: 'channels' });
+    // The direct-messages category can be neither muted nor reordered by hand (as in Mattermost).
+    const direct = await categoryOfType(alice, 'direct_messages');
+    const sameDirect = (
+      await h
+        .as(alice)
+        .put(path(alice))
+        .send([{ ...direct, muted: true, channel_ids: [...direct.channel_ids].reverse().slice(1), collapsed: true }])
+        .expect(200)
+    ).body[0];
+    expect(sameDirect).toEqual({ ...direct, collapsed: true });
   });
 
   it('mutes the channels of a muted category, and of a channel moved into it, and unmutes them again', async () => {

@@ -39,6 +39,7 @@ interface MemberChannel {
   type: string;
   team_id: string;
   display_name: string;
+  archived: boolean;
 }
 
 type Queryable = DataSource | EntityManager;
@@ -90,7 +91,10 @@ export class SidebarCategoriesService {
     return (await this.list(userId, teamId)).order;
   }
 
-  /** A custom category, placed first; the channels given move into it. */
+  /**
+   * A custom category, placed as Mattermost places it: right after Favorites when Favorites is first, otherwise first
+   * (the categories are renumbered). The channels given move into it.
+   */
   async create(userId: string, teamId: string, body: unknown): Promise<SidebarCategoryJson> {
     const input = parseCategoryInput(body);
     if (input.user_id !== userId || input.team_id !== teamId) throw AppError.invalidParam('category');
@@ -99,24 +103,14 @@ export class SidebarCategoriesService {
     const id = newId();
     const created = await this.dataSource.transaction(async (tx) => {
       await this.ensureDefaults(tx, userId, teamId);
-      const [{ first }] = (await tx.query(
-        'SELECT COALESCE(MIN(sort_order), 0) AS first FROM sidebar_categories WHERE user_id = $1 AND team_id = $2',
-        [userId, teamId],
-      )) as { first: string }[];
+      const order = (await this.categoryRows(tx, userId, teamId)).map((c) => ({ id: c.id, type: c.type }));
       await tx.query(
         `INSERT INTO sidebar_categories (id, user_id, team_id, sort_order, sorting, type, display_name, muted, collapsed)
-         VALUES ($1, $2, $3, $4, $5, 'custom', $6, $7, $8)`,
-        [
-          id,
-          userId,
-          teamId,
-          Number(first) - SORT_DISTANCE,
-          input.sorting ?? '',
-          displayName,
-          input.muted ?? false,
-          input.collapsed ?? false,
-        ],
+         VALUES ($1, $2, $3, 0, $4, 'custom', $5, $6, $7)`,
+        [id, userId, teamId, input.sorting ?? '', displayName, input.muted ?? false, input.collapsed ?? false],
       );
+      const at = order[0]?.type === CategoryType.Favorites ? 1 : 0;
+      await this.renumber(tx, [...order.slice(0, at).map((c) => c.id), id, ...order.slice(at).map((c) => c.id)]);
       const channelIds = await this.memberChannelIds(tx, userId, teamId, input.channel_ids ?? []);
       await this.placeChannels(tx, userId, teamId, id, channelIds);
       return (await this.populate(tx, userId, teamId)).find((c) => c.id === id);
@@ -167,9 +161,7 @@ export class SidebarCategoriesService {
       const known = new Set(existing.map((c) => c.id));
       if (!order.every((id) => known.has(id))) throw AppError.invalidParam('category');
       if (new Set(order).size !== order.length || order.length !== existing.length) throw categoryError(400);
-      for (const [index, id] of order.entries()) {
-        await tx.query('UPDATE sidebar_categories SET sort_order = $1 WHERE id = $2', [index * SORT_DISTANCE, id]);
-      }
+      await this.renumber(tx, order);
     });
     this.events.toUserInTeam(userId, teamId, WsEvent.SidebarCategoryOrderUpdated, { order });
     return order;
@@ -184,7 +176,7 @@ export class SidebarCategoriesService {
     if (channelIds.length === 0) return;
     const changedTeams = await this.dataSource.transaction(async (tx) => {
       const channels: MemberChannel[] = await tx.query(
-        `SELECT c.id, c.type, c.team_id, c.display_name FROM channels c
+        `SELECT c.id, c.type, c.team_id, c.display_name, c.delete_at > 0 AS archived FROM channels c
            JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $1
           WHERE c.id = ANY($2)`,
         [userId, channelIds],
@@ -237,14 +229,16 @@ export class SidebarCategoriesService {
             ? validDisplayName(input.display_name)
             : current.display_name;
         const sorting = input.sorting !== undefined ? validSorting(input.sorting) : current.sorting;
+        // As in Mattermost, the direct-messages category can be neither muted nor reordered by hand.
+        const direct = current.type === CategoryType.DirectMessages;
         await tx.query('UPDATE sidebar_categories SET display_name = $1, sorting = $2, muted = $3, collapsed = $4 WHERE id = $5', [
           displayName,
           sorting,
-          input.muted ?? current.muted,
+          direct ? current.muted : (input.muted ?? current.muted),
           input.collapsed ?? current.collapsed,
           current.id,
         ]);
-        if (input.channel_ids !== undefined) {
+        if (input.channel_ids !== undefined && !direct) {
           const channelIds = await this.memberChannelIds(tx, userId, teamId, input.channel_ids);
           await tx.query('DELETE FROM sidebar_channels WHERE category_id = $1', [current.id]);
           await this.placeChannels(tx, userId, teamId, current.id, channelIds);
@@ -269,6 +263,15 @@ export class SidebarCategoriesService {
     await this.applyFavoritePreferences(userId, favoriteChanges.added, true);
     await this.applyFavoritePreferences(userId, favoriteChanges.removed, false);
     return updated;
+  }
+
+  /** Gives the categories, in this order, the sort orders 0, 10, 20, … */
+  private async renumber(tx: EntityManager, order: string[]): Promise<void> {
+    await tx.query(
+      `UPDATE sidebar_categories k SET sort_order = (t.ordinality - 1) * $2
+         FROM UNNEST($1::varchar[]) WITH ORDINALITY AS t(id, ordinality) WHERE k.id = t.id`,
+      [order, SORT_DISTANCE],
+    );
   }
 
   /** Mattermost's muted category: its channels notify only on mentions (`mark_unread`), and back to `all` when unmuted. */
@@ -350,7 +353,7 @@ export class SidebarCategoriesService {
   /** The channels of the user's sidebar in this team: their team channels and every DM and GM. */
   private async memberChannels(q: Queryable, userId: string, teamId: string): Promise<MemberChannel[]> {
     return q.query(
-      `SELECT c.id, c.type, c.team_id, c.display_name FROM channel_members m JOIN channels c ON c.id = m.channel_id
+      `SELECT c.id, c.type, c.team_id, c.display_name, c.delete_at > 0 AS archived FROM channel_members m JOIN channels c ON c.id = m.channel_id
         WHERE m.user_id = $1 AND (c.team_id = $2 OR c.type IN ('D', 'G'))
         ORDER BY c.display_name, c.id`,
       [userId, teamId],
@@ -392,8 +395,8 @@ export class SidebarCategoriesService {
   }
 
   /**
-   * The categories with their channels: what the user placed (still a member), then in the default channels and
-   * direct-messages categories every member channel placed nowhere, first, by name (Mattermost shows new channels on top).
+   * The categories with their channels: in the default channels and direct-messages categories first every member
+   * channel placed nowhere (not archived), by name, as Mattermost lists them; then what the user placed (still a member).
    */
   private async populate(q: Queryable, userId: string, teamId: string): Promise<SidebarCategoryJson[]> {
     const categories = await this.categoryRows(q, userId, teamId);
@@ -411,7 +414,8 @@ export class SidebarCategoriesService {
       placed.set(row.category_id, [...(placed.get(row.category_id) ?? []), row.channel_id]);
       placedAnywhere.add(row.channel_id);
     }
-    const unplaced = channels.filter((c) => !placedAnywhere.has(c.id));
+    // Archived channels stay where the user placed them but are not added to a default category (as Mattermost).
+    const unplaced = channels.filter((c) => !placedAnywhere.has(c.id) && !c.archived);
     const unplacedTeamChannels = unplaced.filter((c) => c.type === 'O' || c.type === 'P').map((c) => c.id);
     const unplacedDirect = unplaced.filter((c) => c.type === 'D' || c.type === 'G').map((c) => c.id);
     return categories.map((c) => {
