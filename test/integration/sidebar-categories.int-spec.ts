@@ -202,9 +202,36 @@ describe('sidebar categories', () => {
     expect((await categoryOfType(alice, 'favorites')).channel_ids).toContain(channel);
     const event = await socket.next('sidebar_category_updated', (e) => String(e.data.updatedCategories).includes(channel));
     expect(event.broadcast.team_id).toBe(teamId);
+    await h
+      .as(alice)
+      .put('/api/v4/users/me/preferences')
+      .send([{ ...favorite, value: 'false' }])
+      .expect(200);
+    expect((await categoryOfType(alice, 'favorites')).channel_ids).not.toContain(channel);
+    await h
+      .as(alice)
+      .put('/api/v4/users/me/preferences')
+      .send([{ ...favorite, value: '1' }])
+      .expect(200);
+    expect((await categoryOfType(alice, 'favorites')).channel_ids).toContain(channel);
     await h.as(alice).post('/api/v4/users/me/preferences/delete').send([favorite]).expect(200);
     expect((await categoryOfType(alice, 'favorites')).channel_ids).not.toContain(channel);
     expect((await categoryOfType(alice, 'channels')).channel_ids).toContain(channel);
+  });
+
+  it('tells the user of a first favourite saved before their categories exist', async () => {
+    const erin = await h.signUp('erin', admin);
+    await h.as(erin).post(`/api/v4/teams/${teamId}/members`).send({ team_id: teamId, user_id: erin.id }).expect(201);
+    const channel = await createChannel(erin, 'erins-first');
+    const socket = await socketOf(erin);
+    await h
+      .as(erin)
+      .put('/api/v4/users/me/preferences')
+      .send([{ user_id: erin.id, category: 'favorite_channel', name: channel, value: 'true' }])
+      .expect(200);
+    const event = await socket.next('sidebar_category_updated');
+    const favorites = JSON.parse(event.data.updatedCategories as string).find((c: Category) => c.type === 'favorites');
+    expect(favorites.channel_ids).toEqual([channel]);
   });
 
   it('makes a DM a favourite in every team of the user', async () => {

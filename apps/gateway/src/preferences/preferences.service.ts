@@ -127,15 +127,17 @@ export class PreferencesService {
       }
     });
     this.events.toUser(userId, WsEvent.PreferencesChanged, { preferences: JSON.stringify(preferences) });
+    // As Mattermost: only "false" takes a channel out of favourites; any other value makes it one.
     const favorites = preferences.filter((p) => p.category === FAVORITE_CHANNEL_CATEGORY);
+    const unfavorite = (p: PreferenceJson) => p.value === 'false';
     await this.sidebar.applyFavoritePreferences(
       userId,
-      favorites.filter((p) => p.value === 'true').map((p) => p.name),
+      favorites.filter((p) => !unfavorite(p)).map((p) => p.name),
       true,
     );
     await this.sidebar.applyFavoritePreferences(
       userId,
-      favorites.filter((p) => p.value !== 'true').map((p) => p.name),
+      favorites.filter(unfavorite).map((p) => p.name),
       false,
     );
   }

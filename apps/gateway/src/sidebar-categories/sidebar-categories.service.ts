@@ -188,7 +188,8 @@ export class SidebarCategoriesService {
       for (const { team_id: teamId } of teams) {
         const inTeam = channels.filter((c) => c.team_id === teamId || c.type === 'D' || c.type === 'G').map((c) => c.id);
         if (inTeam.length === 0) continue;
-        await this.ensureDefaults(tx, userId, teamId);
+        // New defaults start from the preferences just saved, so the favourites are already there: still a change.
+        const madeNow = await this.ensureDefaults(tx, userId, teamId);
         const favoritesId = defaultCategoryId(CategoryType.Favorites, userId, teamId);
         const placed: { channel_id: string }[] = await tx.query(
           'SELECT channel_id FROM sidebar_channels WHERE category_id = $1 AND channel_id = ANY($2)',
@@ -196,6 +197,7 @@ export class SidebarCategoriesService {
         );
         const isFavorite = new Set(placed.map((p) => p.channel_id));
         const toChange = inTeam.filter((id) => isFavorite.has(id) !== favorite);
+        if (madeNow) changed.add(teamId);
         if (toChange.length === 0) continue;
         if (favorite) await this.placeChannels(tx, userId, teamId, favoritesId, toChange, 'prepend');
         else await tx.query('DELETE FROM sidebar_channels WHERE category_id = $1 AND channel_id = ANY($2)', [favoritesId, toChange]);
@@ -313,8 +315,9 @@ export class SidebarCategoriesService {
   /**
    * The three default categories of the user in the team, if missing (lazily, on first use; concurrent first uses
    * conflict on the deterministic ids). Favourites start from the `favorite_channel` preferences, as in Mattermost.
+   * True when this call made them.
    */
-  private async ensureDefaults(q: Queryable, userId: string, teamId: string): Promise<void> {
+  private async ensureDefaults(q: Queryable, userId: string, teamId: string): Promise<boolean> {
     const favoritesId = defaultCategoryId(CategoryType.Favorites, userId, teamId);
     const created: { id: string }[] = await q.query(
       `INSERT INTO sidebar_categories (id, user_id, team_id, sort_order, sorting, type, display_name)
@@ -330,7 +333,7 @@ export class SidebarCategoriesService {
         DEFAULT_CATEGORIES.map((c) => c.display_name),
       ],
     );
-    if (!created.some((c) => c.id === favoritesId)) return;
+    if (!created.some((c) => c.id === favoritesId)) return false;
     await q.query(
       `INSERT INTO sidebar_channels (category_id, channel_id, user_id, sort_order)
        SELECT $1, c.id, $2, 0 FROM preferences p
@@ -340,6 +343,7 @@ export class SidebarCategoriesService {
        ON CONFLICT DO NOTHING`,
       [favoritesId, userId, teamId, FAVORITE_CHANNEL_CATEGORY],
     );
+    return true;
   }
 
   private async categoryRows(q: Queryable, userId: string, teamId: string): Promise<SidebarCategory[]> {
