@@ -259,14 +259,18 @@ describe('sidebar categories', () => {
   it('starts a new team’s favorites from the favorite_channel preferences', async () => {
     const dave = await h.signUp('dave', admin);
     const dm = (await h.as(dave).post('/api/v4/channels/direct').send([dave.id, alice.id]).expect(201)).body.id;
+    const other = (await h.as(dave).post('/api/v4/channels/direct').send([dave.id, bob.id]).expect(201)).body.id;
+    const notFavorite = (await h.as(dave).post('/api/v4/channels/direct').send([dave.id, admin.id]).expect(201)).body.id;
+    const favorite = (name: string, value: string) => ({ user_id: dave.id, category: 'favorite_channel', name, value });
     await h
       .as(dave)
       .put('/api/v4/users/me/preferences')
-      .send([{ user_id: dave.id, category: 'favorite_channel', name: dm, value: 'true' }])
+      .send([favorite(dm, 'true'), favorite(other, '1'), favorite(notFavorite, 'false')])
       .expect(200);
     await h.as(dave).post(`/api/v4/teams/${teamId}/members`).send({ team_id: teamId, user_id: dave.id }).expect(201);
-    const favorites = (await h.as(dave).get(path(dave)).expect(200)).body.categories[0];
-    expect(favorites.channel_ids).toEqual([dm]);
+    const [favorites, , direct] = (await h.as(dave).get(path(dave)).expect(200)).body.categories;
+    expect([...favorites.channel_ids].sort()).toEqual([dm, other].sort());
+    expect(direct.channel_ids).toEqual([notFavorite]);
   });
 
   it('reorders categories and tells the user; refuses an incomplete or foreign order', async () => {

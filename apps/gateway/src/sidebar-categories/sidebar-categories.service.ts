@@ -339,7 +339,7 @@ export class SidebarCategoriesService {
        SELECT $1, c.id, $2, 0 FROM preferences p
          JOIN channels c ON c.id = p.name AND (c.team_id = $3 OR c.type IN ('D', 'G'))
          JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2
-        WHERE p.user_id = $2 AND p.category = $4 AND p.value = 'true'
+        WHERE p.user_id = $2 AND p.category = $4 AND p.value <> 'false'
        ON CONFLICT DO NOTHING`,
       [favoritesId, userId, teamId, FAVORITE_CHANNEL_CATEGORY],
     );
