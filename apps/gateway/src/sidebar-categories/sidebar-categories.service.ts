@@ -253,8 +253,9 @@ export class SidebarCategoriesService {
       await this.syncFavoritePreferences(tx, userId, favoriteChanges.added, favoriteChanges.removed);
       const { mute, unmute } = channelsToMute(before, after);
       members.push(...(await this.setMuted(tx, userId, mute, true)), ...(await this.setMuted(tx, userId, unmute, false)));
-      const ids = new Set(inputs.map((i) => i.id));
-      return after.filter((c) => ids.has(c.id));
+      // In the order they were sent, as Mattermost answers.
+      const byId = new Map(after.map((c) => [c.id, c]));
+      return inputs.map((i) => byId.get(i.id ?? '')).filter((c): c is SidebarCategoryJson => c !== undefined);
     });
     for (const member of members) {
       this.events.toUser(userId, WsEvent.ChannelMemberUpdated, { channelMember: JSON.stringify(toChannelMemberJson(member)) });
