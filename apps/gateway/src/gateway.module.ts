@@ -14,6 +14,9 @@ import { RateLimitGuard, rateLimitOptions } from './http/rate-limit.guard';
 import { PostsModule } from './posts/posts.module';
 import { ReadStateModule } from './read-state/read-state.module';
 import { RemoteClustersModule } from './remote-clusters/remote-clusters.module';
+import { RolesModule } from './roles/roles.module';
+import { PreferencesModule } from './preferences/preferences.module';
+import { SidebarCategoriesModule } from './sidebar-categories/sidebar-categories.module';
 import { SharedChannelsModule } from './shared-channels/shared-channels.module';
 import { SystemController } from './system/system.controller';
 import { TeamsModule } from './teams/teams.module';
@@ -39,6 +42,9 @@ import { WebSocketModule } from './websocket/websocket.module';
     SharedChannelsModule,
     ClientConfigModule,
     EmojiModule,
+    RolesModule,
+    PreferencesModule,
+    SidebarCategoriesModule,
   ],
   controllers: [SystemController],
   providers: [

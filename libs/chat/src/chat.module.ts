@@ -4,6 +4,7 @@ import { ENTITIES } from '@fedchat/models';
 import { ChannelAccess } from './channels/channel-access.service';
 import { PostReads } from './posts/post-reads.service';
 import { PostsService } from './posts/posts.service';
+import { RoleCatalogue } from './roles/role-catalogue.service';
 import { SystemPosts } from './posts/system-posts.service';
 import { ThreadReads } from './threads/thread-reads.service';
 import { UserUpdatedEvents } from './users/user-updated.events';
@@ -17,7 +18,17 @@ import { WebSocketEvents } from './websocket-events.service';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature(ENTITIES)],
-  providers: [ChannelAccess, WebSocketEvents, PostReads, PostsService, SystemPosts, ThreadReads, UserUpdatedEvents],
-  exports: [TypeOrmModule, ChannelAccess, WebSocketEvents, PostReads, PostsService, SystemPosts, ThreadReads, UserUpdatedEvents],
+  providers: [ChannelAccess, WebSocketEvents, PostReads, PostsService, SystemPosts, ThreadReads, UserUpdatedEvents, RoleCatalogue],
+  exports: [
+    TypeOrmModule,
+    ChannelAccess,
+    WebSocketEvents,
+    PostReads,
+    PostsService,
+    SystemPosts,
+    ThreadReads,
+    UserUpdatedEvents,
+    RoleCatalogue,
+  ],
 })
 export class ChatModule {}

@@ -1,4 +1,5 @@
 export * from './permissions';
+export * from './roles/role-catalogue.service';
 export * from './websocket-events.service';
 export * from './channels/channel-access.service';
 export * from './channels/channel-membership';

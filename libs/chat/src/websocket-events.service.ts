@@ -25,6 +25,13 @@ export const WsEvent = {
   LeaveTeam: 'leave_team',
   StatusChange: 'status_change',
   Typing: 'typing',
+  ChannelMemberUpdated: 'channel_member_updated',
+  PreferencesChanged: 'preferences_changed',
+  PreferencesDeleted: 'preferences_deleted',
+  SidebarCategoryCreated: 'sidebar_category_created',
+  SidebarCategoryUpdated: 'sidebar_category_updated',
+  SidebarCategoryDeleted: 'sidebar_category_deleted',
+  SidebarCategoryOrderUpdated: 'sidebar_category_order_updated',
 } as const;
 
 /**

@@ -5,14 +5,18 @@ import { FileInfo } from './file-info.entity';
 import { Post } from './post.entity';
 import { PostAcknowledgement } from './post-acknowledgement.entity';
 import { PostPriority } from './post-priority.entity';
+import { Preference } from './preference.entity';
 import { Reaction } from './reaction.entity';
 import { RemoteCluster } from './remote-cluster.entity';
+import { Role } from './role.entity';
 import { Session } from './session.entity';
 import { SharedChannel } from './shared-channel.entity';
 import { SharedChannelInvitation } from './shared-channel-invitation.entity';
 import { SharedChannelAttachment } from './shared-channel-attachment.entity';
 import { SharedChannelRemote } from './shared-channel-remote.entity';
 import { SharedChannelUser } from './shared-channel-user.entity';
+import { SidebarCategory } from './sidebar-category.entity';
+import { SidebarChannel } from './sidebar-channel.entity';
 import { Status } from './status.entity';
 import { System } from './system.entity';
 import { Team } from './team.entity';
@@ -33,14 +37,18 @@ export {
   Post,
   PostAcknowledgement,
   PostPriority,
+  Preference,
   Reaction,
   RemoteCluster,
+  Role,
   Session,
   SharedChannel,
   SharedChannelAttachment,
   SharedChannelInvitation,
   SharedChannelRemote,
   SharedChannelUser,
+  SidebarCategory,
+  SidebarChannel,
   Status,
   System,
   Team,
@@ -75,4 +83,8 @@ export const ENTITIES = [
   SharedChannelAttachment,
   SharedChannelInvitation,
   System,
+  Role,
+  Preference,
+  SidebarCategory,
+  SidebarChannel,
 ];

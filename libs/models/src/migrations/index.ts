@@ -8,6 +8,7 @@ import { UserSync1763840000000 } from './1763840000000-user-sync';
 import { LoginLockout1763850000000 } from './1763850000000-login-lockout';
 import { ReadState1763860000000 } from './1763860000000-read-state';
 import { MembershipSyncSeq1763870000000 } from './1763870000000-membership-sync-seq';
+import { RolesPreferencesSidebar1763880000000 } from './1763880000000-roles-preferences-sidebar';
 
 export {
   InitialSchema1763780000000,
@@ -20,6 +21,7 @@ export {
   LoginLockout1763850000000,
   ReadState1763860000000,
   MembershipSyncSeq1763870000000,
+  RolesPreferencesSidebar1763880000000,
 };
 
 /** In order of application. */
@@ -34,4 +36,5 @@ export const MIGRATIONS = [
   LoginLockout1763850000000,
   ReadState1763860000000,
   MembershipSyncSeq1763870000000,
+  RolesPreferencesSidebar1763880000000,
 ];

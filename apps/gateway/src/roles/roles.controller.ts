@@ -1,0 +1,43 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Permission } from '@fedchat/chat';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RequirePermission } from '../auth/auth.guard';
+import { RoleJson, toRoleJson } from './roles.dto';
+import { RolesService } from './roles.service';
+
+/** Roles and their permissions: what Mattermost's apps read to decide what to offer (any signed-in user may read them). */
+@ApiTags('roles')
+@ApiBearerAuth()
+@Controller('api/v4/roles')
+export class RolesController {
+  constructor(private readonly roles: RolesService) {}
+
+  /** Every role (system console); needs manage_system. */
+  @Get()
+  @RequirePermission(Permission.ManageSystem)
+  @ApiOkResponse({ type: [RoleJson] })
+  async all(): Promise<RoleJson[]> {
+    return (await this.roles.all()).map(toRoleJson);
+  }
+
+  @Get('name/:role_name')
+  @ApiOkResponse({ type: RoleJson })
+  async byName(@Param('role_name') name: string): Promise<RoleJson> {
+    return toRoleJson(await this.roles.byName(name));
+  }
+
+  /** The roles of the given names that exist; unknown names are left out. */
+  @Post('names')
+  @HttpCode(200)
+  @ApiBody({ schema: { type: 'array', items: { type: 'string' }, example: ['system_user', 'team_user', 'channel_user'] } })
+  @ApiOkResponse({ type: [RoleJson] })
+  async byNames(@Body() names: unknown): Promise<RoleJson[]> {
+    return (await this.roles.byNames(names)).map(toRoleJson);
+  }
+
+  @Get(':role_id')
+  @ApiOkResponse({ type: RoleJson })
+  async byId(@Param('role_id') id: string): Promise<RoleJson> {
+    return toRoleJson(await this.roles.byId(id));
+  }
+}
