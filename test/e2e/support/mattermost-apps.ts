@@ -82,7 +82,8 @@ export async function startAppWorld(): Promise<AppWorld> {
       peerPostId: peerPost.id,
     };
   } catch (err) {
-    await fed.stop();
+    // The reason the world could not be made matters more than a failing clean-up.
+    await fed.stop().catch(() => undefined);
     throw err;
   }
 }
