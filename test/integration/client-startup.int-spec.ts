@@ -216,4 +216,17 @@ describe('client start-up', () => {
       await h.http.get('/api/v4/emoji').expect(401);
     });
   });
+
+  describe('POST /groups/names', () => {
+    it('answers an empty list (the suite has no groups), refuses a body that is not a list of names, needs a session', async () => {
+      expect((await h.as(alice).post('/api/v4/groups/names').send(['admin', 'devs']).expect(200)).body).toEqual([]);
+      await h
+        .as(alice)
+        .post('/api/v4/groups/names')
+        .send({ names: ['x'] })
+        .expect(400);
+      await h.as(alice).post('/api/v4/groups/names').send([1, 2]).expect(400);
+      await h.http.post('/api/v4/groups/names').send(['admin']).expect(401);
+    });
+  });
 });

@@ -7,6 +7,7 @@ import { ChatCoreModule } from './chat-core.module';
 import { ClientConfigModule } from './client-config/client-config.module';
 import { CommandsModule } from './commands/commands.module';
 import { EmojiModule } from './emoji/emoji.module';
+import { GroupsModule } from './groups/groups.module';
 import { FilesModule } from './files/files.module';
 import { FederationSwitchMiddleware } from './http/federation-switch.middleware';
 import { MattermostErrorFilter } from './http/mattermost-error.filter';
@@ -42,6 +43,7 @@ import { WebSocketModule } from './websocket/websocket.module';
     SharedChannelsModule,
     ClientConfigModule,
     EmojiModule,
+    GroupsModule,
     RolesModule,
     PreferencesModule,
     SidebarCategoriesModule,
