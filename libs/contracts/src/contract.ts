@@ -1,8 +1,8 @@
 export type PayloadClass<T> = new () => T;
 
 /**
- * A request/reply subject. Exactly one replica of the owning app answers each request
- * (NATS queue group `q.<subject>`), so replicas share the work.
+ * A request/reply subject, answered by a `@MessagePattern(contract.subject)` handler. Exactly one replica of the
+ * owning app answers each request (queue group `q.<subject>.rpc`), so replicas share the work.
  */
 export interface RpcContract<Req extends object, Res extends object> {
   readonly kind: 'rpc';
@@ -12,8 +12,9 @@ export interface RpcContract<Req extends object, Res extends object> {
 }
 
 /**
- * A fire-and-forget subject. `one`: each consumer (an app, named when it subscribes) gets it once, handled by one of
- * its replicas; `all`: every subscribed process gets it (e.g. websocket fan-out to every gateway replica).
+ * A fire-and-forget subject, consumed by `@EventPattern(contract.subject, extras)` handlers. `one`: each consumer
+ * (named in the extras, `{ consumer }`) gets it once, handled by one of its replicas; `all`: every subscribed process
+ * gets it (e.g. websocket fan-out to every gateway replica), and the extras name no consumer.
  */
 export interface EventContract<E extends object> {
   readonly kind: 'event';
