@@ -23,7 +23,9 @@ describe('database schema', () => {
   });
 
   it('gives test files a copy of the template migrated once per run, so apps on it find no pending migration', async () => {
-    const ds = await connect(await createTestDatabase());
+    // Parallel workers copy the template at the same time.
+    const [url] = await Promise.all(Array.from({ length: 4 }, () => createTestDatabase()));
+    const ds = await connect(url);
     try {
       const rows = await ds.query('SELECT name FROM typeorm_migrations ORDER BY id');
       expect(rows.map((r: { name: string }) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
