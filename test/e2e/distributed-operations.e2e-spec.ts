@@ -147,7 +147,8 @@ describe('distributed mode operations', () => {
   });
 
   it('stops at once, as JSON, with advice, when the role may not create tables (no retries)', async () => {
-    const databaseUrl = await createTestDatabase();
+    // Empty: the first migration is what needs to create tables.
+    const databaseUrl = await createTestDatabase({ empty: true });
     const role = `t_reader_${randomBytes(4).toString('hex')}`;
     const admin = new Client({ connectionString: process.env[TEST_PG_URL_ENV] });
     await admin.connect();

@@ -36,8 +36,8 @@ async function serverStatus(): Promise<{ httpStatus: number; body: any }> {
 
 beforeAll(async () => {
   nats = await startNats();
-  databaseUrl = await createTestDatabase();
-  // All at once: the migration lock must make concurrent starts safe.
+  // Empty, and all at once: the migration lock must make concurrent starts that all find migrations to run safe.
+  databaseUrl = await createTestDatabase({ empty: true });
   await Promise.all([...APP_NAMES.map((app) => startApp(app, app)), startApp('remote-cluster-2', 'remote-cluster')]);
 });
 

@@ -1,10 +1,10 @@
 import { metricsRegistry } from '@fedchat/common';
 import { PEER_TOPICS } from '@fedchat/contracts';
-import { hashToken, newId } from '@fedchat/crypto';
+import { newId } from '@fedchat/crypto';
+import { newRemote, newShare } from '@fedchat/testing';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
-import { DataSource } from 'typeorm';
 import { FileTransferModule } from '../../apps/file-transfer/src/file-transfer.module';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
@@ -393,29 +393,15 @@ beforeAll(async () => {
   const { teamId, channelId: cid } = await h.channelWith([admin, user, victim]);
   channelId = cid;
   const post = await h.as(admin).post('/api/v4/posts').send({ channel_id: channelId, message: 'fuzz root' }).expect(201);
-  const db = h.app.get(DataSource);
   const victimRemoteId = newId();
   for (const [id, name, token] of [
     [remoteId, 'fuzzpeer', peerToken],
     [victimRemoteId, 'fuzzvictimpeer', newId()],
   ]) {
-    await db.query(
-      `INSERT INTO remote_clusters (remote_id, name, display_name, site_url, create_at, creator_id, token_hash, remote_token, default_team_id)
-       VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8)`,
-      [id, name, `http://${name}.invalid`, Date.now(), admin.id, hashToken(token), newId(), teamId],
-    );
+    await newRemote(h.db, { remote_id: id, name, creator_id: admin.id, token, remote_token: newId(), default_team_id: teamId });
   }
   // The peer shares the channel, so that its sync messages reach the receiver's deeper checks.
-  await db.query(`INSERT INTO shared_channels (channel_id, team_id, home, share_name, creator_id) VALUES ($1, $2, true, 'fuzz', $3)`, [
-    channelId,
-    teamId,
-    admin.id,
-  ]);
-  await db.query(`UPDATE channels SET shared = true WHERE id = $1`, [channelId]);
-  await db.query(
-    `INSERT INTO shared_channel_remotes (id, channel_id, creator_id, remote_id, is_invite_accepted, is_invite_confirmed) VALUES ($1, $2, $3, $4, true, true)`,
-    [newId(), channelId, admin.id, remoteId],
-  );
+  await newShare(h.db, { channel_id: channelId, team_id: teamId, share_name: 'fuzz', creator_id: admin.id }, [remoteId]);
   pool = {
     ids: [teamId, channelId, post.body.id, admin.id, user.id, victim.id, remoteId, victimRemoteId],
     names: ['fuzzadmin', 'fuzzuser', 'fuzzvictim', `team-${teamId}`, `chan-${channelId}`, 'town-square', 'smile', '+1'],

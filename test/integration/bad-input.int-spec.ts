@@ -1,6 +1,6 @@
-import { hashToken, newId } from '@fedchat/crypto';
+import { newId } from '@fedchat/crypto';
+import { newRemote } from '@fedchat/testing';
 import type { Response } from 'supertest';
-import { DataSource } from 'typeorm';
 import { FileTransferModule } from '../../apps/file-transfer/src/file-transfer.module';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
@@ -24,11 +24,7 @@ beforeAll(async () => {
   h = await GatewayHarness.start({}, [RemoteClusterModule, SharedChannelSyncModule, FileTransferModule, UserSyncModule]);
   admin = await h.signUp('badinputadmin');
   ({ teamId, channelId } = await h.channelWith([admin]));
-  await h.app.get(DataSource).query(
-    `INSERT INTO remote_clusters (remote_id, name, display_name, site_url, create_at, creator_id, token_hash, remote_token)
-       VALUES ($1, 'peer', 'Peer', 'http://peer.invalid', 1, $2, $3, $4)`,
-    [remoteId, admin.id, hashToken(peerToken), newId()],
-  );
+  await newRemote(h.db, { remote_id: remoteId, name: 'peer', creator_id: admin.id, token: peerToken, remote_token: newId() });
 });
 afterAll(async () => {
   await h?.close();

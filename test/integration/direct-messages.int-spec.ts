@@ -2,7 +2,7 @@ import { directChannelName, groupChannelName } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
 import { peerTopicContract, PeerResponse } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
-import { waitFor } from '@fedchat/testing';
+import { newRemote, newUser, waitFor } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
@@ -159,14 +159,7 @@ describe('can_dm', () => {
   });
 
   it('answers false for a user relayed by a workspace that is not its origin, and no DM can be opened with one', async () => {
-    const relayed = newId();
-    await db(a).query(`INSERT INTO users (id, create_at, update_at, username, email, remote_id, props) VALUES ($1, 1, 1, $2, $3, $4, $5)`, [
-      relayed,
-      'eve:peer-c',
-      `${newId()}@remote.invalid`,
-      remoteId,
-      { OriginalRemoteId: newId() },
-    ]);
+    const { id: relayed } = await newUser(db(a), { username: 'eve:peer-c', remote_id: remoteId, props: { OriginalRemoteId: newId() } });
     expect(await canDm(alice, alice.id, relayed)).toEqual({ can_dm: false });
     // Opening one is refused before anything is created: the invitation could not reach eve's own workspace.
     const res = await a.h.as(alice).post('/api/v4/channels/direct').send([alice.id, relayed]).expect(400);
@@ -273,17 +266,8 @@ describe('B refuses hostile direct and group invitations and writes nothing', ()
   });
 
   it('a DM with a user of another connection', async () => {
-    const other = newId();
-    const stranger = newId();
-    await db(b).query(
-      `INSERT INTO remote_clusters (remote_id, name, display_name, site_url, create_at, creator_id) VALUES ($1, 'peer-r', 'R', 'http://r.invalid', 1, $2)`,
-      [other, b.admin.id],
-    );
-    await db(b).query(`INSERT INTO users (id, create_at, update_at, username, email, remote_id) VALUES ($1, 1, 1, 'zed:peer-r', $2, $3)`, [
-      stranger,
-      `${newId()}@remote.invalid`,
-      other,
-    ]);
+    const { remote_id: other } = await newRemote(db(b), { name: 'peer-r', creator_id: b.admin.id });
+    const { id: stranger } = await newUser(db(b), { username: 'zed:peer-r', remote_id: other });
     await refusedWithNothing(invite('D', [stranger, bob.id], [wireUser(stranger, 'zed')]), /remoteID mismatch/);
     const [kept] = await db(b).query('SELECT username, remote_id FROM users WHERE id = $1', [stranger]);
     expect(kept).toEqual({ username: 'zed:peer-r', remote_id: other });

@@ -10,7 +10,7 @@ import type { Response } from 'superagent';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
 import { newId } from '@fedchat/crypto';
-import { waitFor } from '@fedchat/testing';
+import { addTeamMember, newPost, waitFor } from '@fedchat/testing';
 import { defaultProfileImage, encodeRgbPng } from '../../apps/gateway/src/files/png';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
 
@@ -81,6 +81,7 @@ let db: DataSource;
 let admin: TestUser;
 let alice: TestUser;
 let bob: TestUser;
+let teamId: string;
 let channelId: string;
 let privateChannelId: string;
 let baseUrl: string | undefined;
@@ -106,7 +107,7 @@ beforeAll(async () => {
   admin = await h.signUp('fileadmin');
   alice = await h.signUp('filealice', admin);
   bob = await h.signUp('filebob', admin);
-  channelId = (await h.channelWith([alice, admin])).channelId;
+  ({ teamId, channelId } = await h.channelWith([alice, admin]));
   privateChannelId = (await h.channelWith([alice], 'P')).channelId;
 });
 afterAll(async () => {
@@ -290,18 +291,10 @@ describe('file access', () => {
   });
 
   it('lets whoever can read the post’s channel read an attached file', async () => {
-    postId = newId();
-    await db.query(
-      `INSERT INTO posts (id, create_at, update_at, user_id, channel_id, message, file_ids) VALUES ($1, $2, $2, $3, $4, 'see file', $5)`,
-      [postId, Date.now(), alice.id, channelId, JSON.stringify([fileId])],
-    );
-    await db.query('UPDATE file_infos SET post_id = $1 WHERE id = $2', [postId, fileId]);
+    ({ id: postId } = await newPost(db, { user_id: alice.id, channel_id: channelId, message: 'see file', file_ids: [fileId] }));
     const carol = await h.signUp('filecarol', admin);
     await h.as(carol).get(`/api/v4/files/${fileId}`).expect(403);
-    await db.query(
-      `INSERT INTO team_members (team_id, user_id, roles, create_at) SELECT team_id, $1, 'team_user', 0 FROM channels WHERE id = $2`,
-      [carol.id, channelId],
-    );
+    await addTeamMember(db, teamId, carol.id);
     const dl = await h.as(carol).get(`/api/v4/files/${fileId}`).buffer(true).parse(binary).expect(200); // public channel of her team
     expect(dl.body.toString()).toBe('secret');
     await h.as(bob).get(`/api/v4/files/${fileId}`).expect(403);

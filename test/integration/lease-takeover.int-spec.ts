@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '@fedchat/common';
-import { newId } from '@fedchat/crypto';
-import { dataSourceOptions, runMigrations } from '@fedchat/models';
-import { createTestDatabase } from '@fedchat/testing';
+import { dataSourceOptions } from '@fedchat/models';
+import { createTestDatabase, newRemote } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
 import { RemoteLease } from '../../apps/user-sync/src/send/remote-lease.service';
 
@@ -13,7 +12,6 @@ describe('lease takeover log', () => {
   beforeAll(async () => {
     const url = await createTestDatabase();
     dataSource = await new DataSource(dataSourceOptions(url, { poolSize: 2 })).initialize();
-    await runMigrations(dataSource);
   });
 
   afterAll(async () => {
@@ -22,11 +20,7 @@ describe('lease takeover log', () => {
   });
 
   it('names the previous holder when a replica claims a remote whose lease expired, and stays quiet for free ones', async () => {
-    const remoteId = newId();
-    await dataSource.query(
-      `INSERT INTO remote_clusters (remote_id, name, site_url, is_online) VALUES ($1, 'peer', 'https://peer.example', true)`,
-      [remoteId],
-    );
+    const { remote_id: remoteId } = await newRemote(dataSource, { name: 'peer', site_url: 'https://peer.example', is_online: true });
     const replica = (instanceId: string) =>
       new RemoteLease(dataSource, { ...loadConfig('user-sync', { DATABASE_URL: 'postgres://h/db', NATS_URL: 'nats://h' }), instanceId });
     const [first, second] = [replica('user-sync@first'), replica('user-sync@second')];

@@ -1,8 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { createSuiteApp, loadConfig, RemoteSeriesAtZero } from '@fedchat/common';
-import { createTestDatabase } from '@fedchat/testing';
+import { dataSourceOptions } from '@fedchat/models';
+import { createTestDatabase, newRemote } from '@fedchat/testing';
 import { configureGatewayHttp } from '../../apps/gateway/src/gateway.http';
 import { GatewayModule } from '../../apps/gateway/src/gateway.module';
 import { FileTransferModule } from '../../apps/file-transfer/src/file-transfer.module';
@@ -43,17 +44,20 @@ async function start(): Promise<INestApplication> {
   return started;
 }
 
+/** Written directly, as by another process: the suite learns of it at start or on its next refresh. */
 async function insertRemote(remoteId: string, name: string, deleteAt = 0): Promise<void> {
-  const db = new Client({ connectionString: databaseUrl });
-  await db.connect();
+  const db = await new DataSource(dataSourceOptions(databaseUrl, { poolSize: 1 })).initialize();
   try {
-    await db.query(
-      `INSERT INTO remote_clusters (remote_id, name, display_name, site_url, create_at, delete_at, next_ping_at)
-       VALUES ($1, $2, $2, $3, 1, $4, $5)`,
-      [remoteId, name, `https://${name}.invalid`, deleteAt, NEVER],
-    );
+    await newRemote(db, {
+      remote_id: remoteId,
+      name,
+      site_url: `https://${name}.invalid`,
+      create_at: 1,
+      delete_at: deleteAt,
+      next_ping_at: NEVER,
+    });
   } finally {
-    await db.end();
+    await db.destroy();
   }
 }
 
@@ -63,9 +67,7 @@ async function scrape(): Promise<string> {
 
 beforeAll(async () => {
   databaseUrl = await createTestDatabase();
-  // A first start creates the schema; the remotes then exist when the suite starts again, as after a restart.
-  app = await start();
-  await app.close();
+  // The remotes exist when the suite starts, as after a restart.
   await insertRemote('knownremote000000000000000', 'known');
   await insertRemote('deletedremote0000000000000', 'deleted', 1);
   app = await start();

@@ -1,6 +1,6 @@
 import { APP_CONFIG, AppConfig, FILE_STORE, LocalFileStore } from '@fedchat/common';
 import { newId } from '@fedchat/crypto';
-import { waitFor } from '@fedchat/testing';
+import { addChannelMember, addTeamMember, newRemote, newShare, newUser, waitFor } from '@fedchat/testing';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import * as http from 'node:http';
@@ -154,19 +154,11 @@ beforeAll(async () => {
   store = a.h.app.get(FILE_STORE);
 
   // B shared a channel with A (rows as an accepted invitation leaves them), and A has another channel it does not share.
-  await db.query(
-    `INSERT INTO shared_channels (channel_id, team_id, home, share_name, creator_id, remote_id) VALUES ($1, $2, false, 'x', $3, $4)`,
-    [a.channelId, a.teamId, a.admin.id, remoteId],
-  );
-  await db.query(`UPDATE channels SET shared = true WHERE id = $1`, [a.channelId]);
-  await db.query(
-    `INSERT INTO shared_channel_remotes (id, channel_id, creator_id, remote_id, is_invite_accepted, is_invite_confirmed) VALUES ($1, $2, $3, $4, true, true)`,
-    [newId(), a.channelId, a.admin.id, remoteId],
-  );
+  await newShare(db, { channel_id: a.channelId, team_id: a.teamId, creator_id: a.admin.id, remote_id: remoteId }, [remoteId]);
   ({ channelId: notSharedChannelId } = await a.h.channelWith([a.admin]));
   carol = await a.h.signUp('carol', a.admin);
-  await db.query(`INSERT INTO channel_members (channel_id, user_id, roles) VALUES ($1, $2, 'channel_user')`, [a.channelId, carol.id]);
-  await db.query(`INSERT INTO team_members (team_id, user_id, roles, create_at) VALUES ($1, $2, 'team_user', 1)`, [a.teamId, carol.id]);
+  await addChannelMember(db, a.channelId, carol.id);
+  await addTeamMember(db, a.teamId, carol.id);
 
   const synced = await message('sharedchannel_sync', {
     id: newId(),
@@ -175,14 +167,8 @@ beforeAll(async () => {
   });
   expect(synced.payload).toMatchObject({ users_syncd: [bob] });
 
-  await db.query(
-    `INSERT INTO remote_clusters (remote_id, name, display_name, site_url, create_at) VALUES ($1, 'other', 'other', 'http://other.invalid', 1)`,
-    [otherRemote],
-  );
-  await db.query(
-    `INSERT INTO users (id, username, email, password, create_at, update_at, remote_id) VALUES ($1, 'olga:other', $1, 'x', 1, 1, $2)`,
-    [otherUser, otherRemote],
-  );
+  await newRemote(db, { remote_id: otherRemote, name: 'other' });
+  await newUser(db, { id: otherUser, username: 'olga:other', remote_id: otherRemote });
 });
 
 afterAll(async () => {

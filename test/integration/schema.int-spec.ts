@@ -9,7 +9,7 @@ async function connect(url: string): Promise<DataSource> {
 
 describe('database schema', () => {
   it('migrates an empty database once even when several processes start at the same time', async () => {
-    const url = await createTestDatabase();
+    const url = await createTestDatabase({ empty: true });
     const sources = await Promise.all([connect(url), connect(url), connect(url)]);
     try {
       const applied = await Promise.all(sources.map((ds) => runMigrations(ds)));
@@ -22,8 +22,22 @@ describe('database schema', () => {
     }
   });
 
+  it('gives test files a copy of the template migrated once per run, so apps on it find no pending migration', async () => {
+    // Parallel workers copy the template at the same time.
+    const [url] = await Promise.all(Array.from({ length: 4 }, () => createTestDatabase()));
+    const ds = await connect(url);
+    try {
+      const rows = await ds.query('SELECT name FROM typeorm_migrations ORDER BY id');
+      expect(rows.map((r: { name: string }) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
+      expect(await runMigrations(ds)).toEqual([]);
+      expect(await pendingSchemaChanges(ds)).toEqual([]);
+    } finally {
+      await ds.destroy();
+    }
+  });
+
   it('has migrations that agree with the entities (CI fails on drift)', async () => {
-    const ds = await connect(await createTestDatabase());
+    const ds = await connect(await createTestDatabase({ empty: true }));
     try {
       await runMigrations(ds);
       expect(await pendingSchemaChanges(ds)).toEqual([]);
@@ -33,7 +47,7 @@ describe('database schema', () => {
   });
 
   it('detects drift when the database differs from the entities', async () => {
-    const ds = await connect(await createTestDatabase());
+    const ds = await connect(await createTestDatabase({ empty: true }));
     try {
       await runMigrations(ds);
       await ds.query('ALTER TABLE posts DROP COLUMN is_pinned');
@@ -45,7 +59,7 @@ describe('database schema', () => {
   });
 
   it('round-trips Mattermost timestamps as numbers and ids as 26-char strings', async () => {
-    const ds = await connect(await createTestDatabase());
+    const ds = await connect(await createTestDatabase({ empty: true }));
     try {
       await runMigrations(ds);
       const repo = ds.getRepository(User);

@@ -1,6 +1,6 @@
 import { ConnectionStateChanged, ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { decryptInvite, encryptInvite, hashToken, newId, toBase64UrlPadded } from '@fedchat/crypto';
-import { tapEvents, waitFor } from '@fedchat/testing';
+import { addChannelMember, tapEvents, waitFor } from '@fedchat/testing';
 import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
@@ -256,12 +256,7 @@ describe('secure connections between two clusters', () => {
       );
       const user = await c.h.signUp('nobody', c.admin);
       await c.h.as(c.admin).post(`/api/v4/channels/${c.channelId}/members`).send({ user_id: user.id });
-      await c.h.app
-        .get(DataSource)
-        .query(`INSERT INTO channel_members (channel_id, user_id, roles) VALUES ($1, $2, 'channel_user') ON CONFLICT DO NOTHING`, [
-          c.channelId,
-          user.id,
-        ]);
+      await addChannelMember(c.h.db, c.channelId, user.id);
       const denied = await c.h
         .as(user)
         .post('/api/v4/commands/execute')

@@ -14,7 +14,7 @@ import {
   UnshareChannel,
 } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
-import { waitFor } from '@fedchat/testing';
+import { newRemote, waitFor } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
@@ -480,11 +480,7 @@ describe('sharing a channel between two clusters', () => {
     it('refuses an unshare from a peer that does not own the channel; nothing changes', async () => {
       const ch = await channelOnA();
       expect((await invite(ch.id)).delivered).toBe(true);
-      const intruder = newId();
-      await db(b).query(
-        `INSERT INTO remote_clusters (remote_id, name, display_name, site_url, create_at, creator_id) VALUES ($1, 'intruder', 'Intruder', 'http://intruder.invalid', 1, $2)`,
-        [intruder, b.admin.id],
-      );
+      const { remote_id: intruder } = await newRemote(db(b), { name: 'intruder', creator_id: b.admin.id });
       expect(await toB(UNSHARE, intruder, { channel_id: ch.id, remote_id: intruder })).toMatchObject({ status: 'FAIL' });
       expect(await toB(UNSHARE, intruder, { channel_id: ch.id, remote_id: intruder, archived: true })).toMatchObject({ status: 'FAIL' });
       expect(await toB(UNSHARE, remoteId, { channel_id: ch.id, remote_id: intruder })).toMatchObject({ status: 'FAIL' });

@@ -1,6 +1,7 @@
 import { Bus } from '@fedchat/common';
 import { peerTopicContract, PeerResponse } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
+import { newRemote, newShare } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
@@ -30,35 +31,12 @@ beforeAll(async () => {
   admin = await h.signUp('receiveradmin');
   ({ channelId } = await h.channelWith([admin]));
   ({ channelId: otherChannelId } = await h.channelWith([admin]));
-  for (const [remoteId, name] of [
-    [R, 'peer-r'],
-    [S, 'peer-s'],
-  ]) {
-    await db.query(
-      `INSERT INTO remote_clusters (remote_id, name, display_name, site_url, create_at, creator_id) VALUES ($1, $2, $2, $3, 1, $4)`,
-      [remoteId, name, `http://${name}.invalid`, admin.id],
-    );
-  }
-  for (const cid of [channelId, otherChannelId]) {
-    await db.query(`INSERT INTO shared_channels (channel_id, team_id, home, share_name, creator_id) VALUES ($1, '', true, 'x', $2)`, [
-      cid,
-      admin.id,
-    ]);
-    await db.query(`UPDATE channels SET shared = true WHERE id = $1`, [cid]);
-  }
-  for (const remoteId of [R, S]) {
-    await db.query(
-      `INSERT INTO shared_channel_remotes (id, channel_id, creator_id, remote_id, is_invite_accepted, is_invite_confirmed, last_post_update_at)
-       VALUES ($1, $2, $3, $4, true, true, $5)`,
-      [newId(), channelId, admin.id, remoteId, Date.now() + 3_600_000],
-    );
-  }
-  // S shares the other channel too; R does not.
-  await db.query(
-    `INSERT INTO shared_channel_remotes (id, channel_id, creator_id, remote_id, is_invite_accepted, is_invite_confirmed, last_post_update_at)
-     VALUES ($1, $2, $3, $4, true, true, $5)`,
-    [newId(), otherChannelId, admin.id, S, Date.now() + 3_600_000],
-  );
+  await newRemote(db, { remote_id: R, name: 'peer-r', creator_id: admin.id });
+  await newRemote(db, { remote_id: S, name: 'peer-s', creator_id: admin.id });
+  // Both share the channel; S shares the other channel too, R does not. Nothing of the past is left to send them.
+  const nothingToSend = { last_post_update_at: Date.now() + 3_600_000 };
+  await newShare(db, { channel_id: channelId, creator_id: admin.id }, [R, S], nothingToSend);
+  await newShare(db, { channel_id: otherChannelId, creator_id: admin.id }, [S], nothingToSend);
 });
 
 afterAll(async () => {

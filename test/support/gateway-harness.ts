@@ -3,9 +3,8 @@ import * as path from 'node:path';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { newId } from '@fedchat/crypto';
 import { createSuiteApp, loadConfig } from '@fedchat/common';
-import { createTestDatabase, HIGH_RATE_LIMITS_ENV } from '@fedchat/testing';
+import { addChannelMember, addTeamMember, createTestDatabase, HIGH_RATE_LIMITS_ENV, newChannel, newTeam } from '@fedchat/testing';
 import { configureGatewayHttp } from '../../apps/gateway/src/gateway.http';
 import { GatewayModule } from '../../apps/gateway/src/gateway.module';
 
@@ -82,26 +81,20 @@ export class GatewayHarness {
     return `http://127.0.0.1:${address.port}`;
   }
 
+  /** The suite's database, for builders (`newRemote(h.db, …)`) and for looking at what a request left behind. */
+  get db(): DataSource {
+    return this.app.get(DataSource);
+  }
+
   /** A team and channel with the given members, written directly (tests of other areas need not use the channels API). */
   async channelWith(members: TestUser[], type: 'O' | 'P' = 'O'): Promise<{ teamId: string; channelId: string }> {
-    const ds = this.app.get(DataSource);
-    const teamId = newId();
-    const channelId = newId();
-    const now = Date.now();
-    await ds.query(`INSERT INTO teams (id, create_at, update_at, display_name, name, type) VALUES ($1, $2, $2, 'Team', $3, 'O')`, [
-      teamId,
-      now,
-      `team-${teamId}`,
-    ]);
-    await ds.query(
-      `INSERT INTO channels (id, create_at, update_at, team_id, type, display_name, name, creator_id) VALUES ($1, $2, $2, $3, $4, 'Chan', $5, $6)`,
-      [channelId, now, teamId, type, `chan-${channelId}`, members[0].id],
-    );
+    const team = await newTeam(this.db);
+    const channel = await newChannel(this.db, { team_id: team.id, type, creator_id: members[0].id });
     for (const m of members) {
-      await ds.query(`INSERT INTO team_members (team_id, user_id, roles, create_at) VALUES ($1, $2, 'team_user', $3)`, [teamId, m.id, now]);
-      await ds.query(`INSERT INTO channel_members (channel_id, user_id, roles) VALUES ($1, $2, 'channel_user')`, [channelId, m.id]);
+      await addTeamMember(this.db, team.id, m.id);
+      await addChannelMember(this.db, channel.id, m.id);
     }
-    return { teamId, channelId };
+    return { teamId: team.id, channelId: channel.id };
   }
 
   async close(): Promise<void> {

@@ -7,3 +7,4 @@ export * from './federation';
 export * from './s3';
 export * from './files';
 export * from './bus-tap';
+export * from './builders';
