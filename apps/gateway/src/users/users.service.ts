@@ -6,6 +6,7 @@ import {
   Permission,
   ROLE_SYSTEM_ADMIN,
   ROLE_SYSTEM_USER,
+  rolesOf,
   SYNC_USER_PROPS,
   UserUpdatedEvents,
   WebSocketEvents,
@@ -26,6 +27,9 @@ import type { CreateUserBody, PatchUserBody, RemoteOriginJson, STATUSES } from '
 const FIRST_USER_LOCK = 7_301_984_222;
 
 type StatusValue = (typeof STATUSES)[number];
+
+/** The system roles `PUT /users/{id}/roles` may give (the suite has no guests or delegated admin roles). */
+const ASSIGNABLE_SYSTEM_ROLES: ReadonlySet<string> = new Set([ROLE_SYSTEM_USER, ROLE_SYSTEM_ADMIN]);
 
 @Injectable()
 export class UsersService {
@@ -303,6 +307,44 @@ export class UsersService {
   }
 
   /** Deactivation keeps the account and its memberships (as Mattermost) but ends its sessions; peers get the change. */
+  /**
+   * Mattermost's `PUT /users/{id}/roles` (the guard has checked manage_system): the user's system roles, which must be
+   * `system_user`, optionally with `system_admin`. Demoting the last active system admin is refused, so the suite can
+   * always be administered; the admins' rows are locked first, so two admins demoting each other cannot both succeed.
+   * Sessions read the user's roles on every request, so the change applies at once.
+   */
+  async setSystemRoles(userId: string, roles: string): Promise<void> {
+    const requested = new Set(rolesOf(roles));
+    const unknown = [...requested].find((r) => !ASSIGNABLE_SYSTEM_ROLES.has(r));
+    if (unknown !== undefined || !requested.has(ROLE_SYSTEM_USER)) {
+      throw new AppError(
+        'api.user.update_user_roles.invalid_roles.app_error',
+        `Invalid roles: a user's roles are ${ROLE_SYSTEM_USER}, optionally with ${ROLE_SYSTEM_ADMIN}${unknown !== undefined ? ` (unknown: ${unknown})` : ''}.`,
+        400,
+      );
+    }
+    const user = await this.get(userId);
+    if (user.remote_id !== '' || user.is_bot) {
+      throw AppError.badRequest('api.user.update_user_roles.not_local.app_error', 'Only local users can hold system roles.');
+    }
+    const next = [ROLE_SYSTEM_USER, ...(requested.has(ROLE_SYSTEM_ADMIN) ? [ROLE_SYSTEM_ADMIN] : [])].join(' ');
+    await this.dataSource.transaction(async (tx) => {
+      const admins: Array<{ id: string }> = await tx.query(
+        `SELECT id FROM users WHERE delete_at = 0 AND $1 = ANY(string_to_array(roles, ' ')) ORDER BY id FOR UPDATE`,
+        [ROLE_SYSTEM_ADMIN],
+      );
+      const demotesLastAdmin = !requested.has(ROLE_SYSTEM_ADMIN) && admins.length === 1 && admins[0].id === user.id;
+      if (demotesLastAdmin) {
+        throw AppError.badRequest(
+          'api.user.update_user_roles.last_admin.app_error',
+          'This is the last system admin: make another user a system admin before removing this one.',
+        );
+      }
+      await tx.getRepository(User).update({ id: user.id }, { roles: next, update_at: Date.now() });
+    });
+    this.events.toUser(user.id, WsEvent.UserRoleUpdated, { user_id: user.id, roles: next });
+  }
+
   async setActive(caller: User, userId: string, active: boolean): Promise<void> {
     const user = await this.get(userId);
     if (caller.id !== user.id && !hasPermission(caller.roles, Permission.ManageSystem)) throw AppError.forbidden(Permission.ManageSystem);

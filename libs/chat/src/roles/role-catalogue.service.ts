@@ -47,6 +47,14 @@ export class RoleCatalogue implements OnModuleInit {
     loadRolePermissions(await this.roles.find());
   }
 
+  /** Replaces a role's permissions and reloads the registry, so checks in this process follow at once. */
+  async setPermissions(id: string, permissions: readonly string[]): Promise<Role | null> {
+    const result = await this.roles.update({ id }, { permissions: [...permissions], update_at: Date.now() });
+    if (!result.affected) return null;
+    await this.reload();
+    return this.byId(id);
+  }
+
   async all(): Promise<Role[]> {
     return this.roles.find({ order: { name: 'ASC' } });
   }
