@@ -96,6 +96,16 @@ describe('PUT /users/{id}/roles', () => {
     expect(await rolesOf(alice)).toBe('system_user system_admin');
   });
 
+  it('never deactivates the last system admin, but deactivates an admin who is not the last', async () => {
+    const res = await h.as(admin).put(`/api/v4/users/${admin.id}/active`).send({ active: false }).expect(400);
+    expect(res.body.id).toBe('api.user.update_active.last_admin.app_error');
+    await h.as(admin).get('/api/v4/roles').expect(200);
+    const dave = await h.signUp('admdave', admin);
+    await h.as(admin).put(`/api/v4/users/${dave.id}/roles`).send({ roles: 'system_user system_admin' }).expect(200);
+    await h.as(dave).put(`/api/v4/users/${dave.id}/active`).send({ active: false }).expect(200);
+    await h.as(admin).put(`/api/v4/users/${admin.id}/active`).send({ active: false }).expect(400);
+  });
+
   it('two admins demoting each other at once: exactly one succeeds, one admin remains', async () => {
     await h.as(admin).put(`/api/v4/users/${alice.id}/roles`).send({ roles: 'system_user system_admin' }).expect(200);
     const [a, b] = await Promise.all([

@@ -18,7 +18,7 @@ import { APP_CONFIG, AppConfig, AppError, Bus } from '@fedchat/common';
 import { UserProfileChangedEvent, UserStatusChangedEvent } from '@fedchat/contracts';
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
 import { Channel, isUniqueViolation, Status, TeamMember, User, UserAccessToken } from '@fedchat/models';
-import { DataSource, In, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { AuthContext, AuthService } from '../auth/auth.service';
 import { hashPassword, passwordProblem } from '../auth/password';
 import type { CreateUserBody, PatchUserBody, RemoteOriginJson, STATUSES } from './users.dto';
@@ -30,6 +30,18 @@ type StatusValue = (typeof STATUSES)[number];
 
 /** The system roles `PUT /users/{id}/roles` may give (the suite has no guests or delegated admin roles). */
 const ASSIGNABLE_SYSTEM_ROLES: ReadonlySet<string> = new Set([ROLE_SYSTEM_USER, ROLE_SYSTEM_ADMIN]);
+
+/**
+ * Whether the user is the only active system admin. Locks the active admins' rows until the transaction ends, so that
+ * two admins demoting or deactivating each other at the same moment cannot both pass the check.
+ */
+async function isLastActiveAdmin(tx: EntityManager, userId: string): Promise<boolean> {
+  const admins: Array<{ id: string }> = await tx.query(
+    `SELECT id FROM users WHERE delete_at = 0 AND $1 = ANY(string_to_array(roles, ' ')) ORDER BY id FOR UPDATE`,
+    [ROLE_SYSTEM_ADMIN],
+  );
+  return admins.length === 1 && admins[0].id === userId;
+}
 
 @Injectable()
 export class UsersService {
@@ -329,12 +341,7 @@ export class UsersService {
     }
     const next = [ROLE_SYSTEM_USER, ...(requested.has(ROLE_SYSTEM_ADMIN) ? [ROLE_SYSTEM_ADMIN] : [])].join(' ');
     await this.dataSource.transaction(async (tx) => {
-      const admins: Array<{ id: string }> = await tx.query(
-        `SELECT id FROM users WHERE delete_at = 0 AND $1 = ANY(string_to_array(roles, ' ')) ORDER BY id FOR UPDATE`,
-        [ROLE_SYSTEM_ADMIN],
-      );
-      const demotesLastAdmin = !requested.has(ROLE_SYSTEM_ADMIN) && admins.length === 1 && admins[0].id === user.id;
-      if (demotesLastAdmin) {
+      if (!requested.has(ROLE_SYSTEM_ADMIN) && (await isLastActiveAdmin(tx, user.id))) {
         throw AppError.badRequest(
           'api.user.update_user_roles.last_admin.app_error',
           'This is the last system admin: make another user a system admin before removing this one.',
@@ -351,7 +358,16 @@ export class UsersService {
     if (user.remote_id !== '') throw AppError.forbidden(Permission.ManageSystem);
     if ((user.delete_at === 0) === active) return;
     const now = Date.now();
-    await this.users.update({ id: user.id }, { delete_at: active ? 0 : now, update_at: now });
+    await this.dataSource.transaction(async (tx) => {
+      // Deactivating the last system admin would leave nobody to administer, as demoting them would.
+      if (!active && (await isLastActiveAdmin(tx, user.id))) {
+        throw AppError.badRequest(
+          'api.user.update_active.last_admin.app_error',
+          'This is the last system admin: make another user a system admin before deactivating this one.',
+        );
+      }
+      await tx.getRepository(User).update({ id: user.id }, { delete_at: active ? 0 : now, update_at: now });
+    });
     if (!active) await this.auth.revokeAllSessions(user.id);
     await this.userUpdated.publish(await this.get(user.id));
     this.bus.emit(UserProfileChangedEvent, { user_id: user.id });
