@@ -20,6 +20,7 @@ let teamId: string;
 let channelId: string;
 /** A channel all three are in, where the slash commands run. */
 let sharedChannelId: string;
+let sharedTeamId: string;
 
 beforeAll(async () => {
   h = await GatewayHarness.start({ SITE_URL: 'http://127.0.0.1:9', BUS_REQUEST_TIMEOUT_MS: '2000' }, [
@@ -30,14 +31,14 @@ beforeAll(async () => {
   alice = await h.signUp('admalice', admin);
   bob = await h.signUp('admbob', admin);
   ({ teamId, channelId } = await h.channelWith([alice, bob]));
-  ({ channelId: sharedChannelId } = await h.channelWith([admin, alice, bob]));
+  ({ teamId: sharedTeamId, channelId: sharedChannelId } = await h.channelWith([admin, alice, bob]));
 });
 afterAll(async () => {
   await h?.close();
 });
 
-function execute(user: TestUser, command: string) {
-  return h.as(user).post('/api/v4/commands/execute').send({ channel_id: sharedChannelId, command }).expect(200);
+function execute(user: TestUser, command: string, channel = sharedChannelId) {
+  return h.as(user).post('/api/v4/commands/execute').send({ channel_id: channel, command }).expect(200);
 }
 
 async function roleId(name: string): Promise<string> {
@@ -339,5 +340,69 @@ describe('PATCH /roles/{id}/patch', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await h.as(alice).get('/api/v4/remotecluster').expect(200);
+  });
+});
+
+describe('team override schemes', () => {
+  it('create, read, patch; manage_system only; bad input refused', async () => {
+    const created = await h.as(admin).post('/api/v4/schemes').send({ name: 'scheme-one', display_name: 'One', scope: 'team' }).expect(201);
+    expect(created.body).toMatchObject({ name: 'scheme-one', display_name: 'One', description: '', scope: 'team', delete_at: 0 });
+    for (const key of ['default_team_admin_role', 'default_team_user_role', 'default_channel_admin_role', 'default_channel_user_role']) {
+      const role = await h.as(admin).get(`/api/v4/roles/name/${created.body[key]}`).expect(200);
+      expect(role.body).toMatchObject({ scheme_managed: true, built_in: false });
+    }
+    const teamUserRole = await h.as(admin).get(`/api/v4/roles/name/${created.body.default_team_user_role}`).expect(200);
+    expect(teamUserRole.body.permissions).toEqual((await h.as(admin).get('/api/v4/roles/name/team_user').expect(200)).body.permissions);
+
+    expect((await h.as(admin).get(`/api/v4/schemes/${created.body.id}`).expect(200)).body).toEqual(created.body);
+    const patched = await h
+      .as(admin)
+      .patch(`/api/v4/schemes/${created.body.id}/patch`)
+      .send({ display_name: 'One again', description: 'why' })
+      .expect(200);
+    expect(patched.body).toMatchObject({ name: 'scheme-one', display_name: 'One again', description: 'why' });
+
+    await h.as(alice).post('/api/v4/schemes').send({ display_name: 'Mine', scope: 'team' }).expect(403);
+    await h.as(alice).get(`/api/v4/schemes/${created.body.id}`).expect(403);
+    await h.as(alice).patch(`/api/v4/schemes/${created.body.id}/patch`).send({ display_name: 'x' }).expect(403);
+    await h.as(alice).put(`/api/v4/teams/${teamId}/scheme`).send({ scheme_id: created.body.id }).expect(403);
+    await h.as(admin).post('/api/v4/schemes').send({ display_name: 'Chan', scope: 'channel' }).expect(400);
+    await h.as(admin).post('/api/v4/schemes').send({ scope: 'team' }).expect(400);
+    await h.as(admin).post('/api/v4/schemes').send({ name: 'Bad Name', display_name: 'B', scope: 'team' }).expect(400);
+    const dup = await h.as(admin).post('/api/v4/schemes').send({ name: 'scheme-one', display_name: 'Dup', scope: 'team' }).expect(400);
+    expect(dup.body.message).toContain('already exists');
+    await h.as(admin).get('/api/v4/schemes/nope').expect(400);
+    await h.as(admin).get(`/api/v4/schemes/${newId()}`).expect(404);
+    await h.as(admin).put(`/api/v4/teams/${teamId}/scheme`).send({ scheme_id: newId() }).expect(404);
+    await h.as(admin).put(`/api/v4/teams/${newId()}/scheme`).send({ scheme_id: created.body.id }).expect(404);
+    await h.as(admin).put(`/api/v4/teams/${teamId}/scheme`).send({}).expect(400);
+  });
+
+  it("a team scheme granting manage_shared_channels lets the team's users share that team's channels only", async () => {
+    const scheme = (await h.as(admin).post('/api/v4/schemes').send({ display_name: 'Sharing team', scope: 'team' }).expect(201)).body;
+    const teamUserRole = (await h.as(admin).get(`/api/v4/roles/name/${scheme.default_team_user_role}`).expect(200)).body;
+    await h
+      .as(admin)
+      .patch(`/api/v4/roles/${teamUserRole.id}/patch`)
+      .send({ permissions: [...teamUserRole.permissions, 'manage_shared_channels'] })
+      .expect(200);
+    // Alice is in the scheme's team (with its channel) and in another team with a channel of its own.
+    const { channelId: otherTeamChannel } = await h.channelWith([alice, admin]);
+    const status = (user: TestUser, channel: string) => execute(user, '/share-channel status', channel).then((r) => r.body.text as string);
+    const REFUSED = 'You require `manage_shared_channels` permission to manage shared channels.';
+    expect(await status(alice, sharedChannelId)).toBe(REFUSED);
+
+    await h.as(admin).put(`/api/v4/teams/${sharedTeamId}/scheme`).send({ scheme_id: scheme.id }).expect(200);
+    expect((await h.as(admin).get(`/api/v4/teams/${sharedTeamId}`).expect(200)).body.scheme_id).toBe(scheme.id);
+    expect(await status(alice, sharedChannelId)).toBe(await status(admin, sharedChannelId));
+    expect(await status(alice, sharedChannelId)).not.toBe(REFUSED);
+    // In the other team, and for what is not hers to decide (connections), she is refused.
+    expect(await status(alice, otherTeamChannel)).toBe(REFUSED);
+    expect((await execute(alice, '/secure-connection status')).body.text).toContain('You require `manage_secure_connections`');
+    await h.as(alice).get('/api/v4/sharedchannels/invitations').expect(403);
+
+    // A member who left the team no longer holds its scheme's roles; back to the built-in roles refuses again.
+    await h.as(admin).put(`/api/v4/teams/${sharedTeamId}/scheme`).send({ scheme_id: '' }).expect(200);
+    expect(await status(alice, sharedChannelId)).toBe(REFUSED);
   });
 });

@@ -94,6 +94,7 @@ export class TeamsService {
       allowed_domains: body.allowed_domains ?? '',
       invite_id: newId(),
       allow_open_invite: body.allow_open_invite ?? body.type === 'O',
+      scheme_id: '',
     };
     try {
       await this.dataSource.transaction(async (tx) => {
