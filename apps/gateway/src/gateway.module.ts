@@ -16,6 +16,7 @@ import { PostsModule } from './posts/posts.module';
 import { ReadStateModule } from './read-state/read-state.module';
 import { RemoteClustersModule } from './remote-clusters/remote-clusters.module';
 import { RolesModule } from './roles/roles.module';
+import { SchemesModule } from './schemes/schemes.module';
 import { PreferencesModule } from './preferences/preferences.module';
 import { SidebarCategoriesModule } from './sidebar-categories/sidebar-categories.module';
 import { SharedChannelsModule } from './shared-channels/shared-channels.module';
@@ -45,6 +46,7 @@ import { WebSocketModule } from './websocket/websocket.module';
     EmojiModule,
     GroupsModule,
     RolesModule,
+    SchemesModule,
     PreferencesModule,
     SidebarCategoriesModule,
   ],

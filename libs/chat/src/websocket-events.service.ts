@@ -21,6 +21,8 @@ export const WsEvent = {
   UserAdded: 'user_added',
   UserRemoved: 'user_removed',
   UserUpdated: 'user_updated',
+  UserRoleUpdated: 'user_role_updated',
+  MemberRoleUpdated: 'memberrole_updated',
   AddedToTeam: 'added_to_team',
   LeaveTeam: 'leave_team',
   StatusChange: 'status_change',

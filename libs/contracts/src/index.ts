@@ -4,6 +4,7 @@ export * from './raw-json';
 export * from './apps';
 export * from './system/app-health.contract';
 export * from './chat/websocket-event.contract';
+export * from './chat/roles-changed.contract';
 export * from './remote-cluster/connection.contract';
 export * from './remote-cluster/peer.contract';
 export * from './shared-channel/sharing.contract';

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import { CurrentUser, RequirePermission } from '../auth/auth.guard';
+import { SchemeRolesBody } from '../roles/scheme-roles.dto';
 import { PageQuery } from '../http/page-query';
 import { UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
@@ -137,6 +138,19 @@ export class ChannelsController {
     @Query() paging: PageQuery,
   ): Promise<Record<string, unknown>[]> {
     return (await this.channels.listMembers(caller, channelId, paging.skip, paging.take)).map(toChannelMemberJson);
+  }
+
+  /** Makes a member a channel admin (`scheme_admin: true`) or a plain member; channel admins and system admins may. */
+  @Put('channels/:channel_id/members/:user_id/schemes')
+  @ApiOkResponse({ type: OkJson })
+  async updateMemberSchemeRoles(
+    @CurrentUser() caller: User,
+    @Param('channel_id') channelId: string,
+    @UserIdParam() userId: string,
+    @Body() body: SchemeRolesBody,
+  ): Promise<typeof OK> {
+    await this.channels.updateMemberSchemeRoles(caller, channelId, userId, body);
+    return OK;
   }
 
   @Get('channels/:channel_id/members/:user_id')

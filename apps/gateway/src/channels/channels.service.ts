@@ -1,4 +1,6 @@
 import {
+  CHANNEL_ADMIN_ROLES,
+  CHANNEL_USER_ROLES,
   ChannelAccess,
   directChannelName,
   GROUP_MAX_USERS,
@@ -15,6 +17,7 @@ import {
   Permission,
   SystemPosts,
   toChannelJson,
+  toChannelMemberJson,
   TOWN_SQUARE,
   WebSocketEvents,
   WsEvent,
@@ -27,6 +30,7 @@ import { isValidId } from '@fedchat/crypto';
 import { Channel, ChannelMember, isUniqueViolation, Team, TeamMember, User } from '@fedchat/models';
 import { DataSource, In, Repository } from 'typeorm';
 import { userIdOrMe } from '../http/user-id-param';
+import { requireMemberSchemeRoles, SchemeRolesBody } from '../roles/scheme-roles.dto';
 import { isTeamAdminMember } from '../teams/team.mapper';
 import type { AddChannelMemberBody, CreateChannelBody, PatchChannelBody, UpdateChannelBody } from './channels.dto';
 
@@ -406,6 +410,31 @@ export class ChannelsService {
       skip,
       take,
     });
+  }
+
+  /**
+   * Mattermost's `PUT /channels/{id}/members/{user_id}/schemes`: makes a member a channel admin or a plain member.
+   * Channel admins, the team's admins and system admins may (Mattermost's manage_channel_roles); direct and group
+   * channels have no admins. The explicit roles are rewritten to match, so a demoted creator is no longer admin.
+   */
+  async updateMemberSchemeRoles(caller: User, channelId: string, userId: string, body: SchemeRolesBody): Promise<ChannelMember> {
+    requireMemberSchemeRoles(body);
+    const channel = await this.access.requireRead(caller, channelId);
+    if (channel.type === 'D' || channel.type === 'G') {
+      throw AppError.badRequest(
+        'api.channel.update_channel_member_roles.direct.app_error',
+        'Direct and group messages have no channel admins.',
+      );
+    }
+    if (!(await this.canManage(caller, channel))) throw AppError.forbidden('manage_channel_roles');
+    const result = await this.members.update(
+      { channel_id: channel.id, user_id: userId },
+      { scheme_admin: body.scheme_admin, scheme_user: true, roles: body.scheme_admin ? CHANNEL_ADMIN_ROLES : CHANNEL_USER_ROLES },
+    );
+    if (!result.affected) throw AppError.notFound('channel member', 'app.channel.get_member.missing.app_error');
+    const member = await this.members.findOneByOrFail({ channel_id: channel.id, user_id: userId });
+    this.events.toUser(userId, WsEvent.ChannelMemberUpdated, { channelMember: JSON.stringify(toChannelMemberJson(member)) });
+    return member;
   }
 
   /** Channel admins, admins of the channel's team, and system admins. */

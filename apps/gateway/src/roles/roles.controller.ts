@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { Permission } from '@fedchat/chat';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/auth.guard';
@@ -33,6 +33,17 @@ export class RolesController {
   @ApiOkResponse({ type: [RoleJson] })
   async byNames(@Body() names: unknown): Promise<RoleJson[]> {
     return (await this.roles.byNames(names)).map(toRoleJson);
+  }
+
+  /** Replaces a role's permissions (built-in roles included); needs manage_system. */
+  @Patch(':role_id/patch')
+  @RequirePermission(Permission.ManageSystem)
+  @ApiBody({
+    schema: { type: 'object', required: ['permissions'], properties: { permissions: { type: 'array', items: { type: 'string' } } } },
+  })
+  @ApiOkResponse({ type: RoleJson })
+  async patch(@Param('role_id') id: string, @Body() body: unknown): Promise<RoleJson> {
+    return toRoleJson(await this.roles.patch(id, body));
   }
 
   @Get(':role_id')

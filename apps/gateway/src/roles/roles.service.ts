@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { RoleCatalogue } from '@fedchat/chat';
-import { AppError } from '@fedchat/common';
+import { Permission, ROLE_SYSTEM_ADMIN, RoleCatalogue } from '@fedchat/chat';
+import { AppError, Bus } from '@fedchat/common';
+import { RolesChanged } from '@fedchat/contracts';
 import { isValidId } from '@fedchat/crypto';
 import type { Role } from '@fedchat/models';
 import { invalidUrlParam } from '../http/user-id-param';
@@ -19,10 +20,18 @@ function roleNotFound(): AppError {
   return new AppError('app.role.get.app_error', 'Unable to find the role.', 404);
 }
 
-/** The read side of roles (Mattermost /api/v4/roles) over the catalogue the permission checks use. */
+/** Every permission the suite knows; a role may grant only these. */
+const KNOWN_PERMISSIONS: ReadonlySet<string> = new Set(Object.values(Permission));
+/** More permission names than the suite knows, few enough to bound the body. */
+const MAX_PERMISSIONS_PER_PATCH = 500;
+
+/** Roles (Mattermost /api/v4/roles) over the catalogue the permission checks use. */
 @Injectable()
 export class RolesService {
-  constructor(private readonly catalogue: RoleCatalogue) {}
+  constructor(
+    private readonly catalogue: RoleCatalogue,
+    private readonly bus: Bus,
+  ) {}
 
   all(): Promise<Role[]> {
     return this.catalogue.all();
@@ -54,4 +63,41 @@ export class RolesService {
     }
     return this.catalogue.byNames([...names]);
   }
+
+  /**
+   * Mattermost's `PATCH /roles/{id}/patch` (the guard has checked manage_system): replaces the role's permissions,
+   * built-in roles included (granting `manage_shared_channels` to `system_user` is the point). Unknown permission names
+   * are refused, and so is taking `manage_system` from `system_admin` (nobody could administer the suite any more).
+   * Every other process reloads the roles on `chat.roles.changed`.
+   */
+  async patch(id: string, body: unknown): Promise<Role> {
+    const role = await this.byId(id);
+    const permissions = permissionsOf(body);
+    if (role.name === ROLE_SYSTEM_ADMIN && !permissions.includes(Permission.ManageSystem)) {
+      throw AppError.badRequest(
+        'api.roles.patch_roles.system_admin.app_error',
+        `${ROLE_SYSTEM_ADMIN} must keep ${Permission.ManageSystem}.`,
+      );
+    }
+    const patched = await this.catalogue.setPermissions(role.id, permissions);
+    if (!patched) throw roleNotFound();
+    this.bus.emit(RolesChanged, { role_id: patched.id });
+    return patched;
+  }
+}
+
+/** The `permissions` of a role patch: a list of known permission names, duplicates dropped. */
+function permissionsOf(body: unknown): string[] {
+  const list = (body as { permissions?: unknown } | null)?.permissions;
+  if (!Array.isArray(list) || list.length > MAX_PERMISSIONS_PER_PATCH || list.some((p) => typeof p !== 'string')) {
+    throw AppError.invalidParam('permissions');
+  }
+  const unknown = (list as string[]).filter((p) => !KNOWN_PERMISSIONS.has(p));
+  if (unknown.length > 0) {
+    throw AppError.badRequest(
+      'api.roles.patch_roles.unknown_permission.app_error',
+      `Unknown permissions: ${unknown.slice(0, 10).join(', ')}.`,
+    );
+  }
+  return [...new Set(list as string[])];
 }

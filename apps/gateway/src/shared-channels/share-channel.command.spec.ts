@@ -1,3 +1,4 @@
+import { hasPermission, Permission, RoleCatalogue } from '@fedchat/chat';
 import { AppConfig, AppError, Bus } from '@fedchat/common';
 import { GetChannelShareStatus, InviteRemote, SharedChannelRemoteStatusJson, UninviteRemote, UnshareChannel } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
@@ -21,7 +22,11 @@ function config(shared = true, remoteCluster = true): AppConfig {
 function setup(cfg = config()) {
   const request = jest.fn();
   const registry = new CommandRegistry();
-  const command = new ShareChannelCommand(registry, { request } as unknown as Bus, cfg);
+  // No team override schemes here: the permission is the system one (team schemes: administration.int-spec.ts).
+  const catalogue = {
+    hasTeamPermission: (user: User, _teamId: string, permission: Permission) => Promise.resolve(hasPermission(user.roles, permission)),
+  } as unknown as RoleCatalogue;
+  const command = new ShareChannelCommand(registry, { request } as unknown as Bus, cfg, catalogue);
   command.onModuleInit();
   const run = async (line: string, user: User = ADMIN) =>
     (

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { hasPermission, Permission } from '@fedchat/chat';
+import { Permission, RoleCatalogue } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, AppError, Bus, remoteClusterServiceEnabled } from '@fedchat/common';
 import { GetChannelShareStatus, InviteRemote, SharedChannelRemoteStatusJson, UninviteRemote, UnshareChannel } from '@fedchat/contracts';
 import { isValidId } from '@fedchat/crypto';
@@ -17,6 +17,7 @@ export class ShareChannelCommand implements OnModuleInit {
     private readonly registry: CommandRegistry,
     private readonly bus: Bus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly catalogue: RoleCatalogue,
   ) {}
 
   onModuleInit(): void {
@@ -30,7 +31,8 @@ export class ShareChannelCommand implements OnModuleInit {
   }
 
   async execute(ctx: CommandContext): Promise<CommandResponse> {
-    if (!hasPermission(ctx.user.roles, Permission.ManageSharedChannels)) {
+    // System-wide, or for this channel's team through the team's override scheme.
+    if (!(await this.catalogue.hasTeamPermission(ctx.user, ctx.channel.team_id, Permission.ManageSharedChannels))) {
       return ephemeral('You require `manage_shared_channels` permission to manage shared channels.');
     }
     if (!this.config.connectedWorkspaces.enableSharedChannels) return ephemeral('Shared Channels Service is disabled.');

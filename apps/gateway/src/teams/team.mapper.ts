@@ -20,7 +20,7 @@ export function toTeamJson(team: Team, sanitize = false): Record<string, unknown
     invite_id: sanitize ? '' : team.invite_id,
     allow_open_invite: team.allow_open_invite,
     last_team_icon_update: 0,
-    scheme_id: null,
+    scheme_id: team.scheme_id || null,
     group_constrained: null,
     policy_id: null,
   };

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
 import { Permission } from '@fedchat/chat';
 import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { User } from '@fedchat/models';
 import { CurrentUser, RequirePermission } from '../auth/auth.guard';
+import { SchemeRolesBody } from '../roles/scheme-roles.dto';
 import { PageQuery, pageOf, perPageOf } from '../http/page-query';
 import { UserIdParam } from '../http/user-id-param';
 import { apiValidationPipe } from '../http/validation';
@@ -137,6 +138,19 @@ export class TeamsController {
     @Query() paging: PageQuery,
   ): Promise<Record<string, unknown>[]> {
     return (await this.teams.listMembers(caller, teamId, paging.skip, paging.take)).map(toTeamMemberJson);
+  }
+
+  /** Makes a member a team admin (`scheme_admin: true`) or a plain member; team admins and system admins may. */
+  @Put('teams/:team_id/members/:user_id/schemes')
+  @ApiOkResponse({ type: OkJson })
+  async updateMemberSchemeRoles(
+    @CurrentUser() caller: User,
+    @Param('team_id') teamId: string,
+    @UserIdParam() userId: string,
+    @Body() body: SchemeRolesBody,
+  ): Promise<typeof OK> {
+    await this.teams.updateMemberSchemeRoles(caller, teamId, userId, body);
+    return OK;
   }
 
   @Get('teams/:team_id/members/:user_id')

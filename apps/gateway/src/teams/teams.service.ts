@@ -16,7 +16,8 @@ import { isValidId, newId } from '@fedchat/crypto';
 import { Channel, ChannelMember, isUniqueViolation, Team, TeamMember, User } from '@fedchat/models';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { userIdOrMe } from '../http/user-id-param';
-import { isTeamAdminMember, toTeamJson } from './team.mapper';
+import { requireMemberSchemeRoles, SchemeRolesBody } from '../roles/scheme-roles.dto';
+import { isTeamAdminMember, toTeamJson, toTeamMemberJson } from './team.mapper';
 import type { AddTeamMemberBody, CreateTeamBody } from './teams.dto';
 
 /** Mattermost's `TeamUnread`. */
@@ -93,6 +94,7 @@ export class TeamsService {
       allowed_domains: body.allowed_domains ?? '',
       invite_id: newId(),
       allow_open_invite: body.allow_open_invite ?? body.type === 'O',
+      scheme_id: '',
     };
     try {
       await this.dataSource.transaction(async (tx) => {
@@ -297,6 +299,25 @@ export class TeamsService {
     await this.requireMemberOrAdmin(caller, team.id);
     const member = await this.members.findOneBy({ team_id: team.id, user_id: userId });
     if (!member) throw AppError.notFound('team member', 'app.team.get_member.missing.app_error');
+    return member;
+  }
+
+  /**
+   * Mattermost's `PUT /teams/{id}/members/{user_id}/schemes`: makes an active member a team admin or a plain member.
+   * Team admins of the team and system admins may (Mattermost's manage_team_roles). The explicit roles are rewritten to
+   * match, so that a demoted creator no longer counts as admin through them.
+   */
+  async updateMemberSchemeRoles(caller: User, teamId: string, userId: string, body: SchemeRolesBody): Promise<TeamMember> {
+    requireMemberSchemeRoles(body);
+    const team = await this.teamOrThrow(teamId);
+    if (!(await this.canManage(caller, team.id))) throw AppError.forbidden('manage_team_roles');
+    const result = await this.members.update(
+      { team_id: team.id, user_id: userId, delete_at: 0 },
+      { scheme_admin: body.scheme_admin, scheme_user: true, roles: body.scheme_admin ? TEAM_ADMIN_ROLES : TEAM_USER_ROLES },
+    );
+    if (!result.affected) throw AppError.notFound('team member', 'app.team.get_member.missing.app_error');
+    const member = await this.members.findOneByOrFail({ team_id: team.id, user_id: userId });
+    this.events.toUser(userId, WsEvent.MemberRoleUpdated, { member: JSON.stringify(toTeamMemberJson(member)) });
     return member;
   }
 

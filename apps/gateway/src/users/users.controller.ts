@@ -25,6 +25,7 @@ import {
   UpdateActiveBody,
   UpdatePasswordBody,
   UpdateStatusBody,
+  UpdateUserRolesBody,
   UserAutocompleteJson,
   UserJson,
 } from './users.dto';
@@ -256,6 +257,15 @@ export class UsersController {
   @ApiOkResponse({ type: UserJson })
   async patch(@CurrentUser() caller: User, @UserIdParam() userId: string, @Body() body: PatchUserBody): Promise<Record<string, unknown>> {
     return toUserJson(await this.users.patch(caller, userId, body));
+  }
+
+  /** Sets a user's system roles (`system_user`, optionally `system_admin`); the last system admin cannot be demoted. */
+  @Put(':user_id/roles')
+  @RequirePermission(Permission.ManageSystem)
+  @ApiOkResponse({ type: OkJson })
+  async updateRoles(@UserIdParam() userId: string, @Body() body: UpdateUserRolesBody): Promise<typeof OK> {
+    await this.users.setSystemRoles(userId, body.roles);
+    return OK;
   }
 
   /** Deactivates (`active: false`) or reactivates a local user: the user themself or a system admin. */

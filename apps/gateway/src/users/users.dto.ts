@@ -51,6 +51,11 @@ export class UpdateStatusBody {
   @ApiPropertyOptional({ description: 'Unix seconds when DND ends' }) @IsOptional() @IsNumber() dnd_end_time?: number;
 }
 
+/** Mattermost's `PUT /users/{id}/roles`: the user's system roles, space-separated (e.g. `system_user system_admin`). */
+export class UpdateUserRolesBody {
+  @ApiProperty({ example: 'system_user system_admin' }) @IsString() @MaxLength(256) roles: string;
+}
+
 export class UpdateActiveBody {
   @ApiProperty() @IsBoolean() active: boolean;
 }

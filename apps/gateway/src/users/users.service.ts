@@ -6,6 +6,7 @@ import {
   Permission,
   ROLE_SYSTEM_ADMIN,
   ROLE_SYSTEM_USER,
+  rolesOf,
   SYNC_USER_PROPS,
   UserUpdatedEvents,
   WebSocketEvents,
@@ -17,7 +18,7 @@ import { APP_CONFIG, AppConfig, AppError, Bus } from '@fedchat/common';
 import { UserProfileChangedEvent, UserStatusChangedEvent } from '@fedchat/contracts';
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
 import { Channel, isUniqueViolation, Status, TeamMember, User, UserAccessToken } from '@fedchat/models';
-import { DataSource, In, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { AuthContext, AuthService } from '../auth/auth.service';
 import { hashPassword, passwordProblem } from '../auth/password';
 import type { CreateUserBody, PatchUserBody, RemoteOriginJson, STATUSES } from './users.dto';
@@ -26,6 +27,21 @@ import type { CreateUserBody, PatchUserBody, RemoteOriginJson, STATUSES } from '
 const FIRST_USER_LOCK = 7_301_984_222;
 
 type StatusValue = (typeof STATUSES)[number];
+
+/** The system roles `PUT /users/{id}/roles` may give (the suite has no guests or delegated admin roles). */
+const ASSIGNABLE_SYSTEM_ROLES: ReadonlySet<string> = new Set([ROLE_SYSTEM_USER, ROLE_SYSTEM_ADMIN]);
+
+/**
+ * Whether the user is the only active system admin. Locks the active admins' rows until the transaction ends, so that
+ * two admins demoting or deactivating each other at the same moment cannot both pass the check.
+ */
+async function isLastActiveAdmin(tx: EntityManager, userId: string): Promise<boolean> {
+  const admins: Array<{ id: string }> = await tx.query(
+    `SELECT id FROM users WHERE delete_at = 0 AND $1 = ANY(string_to_array(roles, ' ')) ORDER BY id FOR UPDATE`,
+    [ROLE_SYSTEM_ADMIN],
+  );
+  return admins.length === 1 && admins[0].id === userId;
+}
 
 @Injectable()
 export class UsersService {
@@ -303,13 +319,55 @@ export class UsersService {
   }
 
   /** Deactivation keeps the account and its memberships (as Mattermost) but ends its sessions; peers get the change. */
+  /**
+   * Mattermost's `PUT /users/{id}/roles` (the guard has checked manage_system): the user's system roles, which must be
+   * `system_user`, optionally with `system_admin`. Demoting the last active system admin is refused, so the suite can
+   * always be administered; the admins' rows are locked first, so two admins demoting each other cannot both succeed.
+   * Sessions read the user's roles on every request, so the change applies at once.
+   */
+  async setSystemRoles(userId: string, roles: string): Promise<void> {
+    const requested = new Set(rolesOf(roles));
+    const unknown = [...requested].find((r) => !ASSIGNABLE_SYSTEM_ROLES.has(r));
+    if (unknown !== undefined || !requested.has(ROLE_SYSTEM_USER)) {
+      throw new AppError(
+        'api.user.update_user_roles.invalid_roles.app_error',
+        `Invalid roles: a user's roles are ${ROLE_SYSTEM_USER}, optionally with ${ROLE_SYSTEM_ADMIN}${unknown !== undefined ? ` (unknown: ${unknown})` : ''}.`,
+        400,
+      );
+    }
+    const user = await this.get(userId);
+    if (user.remote_id !== '' || user.is_bot) {
+      throw AppError.badRequest('api.user.update_user_roles.not_local.app_error', 'Only local users can hold system roles.');
+    }
+    const next = [ROLE_SYSTEM_USER, ...(requested.has(ROLE_SYSTEM_ADMIN) ? [ROLE_SYSTEM_ADMIN] : [])].join(' ');
+    await this.dataSource.transaction(async (tx) => {
+      if (!requested.has(ROLE_SYSTEM_ADMIN) && (await isLastActiveAdmin(tx, user.id))) {
+        throw AppError.badRequest(
+          'api.user.update_user_roles.last_admin.app_error',
+          'This is the last system admin: make another user a system admin before removing this one.',
+        );
+      }
+      await tx.getRepository(User).update({ id: user.id }, { roles: next, update_at: Date.now() });
+    });
+    this.events.toUser(user.id, WsEvent.UserRoleUpdated, { user_id: user.id, roles: next });
+  }
+
   async setActive(caller: User, userId: string, active: boolean): Promise<void> {
     const user = await this.get(userId);
     if (caller.id !== user.id && !hasPermission(caller.roles, Permission.ManageSystem)) throw AppError.forbidden(Permission.ManageSystem);
     if (user.remote_id !== '') throw AppError.forbidden(Permission.ManageSystem);
     if ((user.delete_at === 0) === active) return;
     const now = Date.now();
-    await this.users.update({ id: user.id }, { delete_at: active ? 0 : now, update_at: now });
+    await this.dataSource.transaction(async (tx) => {
+      // Deactivating the last system admin would leave nobody to administer, as demoting them would.
+      if (!active && (await isLastActiveAdmin(tx, user.id))) {
+        throw AppError.badRequest(
+          'api.user.update_active.last_admin.app_error',
+          'This is the last system admin: make another user a system admin before deactivating this one.',
+        );
+      }
+      await tx.getRepository(User).update({ id: user.id }, { delete_at: active ? 0 : now, update_at: now });
+    });
     if (!active) await this.auth.revokeAllSessions(user.id);
     await this.userUpdated.publish(await this.get(user.id));
     this.bus.emit(UserProfileChangedEvent, { user_id: user.id });

@@ -9,6 +9,7 @@ import { Preference } from './preference.entity';
 import { Reaction } from './reaction.entity';
 import { RemoteCluster } from './remote-cluster.entity';
 import { Role } from './role.entity';
+import { Scheme } from './scheme.entity';
 import { Session } from './session.entity';
 import { SharedChannel } from './shared-channel.entity';
 import { SharedChannelInvitation } from './shared-channel-invitation.entity';
@@ -41,6 +42,7 @@ export {
   Reaction,
   RemoteCluster,
   Role,
+  Scheme,
   Session,
   SharedChannel,
   SharedChannelAttachment,
@@ -84,6 +86,7 @@ export const ENTITIES = [
   SharedChannelInvitation,
   System,
   Role,
+  Scheme,
   Preference,
   SidebarCategory,
   SidebarChannel,

@@ -45,4 +45,8 @@ export class Team {
 
   @Column(bool())
   allow_open_invite: boolean;
+
+  /** The team override scheme its members' roles come from; '' for the built-in team and channel roles. */
+  @Column(idRef)
+  scheme_id: string;
 }
