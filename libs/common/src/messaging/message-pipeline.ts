@@ -15,6 +15,7 @@ import {
   ValidationError,
   ValidationPipe,
 } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { toInstance } from '@fedchat/contracts';
 import { ClassConstructor, instanceToPlain } from 'class-transformer';
 import { catchError, Observable, tap, throwError } from 'rxjs';
@@ -104,11 +105,13 @@ export class BusMetricsInterceptor implements NestInterceptor {
 
 /**
  * A class of message handlers (`@MessagePattern` / `@EventPattern` methods that call a service): the suite's
- * validation pipe, error filter and metrics interceptor apply to each of them.
+ * validation pipe, error filter and metrics interceptor apply to each of them. A controller for Nest, but no HTTP
+ * route: kept out of the OpenAPI document.
  */
 export function MessageHandlers(): ClassDecorator {
   return applyDecorators(
     Controller(),
+    ApiExcludeController(),
     UsePipes(new MessageValidationPipe()),
     UseFilters(new BusExceptionFilter()),
     UseInterceptors(new BusMetricsInterceptor()),
