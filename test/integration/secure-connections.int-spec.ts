@@ -71,6 +71,46 @@ describe('secure connections between two clusters', () => {
     expect(row.token_hash).toBe(hashToken(invite.token));
   });
 
+  it('chooses at creation whether channels arrive automatically in a team or wait for review', async () => {
+    const review = await a.h
+      .as(a.admin)
+      .post('/api/v4/remotecluster')
+      .send({ name: 'review-one', auto_accept_channel_invites: false })
+      .expect(201);
+    expect(review.body.remote_cluster).toMatchObject({ auto_accept_channel_invites: false, default_team_id: '' });
+    expect((await remoteOf(a, review.body.remote_cluster.remote_id)).auto_accept_channel_invites).toBe(false);
+    const auto = await a.h.as(a.admin).post('/api/v4/remotecluster').send({ name: 'auto-one', default_team_id: a.teamId }).expect(201);
+    expect(auto.body.remote_cluster).toMatchObject({ auto_accept_channel_invites: true, default_team_id: a.teamId });
+    // Auto-accepting needs a destination team; a bad flag value or an unknown team is refused.
+    expect(
+      (await a.h.as(a.admin).post('/api/v4/remotecluster').send({ name: 'auto-two', auto_accept_channel_invites: true }).expect(400)).body
+        .id,
+    ).toBe('api.context.invalid_param.app_error');
+    await a.h
+      .as(a.admin)
+      .post('/api/v4/remotecluster')
+      .send({ name: 'auto-three', auto_accept_channel_invites: 'yes', default_team_id: a.teamId })
+      .expect(400);
+    await a.h
+      .as(a.admin)
+      .post('/api/v4/remotecluster')
+      .send({ name: 'review-two', auto_accept_channel_invites: false, default_team_id: newId() })
+      .expect(400);
+    // accept_invite takes the same choice: review mode passes validation without a team (and fails later on the code).
+    const acceptReview = await b.h
+      .as(b.admin)
+      .post('/api/v4/remotecluster/accept_invite')
+      .send({ name: 'x', invite: review.body.invite, password: 'Wrong-Passw0rd!', auto_accept_channel_invites: false })
+      .expect(400);
+    expect(acceptReview.body.id).toBe('api.remote_cluster.invite_decrypt_error');
+    const acceptNoTeam = await b.h
+      .as(b.admin)
+      .post('/api/v4/remotecluster/accept_invite')
+      .send({ name: 'x', invite: review.body.invite, password: 'Wrong-Passw0rd!' })
+      .expect(400);
+    expect(acceptNoTeam.body.id).toBe('api.context.invalid_param.app_error');
+  });
+
   it('regenerates an invitation for a pending connection with the same token; both codes work', async () => {
     const created = await a.h
       .as(a.admin)
@@ -240,8 +280,20 @@ describe('secure connections between two clusters', () => {
       expect(created.body.text).toMatch(/^##### Invitation created\./);
       expect(created.body.text).toContain(`via** ${a.url}`);
       const code = /```\n(.+)\n```/.exec(created.body.text)![1];
-      const accepted = await run(c, `/secure-connection accept --name peer-a --password hunter22 --invite ${code}`);
+      const cTeam = (await c.h.as(c.admin).get(`/api/v4/teams/${c.teamId}`).expect(200)).body.name;
+      expect(
+        (await run(c, `/secure-connection accept --name peer-a --password hunter22 --invite ${code} --team nosuchteam`)).body.text,
+      ).toMatch(/^Unknown `team`: `nosuchteam`/);
+      expect(
+        (await run(c, `/secure-connection accept --name peer-a --password hunter22 --invite ${code} --autoaccept maybe`)).body.text,
+      ).toBe('Invalid value for `autoaccept`: use Y or N.');
+      const accepted = await run(
+        c,
+        `/secure-connection accept --name peer-a --password hunter22 --invite ${code} --autoaccept N --team ${cTeam}`,
+      );
       expect(accepted.body.text).toBe(`##### Invitation accepted and confirmed.\nSiteURL: ${a.url}`);
+      const onC = (await c.h.as(c.admin).get('/api/v4/remotecluster').expect(200)).body.find((r: { name: string }) => r.name === 'peer-a');
+      expect(onC).toMatchObject({ auto_accept_channel_invites: false, default_team_id: c.teamId });
       const missing = await run(c, '/secure-connection accept --name x --invite abc');
       expect(missing.body.text).toBe('Missing or empty `password`');
       const bad = await run(c, '/secure-connection accept --name x --password p --invite abc');

@@ -1,7 +1,10 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
 import { hasPermission, Permission } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, AppError, Bus } from '@fedchat/common';
 import { AcceptInvite, CreateConnection, DeleteConnection, ListConnections, REMOTE_NAME_PATTERN } from '@fedchat/contracts';
+import { Team } from '@fedchat/models';
+import { Repository } from 'typeorm';
 import { CommandContext, CommandRegistry, CommandResponse, ephemeral } from '../commands/command-registry';
 
 /** `/secure-connection create|accept|remove|status` with Mattermost's flags and texts (protocol §7.1). */
@@ -11,6 +14,7 @@ export class SecureConnectionCommand implements OnModuleInit {
     private readonly registry: CommandRegistry,
     private readonly bus: Bus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectRepository(Team) private readonly teams: Repository<Team>,
   ) {}
 
   onModuleInit(): void {
@@ -43,6 +47,7 @@ export class SecureConnectionCommand implements OnModuleInit {
       }
     } catch (err) {
       if (err instanceof MissingArgument) return ephemeral(`Missing or empty \`${err.argument}\``);
+      if (err instanceof ArgumentError) return ephemeral(err.message);
       throw err;
     }
   }
@@ -52,13 +57,14 @@ export class SecureConnectionCommand implements OnModuleInit {
     const password = required(flags, 'password');
     if (!REMOTE_NAME_PATTERN.test(name) || name.length > 64)
       return ephemeral('Invalid `name`: use letters, digits, periods, hyphens and underscores.');
+    const arrival = await this.arrival(ctx, flags);
     try {
       const { invite } = await this.bus.request(CreateConnection, {
         name,
         display_name: flags.displayname || name,
-        default_team_id: ctx.teamId,
         password,
         creator_id: ctx.user.id,
+        ...arrival,
       });
       return ephemeral(
         '##### Invitation created.\nSend the following AES 256-bit encrypted invitation to the external Mattermost System Admin along with the password. ' +
@@ -78,20 +84,40 @@ export class SecureConnectionCommand implements OnModuleInit {
     const invite = required(flags, 'invite');
     if (!REMOTE_NAME_PATTERN.test(name) || name.length > 64)
       return ephemeral('Invalid `name`: use letters, digits, periods, hyphens and underscores.');
+    const arrival = await this.arrival(ctx, flags);
     try {
       const rc = await this.bus.request(AcceptInvite, {
         name,
         display_name: flags.displayname || name,
-        default_team_id: ctx.teamId,
         invite,
         password,
         creator_id: ctx.user.id,
+        ...arrival,
       });
       return ephemeral(`##### Invitation accepted and confirmed.\nSiteURL: ${rc.site_url}`);
     } catch (err) {
       const decode = err instanceof AppError && /base64_decode|invite_decrypt/.test(err.errorId);
       return ephemeral(`${decode ? 'Could not decode invitation' : 'Could not accept invitation'}: ${describe(err)}`);
     }
+  }
+
+  /**
+   * How channels from the new connection arrive: `--autoaccept Y|N` (default Y) and `--team <name>` (default: the
+   * team the command is typed in) as their destination.
+   */
+  private async arrival(
+    ctx: CommandContext,
+    flags: Record<string, string>,
+  ): Promise<{ default_team_id: string; auto_accept_channel_invites: boolean }> {
+    const autoAccept = yesNo(flags.autoaccept, 'autoaccept', true);
+    let teamId = ctx.teamId;
+    if (flags.team !== undefined) {
+      const wanted = flags.team.toLowerCase();
+      const team = wanted === 'true' ? null : await this.teams.findOneBy({ name: wanted, delete_at: 0 });
+      if (!team) throw new ArgumentError(`Unknown \`team\`: \`${flags.team}\`. Give the team's name (as in its URL).`);
+      teamId = team.id;
+    }
+    return { default_team_id: teamId, auto_accept_channel_invites: autoAccept };
   }
 
   private async remove(flags: Record<string, string>): Promise<CommandResponse> {
@@ -123,6 +149,18 @@ export class SecureConnectionCommand implements OnModuleInit {
       ].join('\n'),
     );
   }
+}
+
+/** A problem with the typed arguments, shown to the user as it is. */
+class ArgumentError extends Error {}
+
+/** Mattermost's Y/N flags; true/false and yes/no too; a bare flag is true. */
+function yesNo(value: string | undefined, name: string, absent: boolean): boolean {
+  if (value === undefined) return absent;
+  const v = value.toLowerCase();
+  if (v === 'y' || v === 'yes' || v === 'true') return true;
+  if (v === 'n' || v === 'no' || v === 'false') return false;
+  throw new ArgumentError(`Invalid value for \`${name}\`: use Y or N.`);
 }
 
 class MissingArgument extends Error {

@@ -54,7 +54,9 @@ export class ConnectionsService {
   }
 
   async create(req: CreateConnectionRequest): Promise<CreateConnectionReply> {
-    await this.requireTeam(req.default_team_id);
+    const autoAccept = req.auto_accept_channel_invites ?? true;
+    // Review mode needs no destination team: the admin picks one when accepting each channel.
+    if (autoAccept || req.default_team_id !== '') await this.requireTeam(req.default_team_id);
     // An invitation carrying a site URL that every peer refuses (link-local, metadata) could never be confirmed.
     const ownProblem = new PeerAddressPolicy(true, this.config.siteUrl).siteUrlProblem(this.config.siteUrl);
     if (ownProblem) {
@@ -76,6 +78,7 @@ export class ConnectionsService {
       token_hash: hashToken(inviteToken),
       invite_token: inviteToken,
       creator_id: req.creator_id,
+      auto_accept_channel_invites: autoAccept,
     });
     const invite = await this.inviteFor(rc, password);
     await this.insert(rc);
@@ -137,6 +140,7 @@ export class ConnectionsService {
       token_hash: hashToken(ourToken),
       remote_token: refreshed,
       creator_id: req.creator_id,
+      auto_accept_channel_invites: req.auto_accept_channel_invites ?? true,
     });
     if (existing) await this.remotes.delete({ remote_id: existing.remote_id });
     await this.insert(rc);
