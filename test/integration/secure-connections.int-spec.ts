@@ -59,7 +59,7 @@ describe('secure connections between two clusters', () => {
 
   it('creates an invitation with a generated password and sanitised tokens', async () => {
     const res = await a.h.as(a.admin).post('/api/v4/remotecluster').send({ name: 'Pending.One_1', default_team_id: a.teamId }).expect(201);
-    expect(res.body.password).toMatch(/^.{16}$/);
+    expect(res.body.password).toMatch(/^.{20}$/);
     expect(res.body.remote_cluster).toMatchObject({ name: 'pending.one_1', display_name: 'Pending.One_1', token: '', remote_token: '' });
     expect(res.body.remote_cluster.site_url).toMatch(/^pending_/);
     const invite = await decryptInvite(res.body.invite, res.body.password);
@@ -111,17 +111,54 @@ describe('secure connections between two clusters', () => {
     expect(acceptNoTeam.body.id).toBe('api.context.invalid_param.app_error');
   });
 
+  it('refuses weak invitation passwords and generates a strong one when none is given', async () => {
+    for (const weak of ['short-A1!', 'no-uppercase-123!', 'NO-LOWERCASE-123!', 'No-Digits-Here!!', 'NoSymbols12345678']) {
+      const res = await a.h
+        .as(a.admin)
+        .post('/api/v4/remotecluster')
+        .send({ name: 'weak', default_team_id: a.teamId, password: weak })
+        .expect(400);
+      expect(res.body).toMatchObject({ id: 'api.remote_cluster.invite_password.app_error', status_code: 400 });
+      expect(res.body.message).toMatch(/at least 12 characters/);
+    }
+    const pending = await a.h.as(a.admin).post('/api/v4/remotecluster').send({ name: 'strong', default_team_id: a.teamId }).expect(201);
+    expect(pending.body.password).toMatch(/\p{Ll}/u);
+    expect(pending.body.password).toMatch(/\p{Lu}/u);
+    expect(pending.body.password).toMatch(/[0-9]/);
+    expect(pending.body.password).toMatch(/[^a-zA-Z0-9]/);
+    const id = pending.body.remote_cluster.remote_id;
+    const weakRegen = await a.h.as(a.admin).post(`/api/v4/remotecluster/${id}/generate_invite`).send({ password: 'password' }).expect(400);
+    expect(weakRegen.body.id).toBe('api.remote_cluster.invite_password.app_error');
+    const names = await a.h.app.get(DataSource).query('SELECT count(*)::int AS n FROM remote_clusters WHERE name = $1', ['weak']);
+    expect(names[0].n).toBe(0);
+    // The slash command prints a generated password once, and refuses a weak one.
+    const run = (command: string) =>
+      a.h.as(a.admin).post('/api/v4/commands/execute').send({ channel_id: a.channelId, command }).expect(200);
+    const weakSlash = await run('/secure-connection create --name weak --password hunter2');
+    expect(weakSlash.body.text).toMatch(/^Could not create the invitation: The invitation password must have at least 12 characters/);
+    const generated = await run('/secure-connection create --name generated-pw');
+    const password = /\*\*Password\*\* \(generated; shown only this once\): `([^`]+)`/.exec(generated.body.text)?.[1];
+    expect(password).toHaveLength(20);
+    const code = /```\n(.+)\n```/.exec(generated.body.text)![1];
+    expect((await decryptInvite(code, password!)).site_url).toBe(a.url);
+    expect((await run('/secure-connection create --name given-pw --password Given-Passw0rd!')).body.text).not.toContain('Password**');
+  });
+
   it('regenerates an invitation for a pending connection with the same token; both codes work', async () => {
     const created = await a.h
       .as(a.admin)
       .post('/api/v4/remotecluster')
-      .send({ name: 'regen', default_team_id: a.teamId, password: 'first-pass' })
+      .send({ name: 'regen', default_team_id: a.teamId, password: 'First-Passw0rd!' })
       .expect(201);
     const id = created.body.remote_cluster.remote_id;
-    const again = await a.h.as(a.admin).post(`/api/v4/remotecluster/${id}/generate_invite`).send({ password: 'second-pass' }).expect(201);
+    const again = await a.h
+      .as(a.admin)
+      .post(`/api/v4/remotecluster/${id}/generate_invite`)
+      .send({ password: 'Second-Passw0rd!' })
+      .expect(201);
     expect(again.text.endsWith('"\n')).toBe(true);
-    const second = await decryptInvite(JSON.parse(again.text), 'second-pass');
-    const first = await decryptInvite(created.body.invite, 'first-pass');
+    const second = await decryptInvite(JSON.parse(again.text), 'Second-Passw0rd!');
+    const first = await decryptInvite(created.body.invite, 'First-Passw0rd!');
     expect(second.token).toBe(first.token);
     await a.h.as(a.admin).post(`/api/v4/remotecluster/${id}/generate_invite`).send({}).expect(400);
   });
@@ -130,7 +167,7 @@ describe('secure connections between two clusters', () => {
     const created = await a.h
       .as(a.admin)
       .post('/api/v4/remotecluster')
-      .send({ name: 'old', default_team_id: a.teamId, password: 'pw-pw-pw' })
+      .send({ name: 'old', default_team_id: a.teamId, password: 'Pw-pw-pw-pw-1!' })
       .expect(201);
     const id = created.body.remote_cluster.remote_id;
     await a.h.app
@@ -139,7 +176,7 @@ describe('secure connections between two clusters', () => {
     const res = await b.h
       .as(b.admin)
       .post('/api/v4/remotecluster/accept_invite')
-      .send({ name: 'old', default_team_id: b.teamId, invite: created.body.invite, password: 'pw-pw-pw' })
+      .send({ name: 'old', default_team_id: b.teamId, invite: created.body.invite, password: 'Pw-pw-pw-pw-1!' })
       .expect(500);
     expect(res.body.id).toBe('api.remote_cluster.accept_invitation_error');
     expect(res.body.message).toMatch(/expired/);
@@ -167,7 +204,11 @@ describe('secure connections between two clusters', () => {
     expect(row.remote_token).toMatch(/^[a-z0-9]{26}$/);
     const list = await a.h.as(a.admin).get('/api/v4/remotecluster?only_confirmed=true').expect(200);
     expect(list.body.map((r: { remote_id: string }) => r.remote_id)).toEqual([remoteId]);
-    const gen = await a.h.as(a.admin).post(`/api/v4/remotecluster/${remoteId}/generate_invite`).send({ password: 'x' }).expect(400);
+    const gen = await a.h
+      .as(a.admin)
+      .post(`/api/v4/remotecluster/${remoteId}/generate_invite`)
+      .send({ password: 'Another-Passw0rd!' })
+      .expect(400);
     expect(gen.body.id).toBe('api.remote_cluster.generate_invite_cluster_is_confirmed');
   });
 
@@ -175,18 +216,22 @@ describe('secure connections between two clusters', () => {
     const created = await a.h
       .as(a.admin)
       .post('/api/v4/remotecluster')
-      .send({ name: 'bad', default_team_id: a.teamId, password: 'right-one' })
+      .send({ name: 'bad', default_team_id: a.teamId, password: 'Right-Passw0rd!' })
       .expect(201);
     const code: string = created.body.invite;
-    const accept = (invite: string, password = 'right-one') =>
+    const accept = (invite: string, password = 'Right-Passw0rd!') =>
       b.h.as(b.admin).post('/api/v4/remotecluster/accept_invite').send({ name: 'x', default_team_id: b.teamId, invite, password });
-    expect((await accept(code, 'wrong-one').expect(400)).body.id).toBe('api.remote_cluster.invite_decrypt_error');
+    expect((await accept(code, 'Wrong-Passw0rd!').expect(400)).body.id).toBe('api.remote_cluster.invite_decrypt_error');
     const raw = Buffer.from(code, 'base64url');
     raw[30] ^= 0xff;
     expect((await accept(toBase64UrlPadded(raw)).expect(400)).body.id).toBe('api.remote_cluster.invite_decrypt_error');
     expect((await accept(code.slice(0, 30)).expect(400)).body.id).toMatch(/invite_decrypt_error|base64_decode_error/);
     expect((await accept('***not base64***').expect(400)).body.id).toBe('api.remote_cluster.base64_decode_error');
-    await b.h.as(b.admin).post('/api/v4/remotecluster/accept_invite').send({ name: 'x', invite: code, password: 'right-one' }).expect(400);
+    await b.h
+      .as(b.admin)
+      .post('/api/v4/remotecluster/accept_invite')
+      .send({ name: 'x', invite: code, password: 'Right-Passw0rd!' })
+      .expect(400);
     const metadata = await encryptInvite(
       { remote_id: newId(), remote_team_id: '', site_url: 'http://169.254.169.254', token: newId() },
       'pw',
@@ -276,20 +321,20 @@ describe('secure connections between two clusters', () => {
     try {
       const run = (cl: Cluster, command: string) =>
         cl.h.as(cl.admin).post('/api/v4/commands/execute').send({ channel_id: cl.channelId, command }).expect(200);
-      const created = await run(a, '/secure-connection create --name peer.c-1 --displayname "Peer C" --password hunter22');
+      const created = await run(a, '/secure-connection create --name peer.c-1 --displayname "Peer C" --password Hunter22-Hunter!');
       expect(created.body.text).toMatch(/^##### Invitation created\./);
       expect(created.body.text).toContain(`via** ${a.url}`);
       const code = /```\n(.+)\n```/.exec(created.body.text)![1];
       const cTeam = (await c.h.as(c.admin).get(`/api/v4/teams/${c.teamId}`).expect(200)).body.name;
       expect(
-        (await run(c, `/secure-connection accept --name peer-a --password hunter22 --invite ${code} --team nosuchteam`)).body.text,
+        (await run(c, `/secure-connection accept --name peer-a --password Hunter22-Hunter! --invite ${code} --team nosuchteam`)).body.text,
       ).toMatch(/^Unknown `team`: `nosuchteam`/);
       expect(
-        (await run(c, `/secure-connection accept --name peer-a --password hunter22 --invite ${code} --autoaccept maybe`)).body.text,
+        (await run(c, `/secure-connection accept --name peer-a --password Hunter22-Hunter! --invite ${code} --autoaccept maybe`)).body.text,
       ).toBe('Invalid value for `autoaccept`: use Y or N.');
       const accepted = await run(
         c,
-        `/secure-connection accept --name peer-a --password hunter22 --invite ${code} --autoaccept N --team ${cTeam}`,
+        `/secure-connection accept --name peer-a --password Hunter22-Hunter! --invite ${code} --autoaccept N --team ${cTeam}`,
       );
       expect(accepted.body.text).toBe(`##### Invitation accepted and confirmed.\nSiteURL: ${a.url}`);
       const onC = (await c.h.as(c.admin).get('/api/v4/remotecluster').expect(200)).body.find((r: { name: string }) => r.name === 'peer-a');

@@ -191,7 +191,7 @@ describe('auto_accept_channel_invites on connections', () => {
     const created = await h
       .as(admin)
       .post('/api/v4/remotecluster')
-      .send({ name: 'review-me', default_team_id: teamId, password: 'pw-pw-pw' })
+      .send({ name: 'review-me', default_team_id: teamId, password: 'Pw-pw-pw-pw-1!' })
       .expect(201);
     const id = created.body.remote_cluster.remote_id;
     expect(created.body.remote_cluster.auto_accept_channel_invites).toBe(true);

@@ -54,12 +54,13 @@ export class SecureConnectionCommand implements OnModuleInit {
 
   private async create(ctx: CommandContext, flags: Record<string, string>): Promise<CommandResponse> {
     const name = required(flags, 'name');
-    const password = required(flags, 'password');
+    // Without --password the server generates a strong one, shown once here and stored nowhere.
+    const password = flags.password === undefined ? '' : required(flags, 'password');
     if (!REMOTE_NAME_PATTERN.test(name) || name.length > 64)
       return ephemeral('Invalid `name`: use letters, digits, periods, hyphens and underscores.');
     const arrival = await this.arrival(ctx, flags);
     try {
-      const { invite } = await this.bus.request(CreateConnection, {
+      const { invite, password: generated } = await this.bus.request(CreateConnection, {
         name,
         display_name: flags.displayname || name,
         password,
@@ -70,7 +71,9 @@ export class SecureConnectionCommand implements OnModuleInit {
         '##### Invitation created.\nSend the following AES 256-bit encrypted invitation to the external Mattermost System Admin along with the password. ' +
           'They will use the `/secure-connection accept` slash command to accept the invitation.\n\n```\n' +
           invite +
-          '\n```\n\n**Ensure the secure connection can access your Mattermost instance via** ' +
+          '\n```\n\n' +
+          (generated ? `**Password** (generated; shown only this once): \`${generated}\`\n\n` : '') +
+          '**Ensure the secure connection can access your Mattermost instance via** ' +
           this.config.siteUrl,
       );
     } catch (err) {
