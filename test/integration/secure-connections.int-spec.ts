@@ -321,7 +321,7 @@ describe('secure connections between two clusters', () => {
     try {
       const run = (cl: Cluster, command: string) =>
         cl.h.as(cl.admin).post('/api/v4/commands/execute').send({ channel_id: cl.channelId, command }).expect(200);
-      const created = await run(a, '/secure-connection create --name peer.c-1 --displayname "Peer C" --password Hunter22-Hunter!');
+      const created = await run(a, '/secure-connection create --name peer.c-1 --displayname “Peer C” --password Hunter22-Hunter!');
       expect(created.body.text).toMatch(/^##### Invitation created\./);
       expect(created.body.text).toContain(`via** ${a.url}`);
       const code = /```\n(.+)\n```/.exec(created.body.text)![1];
@@ -346,11 +346,20 @@ describe('secure connections between two clusters', () => {
       expect((await run(c, '/secure-connection frobnicate')).body.text).toBe('Unknown action `frobnicate`');
       const status = await waitFor('C shows A online', async () => {
         const text: string = (await run(c, '/secure-connection status')).body.text;
-        return /\| peer-a \| peer-a \| .* \| :white_check_mark: \| :white_check_mark: \|/.test(text) ? text : undefined;
+        return /\| peer-a \| peer-a \| .* \| :x: \| :white_check_mark: \| :white_check_mark: \| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \| :x: \|/.test(
+          text,
+        )
+          ? text
+          : undefined;
       });
       expect(status.split('\n')[0]).toBe(
-        '| Secure connection | Display name | Connection ID | Site URL | Default Team | Invite accepted | Online | Last ping | Deleted |',
+        '| Connection ID | Connection URL | Description | Name | Default team | Auto-accept channels | Invite accepted | Online | Last ping (UTC) | Deleted |',
       );
+      expect(status).toContain(`| ${a.url} | peer-a | peer-a | ${c.teamId} |`);
+      const onA = (await a.h.as(a.admin).get('/api/v4/remotecluster').expect(200)).body.find(
+        (r: { name: string }) => r.name === 'peer.c-1',
+      );
+      expect(onA.display_name).toBe('Peer C');
       const user = await c.h.signUp('nobody', c.admin);
       await c.h.as(c.admin).post(`/api/v4/channels/${c.channelId}/members`).send({ user_id: user.id });
       await c.h.app
@@ -365,7 +374,7 @@ describe('secure connections between two clusters', () => {
         .send({ channel_id: c.channelId, command: '/secure-connection status' })
         .expect(200);
       expect(denied.body.text).toBe('You require `manage_secure_connections` permission to manage secure connections.');
-      const id = /\| peer-a \| peer-a \| ([a-z0-9]{26}) \|/.exec(status)![1];
+      const id = /\| ([a-z0-9]{26}) \| [^|]+ \| peer-a \| peer-a \|/.exec(status)![1];
       expect((await run(c, `/secure-connection remove --connectionID ${id}`)).body.text).toBe(`##### Secure connection ${id} removed.`);
       expect((await run(c, `/secure-connection remove --connectionID ${id}`)).body.text).toMatch(/NOT FOUND/);
     } finally {

@@ -1,4 +1,5 @@
 import { newId } from '@fedchat/crypto';
+import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
@@ -179,6 +180,36 @@ describe('/share-channel', () => {
 
   it('status of a channel that is not shared', async () => {
     expect((await execute(admin, '/share-channel status')).body.text).toBe('No secure connections have been invited to this channel.');
+  });
+
+  it('status lists Connection ID, Connection URL, Description, Read only, Invite accepted, Online and Last ping (UTC)', async () => {
+    const created = await h
+      .as(admin)
+      .post('/api/v4/remotecluster')
+      .send({ name: 'status-peer', display_name: 'Status | Peer', default_team_id: teamId })
+      .expect(201);
+    const id = created.body.remote_cluster.remote_id;
+    // Confirmed by hand (no peer runs here): an offline connection last seen at a known time.
+    const lastPing = Date.UTC(2025, 0, 2, 3, 4, 5);
+    await h.app
+      .get(DataSource)
+      .query(`UPDATE remote_clusters SET site_url = 'http://127.0.0.1:9', invite_token = '', last_ping_at = $1 WHERE remote_id = $2`, [
+        lastPing,
+        id,
+      ]);
+    const { channelId: statusChannel } = await h.channelWith([admin]);
+    const invited = await execute(admin, `/share-channel invite --connectionID ${id} --readonly Y`, statusChannel);
+    expect(invited.body.text).toContain('Status | Peer');
+    const text: string = (await execute(admin, '/share-channel status', statusChannel)).body.text;
+    const lines = text.split('\n');
+    expect(lines[2]).toBe(
+      '| Connection ID | Connection URL | Description | Read only | Invite accepted | Online | Last ping (UTC) | Last sync (UTC) |',
+    );
+    expect(lines[4]).toMatch(
+      new RegExp(
+        `^\\| ${id} \\| http://127\\.0\\.0\\.1:9 \\| Status \\\\\\| Peer \\| :white_check_mark: \\| :(x|white_check_mark): \\| :x: \\| 2025-01-02 03:04:05 \\| never \\|$`,
+      ),
+    );
   });
 
   it('unshare of a channel that is not shared', async () => {

@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig, AppError, Bus } from '@fedchat/common';
 import { AcceptInvite, CreateConnection, DeleteConnection, ListConnections, REMOTE_NAME_PATTERN } from '@fedchat/contracts';
 import { Team } from '@fedchat/models';
 import { Repository } from 'typeorm';
+import { utcTime } from '../commands/command-format';
 import { CommandContext, CommandRegistry, CommandResponse, ephemeral } from '../commands/command-registry';
 
 /** `/secure-connection create|accept|remove|status` with Mattermost's flags and texts (protocol §7.1). */
@@ -141,13 +142,15 @@ export class SecureConnectionCommand implements OnModuleInit {
     const rows = remotes.map((rc) => {
       const accepted = !rc.site_url.startsWith('pending_');
       const online = rc.last_ping_at > onlineSince;
-      const lastPing = rc.last_ping_at ? new Date(rc.last_ping_at).toISOString() : '';
-      return `| ${rc.name} | ${rc.display_name} | ${rc.remote_id} | ${accepted ? rc.site_url : ''} | ${rc.default_team_id} | ${mark(accepted)} | ${mark(online)} | ${lastPing} | ${mark(rc.delete_at > 0)} |`;
+      return `| ${rc.remote_id} | ${accepted ? cell(rc.site_url) : ''} | ${cell(rc.display_name)} | ${rc.name} | ${rc.default_team_id} | ${mark(
+        rc.auto_accept_channel_invites,
+      )} | ${mark(accepted)} | ${mark(online)} | ${utcTime(rc.last_ping_at, 'never')} | ${mark(rc.delete_at > 0)} |`;
     });
+    // The columns of Mattermost's documentation first, then the name and how channels arrive.
     return ephemeral(
       [
-        '| Secure connection | Display name | Connection ID | Site URL | Default Team | Invite accepted | Online | Last ping | Deleted |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+        '| Connection ID | Connection URL | Description | Name | Default team | Auto-accept channels | Invite accepted | Online | Last ping (UTC) | Deleted |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
         ...rows,
       ].join('\n'),
     );
@@ -180,6 +183,11 @@ function required(flags: Record<string, string>, name: string): string {
 
 function mark(value: boolean): string {
   return value ? ':white_check_mark:' : ':x:';
+}
+
+/** Keeps a peer- or admin-supplied text from breaking the markdown table. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
 }
 
 function describe(err: unknown): string {
