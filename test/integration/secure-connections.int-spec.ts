@@ -283,6 +283,25 @@ describe('secure connections between two clusters', () => {
       .set('Authorization', `Bearer ${a.admin.token}`)
       .send(frame(remoteId, 'ping', {}));
     expect(withSession.status).toBe(401);
+    // The header names of Mattermost's sharedchannel README are accepted as aliases.
+    const readmeNames = await a.h.http
+      .post('/api/v4/remotecluster/ping')
+      .set('X-MM-RemoteCluster-Id', remoteId)
+      .set('X-MM-RemoteCluster-Token', bToA)
+      .send(frame(remoteId, 'ping', { sent_at: 7 }))
+      .expect(200);
+    expect(readmeNames.body.sent_at).toBe(7);
+    const readmeWrong = await a.h.http
+      .post('/api/v4/remotecluster/ping')
+      .set('X-MM-RemoteCluster-Id', remoteId)
+      .set('X-MM-RemoteCluster-Token', newId())
+      .send(frame(remoteId, 'ping', {}));
+    expect(readmeWrong.status).toBe(401);
+    const readmeNoId = await a.h.http
+      .post('/api/v4/remotecluster/ping')
+      .set('X-MM-RemoteCluster-Token', bToA)
+      .send(frame(remoteId, 'ping', {}));
+    expect(readmeNoId.body.id).toBe('api.context.remote_id_missing.app_error');
     const mismatch = await peer('msg').send(frame(newId(), 'ping', {}));
     expect(mismatch.status).toBe(401);
     expect(mismatch.body.id).toBe('api.context.remote_id_mismatch.app_error');

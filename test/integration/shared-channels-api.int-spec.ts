@@ -162,6 +162,39 @@ describe('answers from the sync app', () => {
   });
 });
 
+describe('the README paths /api/v4/channels/{channel_id}/remotes/{remote_id}/invite|uninvite', () => {
+  it('check the same permissions and parameters as the real paths', async () => {
+    const remoteId = newId();
+    const denied = await h.as(plain).post(`/api/v4/channels/${channelId}/remotes/${remoteId}/invite`).send({}).expect(403);
+    expect(denied.body.message).toContain('manage_shared_channels');
+    await h.as(plain).post(`/api/v4/channels/${channelId}/remotes/${remoteId}/uninvite`).expect(403);
+    await h.http.post(`/api/v4/channels/${channelId}/remotes/${remoteId}/invite`).expect(401);
+    const badRemote = await h.as(admin).post(`/api/v4/channels/${channelId}/remotes/nope/invite`).expect(400);
+    expect(badRemote.body.message).toContain('remote_id');
+    const badChannel = await h.as(admin).post(`/api/v4/channels/nope/remotes/${remoteId}/uninvite`).expect(400);
+    expect(badChannel.body.message).toContain('channel_id');
+    await h.as(admin).post(`/api/v4/channels/${channelId}/remotes/${remoteId}/invite`).send({ readonly: 'yes' }).expect(400);
+    const unknown = await h.as(admin).post(`/api/v4/channels/${channelId}/remotes/${remoteId}/invite`);
+    expect(unknown.status).toBeGreaterThanOrEqual(400);
+    expect(unknown.status).toBeLessThan(500);
+  });
+
+  it('invite and uninvite a connection like the real paths', async () => {
+    const created = await h.as(admin).post('/api/v4/remotecluster').send({ name: 'alias-peer', default_team_id: teamId }).expect(201);
+    const id = created.body.remote_cluster.remote_id;
+    await h.app
+      .get(DataSource)
+      .query(`UPDATE remote_clusters SET site_url = 'http://127.0.0.1:8', invite_token = '' WHERE remote_id = $1`, [id]);
+    const { channelId: aliasChannel } = await h.channelWith([admin]);
+    await h.as(admin).post(`/api/v4/channels/${aliasChannel}/remotes/${id}/invite`).send({ readonly: true }).expect(200, { status: 'OK' });
+    const shares = await h.as(admin).get(`/api/v4/remotecluster/${id}/sharedchannelremotes?include_unconfirmed=true`).expect(200);
+    expect(shares.body).toEqual([expect.objectContaining({ channel_id: aliasChannel, remote_id: id })]);
+    await h.as(admin).post(`/api/v4/channels/${aliasChannel}/remotes/${id}/uninvite`).expect(200, { status: 'OK' });
+    const again = await h.as(admin).post(`/api/v4/channels/${aliasChannel}/remotes/${id}/uninvite`).expect(204);
+    expect(again.text).toBe('');
+  });
+});
+
 describe('/share-channel', () => {
   it('requires manage_shared_channels', async () => {
     const res = await execute(plain, '/share-channel status');
