@@ -1,3 +1,4 @@
+import { APP_CONFIG, AppConfig } from '@fedchat/common';
 import { ConnectionStateChanged, ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { decryptInvite, encryptInvite, hashToken, newId, toBase64UrlPadded } from '@fedchat/crypto';
 import { tapEvents, waitFor } from '@fedchat/testing';
@@ -444,5 +445,43 @@ describe('secure connections between two clusters', () => {
     expect(again.body.id).toBe('api.remote_cluster.get.not_found');
     await a.h.as(a.admin).delete(`/api/v4/remotecluster/${newId()}`).expect(404);
     await a.h.as(a.admin).delete('/api/v4/remotecluster/not-an-id').expect(400);
+  });
+});
+
+describe('switched off, also through the deprecated ExperimentalSettings names', () => {
+  it('/secure-connection says the service is disabled and creates nothing (MM_EXPERIMENTALSETTINGS_ENABLEREMOTECLUSTERSERVICE=false)', async () => {
+    const off = await startTestCluster('off', { ...FAST, MM_EXPERIMENTALSETTINGS_ENABLEREMOTECLUSTERSERVICE: 'false' }, [
+      RemoteClusterModule,
+    ]);
+    try {
+      const run = (command: string) =>
+        off.h.as(off.admin).post('/api/v4/commands/execute').send({ channel_id: off.channelId, command }).expect(200);
+      for (const command of ['/secure-connection create --name nope', '/secure-connection status', '/share-channel status']) {
+        expect((await run(command)).body.text).toMatch(/^(Secure Connection|Shared Channels) Service is disabled\.$/);
+      }
+      expect((await run('/secure-connection create --name nope')).body.text).toBe('Secure Connection Service is disabled.');
+      await off.h.as(off.admin).post('/api/v4/remotecluster').send({ name: 'nope', default_team_id: off.teamId }).expect(501);
+      const rows = await off.h.app.get(DataSource).query('SELECT count(*)::int AS n FROM remote_clusters');
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await off.h.close();
+    }
+  });
+
+  it('/share-channel says shared channels are disabled (MM_EXPERIMENTALSETTINGS_ENABLESHAREDCHANNELS=false)', async () => {
+    const off = await startTestCluster('offsc', { ...FAST, MM_EXPERIMENTALSETTINGS_ENABLESHAREDCHANNELS: 'false' }, [RemoteClusterModule]);
+    try {
+      const res = await off.h
+        .as(off.admin)
+        .post('/api/v4/commands/execute')
+        .send({ channel_id: off.channelId, command: `/share-channel invite --connectionID ${newId()}` })
+        .expect(200);
+      expect(res.body.text).toBe('Shared Channels Service is disabled.');
+      expect(off.h.app.get<AppConfig>(APP_CONFIG).deprecatedSettings).toEqual([
+        { name: 'MM_EXPERIMENTALSETTINGS_ENABLESHAREDCHANNELS', replacement: 'MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS' },
+      ]);
+    } finally {
+      await off.h.close();
+    }
   });
 });

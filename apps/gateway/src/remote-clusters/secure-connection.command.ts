@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { hasPermission, Permission } from '@fedchat/chat';
-import { APP_CONFIG, AppConfig, AppError, Bus } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, AppError, Bus, remoteClusterServiceEnabled } from '@fedchat/common';
 import { AcceptInvite, CreateConnection, DeleteConnection, ListConnections, REMOTE_NAME_PATTERN } from '@fedchat/contracts';
 import { Team } from '@fedchat/models';
 import { Repository } from 'typeorm';
@@ -32,6 +32,8 @@ export class SecureConnectionCommand implements OnModuleInit {
     if (!hasPermission(ctx.user.roles, Permission.ManageSecureConnections)) {
       return ephemeral('You require `manage_secure_connections` permission to manage secure connections.');
     }
+    // As REST and the peer endpoints (501), nothing may be created or changed while the service is off.
+    if (!remoteClusterServiceEnabled(this.config)) return ephemeral('Secure Connection Service is disabled.');
     const { action, flags } = ctx.command;
     try {
       switch (action) {
