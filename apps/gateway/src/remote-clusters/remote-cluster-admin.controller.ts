@@ -8,10 +8,12 @@ import {
   DeleteConnection,
   GenerateInvite,
   GetConnection,
+  GetGlobalUserSyncProgress,
   ListConnections,
   PatchConnection,
   REMOTE_NAME_PATTERN,
   RemoteClusterJson,
+  RestartGlobalUserSync,
 } from '@fedchat/contracts';
 import type { User } from '@fedchat/models';
 import { IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
@@ -89,6 +91,13 @@ export class RemoteClusterWithInviteDoc {
   @ApiPropertyOptional({ description: 'Only when the server generated it' }) password?: string;
 }
 
+export class GlobalUserSyncProgressDoc {
+  @ApiProperty() remote_id: string;
+  @ApiProperty({ description: 'local users this cluster has' }) users_total: number;
+  @ApiProperty({ description: 'local users sent so far in this pass' }) users_sent: number;
+  @ApiProperty() in_progress: boolean;
+}
+
 const BOOLEAN_FILTERS = ['exclude_offline', 'only_confirmed', 'include_deleted', 'exclude_plugins', 'only_plugins'] as const;
 
 /** `/api/v4/remotecluster` for system admins (manage_secure_connections); the remote-cluster app does the work. */
@@ -146,6 +155,20 @@ export class RemoteClusterAdminController {
       .status(201)
       .type('application/json')
       .send(`${JSON.stringify(invite)}\n`);
+  }
+
+  /** Our extension: a manual full global user sync with one connection (every local user is sent again). */
+  @Post(':remote_id/sync_users')
+  @HttpCode(200)
+  @ApiOkResponse({ type: GlobalUserSyncProgressDoc })
+  syncUsers(@Param('remote_id') remoteId: string) {
+    return this.bus.request(RestartGlobalUserSync, { remote_id: remoteId });
+  }
+
+  @Get(':remote_id/sync_users')
+  @ApiOkResponse({ type: GlobalUserSyncProgressDoc })
+  syncUsersProgress(@Param('remote_id') remoteId: string) {
+    return this.bus.request(GetGlobalUserSyncProgress, { remote_id: remoteId });
   }
 
   @Get(':remote_id')

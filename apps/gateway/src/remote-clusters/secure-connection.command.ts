@@ -2,7 +2,14 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { hasPermission, Permission } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, AppError, Bus, remoteClusterServiceEnabled } from '@fedchat/common';
-import { AcceptInvite, CreateConnection, DeleteConnection, ListConnections, REMOTE_NAME_PATTERN } from '@fedchat/contracts';
+import {
+  AcceptInvite,
+  CreateConnection,
+  DeleteConnection,
+  ListConnections,
+  REMOTE_NAME_PATTERN,
+  RestartGlobalUserSync,
+} from '@fedchat/contracts';
 import { Team } from '@fedchat/models';
 import { Repository } from 'typeorm';
 import { utcTime } from '../commands/command-format';
@@ -23,7 +30,7 @@ export class SecureConnectionCommand implements OnModuleInit {
       trigger: 'secure-connection',
       displayName: 'secure-connection',
       description: 'Manage secure connections to other workspaces',
-      hint: '[create|accept|remove|status]',
+      hint: '[create|accept|remove|status|sync-users]',
       execute: (ctx) => this.execute(ctx),
     });
   }
@@ -45,8 +52,10 @@ export class SecureConnectionCommand implements OnModuleInit {
           return await this.remove(flags);
         case 'status':
           return await this.status();
+        case 'sync-users':
+          return await this.syncUsers(flags);
         default:
-          return ephemeral(action ? `Unknown action \`${action}\`` : 'Available actions: create, accept, remove, status');
+          return ephemeral(action ? `Unknown action \`${action}\`` : 'Available actions: create, accept, remove, status, sync-users');
       }
     } catch (err) {
       if (err instanceof MissingArgument) return ephemeral(`Missing or empty \`${err.argument}\``);
@@ -134,6 +143,21 @@ export class SecureConnectionCommand implements OnModuleInit {
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       return ephemeral(`##### Secure connection ${id} **NOT FOUND**`);
+    }
+  }
+
+  /** Our extension: sends every local user to the connection again; progress is in GET .../sync_users. */
+  private async syncUsers(flags: Record<string, string>): Promise<CommandResponse> {
+    const id = required(flags, 'connectionid');
+    try {
+      const progress = await this.bus.request(RestartGlobalUserSync, { remote_id: id });
+      return ephemeral(
+        `##### Full user sync with secure connection ${id} started: ${progress.users_total} local users to send. ` +
+          `Progress: \`GET /api/v4/remotecluster/${id}/sync_users\`.`,
+      );
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return ephemeral(`Could not start the user sync with secure connection ${id}: ${err.message}`);
     }
   }
 
