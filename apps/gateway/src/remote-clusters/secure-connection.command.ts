@@ -15,7 +15,7 @@ import { Repository } from 'typeorm';
 import { utcTime } from '../commands/command-format';
 import { CommandContext, CommandRegistry, CommandResponse, ephemeral } from '../commands/command-registry';
 
-/** `/secure-connection create|accept|remove|status` with Mattermost's flags and texts (protocol §7.1). */
+/** `/secure-connection create|accept|remove|status` with Mattermost's flags and texts (protocol §7.1), plus our `sync-users`. */
 @Injectable()
 export class SecureConnectionCommand implements OnModuleInit {
   constructor(
