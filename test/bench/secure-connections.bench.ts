@@ -60,7 +60,7 @@ async function main(): Promise<void> {
         const created = await json(a.gateways[0], adminA.token, 'POST', '/remotecluster', {
           name: `b${i}`,
           default_team_id: adminA.teamId,
-          password: 'bench-pw',
+          password: 'Bench-Passw0rd!',
         });
         return created.body.invite as string;
       }),
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
           name: `a${i}`,
           default_team_id: adminB.teamId,
           invite,
-          password: 'bench-pw',
+          password: 'Bench-Passw0rd!',
         }),
       ),
     );

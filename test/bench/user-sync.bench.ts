@@ -14,6 +14,7 @@ import { Client } from 'pg';
 const USERS = Number(process.env.BENCH_GLOBAL_USERS ?? 50_000);
 const TIMEOUT_S = Number(process.env.BENCH_GLOBAL_TIMEOUT_S ?? 900);
 const PASSWORD = 'bench-password-1';
+const CONNECTION_PASSWORD = 'Bench-Connecti0n!';
 
 const ENV = {
   LOG_LEVEL: 'warn',
@@ -83,14 +84,14 @@ async function main(): Promise<void> {
       name: 'peer-b',
       display_name: 'Peer B',
       default_team_id: a.teamId,
-      password: PASSWORD,
+      password: CONNECTION_PASSWORD,
     });
     const accepted = await api(b.url, b.token).post<{ remote_id: string }>('/remotecluster/accept_invite', {
       name: 'peer-a',
       display_name: 'Peer A',
       default_team_id: b.teamId,
       invite: created.invite,
-      password: PASSWORD,
+      password: CONNECTION_PASSWORD,
     });
     const rid = accepted.remote_id;
     // The connection is up and A's admin has crossed: the global user sync runs.

@@ -56,7 +56,7 @@ describe('secure connections in distributed mode', () => {
       name: 'beta',
       display_name: 'Beta site',
       default_team_id: ta.id,
-      password: 'shared-secret',
+      password: 'Shared-S3cret!',
     } as never);
     expect(created.remote_cluster.site_url).toMatch(/^pending_/);
     const accepted = await cb.acceptInviteRemoteCluster({
@@ -64,7 +64,7 @@ describe('secure connections in distributed mode', () => {
       display_name: 'Alpha site',
       default_team_id: tb.id,
       invite: created.invite,
-      password: 'shared-secret',
+      password: 'Shared-S3cret!',
     } as never);
     const remoteId = accepted.remote_id;
     expect(remoteId).toBe(created.remote_cluster.remote_id);

@@ -60,14 +60,14 @@ describe('two local instances started with the README settings', () => {
       name: 'instance-b',
       display_name: 'Instance B',
       default_team_id: a.teamId,
-      password: 'connection-secret',
+      password: 'Connection-S3cret!',
     });
     const accepted = await api(b.url, b.token).request<{ remote_id: string; site_url: string }>('POST', '/remotecluster/accept_invite', {
       name: 'instance-a',
       display_name: 'Instance A',
       default_team_id: b.teamId,
       invite: created.invite,
-      password: 'connection-secret',
+      password: 'Connection-S3cret!',
     });
     expect(accepted.body).toMatchObject({ remote_id: created.remote_cluster.remote_id, site_url: a.url });
     expect(accepted.status).toBe(201);

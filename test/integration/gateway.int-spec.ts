@@ -114,13 +114,15 @@ describe('gateway with the remote cluster service switched off', () => {
     await off?.close();
   });
 
-  it.each(['/api/v4/remotecluster', '/api/v4/remotecluster/abc/generate_invite', '/api/v4/sharedchannels/team1'])(
-    'answers %s with 501',
-    async (path) => {
-      const res = await request(off.getHttpServer()).get(path).expect(501);
-      expect(res.body).toMatchObject({ id: 'api.remote_cluster.service_not_enabled.app_error', status_code: 501 });
-    },
-  );
+  it.each([
+    '/api/v4/remotecluster',
+    '/api/v4/remotecluster/abc/generate_invite',
+    '/api/v4/sharedchannels/team1',
+    '/api/v4/channels/chan1/remotes/abc/invite',
+  ])('answers %s with 501', async (path) => {
+    const res = await request(off.getHttpServer()).get(path).expect(501);
+    expect(res.body).toMatchObject({ id: 'api.remote_cluster.service_not_enabled.app_error', status_code: 501 });
+  });
 
   it('still serves the rest of the API', async () => {
     await request(off.getHttpServer()).get('/api/v4/system/ping').expect(200);

@@ -39,13 +39,13 @@ describe('peers on loopback addresses', () => {
     const created = await auto.h
       .as(auto.admin)
       .post('/api/v4/remotecluster')
-      .send({ name: 'to-strict', default_team_id: auto.teamId, password: 'secret-password' })
+      .send({ name: 'to-strict', default_team_id: auto.teamId, password: 'Secret-Passw0rd!' })
       .expect(201);
     const before = await remoteCount(strict);
     const res = await strict.h
       .as(strict.admin)
       .post('/api/v4/remotecluster/accept_invite')
-      .send({ name: 'from-auto', default_team_id: strict.teamId, invite: created.body.invite, password: 'secret-password' });
+      .send({ name: 'from-auto', default_team_id: strict.teamId, invite: created.body.invite, password: 'Secret-Passw0rd!' });
     expect(res.status).toBe(400);
     expect(res.body.id).toBe('api.remote_cluster.invalid_site_url');
     expect(res.body.message).toContain(`The invitation's site URL ${auto.url} is refused by this server`);
@@ -57,13 +57,13 @@ describe('peers on loopback addresses', () => {
     const created = await strict.h
       .as(strict.admin)
       .post('/api/v4/remotecluster')
-      .send({ name: 'to-auto', default_team_id: strict.teamId, password: 'secret-password' })
+      .send({ name: 'to-auto', default_team_id: strict.teamId, password: 'Secret-Passw0rd!' })
       .expect(201);
     const before = await remoteCount(auto);
     const res = await auto.h
       .as(auto.admin)
       .post('/api/v4/remotecluster/accept_invite')
-      .send({ name: 'from-strict', default_team_id: auto.teamId, invite: created.body.invite, password: 'secret-password' });
+      .send({ name: 'from-strict', default_team_id: auto.teamId, invite: created.body.invite, password: 'Secret-Passw0rd!' });
     expect(res.status).toBe(500);
     expect(res.body.id).toBe('api.remote_cluster.accept_invitation_error');
     expect(res.body.message).toContain(`peer answered HTTP 400: The inviting server refuses the accepting server's site URL ${auto.url}`);

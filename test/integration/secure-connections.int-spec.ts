@@ -1,3 +1,4 @@
+import { APP_CONFIG, AppConfig } from '@fedchat/common';
 import { ConnectionStateChanged, ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { decryptInvite, encryptInvite, hashToken, newId, toBase64UrlPadded } from '@fedchat/crypto';
 import { addChannelMember, tapEvents, waitFor } from '@fedchat/testing';
@@ -59,7 +60,7 @@ describe('secure connections between two clusters', () => {
 
   it('creates an invitation with a generated password and sanitised tokens', async () => {
     const res = await a.h.as(a.admin).post('/api/v4/remotecluster').send({ name: 'Pending.One_1', default_team_id: a.teamId }).expect(201);
-    expect(res.body.password).toMatch(/^.{16}$/);
+    expect(res.body.password).toMatch(/^.{20}$/);
     expect(res.body.remote_cluster).toMatchObject({ name: 'pending.one_1', display_name: 'Pending.One_1', token: '', remote_token: '' });
     expect(res.body.remote_cluster.site_url).toMatch(/^pending_/);
     const invite = await decryptInvite(res.body.invite, res.body.password);
@@ -71,17 +72,94 @@ describe('secure connections between two clusters', () => {
     expect(row.token_hash).toBe(hashToken(invite.token));
   });
 
+  it('chooses at creation whether channels arrive automatically in a team or wait for review', async () => {
+    const review = await a.h
+      .as(a.admin)
+      .post('/api/v4/remotecluster')
+      .send({ name: 'review-one', auto_accept_channel_invites: false })
+      .expect(201);
+    expect(review.body.remote_cluster).toMatchObject({ auto_accept_channel_invites: false, default_team_id: '' });
+    expect((await remoteOf(a, review.body.remote_cluster.remote_id)).auto_accept_channel_invites).toBe(false);
+    const auto = await a.h.as(a.admin).post('/api/v4/remotecluster').send({ name: 'auto-one', default_team_id: a.teamId }).expect(201);
+    expect(auto.body.remote_cluster).toMatchObject({ auto_accept_channel_invites: true, default_team_id: a.teamId });
+    // Auto-accepting needs a destination team; a bad flag value or an unknown team is refused.
+    expect(
+      (await a.h.as(a.admin).post('/api/v4/remotecluster').send({ name: 'auto-two', auto_accept_channel_invites: true }).expect(400)).body
+        .id,
+    ).toBe('api.context.invalid_param.app_error');
+    await a.h
+      .as(a.admin)
+      .post('/api/v4/remotecluster')
+      .send({ name: 'auto-three', auto_accept_channel_invites: 'yes', default_team_id: a.teamId })
+      .expect(400);
+    await a.h
+      .as(a.admin)
+      .post('/api/v4/remotecluster')
+      .send({ name: 'review-two', auto_accept_channel_invites: false, default_team_id: newId() })
+      .expect(400);
+    // accept_invite takes the same choice: review mode passes validation without a team (and fails later on the code).
+    const acceptReview = await b.h
+      .as(b.admin)
+      .post('/api/v4/remotecluster/accept_invite')
+      .send({ name: 'x', invite: review.body.invite, password: 'Wrong-Passw0rd!', auto_accept_channel_invites: false })
+      .expect(400);
+    expect(acceptReview.body.id).toBe('api.remote_cluster.invite_decrypt_error');
+    const acceptNoTeam = await b.h
+      .as(b.admin)
+      .post('/api/v4/remotecluster/accept_invite')
+      .send({ name: 'x', invite: review.body.invite, password: 'Wrong-Passw0rd!' })
+      .expect(400);
+    expect(acceptNoTeam.body.id).toBe('api.context.invalid_param.app_error');
+  });
+
+  it('refuses weak invitation passwords and generates a strong one when none is given', async () => {
+    for (const weak of ['short-A1!', 'no-uppercase-123!', 'NO-LOWERCASE-123!', 'No-Digits-Here!!', 'NoSymbols12345678']) {
+      const res = await a.h
+        .as(a.admin)
+        .post('/api/v4/remotecluster')
+        .send({ name: 'weak', default_team_id: a.teamId, password: weak })
+        .expect(400);
+      expect(res.body).toMatchObject({ id: 'api.remote_cluster.invite_password.app_error', status_code: 400 });
+      expect(res.body.message).toMatch(/at least 12 characters/);
+    }
+    const pending = await a.h.as(a.admin).post('/api/v4/remotecluster').send({ name: 'strong', default_team_id: a.teamId }).expect(201);
+    expect(pending.body.password).toMatch(/\p{Ll}/u);
+    expect(pending.body.password).toMatch(/\p{Lu}/u);
+    expect(pending.body.password).toMatch(/[0-9]/);
+    expect(pending.body.password).toMatch(/[^a-zA-Z0-9]/);
+    const id = pending.body.remote_cluster.remote_id;
+    const weakRegen = await a.h.as(a.admin).post(`/api/v4/remotecluster/${id}/generate_invite`).send({ password: 'password' }).expect(400);
+    expect(weakRegen.body.id).toBe('api.remote_cluster.invite_password.app_error');
+    const names = await a.h.app.get(DataSource).query('SELECT count(*)::int AS n FROM remote_clusters WHERE name = $1', ['weak']);
+    expect(names[0].n).toBe(0);
+    // The slash command prints a generated password once, and refuses a weak one.
+    const run = (command: string) =>
+      a.h.as(a.admin).post('/api/v4/commands/execute').send({ channel_id: a.channelId, command }).expect(200);
+    const weakSlash = await run('/secure-connection create --name weak --password hunter2');
+    expect(weakSlash.body.text).toMatch(/^Could not create the invitation: The invitation password must have at least 12 characters/);
+    const generated = await run('/secure-connection create --name generated-pw');
+    const password = /\*\*Password\*\* \(generated; shown only this once\): `([^`]+)`/.exec(generated.body.text)?.[1];
+    expect(password).toHaveLength(20);
+    const code = /```\n(.+)\n```/.exec(generated.body.text)![1];
+    expect((await decryptInvite(code, password!)).site_url).toBe(a.url);
+    expect((await run('/secure-connection create --name given-pw --password Given-Passw0rd!')).body.text).not.toContain('Password**');
+  });
+
   it('regenerates an invitation for a pending connection with the same token; both codes work', async () => {
     const created = await a.h
       .as(a.admin)
       .post('/api/v4/remotecluster')
-      .send({ name: 'regen', default_team_id: a.teamId, password: 'first-pass' })
+      .send({ name: 'regen', default_team_id: a.teamId, password: 'First-Passw0rd!' })
       .expect(201);
     const id = created.body.remote_cluster.remote_id;
-    const again = await a.h.as(a.admin).post(`/api/v4/remotecluster/${id}/generate_invite`).send({ password: 'second-pass' }).expect(201);
+    const again = await a.h
+      .as(a.admin)
+      .post(`/api/v4/remotecluster/${id}/generate_invite`)
+      .send({ password: 'Second-Passw0rd!' })
+      .expect(201);
     expect(again.text.endsWith('"\n')).toBe(true);
-    const second = await decryptInvite(JSON.parse(again.text), 'second-pass');
-    const first = await decryptInvite(created.body.invite, 'first-pass');
+    const second = await decryptInvite(JSON.parse(again.text), 'Second-Passw0rd!');
+    const first = await decryptInvite(created.body.invite, 'First-Passw0rd!');
     expect(second.token).toBe(first.token);
     await a.h.as(a.admin).post(`/api/v4/remotecluster/${id}/generate_invite`).send({}).expect(400);
   });
@@ -90,7 +168,7 @@ describe('secure connections between two clusters', () => {
     const created = await a.h
       .as(a.admin)
       .post('/api/v4/remotecluster')
-      .send({ name: 'old', default_team_id: a.teamId, password: 'pw-pw-pw' })
+      .send({ name: 'old', default_team_id: a.teamId, password: 'Pw-pw-pw-pw-1!' })
       .expect(201);
     const id = created.body.remote_cluster.remote_id;
     await a.h.app
@@ -99,7 +177,7 @@ describe('secure connections between two clusters', () => {
     const res = await b.h
       .as(b.admin)
       .post('/api/v4/remotecluster/accept_invite')
-      .send({ name: 'old', default_team_id: b.teamId, invite: created.body.invite, password: 'pw-pw-pw' })
+      .send({ name: 'old', default_team_id: b.teamId, invite: created.body.invite, password: 'Pw-pw-pw-pw-1!' })
       .expect(500);
     expect(res.body.id).toBe('api.remote_cluster.accept_invitation_error');
     expect(res.body.message).toMatch(/expired/);
@@ -127,7 +205,11 @@ describe('secure connections between two clusters', () => {
     expect(row.remote_token).toMatch(/^[a-z0-9]{26}$/);
     const list = await a.h.as(a.admin).get('/api/v4/remotecluster?only_confirmed=true').expect(200);
     expect(list.body.map((r: { remote_id: string }) => r.remote_id)).toEqual([remoteId]);
-    const gen = await a.h.as(a.admin).post(`/api/v4/remotecluster/${remoteId}/generate_invite`).send({ password: 'x' }).expect(400);
+    const gen = await a.h
+      .as(a.admin)
+      .post(`/api/v4/remotecluster/${remoteId}/generate_invite`)
+      .send({ password: 'Another-Passw0rd!' })
+      .expect(400);
     expect(gen.body.id).toBe('api.remote_cluster.generate_invite_cluster_is_confirmed');
   });
 
@@ -135,18 +217,22 @@ describe('secure connections between two clusters', () => {
     const created = await a.h
       .as(a.admin)
       .post('/api/v4/remotecluster')
-      .send({ name: 'bad', default_team_id: a.teamId, password: 'right-one' })
+      .send({ name: 'bad', default_team_id: a.teamId, password: 'Right-Passw0rd!' })
       .expect(201);
     const code: string = created.body.invite;
-    const accept = (invite: string, password = 'right-one') =>
+    const accept = (invite: string, password = 'Right-Passw0rd!') =>
       b.h.as(b.admin).post('/api/v4/remotecluster/accept_invite').send({ name: 'x', default_team_id: b.teamId, invite, password });
-    expect((await accept(code, 'wrong-one').expect(400)).body.id).toBe('api.remote_cluster.invite_decrypt_error');
+    expect((await accept(code, 'Wrong-Passw0rd!').expect(400)).body.id).toBe('api.remote_cluster.invite_decrypt_error');
     const raw = Buffer.from(code, 'base64url');
     raw[30] ^= 0xff;
     expect((await accept(toBase64UrlPadded(raw)).expect(400)).body.id).toBe('api.remote_cluster.invite_decrypt_error');
     expect((await accept(code.slice(0, 30)).expect(400)).body.id).toMatch(/invite_decrypt_error|base64_decode_error/);
     expect((await accept('***not base64***').expect(400)).body.id).toBe('api.remote_cluster.base64_decode_error');
-    await b.h.as(b.admin).post('/api/v4/remotecluster/accept_invite').send({ name: 'x', invite: code, password: 'right-one' }).expect(400);
+    await b.h
+      .as(b.admin)
+      .post('/api/v4/remotecluster/accept_invite')
+      .send({ name: 'x', invite: code, password: 'Right-Passw0rd!' })
+      .expect(400);
     const metadata = await encryptInvite(
       { remote_id: newId(), remote_team_id: '', site_url: 'http://169.254.169.254', token: newId() },
       'pw',
@@ -198,6 +284,25 @@ describe('secure connections between two clusters', () => {
       .set('Authorization', `Bearer ${a.admin.token}`)
       .send(frame(remoteId, 'ping', {}));
     expect(withSession.status).toBe(401);
+    // The header names of Mattermost's sharedchannel README are accepted as aliases.
+    const readmeNames = await a.h.http
+      .post('/api/v4/remotecluster/ping')
+      .set('X-MM-RemoteCluster-Id', remoteId)
+      .set('X-MM-RemoteCluster-Token', bToA)
+      .send(frame(remoteId, 'ping', { sent_at: 7 }))
+      .expect(200);
+    expect(readmeNames.body.sent_at).toBe(7);
+    const readmeWrong = await a.h.http
+      .post('/api/v4/remotecluster/ping')
+      .set('X-MM-RemoteCluster-Id', remoteId)
+      .set('X-MM-RemoteCluster-Token', newId())
+      .send(frame(remoteId, 'ping', {}));
+    expect(readmeWrong.status).toBe(401);
+    const readmeNoId = await a.h.http
+      .post('/api/v4/remotecluster/ping')
+      .set('X-MM-RemoteCluster-Token', bToA)
+      .send(frame(remoteId, 'ping', {}));
+    expect(readmeNoId.body.id).toBe('api.context.remote_id_missing.app_error');
     const mismatch = await peer('msg').send(frame(newId(), 'ping', {}));
     expect(mismatch.status).toBe(401);
     expect(mismatch.body.id).toBe('api.context.remote_id_mismatch.app_error');
@@ -236,12 +341,24 @@ describe('secure connections between two clusters', () => {
     try {
       const run = (cl: Cluster, command: string) =>
         cl.h.as(cl.admin).post('/api/v4/commands/execute').send({ channel_id: cl.channelId, command }).expect(200);
-      const created = await run(a, '/secure-connection create --name peer.c-1 --displayname "Peer C" --password hunter22');
+      const created = await run(a, '/secure-connection create --name peer.c-1 --displayname “Peer C” --password Hunter22-Hunter!');
       expect(created.body.text).toMatch(/^##### Invitation created\./);
       expect(created.body.text).toContain(`via** ${a.url}`);
       const code = /```\n(.+)\n```/.exec(created.body.text)![1];
-      const accepted = await run(c, `/secure-connection accept --name peer-a --password hunter22 --invite ${code}`);
+      const cTeam = (await c.h.as(c.admin).get(`/api/v4/teams/${c.teamId}`).expect(200)).body.name;
+      expect(
+        (await run(c, `/secure-connection accept --name peer-a --password Hunter22-Hunter! --invite ${code} --team nosuchteam`)).body.text,
+      ).toMatch(/^Unknown `team`: `nosuchteam`/);
+      expect(
+        (await run(c, `/secure-connection accept --name peer-a --password Hunter22-Hunter! --invite ${code} --autoaccept maybe`)).body.text,
+      ).toBe('Invalid value for `autoaccept`: use Y or N.');
+      const accepted = await run(
+        c,
+        `/secure-connection accept --name peer-a --password Hunter22-Hunter! --invite ${code} --autoaccept N --team ${cTeam}`,
+      );
       expect(accepted.body.text).toBe(`##### Invitation accepted and confirmed.\nSiteURL: ${a.url}`);
+      const onC = (await c.h.as(c.admin).get('/api/v4/remotecluster').expect(200)).body.find((r: { name: string }) => r.name === 'peer-a');
+      expect(onC).toMatchObject({ auto_accept_channel_invites: false, default_team_id: c.teamId });
       const missing = await run(c, '/secure-connection accept --name x --invite abc');
       expect(missing.body.text).toBe('Missing or empty `password`');
       const bad = await run(c, '/secure-connection accept --name x --password p --invite abc');
@@ -249,11 +366,20 @@ describe('secure connections between two clusters', () => {
       expect((await run(c, '/secure-connection frobnicate')).body.text).toBe('Unknown action `frobnicate`');
       const status = await waitFor('C shows A online', async () => {
         const text: string = (await run(c, '/secure-connection status')).body.text;
-        return /\| peer-a \| peer-a \| .* \| :white_check_mark: \| :white_check_mark: \|/.test(text) ? text : undefined;
+        return /\| peer-a \| peer-a \| .* \| :x: \| :white_check_mark: \| :white_check_mark: \| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \| :x: \|/.test(
+          text,
+        )
+          ? text
+          : undefined;
       });
       expect(status.split('\n')[0]).toBe(
-        '| Secure connection | Display name | Connection ID | Site URL | Default Team | Invite accepted | Online | Last ping | Deleted |',
+        '| Connection ID | Connection URL | Description | Name | Default team | Auto-accept channels | Invite accepted | Online | Last ping (UTC) | Deleted |',
       );
+      expect(status).toContain(`| ${a.url} | peer-a | peer-a | ${c.teamId} |`);
+      const onA = (await a.h.as(a.admin).get('/api/v4/remotecluster').expect(200)).body.find(
+        (r: { name: string }) => r.name === 'peer.c-1',
+      );
+      expect(onA.display_name).toBe('Peer C');
       const user = await c.h.signUp('nobody', c.admin);
       await c.h.as(c.admin).post(`/api/v4/channels/${c.channelId}/members`).send({ user_id: user.id });
       await addChannelMember(c.h.db, c.channelId, user.id);
@@ -263,7 +389,7 @@ describe('secure connections between two clusters', () => {
         .send({ channel_id: c.channelId, command: '/secure-connection status' })
         .expect(200);
       expect(denied.body.text).toBe('You require `manage_secure_connections` permission to manage secure connections.');
-      const id = /\| peer-a \| peer-a \| ([a-z0-9]{26}) \|/.exec(status)![1];
+      const id = /\| ([a-z0-9]{26}) \| [^|]+ \| peer-a \| peer-a \|/.exec(status)![1];
       expect((await run(c, `/secure-connection remove --connectionID ${id}`)).body.text).toBe(`##### Secure connection ${id} removed.`);
       expect((await run(c, `/secure-connection remove --connectionID ${id}`)).body.text).toMatch(/NOT FOUND/);
     } finally {
@@ -314,5 +440,43 @@ describe('secure connections between two clusters', () => {
     expect(again.body.id).toBe('api.remote_cluster.get.not_found');
     await a.h.as(a.admin).delete(`/api/v4/remotecluster/${newId()}`).expect(404);
     await a.h.as(a.admin).delete('/api/v4/remotecluster/not-an-id').expect(400);
+  });
+});
+
+describe('switched off, also through the deprecated ExperimentalSettings names', () => {
+  it('/secure-connection says the service is disabled and creates nothing (MM_EXPERIMENTALSETTINGS_ENABLEREMOTECLUSTERSERVICE=false)', async () => {
+    const off = await startTestCluster('off', { ...FAST, MM_EXPERIMENTALSETTINGS_ENABLEREMOTECLUSTERSERVICE: 'false' }, [
+      RemoteClusterModule,
+    ]);
+    try {
+      const run = (command: string) =>
+        off.h.as(off.admin).post('/api/v4/commands/execute').send({ channel_id: off.channelId, command }).expect(200);
+      for (const command of ['/secure-connection create --name nope', '/secure-connection status', '/share-channel status']) {
+        expect((await run(command)).body.text).toMatch(/^(Secure Connection|Shared Channels) Service is disabled\.$/);
+      }
+      expect((await run('/secure-connection create --name nope')).body.text).toBe('Secure Connection Service is disabled.');
+      await off.h.as(off.admin).post('/api/v4/remotecluster').send({ name: 'nope', default_team_id: off.teamId }).expect(501);
+      const rows = await off.h.app.get(DataSource).query('SELECT count(*)::int AS n FROM remote_clusters');
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await off.h.close();
+    }
+  });
+
+  it('/share-channel says shared channels are disabled (MM_EXPERIMENTALSETTINGS_ENABLESHAREDCHANNELS=false)', async () => {
+    const off = await startTestCluster('offsc', { ...FAST, MM_EXPERIMENTALSETTINGS_ENABLESHAREDCHANNELS: 'false' }, [RemoteClusterModule]);
+    try {
+      const res = await off.h
+        .as(off.admin)
+        .post('/api/v4/commands/execute')
+        .send({ channel_id: off.channelId, command: `/share-channel invite --connectionID ${newId()}` })
+        .expect(200);
+      expect(res.body.text).toBe('Shared Channels Service is disabled.');
+      expect(off.h.app.get<AppConfig>(APP_CONFIG).deprecatedSettings).toEqual([
+        { name: 'MM_EXPERIMENTALSETTINGS_ENABLESHAREDCHANNELS', replacement: 'MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS' },
+      ]);
+    } finally {
+      await off.h.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { newId } from '@fedchat/crypto';
+import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
@@ -161,6 +162,39 @@ describe('answers from the sync app', () => {
   });
 });
 
+describe('the README paths /api/v4/channels/{channel_id}/remotes/{remote_id}/invite|uninvite', () => {
+  it('check the same permissions and parameters as the real paths', async () => {
+    const remoteId = newId();
+    const denied = await h.as(plain).post(`/api/v4/channels/${channelId}/remotes/${remoteId}/invite`).send({}).expect(403);
+    expect(denied.body.message).toContain('manage_shared_channels');
+    await h.as(plain).post(`/api/v4/channels/${channelId}/remotes/${remoteId}/uninvite`).expect(403);
+    await h.http.post(`/api/v4/channels/${channelId}/remotes/${remoteId}/invite`).expect(401);
+    const badRemote = await h.as(admin).post(`/api/v4/channels/${channelId}/remotes/nope/invite`).expect(400);
+    expect(badRemote.body.message).toContain('remote_id');
+    const badChannel = await h.as(admin).post(`/api/v4/channels/nope/remotes/${remoteId}/uninvite`).expect(400);
+    expect(badChannel.body.message).toContain('channel_id');
+    await h.as(admin).post(`/api/v4/channels/${channelId}/remotes/${remoteId}/invite`).send({ readonly: 'yes' }).expect(400);
+    const unknown = await h.as(admin).post(`/api/v4/channels/${channelId}/remotes/${remoteId}/invite`);
+    expect(unknown.status).toBeGreaterThanOrEqual(400);
+    expect(unknown.status).toBeLessThan(500);
+  });
+
+  it('invite and uninvite a connection like the real paths', async () => {
+    const created = await h.as(admin).post('/api/v4/remotecluster').send({ name: 'alias-peer', default_team_id: teamId }).expect(201);
+    const id = created.body.remote_cluster.remote_id;
+    await h.app
+      .get(DataSource)
+      .query(`UPDATE remote_clusters SET site_url = 'http://127.0.0.1:8', invite_token = '' WHERE remote_id = $1`, [id]);
+    const { channelId: aliasChannel } = await h.channelWith([admin]);
+    await h.as(admin).post(`/api/v4/channels/${aliasChannel}/remotes/${id}/invite`).send({ readonly: true }).expect(200, { status: 'OK' });
+    const shares = await h.as(admin).get(`/api/v4/remotecluster/${id}/sharedchannelremotes?include_unconfirmed=true`).expect(200);
+    expect(shares.body).toEqual([expect.objectContaining({ channel_id: aliasChannel, remote_id: id })]);
+    await h.as(admin).post(`/api/v4/channels/${aliasChannel}/remotes/${id}/uninvite`).expect(200, { status: 'OK' });
+    const again = await h.as(admin).post(`/api/v4/channels/${aliasChannel}/remotes/${id}/uninvite`).expect(204);
+    expect(again.text).toBe('');
+  });
+});
+
 describe('/share-channel', () => {
   it('requires manage_shared_channels', async () => {
     const res = await execute(plain, '/share-channel status');
@@ -181,6 +215,36 @@ describe('/share-channel', () => {
     expect((await execute(admin, '/share-channel status')).body.text).toBe('No secure connections have been invited to this channel.');
   });
 
+  it('status lists Connection ID, Connection URL, Description, Read only, Invite accepted, Online and Last ping (UTC)', async () => {
+    const created = await h
+      .as(admin)
+      .post('/api/v4/remotecluster')
+      .send({ name: 'status-peer', display_name: 'Status | Peer', default_team_id: teamId })
+      .expect(201);
+    const id = created.body.remote_cluster.remote_id;
+    // Confirmed by hand (no peer runs here): an offline connection last seen at a known time.
+    const lastPing = Date.UTC(2025, 0, 2, 3, 4, 5);
+    await h.app
+      .get(DataSource)
+      .query(`UPDATE remote_clusters SET site_url = 'http://127.0.0.1:9', invite_token = '', last_ping_at = $1 WHERE remote_id = $2`, [
+        lastPing,
+        id,
+      ]);
+    const { channelId: statusChannel } = await h.channelWith([admin]);
+    const invited = await execute(admin, `/share-channel invite --connectionID ${id} --readonly Y`, statusChannel);
+    expect(invited.body.text).toContain('Status | Peer');
+    const text: string = (await execute(admin, '/share-channel status', statusChannel)).body.text;
+    const lines = text.split('\n');
+    expect(lines[2]).toBe(
+      '| Connection ID | Connection URL | Description | Read only | Invite accepted | Online | Last ping (UTC) | Last sync (UTC) |',
+    );
+    expect(lines[4]).toMatch(
+      new RegExp(
+        `^\\| ${id} \\| http://127\\.0\\.0\\.1:9 \\| Status \\\\\\| Peer \\| :white_check_mark: \\| :(x|white_check_mark): \\| :x: \\| 2025-01-02 03:04:05 \\| never \\|$`,
+      ),
+    );
+  });
+
   it('unshare of a channel that is not shared', async () => {
     expect((await execute(admin, '/share-channel unshare')).body.text).toBe('Cannot unshare a channel that is not shared.');
   });
@@ -191,7 +255,7 @@ describe('auto_accept_channel_invites on connections', () => {
     const created = await h
       .as(admin)
       .post('/api/v4/remotecluster')
-      .send({ name: 'review-me', default_team_id: teamId, password: 'pw-pw-pw' })
+      .send({ name: 'review-me', default_team_id: teamId, password: 'Pw-pw-pw-pw-1!' })
       .expect(201);
     const id = created.body.remote_cluster.remote_id;
     expect(created.body.remote_cluster.auto_accept_channel_invites).toBe(true);

@@ -58,7 +58,7 @@ let remoteId: string;
 let counter = 0;
 
 function connect(): Promise<string> {
-  return connectClusters(a, b, 'sharing-password');
+  return connectClusters(a, b, 'Sharing-Passw0rd!');
 }
 
 /** A public channel on A, created by A's admin through the REST API. */
@@ -243,7 +243,7 @@ describe('sharing a channel between two clusters', () => {
     const pending = await a.h
       .as(a.admin)
       .post('/api/v4/remotecluster')
-      .send({ name: 'not-yet', default_team_id: a.teamId, password: 'pw-pw-pw' })
+      .send({ name: 'not-yet', default_team_id: a.teamId, password: 'Pw-pw-pw-pw-1!' })
       .expect(201);
     await bad({ remote_id: pending.body.remote_cluster.remote_id }, 'api.remote_cluster.invalid_id.app_error');
   });

@@ -252,6 +252,48 @@ describe('global user sync (EnableSyncAllUsersForRemoteCluster)', () => {
     }
   });
 
+  it('restarts a full global user sync with one connection on request (REST and slash command), with progress', async () => {
+    const progress = async () => (await a.h.as(a.admin).get(`/api/v4/remotecluster/${rid}/sync_users`).expect(200)).body;
+    const off = await a.h.as(a.admin).post(`/api/v4/remotecluster/${rid}/sync_users`).expect(400);
+    expect(off.body.id).toBe('api.remote_cluster.sync_users_disabled.app_error');
+    expect((await a.h.as(a.admin).post(`/api/v4/remotecluster/${newId()}/sync_users`).expect(404)).body.id).toBe(
+      'api.remote_cluster.get.not_found',
+    );
+    await a.h.as(a.admin).post('/api/v4/remotecluster/not-an-id/sync_users').expect(400);
+    const plain = await a.h.signUp('syncplain', a.admin);
+    await a.h.as(plain).post(`/api/v4/remotecluster/${rid}/sync_users`).expect(403);
+    const run = async (command: string): Promise<string> =>
+      (await a.h.as(a.admin).post('/api/v4/commands/execute').send({ channel_id: a.channelId, command }).expect(200)).body.text;
+    expect(await run('/secure-connection sync-users')).toBe('Missing or empty `connectionID`');
+    config(a).featureFlags.enableSyncAllUsersForRemoteCluster = true;
+    config(b).featureFlags.enableSyncAllUsersForRemoteCluster = true;
+    try {
+      await until(async () => !(await progress()).in_progress);
+      // B's copy of one of A's users goes stale behind the cursor: only a full sync brings it back.
+      const [loner] = await db(a).query(`SELECT id, nickname FROM users WHERE username = 'loner3'`);
+      await db(b).query(`UPDATE users SET nickname = 'stale', update_at = 1 WHERE id = $1`, [loner.id]);
+      const [{ n: localUsers }] = await db(a).query(`SELECT count(*)::int AS n FROM users WHERE remote_id = ''`);
+      const started = await a.h.as(a.admin).post(`/api/v4/remotecluster/${rid}/sync_users`).expect(200);
+      expect(started.body).toMatchObject({ remote_id: rid, users_total: localUsers });
+      expect(started.body.users_sent).toBeLessThan(localUsers);
+      await until(async () => (await userOn(b, loner.id))?.nickname === loner.nickname);
+      await until(async () => {
+        const p = await progress();
+        return p.users_sent === p.users_total && !p.in_progress;
+      });
+      expect(await run(`/secure-connection sync-users --connectionID ${rid}`)).toMatch(
+        new RegExp(`^##### Full user sync with secure connection ${rid} started: ${localUsers + 0} local users to send\\.`),
+      );
+      expect(await run(`/secure-connection sync-users --connectionID ${newId()}`)).toMatch(/^Could not start the user sync/);
+      // Done before the next test counts what B receives.
+      await until(async () => !(await progress()).in_progress);
+      await until(async () => (await db(a).query('SELECT 1 FROM remote_clusters WHERE user_sync_lease_owner <> $1', [''])).length === 0);
+    } finally {
+      config(a).featureFlags.enableSyncAllUsersForRemoteCluster = false;
+      config(b).featureFlags.enableSyncAllUsersForRemoteCluster = false;
+    }
+  });
+
   it('sends each user once when two replicas of A share the work', async () => {
     // A second replica of A (same database, its own process-like app and bus), polling for the same remote.
     const replica = await GatewayHarness.start({ ...ENV, SITE_URL: a.url, DATABASE_URL: a.h.databaseUrl }, [

@@ -43,7 +43,7 @@ export async function startTestCluster(
 }
 
 /** Connects `a` and `b` through the REST API (a invites as `peer-b`, b accepts as `peer-a`); returns the remote id. */
-export async function connectClusters(a: TestCluster, b: TestCluster, password = 'secret-password'): Promise<string> {
+export async function connectClusters(a: TestCluster, b: TestCluster, password = 'Secret-Passw0rd!'): Promise<string> {
   const created = await a.h
     .as(a.admin)
     .post('/api/v4/remotecluster')

@@ -62,6 +62,12 @@ export class GatewayModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer
       .apply(FederationSwitchMiddleware)
-      .forRoutes('api/v4/remotecluster', 'api/v4/remotecluster/*path', 'api/v4/sharedchannels', 'api/v4/sharedchannels/*path');
+      .forRoutes(
+        'api/v4/remotecluster',
+        'api/v4/remotecluster/*path',
+        'api/v4/sharedchannels',
+        'api/v4/sharedchannels/*path',
+        'api/v4/channels/:channel_id/remotes/*path',
+      );
   }
 }

@@ -7,9 +7,13 @@ import {
   ChannelMembersChangedEvent,
   ConnectionStateChanged,
   ConnectionStateChangedEvent,
+  GetGlobalUserSyncProgress,
+  GlobalUserSyncProgress,
+  GlobalUserSyncRequest,
   PeerMessageReceived,
   PeerResponse,
   peerTopicContract,
+  RestartGlobalUserSync,
   UserChanged,
   UserProfileChangedEvent,
   UserStatus,
@@ -18,6 +22,7 @@ import {
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { ChannelChangesReceiver } from './receive/channel-changes.receiver';
 import { GlobalUserSyncReceiver } from './receive/global-user-sync.receiver';
+import { GlobalSyncTrigger } from './send/global-sync-trigger.service';
 import { StatusSender } from './send/status-sender.service';
 import { UserSyncWorker } from './send/user-sync-worker.service';
 
@@ -34,7 +39,18 @@ export class UserSyncHandlers {
     private readonly channelChanges: ChannelChangesReceiver,
     private readonly worker: UserSyncWorker,
     private readonly statuses: StatusSender,
+    private readonly globalSync: GlobalSyncTrigger,
   ) {}
+
+  @MessagePattern(RestartGlobalUserSync.subject)
+  restartGlobalUserSync(@Payload() req: GlobalUserSyncRequest): Promise<GlobalUserSyncProgress> {
+    return this.globalSync.restart(req.remote_id);
+  }
+
+  @MessagePattern(GetGlobalUserSyncProgress.subject)
+  globalUserSyncProgress(@Payload() req: GlobalUserSyncRequest): Promise<GlobalUserSyncProgress> {
+    return this.globalSync.progress(req.remote_id);
+  }
 
   @MessagePattern(peerTopicContract('sharedchannel_global_user_sync').subject)
   globalUserSync(@Payload() req: PeerMessageReceived): Promise<PeerResponse> {

@@ -30,7 +30,7 @@ export const QUICK_FEDERATION_ENV: Record<string, string> = {
 };
 
 export const FEDERATION_PASSWORD = 'federation-password-1';
-const CONNECTION_PASSWORD = 'connection-secret-1';
+const CONNECTION_PASSWORD = 'Connection-S3cret-1!';
 
 type AppName = (typeof APP_NAMES)[number];
 

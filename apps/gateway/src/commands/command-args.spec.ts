@@ -5,6 +5,20 @@ describe('slash command parsing', () => {
     expect(splitWords('a "b c" \'d e\' "f \\" g"')).toEqual(['a', 'b c', 'd e', 'f " g']);
   });
 
+  it('takes typographic quotes as quotes, and leaves apostrophes inside words alone', () => {
+    expect(splitWords('--displayname “AcmeUSA” --d “Acme USA” „Acme DE“ ”Acme iOS” ‘Acme UK’ don’t')).toEqual([
+      '--displayname',
+      'AcmeUSA',
+      '--d',
+      'Acme USA',
+      'Acme DE',
+      'Acme iOS',
+      'Acme UK',
+      'don’t',
+    ]);
+    expect(parseCommand('/secure-connection create --name acme --displayname “Acme USA”')?.flags.displayname).toBe('Acme USA');
+  });
+
   it('reads the trigger, the action and the flags', () => {
     expect(parseCommand('/secure-connection create --name acme.corp_1 --displayname "Acme Corp" --password s3cret')).toEqual({
       trigger: 'secure-connection',

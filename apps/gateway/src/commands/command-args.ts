@@ -1,10 +1,14 @@
-/** Splits a command line into words, keeping "quoted strings" (double or single quotes) together. */
+/**
+ * Splits a command line into words, keeping "quoted strings" (double or single quotes) together. Typographic quotes
+ * count too (“…”, „…“, ‘…’): phones and word processors put them in, and Mattermost's documentation examples use them.
+ */
 export function splitWords(line: string): string[] {
   const words: string[] = [];
-  const pattern = /"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(\S+)/g;
+  const pattern = /"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|[“”„]([^“”]*)[“”]|‘([^’]*)’|(\S+)/g;
   for (const m of line.matchAll(pattern)) {
     const quoted = m[1] ?? m[2];
-    words.push(quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : m[3]);
+    if (quoted !== undefined) words.push(quoted.replace(/\\(.)/g, '$1'));
+    else words.push(m[3] ?? m[4] ?? m[5]);
   }
   return words;
 }

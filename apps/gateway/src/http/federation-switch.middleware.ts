@@ -11,7 +11,8 @@ export class FederationSwitchMiddleware implements NestMiddleware {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   use(req: Request, _res: Response, next: NextFunction): void {
-    const sharedChannelsRoute = req.originalUrl.startsWith('/api/v4/sharedchannels');
+    const sharedChannelsRoute =
+      req.originalUrl.startsWith('/api/v4/sharedchannels') || /^\/api\/v4\/channels\/[^/]+\/remotes\//.test(req.originalUrl);
     const enabled =
       remoteClusterServiceEnabled(this.config) && (!sharedChannelsRoute || this.config.connectedWorkspaces.enableSharedChannels);
     if (enabled) return next();

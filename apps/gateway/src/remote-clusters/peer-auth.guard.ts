@@ -22,11 +22,10 @@ export class PeerAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<PeerRequest>();
-    const token = req.header('x-remotecluster-token');
+    const { token, remoteId } = peerCredentials(req);
     if (req.headers.authorization || !token)
       throw AppError.unauthorized('api.context.invalid_token.error', 'Invalid or missing remote cluster token.');
-    if (!req.header('x-remotecluster-id'))
-      throw AppError.unauthorized('api.context.remote_id_missing.app_error', 'Missing X-RemoteCluster-Id header.');
+    if (!remoteId) throw AppError.unauthorized('api.context.remote_id_missing.app_error', 'Missing X-RemoteCluster-Id header.');
     const rc = await this.remoteOf(req);
     if (!rc) throw AppError.unauthorized('api.context.invalid_token.error', 'Invalid or missing remote cluster token.');
     req.remote = rc;
@@ -44,10 +43,20 @@ export class PeerAuthGuard implements CanActivate {
   }
 
   private async lookUp(req: Request): Promise<RemoteCluster | undefined> {
-    const token = req.header('x-remotecluster-token');
-    const remoteId = req.header('x-remotecluster-id');
+    const { token, remoteId } = peerCredentials(req);
     if (req.headers.authorization || !token || !remoteId || !isValidId(remoteId)) return undefined;
     const rc = await this.remotes.findOneBy({ remote_id: remoteId, delete_at: 0 });
     return rc && rc.token_hash !== '' && tokenMatchesHash(token, rc.token_hash) ? rc : undefined;
   }
+}
+
+/**
+ * Mattermost's headers, or the `X-MM-RemoteCluster-*` names its sharedchannel service README gives (accepted as
+ * aliases; the real names win when both are sent). The suite itself sends the real names.
+ */
+function peerCredentials(req: Request): { token?: string; remoteId?: string } {
+  return {
+    token: req.header('x-remotecluster-token') || req.header('x-mm-remotecluster-token'),
+    remoteId: req.header('x-remotecluster-id') || req.header('x-mm-remotecluster-id'),
+  };
 }

@@ -8,10 +8,12 @@ import {
   DeleteConnection,
   GenerateInvite,
   GetConnection,
+  GetGlobalUserSyncProgress,
   ListConnections,
   PatchConnection,
   REMOTE_NAME_PATTERN,
   RemoteClusterJson,
+  RestartGlobalUserSync,
 } from '@fedchat/contracts';
 import type { User } from '@fedchat/models';
 import { IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
@@ -23,16 +25,36 @@ import { apiValidationPipe } from '../http/validation';
 export class CreateRemoteClusterBody {
   @ApiProperty() @IsString() @Length(1, 64) @Matches(REMOTE_NAME_PATTERN) name: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) display_name?: string;
-  @ApiProperty() @IsString() default_team_id: string;
+  @ApiPropertyOptional({ description: 'Required unless auto_accept_channel_invites is false' })
+  @IsOptional()
+  @IsString()
+  default_team_id?: string;
   @ApiPropertyOptional({ description: 'Generated and returned when empty' }) @IsOptional() @IsString() @MaxLength(128) password?: string;
+  @ApiPropertyOptional({
+    description:
+      'Our extension: accept incoming channel invitations at once into default_team_id (default true), or hold them for review (false; then default_team_id may be empty)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  auto_accept_channel_invites?: boolean;
 }
 
 export class AcceptInviteBody {
   @ApiProperty() @IsString() @Length(1, 64) @Matches(REMOTE_NAME_PATTERN) name: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) display_name?: string;
-  @ApiProperty() @IsString() default_team_id: string;
+  @ApiPropertyOptional({ description: 'Required unless auto_accept_channel_invites is false' })
+  @IsOptional()
+  @IsString()
+  default_team_id?: string;
   @ApiProperty() @IsString() @MaxLength(8192) invite: string;
   @ApiProperty() @IsString() @MaxLength(128) password: string;
+  @ApiPropertyOptional({
+    description:
+      'Our extension: accept incoming channel invitations at once into default_team_id (default true), or hold them for review (false; then default_team_id may be empty)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  auto_accept_channel_invites?: boolean;
 }
 
 export class GenerateInviteBody {
@@ -69,6 +91,13 @@ export class RemoteClusterWithInviteDoc {
   @ApiPropertyOptional({ description: 'Only when the server generated it' }) password?: string;
 }
 
+export class GlobalUserSyncProgressDoc {
+  @ApiProperty() remote_id: string;
+  @ApiProperty({ description: 'local users this cluster has' }) users_total: number;
+  @ApiProperty({ description: 'local users sent so far in this pass' }) users_sent: number;
+  @ApiProperty() in_progress: boolean;
+}
+
 const BOOLEAN_FILTERS = ['exclude_offline', 'only_confirmed', 'include_deleted', 'exclude_plugins', 'only_plugins'] as const;
 
 /** `/api/v4/remotecluster` for system admins (manage_secure_connections); the remote-cluster app does the work. */
@@ -92,21 +121,27 @@ export class RemoteClusterAdminController {
   @Post()
   @ApiCreatedResponse({ type: RemoteClusterWithInviteDoc })
   async create(@CurrentUser() user: User, @Body() body: CreateRemoteClusterBody) {
-    if (!body.default_team_id) throw AppError.invalidParam('default_team_id');
+    requireTeamUnlessReview(body);
     return this.bus.request(CreateConnection, {
       name: body.name,
       display_name: body.display_name ?? '',
-      default_team_id: body.default_team_id,
+      default_team_id: body.default_team_id ?? '',
       password: body.password ?? '',
       creator_id: user.id,
+      auto_accept_channel_invites: body.auto_accept_channel_invites,
     });
   }
 
   @Post('accept_invite')
   @ApiCreatedResponse({ type: RemoteClusterDoc })
   async acceptInvite(@CurrentUser() user: User, @Body() body: AcceptInviteBody): Promise<RemoteClusterJson> {
-    if (!body.default_team_id) throw AppError.invalidParam('default_team_id');
-    return this.bus.request(AcceptInvite, { ...body, display_name: body.display_name ?? '', creator_id: user.id });
+    requireTeamUnlessReview(body);
+    return this.bus.request(AcceptInvite, {
+      ...body,
+      display_name: body.display_name ?? '',
+      default_team_id: body.default_team_id ?? '',
+      creator_id: user.id,
+    });
   }
 
   /** Answers the code as a JSON string followed by a newline, as Mattermost's encoder does. */
@@ -120,6 +155,20 @@ export class RemoteClusterAdminController {
       .status(201)
       .type('application/json')
       .send(`${JSON.stringify(invite)}\n`);
+  }
+
+  /** Our extension: a manual full global user sync with one connection (every local user is sent again). */
+  @Post(':remote_id/sync_users')
+  @HttpCode(200)
+  @ApiOkResponse({ type: GlobalUserSyncProgressDoc })
+  syncUsers(@Param('remote_id') remoteId: string) {
+    return this.bus.request(RestartGlobalUserSync, { remote_id: remoteId });
+  }
+
+  @Get(':remote_id/sync_users')
+  @ApiOkResponse({ type: GlobalUserSyncProgressDoc })
+  syncUsersProgress(@Param('remote_id') remoteId: string) {
+    return this.bus.request(GetGlobalUserSyncProgress, { remote_id: remoteId });
   }
 
   @Get(':remote_id')
@@ -139,4 +188,9 @@ export class RemoteClusterAdminController {
   async delete(@Param('remote_id') remoteId: string): Promise<{ status: string }> {
     return this.bus.request(DeleteConnection, { remote_id: remoteId });
   }
+}
+
+/** Auto-accepting connections need a team for the channels they receive; review-mode ones choose per channel. */
+function requireTeamUnlessReview(body: { default_team_id?: string; auto_accept_channel_invites?: boolean }): void {
+  if (!body.default_team_id && body.auto_accept_channel_invites !== false) throw AppError.invalidParam('default_team_id');
 }

@@ -39,15 +39,7 @@ export class RemoteClusterSharingController {
     @Param('channel_id') channelId: string,
     @Body() body: InviteRemoteBody,
   ): Promise<OkJson> {
-    idParam(remoteId, 'remote_id');
-    idParam(channelId, 'channel_id');
-    await this.bus.request(InviteRemote, {
-      actor_id: user.id,
-      remote_id: remoteId,
-      channel_id: channelId,
-      readonly: body?.readonly ?? false,
-    });
-    return { status: 'OK' };
+    return inviteRemote(this.bus, user, remoteId, channelId, body);
   }
 
   /** 200 when the connection was removed from the channel; 204 without a body when it was not invited. */
@@ -62,11 +54,7 @@ export class RemoteClusterSharingController {
     @Param('channel_id') channelId: string,
     @Res() res: Response,
   ): Promise<void> {
-    idParam(remoteId, 'remote_id');
-    idParam(channelId, 'channel_id');
-    const { changed } = await this.bus.request(UninviteRemote, { actor_id: user.id, remote_id: remoteId, channel_id: channelId });
-    if (changed) res.status(200).json({ status: 'OK' });
-    else res.status(204).end();
+    return uninviteRemote(this.bus, user, remoteId, channelId, res);
   }
 
   @Get(':remote_id/sharedchannelremotes')
@@ -95,4 +83,65 @@ export class RemoteClusterSharingController {
     });
     return shares;
   }
+}
+
+/**
+ * The paths written in Mattermost's sharedchannel service README (`/api/v4/channels/{channel_id}/remotes/{remote_id}/…`),
+ * served as aliases of the real ones above, with the same permissions and answers.
+ */
+@ApiTags('shared channels')
+@ApiBearerAuth()
+@UsePipes(apiValidationPipe)
+@Controller('api/v4/channels')
+export class ChannelRemotesAliasController {
+  constructor(private readonly bus: Bus) {}
+
+  @Post(':channel_id/remotes/:remote_id/invite')
+  @RequirePermission(Permission.ManageSecureConnections, Permission.ManageSharedChannels)
+  @HttpCode(200)
+  @ApiBody({ type: InviteRemoteBody, required: false })
+  @ApiOkResponse({ type: OkJson })
+  @ApiForbiddenResponse({ description: 'Alias of POST /api/v4/remotecluster/{remote_id}/channels/{channel_id}/invite' })
+  invite(
+    @CurrentUser() user: User,
+    @Param('remote_id') remoteId: string,
+    @Param('channel_id') channelId: string,
+    @Body() body: InviteRemoteBody,
+  ): Promise<OkJson> {
+    return inviteRemote(this.bus, user, remoteId, channelId, body);
+  }
+
+  @Post(':channel_id/remotes/:remote_id/uninvite')
+  @RequirePermission(Permission.ManageSecureConnections, Permission.ManageSharedChannels)
+  @ApiOkResponse({ type: OkJson })
+  @ApiNoContentResponse({ description: 'Alias of POST /api/v4/remotecluster/{remote_id}/channels/{channel_id}/uninvite' })
+  uninvite(
+    @CurrentUser() user: User,
+    @Param('remote_id') remoteId: string,
+    @Param('channel_id') channelId: string,
+    @Res() res: Response,
+  ): Promise<void> {
+    return uninviteRemote(this.bus, user, remoteId, channelId, res);
+  }
+}
+
+async function inviteRemote(
+  bus: Bus,
+  user: User,
+  remoteId: string,
+  channelId: string,
+  body: InviteRemoteBody | undefined,
+): Promise<OkJson> {
+  idParam(remoteId, 'remote_id');
+  idParam(channelId, 'channel_id');
+  await bus.request(InviteRemote, { actor_id: user.id, remote_id: remoteId, channel_id: channelId, readonly: body?.readonly ?? false });
+  return { status: 'OK' };
+}
+
+async function uninviteRemote(bus: Bus, user: User, remoteId: string, channelId: string, res: Response): Promise<void> {
+  idParam(remoteId, 'remote_id');
+  idParam(channelId, 'channel_id');
+  const { changed } = await bus.request(UninviteRemote, { actor_id: user.id, remote_id: remoteId, channel_id: channelId });
+  if (changed) res.status(200).json({ status: 'OK' });
+  else res.status(204).end();
 }

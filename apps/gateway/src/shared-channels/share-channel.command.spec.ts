@@ -173,23 +173,25 @@ describe('formatStatus', () => {
     const at = Date.UTC(2025, 0, 2, 3, 4, 5);
     const text = formatStatus('chan1', [
       statusRow({
+        remote_id: REMOTE,
         display_name: 'Peer B',
         site_url: 'https://b.example.com',
         readonly: true,
         is_invite_accepted: true,
         is_online: true,
+        last_ping_at: at - 1000,
         last_sync_at: at,
       }),
-      statusRow({ display_name: 'Bad | name\nhere', site_url: 'https://c.example.com' }),
+      statusRow({ remote_id: 'c'.repeat(26), display_name: 'Bad | name\nhere', site_url: 'https://c.example.com' }),
     ]);
     expect(text).toBe(
       [
         'Status for channel ID `chan1`',
         '',
-        '| Secure connection | Site URL | Read only | Invite accepted | Online | Last sync |',
-        '|---|---|---|---|---|---|',
-        '| Peer B | https://b.example.com | :white_check_mark: | :white_check_mark: | :white_check_mark: | 2025-01-02T03:04:05.000Z |',
-        '| Bad \\| name here | https://c.example.com | :x: | :x: | :x: | never |',
+        '| Connection ID | Connection URL | Description | Read only | Invite accepted | Online | Last ping (UTC) | Last sync (UTC) |',
+        '|---|---|---|---|---|---|---|---|',
+        `| ${REMOTE} | https://b.example.com | Peer B | :white_check_mark: | :white_check_mark: | :white_check_mark: | 2025-01-02 03:04:04 | 2025-01-02 03:04:05 |`,
+        `| ${'c'.repeat(26)} | https://c.example.com | Bad \\| name here | :x: | :x: | :x: | never | never |`,
       ].join('\n'),
     );
   });

@@ -3,6 +3,7 @@ import { Permission, RoleCatalogue } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, AppError, Bus, remoteClusterServiceEnabled } from '@fedchat/common';
 import { GetChannelShareStatus, InviteRemote, SharedChannelRemoteStatusJson, UninviteRemote, UnshareChannel } from '@fedchat/contracts';
 import { isValidId } from '@fedchat/crypto';
+import { utcTime } from '../commands/command-format';
 import { CommandContext, CommandRegistry, CommandResponse, ephemeral } from '../commands/command-registry';
 
 export const SHARE_CHANNEL_ACTIONS = 'Available actions: invite, uninvite, unshare, status';
@@ -97,19 +98,19 @@ export class ShareChannelCommand implements OnModuleInit {
   }
 }
 
-/** The `/share-channel status` table. */
+/** The `/share-channel status` table, with the columns Mattermost's documentation lists (plus the last sync). */
 export function formatStatus(channelId: string, remotes: SharedChannelRemoteStatusJson[]): string {
   const rows = remotes.map(
     (r) =>
-      `| ${cell(r.display_name)} | ${cell(r.site_url)} | ${mark(r.readonly)} | ${mark(r.is_invite_accepted)} | ${mark(r.is_online)} | ${
-        r.last_sync_at > 0 ? new Date(r.last_sync_at).toISOString() : 'never'
-      } |`,
+      `| ${r.remote_id} | ${cell(r.site_url)} | ${cell(r.display_name)} | ${mark(r.readonly)} | ${mark(r.is_invite_accepted)} | ${mark(
+        r.is_online,
+      )} | ${utcTime(r.last_ping_at, 'never')} | ${utcTime(r.last_sync_at, 'never')} |`,
   );
   return [
     `Status for channel ID \`${channelId}\``,
     '',
-    '| Secure connection | Site URL | Read only | Invite accepted | Online | Last sync |',
-    '|---|---|---|---|---|---|',
+    '| Connection ID | Connection URL | Description | Read only | Invite accepted | Online | Last ping (UTC) | Last sync (UTC) |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }

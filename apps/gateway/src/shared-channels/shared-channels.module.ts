@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DirectMessagePolicy } from './direct-message-policy.service';
-import { RemoteClusterSharingController } from './remote-cluster-sharing.controller';
+import { ChannelRemotesAliasController, RemoteClusterSharingController } from './remote-cluster-sharing.controller';
 import { ShareChannelCommand } from './share-channel.command';
 import { SharedChannelsController } from './shared-channels.controller';
 
@@ -9,7 +9,7 @@ import { SharedChannelsController } from './shared-channels.controller';
  * and `/share-channel`. The shared-channel-sync app answers the bus requests.
  */
 @Module({
-  controllers: [SharedChannelsController, RemoteClusterSharingController],
+  controllers: [SharedChannelsController, RemoteClusterSharingController, ChannelRemotesAliasController],
   providers: [ShareChannelCommand, DirectMessagePolicy],
 })
 export class SharedChannelsModule {}

@@ -15,15 +15,17 @@ import {
 import {
   decryptInvite,
   encryptInvite,
+  generateInvitePassword,
   hashToken,
   InviteCodecError,
+  INVITE_PASSWORD_RULE,
   INVITE_VERSION,
+  isStrongInvitePassword,
   isValidId,
   newId,
   RemoteClusterInvite,
 } from '@fedchat/crypto';
 import { isUniqueViolation, RemoteCluster, Team } from '@fedchat/models';
-import { randomBytes } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
 import { HeartbeatService } from '../heartbeat/heartbeat.service';
 import { isConfirmed, toRemoteClusterJson } from './remote-cluster.mapper';
@@ -54,7 +56,9 @@ export class ConnectionsService {
   }
 
   async create(req: CreateConnectionRequest): Promise<CreateConnectionReply> {
-    await this.requireTeam(req.default_team_id);
+    const autoAccept = req.auto_accept_channel_invites ?? true;
+    // Review mode needs no destination team: the admin picks one when accepting each channel.
+    if (autoAccept || req.default_team_id !== '') await this.requireTeam(req.default_team_id);
     // An invitation carrying a site URL that every peer refuses (link-local, metadata) could never be confirmed.
     const ownProblem = new PeerAddressPolicy(true, this.config.siteUrl).siteUrlProblem(this.config.siteUrl);
     if (ownProblem) {
@@ -63,7 +67,8 @@ export class ConnectionsService {
         `This server's SITE_URL cannot be sent in an invitation: ${ownProblem}. Set SITE_URL to an address peers can reach.`,
       );
     }
-    const generated = req.password === '' ? randomBytes(12).toString('base64url').slice(0, 16) : undefined;
+    if (req.password !== '') requireStrongPassword(req.password);
+    const generated = req.password === '' ? generateInvitePassword() : undefined;
     const password = generated ?? req.password;
     const inviteToken = newId();
     const rc = this.remotes.create({
@@ -76,6 +81,7 @@ export class ConnectionsService {
       token_hash: hashToken(inviteToken),
       invite_token: inviteToken,
       creator_id: req.creator_id,
+      auto_accept_channel_invites: autoAccept,
     });
     const invite = await this.inviteFor(rc, password);
     await this.insert(rc);
@@ -85,6 +91,7 @@ export class ConnectionsService {
 
   /** A new code for a still-pending connection, with the same token: earlier codes keep working. */
   async generateInvite(remoteId: string, password: string): Promise<string> {
+    requireStrongPassword(password);
     const rc = await this.getRow(remoteId);
     if (rc.delete_at > 0) throw AppError.notFound('remote cluster', 'api.remote_cluster.get.not_found');
     if (isConfirmed(rc) || rc.invite_token === '') {
@@ -137,6 +144,7 @@ export class ConnectionsService {
       token_hash: hashToken(ourToken),
       remote_token: refreshed,
       creator_id: req.creator_id,
+      auto_accept_channel_invites: req.auto_accept_channel_invites ?? true,
     });
     if (existing) await this.remotes.delete({ remote_id: existing.remote_id });
     await this.insert(rc);
@@ -351,5 +359,12 @@ export class ConnectionsService {
       }
       throw err;
     }
+  }
+}
+
+/** Invitation passwords protect codes sent over other channels: weak ones are refused (never logged). */
+function requireStrongPassword(password: string): void {
+  if (!isStrongInvitePassword(password)) {
+    throw AppError.badRequest('api.remote_cluster.invite_password.app_error', `The invitation password must have ${INVITE_PASSWORD_RULE}.`);
   }
 }

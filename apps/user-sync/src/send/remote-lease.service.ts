@@ -72,13 +72,17 @@ export class RemoteLease {
     return rows.length > 0;
   }
 
-  /** Moves the global user sync cursor after a confirmed batch; false when the lease was lost. */
+  /**
+   * Moves the global user sync cursor after a confirmed batch; false when the lease was lost, or when the cursor was
+   * moved meanwhile (an admin restarted the full sync: the next run starts over, this one must not undo that).
+   */
   async advanceGlobal(remote: ClaimedRemote, cursor: { at: number; id: string }): Promise<boolean> {
     const rows = await returning(
       this.dataSource,
       `UPDATE remote_clusters SET last_global_user_sync_at = $3, last_global_user_sync_id = $4
-       WHERE remote_id = $1 AND user_sync_lease_owner = $2 RETURNING remote_id`,
-      [remote.remote_id, this.owner, cursor.at, cursor.id],
+       WHERE remote_id = $1 AND user_sync_lease_owner = $2 AND last_global_user_sync_at = $5 AND last_global_user_sync_id = $6
+       RETURNING remote_id`,
+      [remote.remote_id, this.owner, cursor.at, cursor.id, remote.globalCursor.at, remote.globalCursor.id],
     );
     if (rows.length === 0) return false;
     remote.globalCursor = cursor;

@@ -52,6 +52,13 @@ export function configOrExit(appName: AppName): AppConfig {
   }
 }
 
+/** One warning per deprecated setting name that was read (its replacement was unset). */
+export function warnAboutDeprecatedSettings(config: AppConfig, log: Pick<pino.Logger, 'warn'>): void {
+  for (const { name, replacement } of config.deprecatedSettings ?? []) {
+    log.warn({ setting: name, replacement }, `${name} is deprecated and will stop working in a later version; set ${replacement} instead`);
+  }
+}
+
 @Module({})
 class ProcessRootModule {}
 
@@ -66,6 +73,7 @@ class ProcessRootModule {}
  */
 export async function runApp(config: AppConfig, options: RunAppOptions): Promise<INestApplication | undefined> {
   const log = processLogger(config, 'Lifecycle');
+  warnAboutDeprecatedSettings(config, log);
   let app: NestExpressApplication | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -46,6 +46,32 @@ describe('loadConfig', () => {
     expect(() => loadConfig('embedded', env)).toThrow(new RegExp(`${setting}:`));
   });
 
+  it('reads the deprecated ExperimentalSettings names only when the new ones are unset, and records them', () => {
+    const old = loadConfig('embedded', {
+      MM_EXPERIMENTALSETTINGS_ENABLESHAREDCHANNELS: 'false',
+      MM_EXPERIMENTALSETTINGS_ENABLEREMOTECLUSTERSERVICE: 'false',
+    });
+    expect(old.connectedWorkspaces.enableSharedChannels).toBe(false);
+    expect(remoteClusterServiceEnabled(old)).toBe(false);
+    expect(old.deprecatedSettings).toEqual([
+      { name: 'MM_EXPERIMENTALSETTINGS_ENABLESHAREDCHANNELS', replacement: 'MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS' },
+      {
+        name: 'MM_EXPERIMENTALSETTINGS_ENABLEREMOTECLUSTERSERVICE',
+        replacement: 'MM_CONNECTEDWORKSPACESSETTINGS_ENABLEREMOTECLUSTERSERVICE',
+      },
+    ]);
+    const both = loadConfig('embedded', {
+      MM_EXPERIMENTALSETTINGS_ENABLESHAREDCHANNELS: 'false',
+      MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS: 'true',
+    });
+    expect(both.connectedWorkspaces.enableSharedChannels).toBe(true);
+    expect(both.deprecatedSettings).toBeUndefined();
+    expect(loadConfig('embedded', {}).deprecatedSettings).toBeUndefined();
+    expect(() => loadConfig('embedded', { MM_EXPERIMENTALSETTINGS_ENABLESHAREDCHANNELS: 'maybe' })).toThrow(
+      /MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS/,
+    );
+  });
+
   it('names every bad setting at once', () => {
     try {
       loadConfig('embedded', { PORT: 'x', LOG_LEVEL: 'y' });

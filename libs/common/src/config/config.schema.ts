@@ -280,6 +280,8 @@ export const DEFAULT_PORTS: Record<AppName, number> = {
 
 export interface AppConfig {
   appName: AppName;
+  /** Deprecated environment names that were read because their replacement was unset (warned about at start). */
+  deprecatedSettings?: DeprecatedSetting[];
   /** A unique name for this process, reported in logs and replies (hostname in Kubernetes). */
   instanceId: string;
   port: number;
@@ -436,8 +438,33 @@ export interface AmazonS3Settings {
 
 export class ConfigError extends Error {}
 
+export interface DeprecatedSetting {
+  name: string;
+  replacement: string;
+}
+
+/**
+ * Mattermost's old names of settings that moved (ExperimentalSettings → ConnectedWorkspacesSettings), read only when
+ * the new name is unset, as Mattermost migrates them.
+ */
+export const DEPRECATED_SETTING_NAMES: ReadonlyArray<DeprecatedSetting> = [
+  { name: 'MM_EXPERIMENTALSETTINGS_ENABLESHAREDCHANNELS', replacement: 'MM_CONNECTEDWORKSPACESSETTINGS_ENABLESHAREDCHANNELS' },
+  { name: 'MM_EXPERIMENTALSETTINGS_ENABLEREMOTECLUSTERSERVICE', replacement: 'MM_CONNECTEDWORKSPACESSETTINGS_ENABLEREMOTECLUSTERSERVICE' },
+];
+
+function withDeprecatedNames(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; deprecatedSettings: DeprecatedSetting[] } {
+  const used = DEPRECATED_SETTING_NAMES.filter(
+    ({ name, replacement }) => (env[replacement] ?? '').trim() === '' && (env[name] ?? '').trim() !== '',
+  );
+  if (used.length === 0) return { env, deprecatedSettings: [] };
+  const copy = { ...env };
+  for (const { name, replacement } of used) copy[replacement] = env[name];
+  return { env: copy, deprecatedSettings: used.map((d) => ({ ...d })) };
+}
+
 /** Parses and validates the environment; throws a ConfigError naming every bad setting. */
-export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.env): AppConfig {
+export function loadConfig(appName: AppName, givenEnv: NodeJS.ProcessEnv = process.env): AppConfig {
+  const { env, deprecatedSettings } = withDeprecatedNames(givenEnv);
   const parsed = envSchema.safeParse(env);
   const portResult = parsePort(env.PORT, DEFAULT_PORTS[appName]);
   const problems: string[] = [];
@@ -465,6 +492,7 @@ export function loadConfig(appName: AppName, env: NodeJS.ProcessEnv = process.en
   const siteUrl = (e.SITE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   return {
     appName,
+    ...(deprecatedSettings.length > 0 ? { deprecatedSettings } : {}),
     instanceId: `${appName}@${env.HOSTNAME ?? 'local'}:${process.pid}`,
     port,
     host: e.HOST,

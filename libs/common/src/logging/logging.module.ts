@@ -12,6 +12,7 @@ export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-remotecluster-token"]',
+  'req.headers["x-mm-remotecluster-token"]',
   'res.headers["set-cookie"]',
   'res.headers.token',
   'password',

@@ -34,6 +34,8 @@ export class CreateConnectionRequest {
   /** Empty: the server makes one and returns it. */
   @IsString() @MaxLength(128) password: string;
   @IsString() creator_id: string;
+  /** Our extension: accept incoming channel invitations at once (default) or hold them for review. */
+  @IsOptional() @IsBoolean() auto_accept_channel_invites?: boolean;
 }
 
 export class CreateConnectionReply {
@@ -49,6 +51,8 @@ export class AcceptInviteRequest {
   @IsString() @MaxLength(8192) invite: string;
   @IsString() @MaxLength(128) password: string;
   @IsString() creator_id: string;
+  /** Our extension, as in CreateConnectionRequest. */
+  @IsOptional() @IsBoolean() auto_accept_channel_invites?: boolean;
 }
 
 export class GenerateInviteRequest {

@@ -57,3 +57,20 @@ export class ApplyChannelChangesReply {
  * the shared-channel-sync receiver has applied the rest (users first, so that an added user exists).
  */
 export const ApplyChannelChanges = defineRpc('user-sync.channel-changes.apply', ApplyChannelChangesRequest, ApplyChannelChangesReply);
+
+export class GlobalUserSyncRequest {
+  @IsString() remote_id: string;
+}
+
+/** How far the global user sync with one connection is: local users sent so far (by the cursor) of all of them. */
+export class GlobalUserSyncProgress {
+  @IsString() remote_id: string;
+  @IsInt() users_total: number;
+  @IsInt() users_sent: number;
+  @IsBoolean() in_progress: boolean;
+}
+
+/** Sends every local user to one connection again from the start (an admin's manual full sync). */
+export const RestartGlobalUserSync = defineRpc('user-sync.global-sync.restart', GlobalUserSyncRequest, GlobalUserSyncProgress);
+/** The progress of the global user sync with one connection. */
+export const GetGlobalUserSyncProgress = defineRpc('user-sync.global-sync.progress', GlobalUserSyncRequest, GlobalUserSyncProgress);
