@@ -4,11 +4,11 @@ import { APP_CONFIG, AppConfig, Bus, queueMissingAttachments } from '@fedchat/co
 import { LOCAL_ONLY_POST_TYPES, PostReads, SystemPosts, toSyncUser } from '@fedchat/chat';
 import { AttachmentsPendingEvent, SendToPeer } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
-import { Post, PostAcknowledgement, Reaction, RemoteCluster, User } from '@fedchat/models';
+import { Post, PostAcknowledgement, Reaction, RemoteCluster, SharedChannel, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
 import { ClaimedPair, Cursor, SyncQueue } from './sync-queue.service';
 import { SyncMetrics } from './sync.metrics';
-import { NOT_SHARED_ERROR, SyncResponse } from './sync-message';
+import { ChannelMetadataMsg, NOT_SHARED_ERROR, SyncResponse } from './sync-message';
 import { mentionedNames } from './transforms/mentions';
 import { outboundPermalinks, permalinkPostIds } from './transforms/permalinks';
 
@@ -70,6 +70,7 @@ export class SyncSender {
    */
   async run(pair: ClaimedPair, stop: () => boolean): Promise<SyncRunOutcome> {
     const remote = pair.remote_id;
+    if (!(await this.deliverMetadata(pair))) return 'caught-up';
     for (let first = true; !stop(); first = false) {
       const collecting = Date.now();
       const batch = await this.collect(pair);
@@ -92,6 +93,24 @@ export class SyncSender {
       if (!batch.full) return 'caught-up';
     }
     return 'caught-up';
+  }
+
+  /**
+   * A channel homed here whose display name, header or purpose changed since the remote last confirmed them: one
+   * message with `channel_metadata` (a fedchat extension of SyncMsg; Mattermost has no such field and its decoder
+   * ignores unknown keys). False when the lease was lost.
+   */
+  private async deliverMetadata(pair: ClaimedPair): Promise<boolean> {
+    const share = await this.dataSource.getRepository(SharedChannel).findOneBy({ channel_id: pair.channel_id, home: true });
+    if (!share || share.metadata_changed_at <= pair.metadata_synced_at) return true;
+    const metadata: ChannelMetadataMsg = {
+      display_name: share.share_display_name,
+      header: share.share_header,
+      purpose: share.share_purpose,
+      update_at: share.metadata_changed_at,
+    };
+    await this.send(pair, { channel_metadata: metadata });
+    return this.queue.metadataDelivered(pair, share.metadata_changed_at);
   }
 
   /** The next batch: posts past the cursor, minus what must not travel, with thread roots ahead of their replies. */

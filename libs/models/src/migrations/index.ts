@@ -9,6 +9,7 @@ import { LoginLockout1763850000000 } from './1763850000000-login-lockout';
 import { ReadState1763860000000 } from './1763860000000-read-state';
 import { MembershipSyncSeq1763870000000 } from './1763870000000-membership-sync-seq';
 import { RolesPreferencesSidebar1763880000000 } from './1763880000000-roles-preferences-sidebar';
+import { ChannelMetadataSync1763895000000 } from './1763895000000-channel-metadata-sync';
 
 export {
   InitialSchema1763780000000,
@@ -22,6 +23,7 @@ export {
   ReadState1763860000000,
   MembershipSyncSeq1763870000000,
   RolesPreferencesSidebar1763880000000,
+  ChannelMetadataSync1763895000000,
 };
 
 /** In order of application. */
@@ -37,4 +39,5 @@ export const MIGRATIONS = [
   ReadState1763860000000,
   MembershipSyncSeq1763870000000,
   RolesPreferencesSidebar1763880000000,
+  ChannelMetadataSync1763895000000,
 ];
