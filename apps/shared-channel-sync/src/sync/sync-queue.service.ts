@@ -41,7 +41,9 @@ interface PairRow {
 const HAS_WORK = `(EXISTS (SELECT 1 FROM posts p WHERE p.channel_id = scr.channel_id
                             AND (p.update_at, p.id) > (scr.last_post_update_at, scr.last_post_id))
                   OR EXISTS (SELECT 1 FROM shared_channels sc WHERE sc.channel_id = scr.channel_id AND sc.home
-                            AND sc.metadata_changed_at > scr.last_metadata_sync_at))`;
+                            AND sc.metadata_changed_at > scr.last_metadata_sync_at)
+                  OR EXISTS (SELECT 1 FROM sync_dead_letters d WHERE d.channel_id = scr.channel_id AND d.remote_id = scr.remote_id
+                            AND d.state = 'retrying' AND d.next_retry_at <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint))`;
 
 /**
  * The durable work queue of the sync engine, kept in `shared_channel_remotes` next to the cursors. A pair is due when

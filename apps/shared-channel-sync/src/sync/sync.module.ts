@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SharingModule } from '../sharing/sharing.module';
+import { DeadLetters } from './dead-letters.service';
 import { ChannelChangesForwarder } from './receive/channel-changes-forwarder.service';
 import { ReceivedMetadata } from './receive/received-metadata.service';
 import { ReceivedPosts } from './receive/received-posts.service';
@@ -25,6 +26,7 @@ import { SyncWorker } from './sync-worker.service';
     ReceivedMetadata,
     SyncAnnouncer,
     ChannelChangesForwarder,
+    DeadLetters,
   ],
 })
 export class SyncModule {}

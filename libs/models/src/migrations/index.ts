@@ -10,6 +10,7 @@ import { ReadState1763860000000 } from './1763860000000-read-state';
 import { MembershipSyncSeq1763870000000 } from './1763870000000-membership-sync-seq';
 import { RolesPreferencesSidebar1763880000000 } from './1763880000000-roles-preferences-sidebar';
 import { ChannelMetadataSync1763895000000 } from './1763895000000-channel-metadata-sync';
+import { SyncDeadLetters1763896000000 } from './1763896000000-sync-dead-letters';
 
 export {
   InitialSchema1763780000000,
@@ -24,6 +25,7 @@ export {
   MembershipSyncSeq1763870000000,
   RolesPreferencesSidebar1763880000000,
   ChannelMetadataSync1763895000000,
+  SyncDeadLetters1763896000000,
 };
 
 /** In order of application. */
@@ -40,4 +42,5 @@ export const MIGRATIONS = [
   MembershipSyncSeq1763870000000,
   RolesPreferencesSidebar1763880000000,
   ChannelMetadataSync1763895000000,
+  SyncDeadLetters1763896000000,
 ];
