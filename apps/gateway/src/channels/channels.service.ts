@@ -15,6 +15,7 @@ import {
   notDirectlyConnectedError,
   originRemoteId,
   Permission,
+  stampMetadataChange,
   SystemPosts,
   toChannelJson,
   toChannelMemberJson,
@@ -23,7 +24,7 @@ import {
   WsEvent,
 } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, AppError, Bus, sharedDirectMessagesEnabled } from '@fedchat/common';
-import { ChannelArchivedEvent, ChannelMembersChangedEvent, ShareDirectChannel } from '@fedchat/contracts';
+import { ChannelArchivedEvent, ChannelMembersChangedEvent, ShareDirectChannel, SharedChannelChangedEvent } from '@fedchat/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId } from '@fedchat/crypto';
@@ -239,13 +240,21 @@ export class ChannelsService {
     for (const key of ['name', 'display_name', 'header', 'purpose'] as const) {
       if (body[key] !== undefined) changes[key] = body[key];
     }
+    let metadataChanged = false;
+    let updated: Channel;
     try {
-      await this.channels.update({ id: channel.id }, changes);
+      updated = await this.dataSource.transaction(async (tx) => {
+        await tx.getRepository(Channel).update({ id: channel.id }, changes);
+        const after = await tx.getRepository(Channel).findOneByOrFail({ id: channel.id });
+        // A shared channel homed here carries its new metadata to every remote (the change stamp is the durable record).
+        if (after.shared) metadataChanged = await stampMetadataChange(tx, after.id, after);
+        return after;
+      });
     } catch (err) {
       if (isUniqueViolation(err, CHANNEL_UNIQUE)) throw existsError();
       throw err;
     }
-    const updated = await this.channels.findOneByOrFail({ id: channel.id });
+    if (metadataChanged) this.bus.emit(SharedChannelChangedEvent, { channel_id: updated.id });
     await this.events.toChannel(updated.id, WsEvent.ChannelUpdated, { channel: JSON.stringify(toChannelJson(updated)) });
     return updated;
   }

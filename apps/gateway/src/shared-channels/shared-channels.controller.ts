@@ -1,15 +1,19 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UsePipes } from '@nestjs/common';
 import { ChannelAccess, hasPermission, Permission } from '@fedchat/chat';
 import { AppError, Bus } from '@fedchat/common';
 import {
   DecideInvitation,
+  DiscardSyncError,
   GetRemoteInfo,
   ListChannelRemotes,
   ListInvitations,
   ListSharedChannels,
+  ListSyncErrors,
   RemoteClusterInfoJson,
+  RetrySyncError,
   SharedChannelInvitationJson,
   SharedChannelJson,
+  SyncErrorJson,
 } from '@fedchat/contracts';
 import { TeamMember, type User } from '@fedchat/models';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
@@ -26,6 +30,7 @@ import {
   RemoteClusterInfoDoc,
   SharedChannelDoc,
   SharedChannelInvitationDoc,
+  SyncErrorDoc,
 } from './shared-channels.dto';
 import { idParam, queryFlag } from './shared-channels.params';
 
@@ -119,6 +124,33 @@ export class SharedChannelsController {
   async channelRemotes(@CurrentUser() user: User, @Param('channel_id') channelId: string): Promise<RemoteClusterInfoJson[]> {
     const channel = await this.access.requireRead(user, channelId);
     return (await this.bus.request(ListChannelRemotes, { channel_id: channel.id })).remotes;
+  }
+
+  /** Our extension: posts remotes refused in this channel, newest first (admins of shared channels). */
+  @Get(':channel_id/errors')
+  @RequirePermission(Permission.ManageSharedChannels)
+  @ApiOkResponse({ type: [SyncErrorDoc] })
+  async syncErrors(@Param('channel_id') channelId: string, @Query() paging: PageQuery): Promise<SyncErrorJson[]> {
+    idParam(channelId, 'channel_id');
+    const reply = await this.bus.request(ListSyncErrors, { channel_id: channelId, page: paging.page, per_page: paging.per_page });
+    return reply.errors;
+  }
+
+  /** Our extension: sends a refused post again now (one more attempt). */
+  @Post(':channel_id/errors/:error_id/retry')
+  @RequirePermission(Permission.ManageSharedChannels)
+  @HttpCode(200)
+  @ApiOkResponse({ type: SyncErrorDoc })
+  async retrySyncError(@Param('channel_id') channelId: string, @Param('error_id') errorId: string): Promise<SyncErrorJson> {
+    return this.bus.request(RetrySyncError, { channel_id: idParam(channelId, 'channel_id'), error_id: idParam(errorId, 'error_id') });
+  }
+
+  /** Our extension: gives up on a refused post (it is not sent again unless it changes). */
+  @Delete(':channel_id/errors/:error_id')
+  @RequirePermission(Permission.ManageSharedChannels)
+  @ApiOkResponse({ type: SyncErrorDoc })
+  async discardSyncError(@Param('channel_id') channelId: string, @Param('error_id') errorId: string): Promise<SyncErrorJson> {
+    return this.bus.request(DiscardSyncError, { channel_id: idParam(channelId, 'channel_id'), error_id: idParam(errorId, 'error_id') });
   }
 
   /** The team's shared channels; members without manage_shared_channels see only the channels they belong to. */

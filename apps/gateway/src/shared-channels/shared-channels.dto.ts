@@ -90,3 +90,18 @@ export class SharedChannelInvitationDoc {
 export class CanDirectMessageDoc {
   @ApiProperty({ description: 'A direct message with the other user can be opened' }) can_dm: boolean;
 }
+
+/** Our extension: a post a remote refused, kept for re-sending and for admins (`/sharedchannels/{channel_id}/errors`). */
+export class SyncErrorDoc {
+  @ApiProperty() id: string;
+  @ApiProperty() channel_id: string;
+  @ApiProperty({ description: 'The connection that refused the post' }) remote_id: string;
+  @ApiProperty() post_id: string;
+  @ApiProperty({ description: 'Why it is here; the protocol reports refused post ids without a reason' }) reason: string;
+  @ApiProperty({ description: 'Deliveries the remote refused so far' }) attempts: number;
+  @ApiProperty({ enum: ['retrying', 'failed'], description: 'retrying: sent again at next_retry_at; failed: waits for an admin' })
+  state: string;
+  @ApiProperty() next_retry_at: number;
+  @ApiProperty() create_at: number;
+  @ApiProperty() update_at: number;
+}

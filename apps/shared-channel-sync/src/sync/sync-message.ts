@@ -62,6 +62,20 @@ export const SyncAckSchema = z.object({
 });
 export type SyncAck = z.infer<typeof SyncAckSchema>;
 
+/**
+ * fedchat extension: a shared channel's display name, header and purpose, sent by the channel's home only.
+ * `update_at` is the home's change stamp; a remote applies only a stamp newer than the one it applied last.
+ * Limits are Mattermost's (ChannelDisplayNameMaxRunes 64, ChannelHeaderMaxRunes 1024, ChannelPurposeMaxRunes 250).
+ */
+const runes = (max: number) => z.string().refine((v) => [...v].length <= max && !v.includes('\u0000'), `at most ${max} characters`);
+export const ChannelMetadataSchema = z.object({
+  display_name: runes(64).refine((v) => v.trim().length > 0, 'display_name missing'),
+  header: runes(1024),
+  purpose: runes(250),
+  update_at: ms.refine((v) => v > 0, 'update_at missing'),
+});
+export type ChannelMetadataMsg = z.infer<typeof ChannelMetadataSchema>;
+
 export const SyncMsgSchema = z.object({
   id: idOrEmpty.optional().default(''),
   channel_id: idOrEmpty,
@@ -75,6 +89,7 @@ export const SyncMsgSchema = z.object({
   acknowledgements: z.array(SyncAckSchema).max(SYNC_LIMITS.acknowledgements).optional().nullable(),
   statuses: z.array(z.unknown()).max(SYNC_LIMITS.statuses).optional().nullable(),
   membership_changes: z.array(z.unknown()).max(SYNC_LIMITS.memberships).optional().nullable(),
+  channel_metadata: ChannelMetadataSchema.optional().nullable(),
   mention_transforms: z
     .record(z.string().max(128))
     .refine((m) => Object.keys(m).length <= 500, 'too many mention transforms')
@@ -116,6 +131,9 @@ export function emptySyncResponse(): SyncResponse {
 
 /** The receiver's answer when the channel is not (or no longer) shared with the sender; senders match this text. */
 export const NOT_SHARED_ERROR = 'channel is no longer shared';
+
+/** The receiver's answer to channel metadata from a peer that is not the channel's home. */
+export const NOT_HOME_ERROR = 'channel metadata may only come from the channel home';
 
 /** The first problem of a failed parse, for the peer's `err`. */
 export function describeZodError(error: z.ZodError): string {

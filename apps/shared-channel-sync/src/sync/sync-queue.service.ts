@@ -13,6 +13,8 @@ export interface ClaimedPair {
   failures: number;
   interrupted_since: number;
   interruption_notified: boolean;
+  /** The channel metadata stamp the remote has confirmed (home side). */
+  metadata_synced_at: number;
 }
 
 /** Keyset position in a channel's changes: everything up to (at, id) in `(update_at, id)` order was delivered. */
@@ -30,13 +32,18 @@ interface PairRow {
   failures: number;
   interrupted_since: string;
   interruption_notified: boolean;
+  last_metadata_sync_at: string;
   /** Lease owner before this claim: another instance's means its lease ran out (it died or hung). */
   previous_owner: string;
 }
 
 /** Pairs with changes past their cursor: the pending work, derived from the data itself (nothing else to keep). */
-const HAS_WORK = `EXISTS (SELECT 1 FROM posts p WHERE p.channel_id = scr.channel_id
-                            AND (p.update_at, p.id) > (scr.last_post_update_at, scr.last_post_id))`;
+const HAS_WORK = `(EXISTS (SELECT 1 FROM posts p WHERE p.channel_id = scr.channel_id
+                            AND (p.update_at, p.id) > (scr.last_post_update_at, scr.last_post_id))
+                  OR EXISTS (SELECT 1 FROM shared_channels sc WHERE sc.channel_id = scr.channel_id AND sc.home
+                            AND sc.metadata_changed_at > scr.last_metadata_sync_at)
+                  OR EXISTS (SELECT 1 FROM sync_dead_letters d WHERE d.channel_id = scr.channel_id AND d.remote_id = scr.remote_id
+                            AND d.state = 'retrying' AND d.next_retry_at <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint))`;
 
 /**
  * The durable work queue of the sync engine, kept in `shared_channel_remotes` next to the cursors. A pair is due when
@@ -74,7 +81,7 @@ export class SyncQueue {
        ) due
        WHERE s.id = due.id
        RETURNING s.id, s.channel_id, s.remote_id, s.last_post_update_at, s.last_post_id, s.failures, s.interrupted_since,
-                 s.interruption_notified, due.previous_owner`,
+                 s.interruption_notified, s.last_metadata_sync_at, due.previous_owner`,
       [this.owner, now + this.config.sharedChannels.leaseMs, now, limit, channelId ?? null],
     );
     logLeaseTakeovers(
@@ -91,6 +98,7 @@ export class SyncQueue {
       failures: r.failures,
       interrupted_since: Number(r.interrupted_since),
       interruption_notified: r.interruption_notified,
+      metadata_synced_at: Number(r.last_metadata_sync_at),
     }));
   }
 
@@ -107,6 +115,19 @@ export class SyncQueue {
     );
     if (rows.length === 0) return false;
     pair.cursor = cursor;
+    return true;
+  }
+
+  /** The remote confirmed the channel metadata of stamp `stamp`. False when the lease was lost. */
+  async metadataDelivered(pair: ClaimedPair, stamp: number): Promise<boolean> {
+    const rows = await returning(
+      this.dataSource,
+      `UPDATE shared_channel_remotes SET last_metadata_sync_at = GREATEST(last_metadata_sync_at, $3)
+       WHERE id = $1 AND lease_owner = $2 AND delete_at = 0 RETURNING id`,
+      [pair.id, this.owner, stamp],
+    );
+    if (rows.length === 0) return false;
+    pair.metadata_synced_at = stamp;
     return true;
   }
 

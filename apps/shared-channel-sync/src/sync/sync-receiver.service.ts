@@ -9,6 +9,7 @@ import { emptySyncResponse, NOT_SHARED_ERROR } from './sync-message';
 import { ApplyContext, noAnnouncements } from './receive/apply-context';
 import { ChannelChangesForwarder } from './receive/channel-changes-forwarder.service';
 import { applyAck, applyReaction } from './receive/received-reactions';
+import { ReceivedMetadata } from './receive/received-metadata.service';
 import { ReceivedPosts } from './receive/received-posts.service';
 import { applyUser } from './receive/received-users';
 import { applyItem } from './receive/savepoints';
@@ -36,6 +37,7 @@ export class SyncReceiver {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly posts: ReceivedPosts,
+    private readonly metadata: ReceivedMetadata,
     private readonly announcer: SyncAnnouncer,
     private readonly forwarder: ChannelChangesForwarder,
     private readonly metrics: SyncMetrics,
@@ -57,6 +59,13 @@ export class SyncReceiver {
       return { status: 'FAIL', err: NOT_SHARED_ERROR };
     }
     const { channel } = share;
+    if (msg.channel_metadata) {
+      const refusal = await this.metadata.apply(remoteId, channel.id, msg.channel_metadata);
+      if (refusal) {
+        this.metrics.receiveErrors.inc({ remote_id: remoteId });
+        return refusal;
+      }
+    }
 
     const started = Date.now();
     const response = emptySyncResponse();

@@ -4,11 +4,12 @@ import { APP_CONFIG, AppConfig, Bus, queueMissingAttachments } from '@fedchat/co
 import { LOCAL_ONLY_POST_TYPES, PostReads, SystemPosts, toSyncUser } from '@fedchat/chat';
 import { AttachmentsPendingEvent, SendToPeer } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
-import { Post, PostAcknowledgement, Reaction, RemoteCluster, User } from '@fedchat/models';
+import { Post, PostAcknowledgement, Reaction, RemoteCluster, SharedChannel, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
+import { DeadLetters } from './dead-letters.service';
 import { ClaimedPair, Cursor, SyncQueue } from './sync-queue.service';
 import { SyncMetrics } from './sync.metrics';
-import { NOT_SHARED_ERROR, SyncResponse } from './sync-message';
+import { ChannelMetadataMsg, NOT_SHARED_ERROR, SyncResponse } from './sync-message';
 import { mentionedNames } from './transforms/mentions';
 import { outboundPermalinks, permalinkPostIds } from './transforms/permalinks';
 
@@ -62,6 +63,7 @@ export class SyncSender {
     private readonly reads: PostReads,
     private readonly system: SystemPosts,
     private readonly metrics: SyncMetrics,
+    private readonly deadLetters: DeadLetters,
   ) {}
 
   /**
@@ -70,6 +72,8 @@ export class SyncSender {
    */
   async run(pair: ClaimedPair, stop: () => boolean): Promise<SyncRunOutcome> {
     const remote = pair.remote_id;
+    if (!(await this.deliverMetadata(pair))) return 'caught-up';
+    await this.resendRefused(pair);
     for (let first = true; !stop(); first = false) {
       const collecting = Date.now();
       const batch = await this.collect(pair);
@@ -92,6 +96,24 @@ export class SyncSender {
       if (!batch.full) return 'caught-up';
     }
     return 'caught-up';
+  }
+
+  /**
+   * A channel homed here whose display name, header or purpose changed since the remote last confirmed them: one
+   * message with `channel_metadata` (a fedchat extension of SyncMsg; Mattermost has no such field and its decoder
+   * ignores unknown keys). False when the lease was lost.
+   */
+  private async deliverMetadata(pair: ClaimedPair): Promise<boolean> {
+    const share = await this.dataSource.getRepository(SharedChannel).findOneBy({ channel_id: pair.channel_id, home: true });
+    if (!share || share.metadata_changed_at <= pair.metadata_synced_at) return true;
+    const metadata: ChannelMetadataMsg = {
+      display_name: share.share_display_name,
+      header: share.share_header,
+      purpose: share.share_purpose,
+      update_at: share.metadata_changed_at,
+    };
+    await this.send(pair, { channel_metadata: metadata });
+    return this.queue.metadataDelivered(pair, share.metadata_changed_at);
   }
 
   /** The next batch: posts past the cursor, minus what must not travel, with thread roots ahead of their replies. */
@@ -173,11 +195,7 @@ export class SyncSender {
         ...(Object.keys(mentionTransforms).length ? { mention_transforms: mentionTransforms } : {}),
       });
       if (!response) throw new SyncSendError('the remote did not confirm the posts');
-      if (response.post_errors.length > 0) {
-        // Refused items would be refused again; they are counted and logged, and the cursor moves on (as Mattermost).
-        this.metrics.refusedByPeer.inc({ remote_id: pair.remote_id }, response.post_errors.length);
-        this.log.warn({ remote: pair.remote_id, channel: pair.channel_id, posts: response.post_errors }, 'remote refused posts');
-      }
+      await this.settleRefusals(pair, chunk, response);
       this.metrics.itemsSent.inc({ remote_id: pair.remote_id }, chunk.length);
     }
     if (acks.length > 0) {
@@ -206,6 +224,54 @@ export class SyncSender {
       });
     }
     return true;
+  }
+
+  /**
+   * The cursor moves on past refused posts (as Mattermost), but each is kept in the dead-letter table, to be sent
+   * again with backoff and shown to admins; posts the remote took leave it.
+   */
+  private async settleRefusals(pair: ClaimedPair, sent: Record<string, unknown>[], response: SyncResponse): Promise<void> {
+    const refused = new Set(response.post_errors);
+    if (refused.size > 0) {
+      this.metrics.refusedByPeer.inc({ remote_id: pair.remote_id }, refused.size);
+      this.log.warn({ remote: pair.remote_id, channel: pair.channel_id, posts: [...refused] }, 'remote refused posts');
+      await this.deadLetters.refused(pair.channel_id, pair.remote_id, [...refused]);
+    }
+    const taken = sent.map((p) => String(p.id)).filter((id) => !refused.has(id));
+    await this.deadLetters.settled(pair.channel_id, pair.remote_id, taken);
+  }
+
+  /**
+   * Re-sends the refused posts whose next try is due, as they are now, after the users they need. Posts gone or
+   * now the remote's own have nothing left to send.
+   */
+  private async resendRefused(pair: ClaimedPair): Promise<void> {
+    const due = await this.deadLetters.due(pair.channel_id, pair.remote_id, this.config.connectedWorkspaces.maxPostsPerSync);
+    if (due.length === 0) return;
+    const found = await this.dataSource.getRepository(Post).findBy({ id: In(due), channel_id: pair.channel_id });
+    const posts = found.filter((p) => p.remote_id !== pair.remote_id);
+    await this.deadLetters.settled(
+      pair.channel_id,
+      pair.remote_id,
+      due.filter((id) => !posts.some((p) => p.id === id)),
+    );
+    if (posts.length === 0) return;
+    const { users, mentionTransforms } = await this.usersFor(pair, posts, [], []);
+    if (users.length > 0) {
+      const response = await this.send(pair, {
+        users: Object.fromEntries(users.map((u) => [u.id, toSyncUser(u, { includeEmail: this.config.sharedChannels.syncUserEmail })])),
+      });
+      await this.recordUsersSent(pair, response?.users_syncd ?? users.map((u) => u.id));
+    }
+    const wire = await this.wirePosts(pair, posts);
+    for (const chunk of chunks(wire)) {
+      const response = await this.send(pair, {
+        posts: chunk,
+        ...(Object.keys(mentionTransforms).length ? { mention_transforms: mentionTransforms } : {}),
+      });
+      if (!response) throw new SyncSendError('the remote did not confirm the re-sent posts');
+      await this.settleRefusals(pair, chunk, response);
+    }
   }
 
   /**

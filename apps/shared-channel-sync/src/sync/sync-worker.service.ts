@@ -5,6 +5,7 @@ import { RemoteCluster } from '@fedchat/models';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ShareTeardown } from '../sharing/share-teardown.service';
+import { DeadLetters } from './dead-letters.service';
 import { ClaimedPair, SyncQueue } from './sync-queue.service';
 import { SyncSendError, SyncSender } from './sync-sender.service';
 import { SyncMetrics } from './sync.metrics';
@@ -33,6 +34,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly system: SystemPosts,
     private readonly teardown: ShareTeardown,
     private readonly metrics: SyncMetrics,
+    private readonly deadLetters: DeadLetters,
   ) {
     this.loop = new WorkLoop<ClaimedPair>({
       what: 'sync work',
@@ -49,8 +51,13 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   onApplicationBootstrap(): void {
     this.jobs.start('shared-channel-sync.sync-poll', () => this.ring());
     this.jobs.start('shared-channel-sync.queue-gauge', () =>
-      this.queue.pendingPairs().then(
-        (n) => this.metrics.queueSize.set(n),
+      Promise.all([
+        this.queue.pendingPairs().then((n) => this.metrics.queueSize.set(n)),
+        this.deadLetters.counts().then((rows) => {
+          for (const state of ['retrying', 'failed']) this.metrics.deadLetters.set({ state }, rows.find((r) => r.state === state)?.n ?? 0);
+        }),
+      ]).then(
+        () => undefined,
         () => undefined,
       ),
     );

@@ -7,8 +7,16 @@ import {
   peerTopicContract,
   ChannelChanged,
   SharedChannelChangedEvent,
+  DiscardSyncError,
+  ListSyncErrors,
+  ListSyncErrorsRequest,
+  RetrySyncError,
+  SyncErrorJson,
+  SyncErrorListReply,
+  SyncErrorRequest,
 } from '@fedchat/contracts';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { DeadLetters } from './dead-letters.service';
 import { SyncReceiver } from './sync-receiver.service';
 import { SyncWorker } from './sync-worker.service';
 
@@ -21,7 +29,23 @@ export class SyncHandlers {
   constructor(
     private readonly receiver: SyncReceiver,
     private readonly worker: SyncWorker,
+    private readonly deadLetters: DeadLetters,
   ) {}
+
+  @MessagePattern(ListSyncErrors.subject)
+  async listErrors(@Payload() req: ListSyncErrorsRequest): Promise<SyncErrorListReply> {
+    return { errors: await this.deadLetters.list(req.channel_id, req.page, req.per_page) };
+  }
+
+  @MessagePattern(RetrySyncError.subject)
+  retryError(@Payload() req: SyncErrorRequest): Promise<SyncErrorJson> {
+    return this.deadLetters.retry(req.channel_id, req.error_id);
+  }
+
+  @MessagePattern(DiscardSyncError.subject)
+  discardError(@Payload() req: SyncErrorRequest): Promise<SyncErrorJson> {
+    return this.deadLetters.discard(req.channel_id, req.error_id);
+  }
 
   @MessagePattern(peerTopicContract('sharedchannel_sync').subject)
   sync(@Payload() req: PeerMessageReceived): Promise<PeerResponse> {

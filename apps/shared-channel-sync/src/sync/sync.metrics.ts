@@ -48,6 +48,11 @@ export class SyncMetrics {
     help: 'Items a remote refused (SyncResponse error lists)',
     labelNames: ['remote_id'] as const,
   });
+  readonly deadLetters = gauge({
+    name: 'fedchat_shared_channels_refused_posts',
+    help: 'Posts remotes refused, kept for re-sending (state retrying) or for an admin (state failed); global, aggregate with max',
+    labelNames: ['state'] as const,
+  });
   readonly itemsReceived = counter({
     name: 'fedchat_shared_channels_posts_received_total',
     help: 'Posts created, edited or deleted from remotes',

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { SharingModule } from '../sharing/sharing.module';
+import { DeadLetters } from './dead-letters.service';
 import { ChannelChangesForwarder } from './receive/channel-changes-forwarder.service';
+import { ReceivedMetadata } from './receive/received-metadata.service';
 import { ReceivedPosts } from './receive/received-posts.service';
 import { SyncAnnouncer } from './receive/sync-announcer.service';
 import { SyncHandlers } from './sync.handlers';
@@ -14,6 +16,17 @@ import { SyncWorker } from './sync-worker.service';
 @Module({
   imports: [SharingModule],
   controllers: [SyncHandlers],
-  providers: [SyncMetrics, SyncQueue, SyncSender, SyncWorker, SyncReceiver, ReceivedPosts, SyncAnnouncer, ChannelChangesForwarder],
+  providers: [
+    SyncMetrics,
+    SyncQueue,
+    SyncSender,
+    SyncWorker,
+    SyncReceiver,
+    ReceivedPosts,
+    ReceivedMetadata,
+    SyncAnnouncer,
+    ChannelChangesForwarder,
+    DeadLetters,
+  ],
 })
 export class SyncModule {}

@@ -24,3 +24,27 @@ export async function stampChange(tx: EntityManager, channelId: string): Promise
   if (returned.length === 0) return { at: now, shared: false };
   return { at: Number(returned[0].last_change_at), shared: true };
 }
+
+/** The channel fields that follow a shared channel to its remotes. */
+export interface SharedChannelMetadata {
+  display_name: string;
+  header: string;
+  purpose: string;
+}
+
+/**
+ * Records, inside the transaction that changes the channel, that the metadata of a shared channel homed here changed:
+ * the share record takes the new values and a new change stamp (strictly increasing), which puts every remote's pair
+ * behind (`last_metadata_sync_at`) until it confirms. True when the sync engine must learn of it (ring the doorbell).
+ * A copy of a channel homed elsewhere is left alone: its metadata belongs to the home, which may overwrite local edits.
+ */
+export async function stampMetadataChange(tx: EntityManager, channelId: string, metadata: SharedChannelMetadata): Promise<boolean> {
+  const returned = await returning<{ channel_id: string }>(
+    tx,
+    `UPDATE shared_channels SET share_display_name = $2, share_header = $3, share_purpose = $4, update_at = $5,
+       metadata_changed_at = GREATEST(metadata_changed_at + 1, $5)
+     WHERE channel_id = $1 AND home RETURNING channel_id`,
+    [channelId, metadata.display_name, metadata.header, metadata.purpose, Date.now()],
+  );
+  return returned.length > 0;
+}

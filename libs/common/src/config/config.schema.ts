@@ -229,6 +229,8 @@ export const envSchema = z.object({
   SHARED_CHANNELS_RETRY_BASE_MS: int(500, 1, 3_600_000),
   SHARED_CHANNELS_RETRY_MAX_MS: int(30_000, 100, 3_600_000),
   SHARED_CHANNELS_LEASE_MS: int(30_000, 1000, 600_000),
+  SHARED_CHANNELS_REFUSED_RETRY_BASE_MS: int(60_000, 1, 86_400_000),
+  SHARED_CHANNELS_REFUSED_MAX_ATTEMPTS: int(3, 0, 100),
   /** Beyond Mattermost (which always sends it): a user's real email goes to peers only when set. */
   SHARED_CHANNELS_SYNC_USER_EMAIL: bool(false),
 
@@ -382,6 +384,10 @@ export interface AppConfig {
     retryMaxMs: number;
     /** How long a replica holds a pair it works on; a replica that dies loses its pairs after this. */
     leaseMs: number;
+    /** First delay before a post a remote refused is sent again (doubling per attempt, capped at a day). */
+    refusedRetryBaseMs: number;
+    /** Automatic re-sends of a refused post before it waits for an admin (state `failed`). */
+    refusedMaxAttempts: number;
     /** Whether users sent to peers carry their real email (default: an empty email). */
     syncUserEmail: boolean;
   };
@@ -567,6 +573,8 @@ export function loadConfig(appName: AppName, givenEnv: NodeJS.ProcessEnv = proce
       retryBaseMs: e.SHARED_CHANNELS_RETRY_BASE_MS,
       retryMaxMs: e.SHARED_CHANNELS_RETRY_MAX_MS,
       leaseMs: e.SHARED_CHANNELS_LEASE_MS,
+      refusedRetryBaseMs: e.SHARED_CHANNELS_REFUSED_RETRY_BASE_MS,
+      refusedMaxAttempts: e.SHARED_CHANNELS_REFUSED_MAX_ATTEMPTS,
       syncUserEmail: e.SHARED_CHANNELS_SYNC_USER_EMAIL,
     },
     userSync: { pollIntervalMs: e.USER_SYNC_POLL_INTERVAL_MS },

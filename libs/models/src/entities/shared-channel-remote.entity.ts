@@ -89,6 +89,10 @@ export class SharedChannelRemote {
   @Column(text)
   last_error: string;
 
+  /** Home side: the channel metadata stamp (shared_channels.metadata_changed_at) this remote has confirmed. */
+  @Column(bigintMs)
+  last_metadata_sync_at: number;
+
   /** Last successful delivery to the remote. */
   @Column(bigintMs)
   last_sync_at: number;

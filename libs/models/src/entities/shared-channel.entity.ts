@@ -55,4 +55,8 @@ export class SharedChannel {
    */
   @Column(bigintMs)
   last_change_at: number;
+
+  /** Home: change stamp of the last metadata edit. Remote copy: the home's stamp of the metadata applied last. */
+  @Column(bigintMs)
+  metadata_changed_at: number;
 }

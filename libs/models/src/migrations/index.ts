@@ -10,6 +10,8 @@ import { ReadState1763860000000 } from './1763860000000-read-state';
 import { MembershipSyncSeq1763870000000 } from './1763870000000-membership-sync-seq';
 import { RolesPreferencesSidebar1763880000000 } from './1763880000000-roles-preferences-sidebar';
 import { Schemes1763890000000 } from './1763890000000-schemes';
+import { ChannelMetadataSync1763895000000 } from './1763895000000-channel-metadata-sync';
+import { SyncDeadLetters1763896000000 } from './1763896000000-sync-dead-letters';
 
 export {
   InitialSchema1763780000000,
@@ -23,6 +25,8 @@ export {
   ReadState1763860000000,
   MembershipSyncSeq1763870000000,
   RolesPreferencesSidebar1763880000000,
+  ChannelMetadataSync1763895000000,
+  SyncDeadLetters1763896000000,
 };
 
 /** In order of application. */
@@ -39,4 +43,6 @@ export const MIGRATIONS = [
   MembershipSyncSeq1763870000000,
   RolesPreferencesSidebar1763880000000,
   Schemes1763890000000,
+  ChannelMetadataSync1763895000000,
+  SyncDeadLetters1763896000000,
 ];

@@ -26,4 +26,20 @@ describe('admitSyncMessage', () => {
   it('answers OK to a message without a channel (global user sync has its own topic)', () => {
     expect(admitSyncMessage({ channel_id: '' }, memberSync(true))).toEqual({ answer: { status: 'OK', payload: null } });
   });
+
+  it('admits channel metadata within Mattermost limits and refuses it beyond them', () => {
+    const metadata = { display_name: 'Ünïcode name', header: 'h'.repeat(1024), purpose: 'p'.repeat(250), update_at: 5 };
+    const ok = admitSyncMessage({ channel_id: CHANNEL, channel_metadata: metadata }, memberSync(true));
+    expect('msg' in ok && ok.msg.channel_metadata).toEqual(metadata);
+    for (const bad of [
+      { ...metadata, display_name: 'd'.repeat(65) },
+      { ...metadata, display_name: '  ' },
+      { ...metadata, header: 'h'.repeat(1025) },
+      { ...metadata, purpose: 'p'.repeat(251) },
+      { ...metadata, update_at: 0 },
+    ]) {
+      const out = admitSyncMessage({ channel_id: CHANNEL, channel_metadata: bad }, memberSync(true));
+      expect('answer' in out && out.answer.status).toBe('FAIL');
+    }
+  });
 });
