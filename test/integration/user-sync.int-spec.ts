@@ -1,4 +1,4 @@
-import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, Bus, ScheduledJobs } from '@fedchat/common';
 import { ConnectionStateChangedEvent, peerTopicContract, PeerResponse } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { waitFor } from '@fedchat/testing';
@@ -180,6 +180,9 @@ describe('profile sync', () => {
 
   it('reports the profiles waiting for a free worker in fedchat_user_sync_profiles_pending', async () => {
     const pending = async () => (await register.getSingleMetric('fedchat_user_sync_profiles_pending')?.get())?.values[0]?.value ?? -1;
+    // A and B share this test process's metrics registry: only A's worker may set the gauge here, or B's 0 can
+    // overwrite A's 1 at every tick.
+    b.h.app.get(ScheduledJobs).stop('user-sync.profiles-gauge');
     await until(async () => (await pending()) === 0);
     // Hold the remote's user-sync lease as a busy replica would: the change waits, and the gauge shows it.
     await db(a).query(`UPDATE remote_clusters SET user_sync_lease_owner = 'test', user_sync_lease_until = $2 WHERE remote_id = $1`, [
