@@ -1,10 +1,11 @@
 import { INestApplication, Inject, Module, Type } from '@nestjs/common';
-import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { IsInt, IsString, MaxLength } from 'class-validator';
 import {
   AppError,
   Bus,
+  BusContext,
   BusError,
   BusModule,
   BusServer,
@@ -73,9 +74,10 @@ class SyncConsumer {
     this.b.seen!.push(`sync:${this.b.name}`);
   }
 
+  /** Reads its context too: the pipe validates payloads, not the context. */
   @EventPattern(fanout.subject)
-  fanout(@Payload() _t: Tick): void {
-    this.b.seen!.push(`fanout:${this.b.name}`);
+  fanout(@Payload() _t: Tick, @Ctx() ctx: BusContext): void {
+    this.b.seen!.push(`fanout:${this.b.name}${ctx.isRequest() ? ' (request?)' : ''}@${ctx.getSubject()}`);
   }
 }
 
@@ -123,8 +125,9 @@ describe.each(links)('the Nest bus transport over %s', (kind, newLink) => {
     class ReplicaModule {}
     const moduleRef = await Test.createTestingModule({ imports: [ReplicaModule] }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
-    await startMessageHandlers(app);
+    // Listed before it starts: a replica that fails to start must still be closed, or its NATS link reconnects for ever.
     apps.push(app);
+    await startMessageHandlers(app);
     await settle(kind);
     return { app, bus: app.get(Bus), server: app.get(BusServer) };
   };
@@ -172,7 +175,7 @@ describe.each(links)('the Nest bus transport over %s', (kind, newLink) => {
     expect(seen.filter((s) => s.startsWith('sync:'))).toHaveLength(40);
     expect(new Set(seen.filter((s) => s.startsWith('sync:')))).toEqual(new Set(['sync:r1', 'sync:r2']));
     expect(seen.filter((s) => s === 'users:r1')).toHaveLength(40);
-    expect(seen.filter((s) => s.startsWith('fanout:')).sort()).toEqual(['fanout:r1', 'fanout:r2']);
+    expect(seen.filter((s) => s.startsWith('fanout:')).sort()).toEqual([`fanout:r1@${fanout.subject}`, `fanout:r2@${fanout.subject}`]);
   });
 
   it('refuses to start a `one` event handler that names no consumer', async () => {

@@ -8,6 +8,7 @@ export * from './messaging/bus.module';
 export * from './messaging/bus-client';
 export * from './messaging/bus-server';
 export * from './messaging/message-pipeline';
+export { decode as decodeMessage } from './messaging/wire';
 export * from './metrics/metrics';
 export * from './metrics/file-receive.metrics';
 export * from './metrics/remote-series-at-zero.service';

@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { MESSAGE_LINK, MessageLink } from '@fedchat/common';
+import { decodeMessage, MESSAGE_LINK, MessageLink } from '@fedchat/common';
 import type { EventContract } from '@fedchat/contracts';
 
 /**
@@ -8,6 +8,6 @@ import type { EventContract } from '@fedchat/contracts';
  */
 export function tapEvents<E extends object>(app: INestApplication, contract: EventContract<E>, observe: (event: E) => void): void {
   app.get<MessageLink>(MESSAGE_LINK).subscribe(contract.subject, undefined, (msg) => {
-    observe(JSON.parse(Buffer.from(msg.data).toString('utf8')) as E);
+    observe(decodeMessage(msg.data) as E);
   });
 }
