@@ -254,9 +254,12 @@ export class ShareTeardown {
         await tx.getRepository(Channel).update({ id: channelId }, { shared: false, update_at: now });
       }
       let archived = false;
-      // Only a copy: the home's channel is archived by its own users, never by a share ending.
+      // Only a copy: the home's channel is archived by its own users, never by a share ending. Direct and group
+      // messages cannot be archived (as in Mattermost): they stay as they are.
       if (decided.archive && !sc.home) {
-        const result = await tx.getRepository(Channel).update({ id: channelId, delete_at: 0 }, { delete_at: now, update_at: now });
+        const result = await tx
+          .getRepository(Channel)
+          .update({ id: channelId, delete_at: 0, type: In(['O', 'P']) }, { delete_at: now, update_at: now });
         archived = (result.affected ?? 0) > 0;
         // Lets a re-invite from the home restore this copy (and only while it is archived from now).
         if (archived) {
