@@ -1,6 +1,6 @@
 import { directChannelName, groupChannelName } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
-import { peerTopicContract, PeerResponse } from '@fedchat/contracts';
+import { peerTopicContract, PeerResponse, UnshareChannel } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { newRemote, newUser, waitFor } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
@@ -326,5 +326,15 @@ describe('a DM created while B is down', () => {
     await until(() => exists(b, 'channels', id), 30_000);
     expect(await members(b, id)).toEqual([alice.id, dave.id].sort());
     await until(async () => (await pending())[0]?.confirmed === true);
+  });
+});
+
+describe('a DM whose share ends', () => {
+  it('stays open on B, in removal mode archive too: direct messages are never archived', async () => {
+    expect(config(b).sharedChannels.removalMode).toBe('archive');
+    expect(await a.h.app.get(Bus).request(UnshareChannel, { actor_id: a.admin.id, channel_id: dmId })).toEqual({ changed: true });
+    await until(async () => (await db(b).query('SELECT 1 FROM shared_channels WHERE channel_id = $1', [dmId])).length === 0);
+    const [onB] = await db(b).query('SELECT delete_at, shared FROM channels WHERE id = $1', [dmId]);
+    expect([Number(onB.delete_at), onB.shared]).toEqual([0, false]);
   });
 });

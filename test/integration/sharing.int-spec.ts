@@ -270,7 +270,7 @@ describe('sharing a channel between two clusters', () => {
     expect((await channelRow(b, ch.id))?.team_id).toBe(b.teamId);
   });
 
-  it('uninvite posts the notices on both sides and B stops sharing the channel', async () => {
+  it('uninvite posts the notices on both sides and B stops sharing the channel, archiving its copy', async () => {
     expect(await bus(a).request(UninviteRemote, { actor_id: a.admin.id, remote_id: remoteId, channel_id: first.id })).toEqual({
       changed: true,
     });
@@ -281,7 +281,9 @@ describe('sharing a channel between two clusters', () => {
     await waitNotice(a, first.id, 'This channel is no longer shared.', 'system_generic');
 
     await waitFor('B unshares', async () => ((await sharedRow(b, first.id)) === undefined ? true : undefined));
-    expect(await channelRow(b, first.id)).toMatchObject({ shared: false, delete_at: 0 });
+    expect(await channelRow(b, first.id)).toMatchObject({ shared: false, delete_at: expect.any(Number) });
+    expect(Number((await channelRow(b, first.id))?.delete_at)).toBeGreaterThan(0);
+    expect((await channelRow(a, first.id))?.delete_at).toBe(0);
     expect(await shareRow(b, first.id)).toBeUndefined();
     await waitNotice(b, first.id, 'This channel is no longer shared with Peer A.');
     await waitNotice(b, first.id, 'This channel is no longer shared.', 'system_generic');
@@ -291,10 +293,10 @@ describe('sharing a channel between two clusters', () => {
     });
   });
 
-  it('re-inviting after an uninvite reuses the channel B had', async () => {
+  it('re-inviting after an uninvite reuses the channel B had, restoring it', async () => {
     expect(await invite(first.id)).toMatchObject({ newly_shared: true, delivered: true });
     expect(await sharedRow(b, first.id)).toMatchObject({ home: false, remote_id: remoteId });
-    expect(await channelRow(b, first.id)).toMatchObject({ shared: true, team_id: b.teamId });
+    expect(await channelRow(b, first.id)).toMatchObject({ shared: true, team_id: b.teamId, delete_at: 0 });
   });
 
   it('unshare on the home ends every share; B follows', async () => {
@@ -307,11 +309,12 @@ describe('sharing a channel between two clusters', () => {
     expect(status).toEqual({ shared: false, home: false, remotes: [] });
   });
 
-  it('unshare on the guest tells the home, which ends its share', async () => {
+  it('unshare on the guest tells the home, which ends its share; the guest archives its copy', async () => {
     const ch = await channelOnA();
     expect((await invite(ch.id)).delivered).toBe(true);
     expect(await bus(b).request(UnshareChannel, { actor_id: b.admin.id, channel_id: ch.id })).toEqual({ changed: true });
     expect(await sharedRow(b, ch.id)).toBeUndefined();
+    expect(Number((await channelRow(b, ch.id))?.delete_at)).toBeGreaterThan(0);
     await waitFor('A ends the share', async () => ((await sharedRow(a, ch.id)) === undefined ? true : undefined));
     expect((await channelRow(a, ch.id))?.shared).toBe(false);
     await waitNotice(a, ch.id, 'This channel is no longer shared with Peer B.');
@@ -493,7 +496,7 @@ describe('sharing a channel between two clusters', () => {
       expect(await toB(UNSHARE, remoteId, { channel_id: ch.id, remote_id: remoteId })).toEqual({ status: 'OK' });
       expect(await sharedRow(b, ch.id)).toBeUndefined();
       expect((await toB(UNSHARE, remoteId, { channel_id: ch.id, remote_id: remoteId })).status).toBe('FAIL');
-      expect((await channelRow(b, ch.id))?.delete_at).toBe(0);
+      expect(Number((await channelRow(b, ch.id))?.delete_at)).toBeGreaterThan(0);
     });
   });
 
@@ -527,6 +530,9 @@ describe('sharing a channel between two clusters', () => {
     await waitFor('B unshares', async () => ((await sharedRow(b, ch.id)) === undefined ? true : undefined));
     await waitNotice(b, ch.id, 'This channel is no longer shared with Peer A.');
     await waitNotice(b, ch.id, 'This channel is no longer shared.', 'system_generic');
+    // B's copy does not outlive the share; A's channel stays.
+    expect(Number((await channelRow(b, ch.id))?.delete_at)).toBeGreaterThan(0);
+    expect((await channelRow(a, ch.id))?.delete_at).toBe(0);
 
     await a.h.as(a.admin).delete(`/api/v4/remotecluster/${remoteId}`).expect(200);
     await waitFor('A unshares', async () => ((await sharedRow(a, ch.id)) === undefined ? true : undefined));

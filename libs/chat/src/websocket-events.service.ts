@@ -16,6 +16,7 @@ export const WsEvent = {
   ChannelCreated: 'channel_created',
   ChannelUpdated: 'channel_updated',
   ChannelDeleted: 'channel_deleted',
+  ChannelRestored: 'channel_restored',
   DirectAdded: 'direct_added',
   GroupAdded: 'group_added',
   UserAdded: 'user_added',

@@ -11,6 +11,7 @@ import {
   PeerMessageReceived,
   PeerResponse,
   RemoteClusterJson,
+  TellConnectionRemoval,
 } from '@fedchat/contracts';
 import {
   decryptInvite,
@@ -301,12 +302,15 @@ export class ConnectionsService {
 
   /**
    * Soft delete that severs trust at once: the tokens are wiped (the peer's next request gets 401) and the
-   * connection leaves every shared channel, in one transaction.
+   * connection leaves every shared channel, in one transaction. Before that, while the peer still trusts us, it is
+   * told which shares end (the sharing lifecycle sends one `sharedchannel_unshare` per channel).
    */
   async delete(remoteId: string): Promise<void> {
     if (!isValidId(remoteId)) throw AppError.invalidParam('remote_id');
+    const rc = await this.remotes.findOneBy({ remote_id: remoteId });
+    const siteUrl = rc?.site_url;
+    if (rc && rc.delete_at === 0 && isConfirmed(rc)) await this.tellPeerSharesEnd(remoteId);
     const now = Date.now();
-    const siteUrl = (await this.remotes.findOneBy({ remote_id: remoteId }))?.site_url;
     const deleted = await this.dataSource.transaction(async (tx) => {
       const result = await tx
         .getRepository(RemoteCluster)
@@ -327,6 +331,19 @@ export class ConnectionsService {
     // Kept-alive sockets to the peer go now (other replicas and apps close theirs when they have been idle).
     if (siteUrl) this.peers.closePeer(siteUrl);
     this.bus.emit(ConnectionDeletedEvent, { remote_id: remoteId });
+  }
+
+  /** Best effort: a peer that is down, slow or refuses still loses the connection; it then learns nothing. */
+  private async tellPeerSharesEnd(remoteId: string): Promise<void> {
+    try {
+      const { channels } = await this.bus.request(TellConnectionRemoval, { remote_id: remoteId });
+      this.logger.log({ remote_id: remoteId, channels }, 'peer told its shared channels end with the connection');
+    } catch (err) {
+      this.logger.warn(
+        { remote_id: remoteId, err: err instanceof Error ? err.message : String(err) },
+        'could not tell the peer its shares end',
+      );
+    }
   }
 
   private async getRow(remoteId: string): Promise<RemoteCluster> {

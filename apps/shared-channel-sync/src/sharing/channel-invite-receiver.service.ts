@@ -203,7 +203,8 @@ export class ChannelInviteReceiver {
   /**
    * Why a channel that exists here may not take this invitation (undefined: it may). Only a channel this sender
    * shared with us before qualifies: its share ended (a deleted share row), or an accepted invitation is on record,
-   * and no other share of it exists now.
+   * and no other share of it exists now. An archived copy qualifies only if the end of that share archived it
+   * (removal mode `archive`); the re-invite then restores it.
    */
   private async reuseRefusal(channel: Channel, sender: string, hadShare: boolean): Promise<string | undefined> {
     const sc = await this.dataSource.getRepository(SharedChannel).findOneBy({ channel_id: channel.id });
@@ -214,8 +215,16 @@ export class ChannelInviteReceiver {
         .existsBy({ channel_id: channel.id, remote_id: sender, status: 'accepted' });
       if (!before) return CHANNEL_EXISTS;
     }
-    if (channel.delete_at > 0) return 'channel is archived';
+    if (channel.delete_at > 0 && !(await this.archivedByShareEnd(this.dataSource.manager, channel, sender))) return 'channel is archived';
     return undefined;
+  }
+
+  /** Whether the copy is archived since its share with `sender` ended (and not since, say, a local admin archived it). */
+  private async archivedByShareEnd(db: EntityManager, channel: Pick<Channel, 'id' | 'delete_at'>, sender: string): Promise<boolean> {
+    if (channel.delete_at === 0) return false;
+    return db
+      .getRepository(SharedChannelInvitation)
+      .existsBy({ channel_id: channel.id, remote_id: sender, status: 'accepted', copy_archived_at: channel.delete_at });
   }
 
   /** The connection's default team, else the first team of the server. */
@@ -238,18 +247,25 @@ export class ChannelInviteReceiver {
       }
       const channel =
         'existing' in target
-          ? await this.takeBack(tx, target.existing.id, now)
+          ? await this.takeBack(tx, target.existing.id, rc.remote_id, now)
           : 'personal' in target
             ? await this.createPersonal(tx, rc, invite, now)
             : await this.create(tx, rc, invite, target.teamId, now);
       await this.recordShare(tx, rc, invite, channel, now);
       await this.recordAccepted(tx, rc.remote_id, invite, channel.team_id, decidedBy, now);
-      return { channel, isNew: !('existing' in target) };
+      return { channel, isNew: !('existing' in target), restored: 'existing' in target && target.existing.delete_at > 0 };
     });
     const { channel } = created;
     invitesTotal.inc({ result: 'accepted' });
     this.logger.log(
-      { channel_id: channel.id, remote_id: rc.remote_id, team_id: channel.team_id, readonly: invite.read_only, reused: !created.isNew },
+      {
+        channel_id: channel.id,
+        remote_id: rc.remote_id,
+        team_id: channel.team_id,
+        readonly: invite.read_only,
+        reused: !created.isNew,
+        restored: created.restored,
+      },
       'channel invitation accepted',
     );
     try {
@@ -264,6 +280,11 @@ export class ChannelInviteReceiver {
         if (channel.type === 'O') await this.events.toTeam(channel.team_id, WsEvent.ChannelCreated, data);
         else await this.events.toChannel(channel.id, WsEvent.ChannelCreated, data);
       } else {
+        if (created.restored) {
+          const data = { channel_id: channel.id, team_id: channel.team_id };
+          if (channel.type === 'O') await this.events.toTeam(channel.team_id, WsEvent.ChannelRestored, data);
+          else await this.events.toChannel(channel.id, WsEvent.ChannelRestored, data);
+        }
         const fresh = await this.dataSource.getRepository(Channel).findOneByOrFail({ id: channel.id });
         await this.events.toChannel(channel.id, WsEvent.ChannelUpdated, { channel: JSON.stringify(toChannelJson(fresh)) });
       }
@@ -372,12 +393,13 @@ export class ChannelInviteReceiver {
     return channel;
   }
 
-  private async takeBack(tx: EntityManager, channelId: string, now: number): Promise<Channel> {
+  /** The channel this sender shared with us before, shared again; restored if the end of that share archived it. */
+  private async takeBack(tx: EntityManager, channelId: string, sender: string, now: number): Promise<Channel> {
     const channel = await tx.getRepository(Channel).findOne({ where: { id: channelId }, lock: { mode: 'pessimistic_write' } });
-    if (!channel || channel.delete_at > 0)
+    if (!channel || (channel.delete_at > 0 && !(await this.archivedByShareEnd(tx, channel, sender))))
       throw AppError.badRequest('api.shared_channel.invitation.channel_archived.app_error', 'channel is archived');
-    await tx.getRepository(Channel).update({ id: channelId }, { shared: true, update_at: now });
-    return { ...channel, shared: true, update_at: now };
+    await tx.getRepository(Channel).update({ id: channelId }, { shared: true, delete_at: 0, update_at: now });
+    return { ...channel, shared: true, delete_at: 0, update_at: now };
   }
 
   /** The share record (owned by the sender) and the share with the sender: confirmed, cursors at "now". */
@@ -433,7 +455,7 @@ export class ChannelInviteReceiver {
       `INSERT INTO shared_channel_invitations (id, channel_id, remote_id, status, error, team_id, decided_by, invite, create_at, update_at)
        VALUES ($1, $2, $3, 'accepted', '', $4, $5, $6::jsonb, $7, $7)
        ON CONFLICT (channel_id, remote_id) DO UPDATE SET status = 'accepted', error = '', team_id = EXCLUDED.team_id,
-         decided_by = EXCLUDED.decided_by, invite = EXCLUDED.invite, update_at = EXCLUDED.update_at`,
+         decided_by = EXCLUDED.decided_by, invite = EXCLUDED.invite, update_at = EXCLUDED.update_at, copy_archived_at = 0`,
       [newId(), invite.channel_id, remoteId, teamId, decidedBy, JSON.stringify(invite), now],
     );
   }

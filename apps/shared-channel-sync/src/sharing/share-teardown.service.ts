@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { SHARED_CHANNEL_STATE_POST, SYSTEM_GENERIC_POST, SystemPosts, toChannelJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
-import { ChangedReply, ChannelRemoteRequest, ChannelRequest, PeerMessageReceived, PeerResponse } from '@fedchat/contracts';
+import { ChangedReply, ChannelRemoteRequest, ChannelRequest, ChannelsTold, PeerMessageReceived, PeerResponse } from '@fedchat/contracts';
 import { isValidId } from '@fedchat/crypto';
 import { Channel, RemoteCluster, SharedChannel, SharedChannelRemote } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
@@ -15,7 +15,7 @@ interface Plan {
   remotes: string[] | 'all';
   /** Delete the share record: always, or only when no live remote is left. */
   unshare: 'always' | 'if-none-left';
-  /** Also archive the channel (the home archived it). */
+  /** Also archive the channel: a copy whose home archived it, or (removal mode `archive`) whose share ended. */
   archive?: boolean;
   /** Refuse (with this reason) when none of `remotes` had a live share. */
   requireRemoved?: string;
@@ -45,6 +45,11 @@ const NOT_SHARED = 'channel is not shared';
  *
  * Unsharing locally deletes the shared_channels row (its shared_channel_remotes rows go with it), clears
  * `channels.shared`, announces `channel_updated`, and posts Mattermost's "This channel is no longer shared."
+ *
+ * Removal mode (`SHARED_CHANNELS_REMOVAL_MODE`): in `archive` (Mattermost 10.10) a copy of a channel homed elsewhere
+ * never outlives its share: whoever ends it, the copy is archived here too (members keep reading its history), and
+ * a re-invite from the home restores it. The home's channel is never archived by a share ending. In `legacy` the copy
+ * stays an ordinary local channel, and our own removals ask remotes for the same (`archive_copy: false`).
  */
 @Injectable()
 export class ShareTeardown {
@@ -80,7 +85,11 @@ export class ShareTeardown {
   async unshare(req: ChannelRequest): Promise<ChangedReply> {
     if (!isValidId(req.channel_id)) throw AppError.invalidParam('channel_id');
     if (!(await this.dataSource.getRepository(Channel).existsBy({ id: req.channel_id }))) throw AppError.notFound('channel');
-    const result = await this.detach(req.channel_id, () => ({ remotes: 'all', unshare: 'always' }));
+    const result = await this.detach(req.channel_id, (sc) => ({
+      remotes: 'all',
+      unshare: 'always',
+      archive: !sc.home && this.archiving(),
+    }));
     if (typeof result === 'string') return { changed: false };
     const told = result.home ? result.removed : [result.homeRemoteId];
     await this.notifier.unshareAndWait(told, req.channel_id, this.budget());
@@ -94,14 +103,18 @@ export class ShareTeardown {
    * without telling it anything. False when the channel was not shared with that peer (nothing changed).
    */
   async peerStoppedSharing(channelId: string, remoteId: string): Promise<boolean> {
-    const result = await this.detach(channelId, (sc) => this.peerPlan(sc, remoteId, false));
+    const result = await this.detach(channelId, (sc) => this.peerPlan(sc, remoteId, this.archiving()));
     if (typeof result === 'string') return false;
     this.logger.log({ channel_id: channelId, remote_id: remoteId, home: result.home }, 'peer stopped sharing the channel');
     await this.announce(result, result.home ? result.confirmed : [remoteId]);
     return true;
   }
 
-  /** `sharedchannel_unshare` from a peer: `{channel_id, remote_id, archived?}`. */
+  /**
+   * `sharedchannel_unshare` from a peer: `{channel_id, remote_id, archived?, archive_copy?}`. From the home of our copy
+   * it ends the share and archives the copy (always when `archived`, the home archived it; else in removal mode
+   * `archive` unless the home asks `archive_copy: false`); from a guest of our channel, it ends that guest's share.
+   */
   async receiveUnshare({ remote_id: sender, msg }: PeerMessageReceived): Promise<PeerResponse> {
     const p = msg.payload ?? {};
     if (!isValidId(p.channel_id)) return this.refuse(sender, '', 'invalid unshare: channel_id is not a valid id');
@@ -112,7 +125,11 @@ export class ShareTeardown {
     if (p.archived !== undefined && typeof p.archived !== 'boolean') {
       return this.refuse(sender, channelId, 'invalid unshare: archived must be a boolean');
     }
-    const result = await this.detach(channelId, (sc) => this.peerPlan(sc, sender, p.archived === true));
+    if (p.archive_copy !== undefined && typeof p.archive_copy !== 'boolean') {
+      return this.refuse(sender, channelId, 'invalid unshare: archive_copy must be a boolean');
+    }
+    const archive = p.archived === true || (this.archiving() && p.archive_copy !== false);
+    const result = await this.detach(channelId, (sc) => this.peerPlan(sc, sender, archive));
     if (typeof result === 'string') return this.refuse(sender, channelId, result);
     this.logger.log(
       { channel_id: channelId, remote_id: sender, home: result.home, archived: result.archived },
@@ -124,8 +141,27 @@ export class ShareTeardown {
   }
 
   /**
+   * A connection is about to be deleted here (RPC TellConnectionRemoval, from the remote-cluster app while the peer
+   * still trusts us): the peer is told, per channel, that each live share with it ends. For our channels it ends
+   * (and archives) its copies; for its channels it ends our share. Waits at most `budgetMs`: what is not delivered
+   * by then is not (the connection's credentials are wiped right after).
+   */
+  async tellConnectionRemoval(remoteId: string, budgetMs = this.budget(2)): Promise<ChannelsTold> {
+    if (!isValidId(remoteId)) throw AppError.invalidParam('remote_id');
+    const rows: { channel_id: string }[] = await this.dataSource.query(
+      `SELECT channel_id FROM shared_channel_remotes WHERE remote_id = $1 AND delete_at = 0 AND is_invite_confirmed`,
+      [remoteId],
+    );
+    const channelIds = rows.map((r) => r.channel_id);
+    if (channelIds.length > 0) await this.notifier.unshareChannelsAndWait(remoteId, channelIds, budgetMs);
+    this.logger.log({ remote_id: remoteId, channels: channelIds.length }, 'peer told its shares end with the connection');
+    return { channels: channelIds.length };
+  }
+
+  /**
    * A connection was deleted: the remote-cluster app already ended its shares (same `delete_at` as the connection).
-   * Each channel says so; home channels left without remotes, and channels homed on that remote, stop being shared.
+   * Each channel says so; home channels left without remotes stop being shared, and channels homed on that remote
+   * stop being shared here (their copies archived in removal mode `archive`).
    */
   async connectionDeleted(remoteId: string): Promise<void> {
     const rc = await this.dataSource.getRepository(RemoteCluster).findOneBy({ remote_id: remoteId });
@@ -140,7 +176,7 @@ export class ShareTeardown {
           sc.home
             ? { remotes: [remoteId], unshare: 'if-none-left' }
             : sc.remote_id === remoteId
-              ? { remotes: 'all', unshare: 'always' }
+              ? { remotes: 'all', unshare: 'always', archive: this.archiving() }
               : 'channel not homed on the deleted connection',
         );
         if (typeof result === 'string') continue;
@@ -172,9 +208,14 @@ export class ShareTeardown {
     return { remotes: 'all', unshare: 'always', archive };
   }
 
-  /** How long an RPC waits for peers' answers: within the caller's bus timeout. */
-  private budget(): number {
-    return Math.max(500, this.config.bus.requestTimeoutMs - 2000);
+  /** Whether an ended share archives our copy (removal mode `archive`, Mattermost 10.10). */
+  private archiving(): boolean {
+    return this.config.sharedChannels.removalMode === 'archive';
+  }
+
+  /** How long an RPC waits for peers' answers: within the caller's bus timeout (`depth` RPCs deep). */
+  private budget(depth = 1): number {
+    return Math.max(500, this.config.bus.requestTimeoutMs - 2000 * depth);
   }
 
   private refuse(sender: string, channelId: string, reason: string): PeerResponse {
@@ -213,9 +254,21 @@ export class ShareTeardown {
         await tx.getRepository(Channel).update({ id: channelId }, { shared: false, update_at: now });
       }
       let archived = false;
-      if (decided.archive) {
-        const result = await tx.getRepository(Channel).update({ id: channelId, delete_at: 0 }, { delete_at: now, update_at: now });
+      // Only a copy: the home's channel is archived by its own users, never by a share ending. Direct and group
+      // messages cannot be archived (as in Mattermost): they stay as they are.
+      if (decided.archive && !sc.home) {
+        const result = await tx
+          .getRepository(Channel)
+          .update({ id: channelId, delete_at: 0, type: In(['O', 'P']) }, { delete_at: now, update_at: now });
         archived = (result.affected ?? 0) > 0;
+        // Lets a re-invite from the home restore this copy (and only while it is archived from now).
+        if (archived) {
+          await tx.query(
+            `UPDATE shared_channel_invitations SET copy_archived_at = $1, update_at = $1
+             WHERE channel_id = $2 AND remote_id = $3 AND status = 'accepted'`,
+            [now, channelId, sc.remote_id],
+          );
+        }
       }
       return { channelId, home: sc.home, homeRemoteId: sc.remote_id, removed, confirmed, unshared, archived };
     });

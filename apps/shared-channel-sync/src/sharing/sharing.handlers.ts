@@ -7,6 +7,8 @@ import {
   ChannelRemotesRequest,
   ChannelRequest,
   ChannelShareStatusReply,
+  ChannelsTold,
+  ConnectionRemovalRequest,
   ConnectionDeleted,
   ConnectionDeletedEvent,
   ConnectionStateChanged,
@@ -38,6 +40,7 @@ import {
   SharedChannelInvitationJson,
   SharedChannelListReply,
   SharedChannelRemoteListReply,
+  TellConnectionRemoval,
   UninviteRemote,
   UnshareChannel,
 } from '@fedchat/contracts';
@@ -81,6 +84,11 @@ export class SharingHandlers {
   @MessagePattern(UnshareChannel.subject)
   unshare(@Payload() req: ChannelRequest): Promise<ChangedReply> {
     return this.teardown.unshare(req);
+  }
+
+  @MessagePattern(TellConnectionRemoval.subject)
+  connectionRemoving(@Payload() req: ConnectionRemovalRequest): Promise<ChannelsTold> {
+    return this.teardown.tellConnectionRemoval(req.remote_id);
   }
 
   @MessagePattern(GetChannelShareStatus.subject)

@@ -231,6 +231,8 @@ export const envSchema = z.object({
   SHARED_CHANNELS_LEASE_MS: int(30_000, 1000, 600_000),
   SHARED_CHANNELS_REFUSED_RETRY_BASE_MS: int(60_000, 1, 86_400_000),
   SHARED_CHANNELS_REFUSED_MAX_ATTEMPTS: int(3, 0, 100),
+  /** What a shared channel's copy becomes when its share ends: archived (Mattermost 10.10) or a plain local channel (before). */
+  SHARED_CHANNELS_REMOVAL_MODE: z.enum(['archive', 'legacy']).default('archive'),
   /** Beyond Mattermost (which always sends it): a user's real email goes to peers only when set. */
   SHARED_CHANNELS_SYNC_USER_EMAIL: bool(false),
 
@@ -390,6 +392,11 @@ export interface AppConfig {
     refusedMaxAttempts: number;
     /** Whether users sent to peers carry their real email (default: an empty email). */
     syncUserEmail: boolean;
+    /**
+     * `archive`: a copy of a channel homed elsewhere is archived when its share ends, and our removals ask remotes to
+     * archive theirs (Mattermost 10.10). `legacy`: copies stay as ordinary local channels (before 10.10).
+     */
+    removalMode: 'archive' | 'legacy';
   };
   userSync: {
     /** How often each user-sync replica looks for profile, membership and global user changes no doorbell announced. */
@@ -576,6 +583,7 @@ export function loadConfig(appName: AppName, givenEnv: NodeJS.ProcessEnv = proce
       refusedRetryBaseMs: e.SHARED_CHANNELS_REFUSED_RETRY_BASE_MS,
       refusedMaxAttempts: e.SHARED_CHANNELS_REFUSED_MAX_ATTEMPTS,
       syncUserEmail: e.SHARED_CHANNELS_SYNC_USER_EMAIL,
+      removalMode: e.SHARED_CHANNELS_REMOVAL_MODE,
     },
     userSync: { pollIntervalMs: e.USER_SYNC_POLL_INTERVAL_MS },
     featureFlags: {

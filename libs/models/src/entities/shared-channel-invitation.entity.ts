@@ -36,6 +36,13 @@ export class SharedChannelInvitation {
   @Column(jsonObject)
   invite: Record<string, unknown>;
 
+  /**
+   * When the end of this share archived our copy of the channel (removal mode `archive`; 0: it did not). A re-invite
+   * restores the copy only if it is still archived from then.
+   */
+  @Column(bigintMs)
+  copy_archived_at: number;
+
   @Column(bigintMs)
   create_at: number;
 
