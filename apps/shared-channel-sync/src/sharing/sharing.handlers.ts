@@ -7,6 +7,8 @@ import {
   ChannelRemotesRequest,
   ChannelRequest,
   ChannelShareStatusReply,
+  ConnectionConfirmed,
+  ConnectionConfirmedEvent,
   ConnectionDeleted,
   ConnectionDeletedEvent,
   ConnectionStateChanged,
@@ -131,6 +133,11 @@ export class SharingHandlers {
   @EventPattern(ConnectionStateChangedEvent.subject, SHARING)
   async connectionStateChanged(@Payload() e: ConnectionStateChanged): Promise<void> {
     if (e.online) await this.inviteSender.retryRemote(e.remote_id);
+  }
+
+  @EventPattern(ConnectionConfirmedEvent.subject, SHARING)
+  connectionConfirmed(@Payload() e: ConnectionConfirmed): Promise<void> {
+    return this.inviteSender.connectionConfirmed(e.remote_id);
   }
 
   @EventPattern(ConnectionDeletedEvent.subject, SHARING)
