@@ -140,7 +140,8 @@ async function inviteRemote(
     channel_id: channelId,
     readonly: body?.readonly ?? false,
   });
-  if (!reply.connection_pending) return { status: 'OK', connection_pending: false };
+  // Mattermost's answer as it is, unless there is something to add.
+  if (!reply.connection_pending) return { status: 'OK' };
   return { status: 'OK', connection_pending: true, message: PENDING_CONNECTION_NOTE };
 }
 

@@ -17,10 +17,11 @@ export class InviteRemoteBody {
 /** Answer of the invite routes: Mattermost's `{status: "OK"}` and our note about pending connections. */
 export class InviteRemoteResultDoc {
   @ApiProperty({ example: 'OK' }) status: string;
-  @ApiProperty({
-    description: 'Our extension: the connection is not accepted by the peer yet; the invitation is recorded and sent when it is',
+  @ApiPropertyOptional({
+    description:
+      'Our extension, present (true) only when the connection is not accepted by the peer yet: the invitation is recorded and sent when it is',
   })
-  connection_pending: boolean;
+  connection_pending?: boolean;
   @ApiPropertyOptional({ description: 'Our extension: when connection_pending, a sentence saying so' }) message?: string;
 }
 
