@@ -23,11 +23,10 @@ describe.each([
   let alice: TestUser;
 
   beforeAll(async () => {
-    // Two federations of one cluster each: nothing connects them until the test does.
-    [fedA, fedB] = await Promise.all([
-      startFederation({ clusters: ['a'], env: QUICK_FEDERATION_ENV, ...(distributed ? { distributed: { a: {} } } : {}) }),
-      startFederation({ clusters: ['b'], env: QUICK_FEDERATION_ENV }),
-    ]);
+    // Two federations of one cluster each: nothing connects them until the test does. One after the other, so that
+    // a slow start does not starve the other, and afterAll stops whichever started.
+    fedA = await startFederation({ clusters: ['a'], env: QUICK_FEDERATION_ENV, ...(distributed ? { distributed: { a: {} } } : {}) });
+    fedB = await startFederation({ clusters: ['b'], env: QUICK_FEDERATION_ENV });
     a = fedA.clusters.a;
     b = fedB.clusters.b;
     alice = await a.createUser('alice');
