@@ -157,6 +157,7 @@ describe('sharing a channel between two clusters', () => {
       newly_shared: true,
       already_invited: false,
       delivered: true,
+      connection_pending: false,
       remote_display_name: 'Peer B',
       remote_site_url: b.url,
     });
