@@ -157,6 +157,7 @@ describe('sharing a channel between two clusters', () => {
       newly_shared: true,
       already_invited: false,
       delivered: true,
+      connection_pending: false,
       remote_display_name: 'Peer B',
       remote_site_url: b.url,
     });
@@ -240,11 +241,13 @@ describe('sharing a channel between two clusters', () => {
     };
     await bad({ remote_id: newId() }, 'api.remote_cluster.invalid_id.app_error');
     await bad({ channel_id: newId() }, 'api.command_share.invalid_channel.error');
+    // Pending connections may be invited (pending-connection-shares.int-spec.ts), deleted ones not.
     const pending = await a.h
       .as(a.admin)
       .post('/api/v4/remotecluster')
       .send({ name: 'not-yet', default_team_id: a.teamId, password: 'Pw-pw-pw-pw-1!' })
       .expect(201);
+    await a.h.as(a.admin).delete(`/api/v4/remotecluster/${pending.body.remote_cluster.remote_id}`).expect(200);
     await bad({ remote_id: pending.body.remote_cluster.remote_id }, 'api.remote_cluster.invalid_id.app_error');
   });
 

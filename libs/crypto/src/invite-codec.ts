@@ -18,6 +18,9 @@ export interface RemoteClusterInvite {
 }
 
 export const INVITE_VERSION = 3;
+
+/** The inviter refuses a confirmation that comes later than this after it created the invitation. */
+export const INVITE_EXPIRES_AFTER_MS = 48 * 3600 * 1000;
 const SALT_BYTES = 16;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;

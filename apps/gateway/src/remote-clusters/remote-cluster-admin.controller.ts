@@ -16,11 +16,12 @@ import {
   RestartGlobalUserSync,
 } from '@fedchat/contracts';
 import type { User } from '@fedchat/models';
-import { IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import type { Response } from 'express';
 import { CurrentUser, RequirePermission } from '../auth/auth.guard';
 import { PageQuery } from '../http/page-query';
 import { apiValidationPipe } from '../http/validation';
+import { MAX_SHARES_ON_CREATE, SharesOnCreate } from './shares-on-create.service';
 
 export class CreateRemoteClusterBody {
   @ApiProperty() @IsString() @Length(1, 64) @Matches(REMOTE_NAME_PATTERN) name: string;
@@ -37,6 +38,17 @@ export class CreateRemoteClusterBody {
   @IsOptional()
   @IsBoolean()
   auto_accept_channel_invites?: boolean;
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_SHARES_ON_CREATE,
+    description:
+      'Our extension: ids of channels to share with the new connection. Each must be a team channel (not a direct or group message) in a team where the caller has manage_shared_channels; the invitations are recorded and sent when the peer accepts the connection. If one is refused, no connection is created.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_SHARES_ON_CREATE)
+  @IsString({ each: true })
+  share_channel_ids?: string[];
 }
 
 export class AcceptInviteBody {
@@ -89,6 +101,11 @@ export class RemoteClusterWithInviteDoc {
   @ApiProperty({ type: RemoteClusterDoc }) remote_cluster: RemoteClusterDoc;
   @ApiProperty() invite: string;
   @ApiPropertyOptional({ description: 'Only when the server generated it' }) password?: string;
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Our extension, when share_channel_ids was given: the channels whose invitations wait for the peer to accept',
+  })
+  shared_channel_ids?: string[];
 }
 
 export class GlobalUserSyncProgressDoc {
@@ -107,7 +124,10 @@ const BOOLEAN_FILTERS = ['exclude_offline', 'only_confirmed', 'include_deleted',
 @RequirePermission(Permission.ManageSecureConnections)
 @Controller('api/v4/remotecluster')
 export class RemoteClusterAdminController {
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    private readonly sharesOnCreate: SharesOnCreate,
+  ) {}
 
   @Get()
   @ApiOkResponse({ type: [RemoteClusterDoc] })
@@ -122,7 +142,9 @@ export class RemoteClusterAdminController {
   @ApiCreatedResponse({ type: RemoteClusterWithInviteDoc })
   async create(@CurrentUser() user: User, @Body() body: CreateRemoteClusterBody) {
     requireTeamUnlessReview(body);
-    return this.bus.request(CreateConnection, {
+    // Checked before the connection exists: a refused channel creates nothing.
+    const channels = body.share_channel_ids ? await this.sharesOnCreate.resolve(user, body.share_channel_ids, 'share_channel_ids') : [];
+    const created = await this.bus.request(CreateConnection, {
       name: body.name,
       display_name: body.display_name ?? '',
       default_team_id: body.default_team_id ?? '',
@@ -130,6 +152,9 @@ export class RemoteClusterAdminController {
       creator_id: user.id,
       auto_accept_channel_invites: body.auto_accept_channel_invites,
     });
+    if (!body.share_channel_ids) return created;
+    await this.sharesOnCreate.share(user, created, channels);
+    return { ...created, shared_channel_ids: channels.map((c) => c.id) };
   }
 
   @Post('accept_invite')

@@ -4,13 +4,14 @@ import { PeerAuthGuard } from './peer-auth.guard';
 import { RemoteClusterAdminController } from './remote-cluster-admin.controller';
 import { RemoteClusterPeerController } from './remote-cluster-peer.controller';
 import { SecureConnectionCommand } from './secure-connection.command';
+import { SharesOnCreate } from './shares-on-create.service';
 
 /** Secure connections on the gateway: the admin REST API, the peer endpoints and `/secure-connection`. */
 @Module({
   imports: [FilesModule],
   // The peer controller comes first so that its fixed paths (ping, msg, confirm_invite) win over `:remote_id`.
   controllers: [RemoteClusterPeerController, RemoteClusterAdminController],
-  providers: [PeerAuthGuard, SecureConnectionCommand],
+  providers: [PeerAuthGuard, SecureConnectionCommand, SharesOnCreate],
   exports: [PeerAuthGuard],
 })
 export class RemoteClustersModule {}

@@ -14,6 +14,7 @@ import { Team } from '@fedchat/models';
 import { Repository } from 'typeorm';
 import { utcTime } from '../commands/command-format';
 import { CommandContext, CommandRegistry, CommandResponse, ephemeral } from '../commands/command-registry';
+import { SharesOnCreate } from './shares-on-create.service';
 
 /** `/secure-connection create|accept|remove|status` with Mattermost's flags and texts (protocol §7.1), plus our `sync-users`. */
 @Injectable()
@@ -23,6 +24,7 @@ export class SecureConnectionCommand implements OnModuleInit {
     private readonly bus: Bus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(Team) private readonly teams: Repository<Team>,
+    private readonly sharesOnCreate: SharesOnCreate,
   ) {}
 
   onModuleInit(): void {
@@ -71,20 +73,30 @@ export class SecureConnectionCommand implements OnModuleInit {
     if (!REMOTE_NAME_PATTERN.test(name) || name.length > 64)
       return ephemeral('Invalid `name`: use letters, digits, periods, hyphens and underscores.');
     const arrival = await this.arrival(ctx, flags);
+    // `--share town-square,~off-topic,<channel id>`: names in the team the command is typed in, checked before creating.
+    const shareRefs = flags.share === undefined ? [] : required(flags, 'share').split(',');
     try {
-      const { invite, password: generated } = await this.bus.request(CreateConnection, {
+      const toShare = shareRefs.length === 0 ? [] : await this.sharesOnCreate.resolve(ctx.user, shareRefs, 'share', ctx.teamId);
+      const created = await this.bus.request(CreateConnection, {
         name,
         display_name: flags.displayname || name,
         password,
         creator_id: ctx.user.id,
         ...arrival,
       });
+      await this.sharesOnCreate.share(ctx.user, created, toShare);
+      const { invite, password: generated } = created;
+      const shared =
+        toShare.length === 0
+          ? ''
+          : `**Channels shared** (the invitations are sent when the connection is accepted): ${toShare.map((c) => `~${c.name}`).join(', ')}\n\n`;
       return ephemeral(
         '##### Invitation created.\nSend the following AES 256-bit encrypted invitation to the external Mattermost System Admin along with the password. ' +
           'They will use the `/secure-connection accept` slash command to accept the invitation.\n\n```\n' +
           invite +
           '\n```\n\n' +
           (generated ? `**Password** (generated; shown only this once): \`${generated}\`\n\n` : '') +
+          shared +
           '**Ensure the secure connection can access your Mattermost instance via** ' +
           this.config.siteUrl,
       );

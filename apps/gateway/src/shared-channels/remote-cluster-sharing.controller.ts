@@ -9,7 +9,7 @@ import { CurrentUser, RequirePermission } from '../auth/auth.guard';
 import { PageQuery } from '../http/page-query';
 import { apiValidationPipe } from '../http/validation';
 import { OkJson } from '../users/users.dto';
-import { InviteRemoteBody, SharedChannelRemoteDoc } from './shared-channels.dto';
+import { InviteRemoteBody, InviteRemoteResultDoc, SharedChannelRemoteDoc } from './shared-channels.dto';
 import { idParam, queryFlag } from './shared-channels.params';
 
 const SHARE_FILTERS = ['include_unconfirmed', 'exclude_confirmed', 'exclude_home', 'exclude_remote', 'include_deleted'] as const;
@@ -31,14 +31,14 @@ export class RemoteClusterSharingController {
   @RequirePermission(Permission.ManageSecureConnections, Permission.ManageSharedChannels)
   @HttpCode(200)
   @ApiBody({ type: InviteRemoteBody, required: false })
-  @ApiOkResponse({ type: OkJson })
+  @ApiOkResponse({ type: InviteRemoteResultDoc })
   @ApiForbiddenResponse({ description: 'Without manage_secure_connections (reported as manage_shared_channels, as Mattermost does)' })
   async invite(
     @CurrentUser() user: User,
     @Param('remote_id') remoteId: string,
     @Param('channel_id') channelId: string,
     @Body() body: InviteRemoteBody,
-  ): Promise<OkJson> {
+  ): Promise<InviteRemoteResultDoc> {
     return inviteRemote(this.bus, user, remoteId, channelId, body);
   }
 
@@ -100,14 +100,14 @@ export class ChannelRemotesAliasController {
   @RequirePermission(Permission.ManageSecureConnections, Permission.ManageSharedChannels)
   @HttpCode(200)
   @ApiBody({ type: InviteRemoteBody, required: false })
-  @ApiOkResponse({ type: OkJson })
+  @ApiOkResponse({ type: InviteRemoteResultDoc })
   @ApiForbiddenResponse({ description: 'Alias of POST /api/v4/remotecluster/{remote_id}/channels/{channel_id}/invite' })
   invite(
     @CurrentUser() user: User,
     @Param('remote_id') remoteId: string,
     @Param('channel_id') channelId: string,
     @Body() body: InviteRemoteBody,
-  ): Promise<OkJson> {
+  ): Promise<InviteRemoteResultDoc> {
     return inviteRemote(this.bus, user, remoteId, channelId, body);
   }
 
@@ -131,12 +131,23 @@ async function inviteRemote(
   remoteId: string,
   channelId: string,
   body: InviteRemoteBody | undefined,
-): Promise<OkJson> {
+): Promise<InviteRemoteResultDoc> {
   idParam(remoteId, 'remote_id');
   idParam(channelId, 'channel_id');
-  await bus.request(InviteRemote, { actor_id: user.id, remote_id: remoteId, channel_id: channelId, readonly: body?.readonly ?? false });
-  return { status: 'OK' };
+  const reply = await bus.request(InviteRemote, {
+    actor_id: user.id,
+    remote_id: remoteId,
+    channel_id: channelId,
+    readonly: body?.readonly ?? false,
+  });
+  // Mattermost's answer as it is, unless there is something to add.
+  if (!reply.connection_pending) return { status: 'OK' };
+  return { status: 'OK', connection_pending: true, message: PENDING_CONNECTION_NOTE };
 }
+
+/** What the invite answer says about a connection the peer has not accepted yet. */
+export const PENDING_CONNECTION_NOTE =
+  'The secure connection is not accepted yet: the invitation is recorded and will be sent when the connection is accepted.';
 
 async function uninviteRemote(bus: Bus, user: User, remoteId: string, channelId: string, res: Response): Promise<void> {
   idParam(remoteId, 'remote_id');

@@ -48,6 +48,7 @@ function inviteReply(over: Partial<Record<string, unknown>> = {}) {
     delivered: true,
     remote_display_name: 'Peer B',
     remote_site_url: 'https://b.example.com',
+    connection_pending: false,
     ...over,
   };
 }
@@ -117,6 +118,14 @@ describe('/share-channel', () => {
     expect(await run(line)).toBe('##### Shared channel invitation will be sent to `Peer B https://b.example.com` when it is back online.');
     request.mockResolvedValueOnce(inviteReply({ already_invited: true }));
     expect(await run(line)).toBe('This channel is already shared with that secure connection.');
+  });
+
+  it('says an invitation to a pending connection is sent when the connection is accepted', async () => {
+    const { request, run } = setup();
+    request.mockResolvedValueOnce(inviteReply({ newly_shared: true, delivered: false, connection_pending: true, remote_site_url: '' }));
+    expect(await run(`/share-channel invite --connectionID ${REMOTE}`)).toBe(
+      '##### This channel is now shared.\n##### Shared channel invitation will be sent to `Peer B` when it accepts the secure connection.',
+    );
   });
 
   it('shows an AppError from the sync app as its message, and lets other failures through', async () => {
@@ -195,6 +204,23 @@ describe('formatStatus', () => {
       ].join('\n'),
     );
   });
+
+  it('marks invitations waiting for their connection, and those whose connection can no longer be accepted', () => {
+    const text = formatStatus('chan1', [
+      statusRow({ remote_id: REMOTE, display_name: 'Peer B', is_invite_accepted: true, connection_pending: true }),
+      statusRow({
+        remote_id: 'c'.repeat(26),
+        display_name: 'Peer C',
+        is_invite_accepted: true,
+        connection_pending: true,
+        connection_expired: true,
+      }),
+    ]);
+    expect(text.split('\n').slice(4)).toEqual([
+      `| ${REMOTE} |  | Peer B | :x: | :hourglass: pending connection (sent when accepted) | :x: | never | never |`,
+      `| ${'c'.repeat(26)} |  | Peer C | :x: | :x: connection invitation expired (never sent) | :x: | never | never |`,
+    ]);
+  });
 });
 
 function statusRow(over: Partial<SharedChannelRemoteStatusJson>): SharedChannelRemoteStatusJson {
@@ -209,6 +235,8 @@ function statusRow(over: Partial<SharedChannelRemoteStatusJson>): SharedChannelR
     is_invite_accepted: false,
     is_invite_confirmed: false,
     is_online: false,
+    connection_pending: false,
+    connection_expired: false,
     ...over,
   };
 }

@@ -72,9 +72,11 @@ export class ShareChannelCommand implements OnModuleInit {
     });
     if (reply.already_invited) return ephemeral('This channel is already shared with that secure connection.');
     const target = `${reply.remote_display_name} ${reply.remote_site_url}`;
-    const sent = reply.delivered
-      ? `##### Shared channel invitation has been sent to \`${target}\`.`
-      : `##### Shared channel invitation will be sent to \`${target}\` when it is back online.`;
+    const sent = reply.connection_pending
+      ? `##### Shared channel invitation will be sent to \`${reply.remote_display_name}\` when it accepts the secure connection.`
+      : reply.delivered
+        ? `##### Shared channel invitation has been sent to \`${target}\`.`
+        : `##### Shared channel invitation will be sent to \`${target}\` when it is back online.`;
     return ephemeral(reply.newly_shared ? `##### This channel is now shared.\n${sent}` : sent);
   }
 
@@ -98,11 +100,14 @@ export class ShareChannelCommand implements OnModuleInit {
   }
 }
 
-/** The `/share-channel status` table, with the columns Mattermost's documentation lists (plus the last sync). */
+/**
+ * The `/share-channel status` table, with the columns Mattermost's documentation lists (plus the last sync). An
+ * invitation waiting for its connection to be accepted says so in "Invite accepted".
+ */
 export function formatStatus(channelId: string, remotes: SharedChannelRemoteStatusJson[]): string {
   const rows = remotes.map(
     (r) =>
-      `| ${r.remote_id} | ${cell(r.site_url)} | ${cell(r.display_name)} | ${mark(r.readonly)} | ${mark(r.is_invite_accepted)} | ${mark(
+      `| ${r.remote_id} | ${cell(r.site_url)} | ${cell(r.display_name)} | ${mark(r.readonly)} | ${inviteState(r)} | ${mark(
         r.is_online,
       )} | ${utcTime(r.last_ping_at, 'never')} | ${utcTime(r.last_sync_at, 'never')} |`,
   );
@@ -132,6 +137,12 @@ function yesNo(value: string | undefined, name: string): boolean {
   if (v === 'y' || v === 'yes' || v === 'true') return true;
   if (v === 'n' || v === 'no' || v === 'false') return false;
   throw new ArgumentError(`Invalid value for \`${name}\`: use Y or N.`);
+}
+
+function inviteState(r: SharedChannelRemoteStatusJson): string {
+  if (r.connection_expired) return ':x: connection invitation expired (never sent)';
+  if (r.connection_pending) return ':hourglass: pending connection (sent when accepted)';
+  return mark(r.is_invite_accepted);
 }
 
 function mark(value: boolean): string {

@@ -14,6 +14,17 @@ export class InviteRemoteBody {
   readonly?: boolean;
 }
 
+/** Answer of the invite routes: Mattermost's `{status: "OK"}` and our note about pending connections. */
+export class InviteRemoteResultDoc {
+  @ApiProperty({ example: 'OK' }) status: string;
+  @ApiPropertyOptional({
+    description:
+      'Our extension, present (true) only when the connection is not accepted by the peer yet: the invitation is recorded and sent when it is',
+  })
+  connection_pending?: boolean;
+  @ApiPropertyOptional({ description: 'Our extension: when connection_pending, a sentence saying so' }) message?: string;
+}
+
 /** Body of `POST /sharedchannels/invitations/{invitation_id}/accept`. */
 export class AcceptInvitationBody {
   /** Required; optional here only so that the permission check answers before the 400. */
@@ -55,6 +66,8 @@ export class SharedChannelRemoteDoc {
   @ApiProperty() last_post_create_at: number;
   @ApiProperty() last_post_create_id: string;
   @ApiProperty() last_members_sync_at: number;
+  @ApiProperty({ description: 'Our extension: the connection is not accepted by the peer yet; the invitation is sent when it is' })
+  connection_pending: boolean;
 }
 
 /** Mattermost `RemoteClusterInfo`: what any member may know about a connection. */
@@ -66,6 +79,8 @@ export class RemoteClusterInfoDoc {
   @ApiProperty() delete_at: number;
   @ApiProperty() last_ping_at: number;
   @ApiPropertyOptional() site_url?: string;
+  @ApiProperty({ description: 'Our extension: the peer has not accepted the connection yet (site_url is a placeholder)' })
+  connection_pending: boolean;
 }
 
 /** A channel invitation received from a connection that does not auto-accept (our review mode). */

@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, AppError, Bus, PeerAddressPolicy, peerAddressPolicy, PeerClient, PING_TIMEOUT_MS } from '@fedchat/common';
 import {
   AcceptInviteRequest,
+  ConnectionConfirmedEvent,
   ConnectionDeletedEvent,
   CreateConnectionReply,
   CreateConnectionRequest,
@@ -19,6 +20,7 @@ import {
   generateInvitePassword,
   hashToken,
   InviteCodecError,
+  INVITE_EXPIRES_AFTER_MS,
   INVITE_PASSWORD_RULE,
   INVITE_VERSION,
   isStrongInvitePassword,
@@ -30,9 +32,6 @@ import { isUniqueViolation, RemoteCluster, Team } from '@fedchat/models';
 import { DataSource, Repository } from 'typeorm';
 import { HeartbeatService } from '../heartbeat/heartbeat.service';
 import { isConfirmed, toRemoteClusterJson } from './remote-cluster.mapper';
-
-/** Invitation confirmations older than this (from the inviter's record) are refused. */
-export const INVITE_EXPIRES_AFTER_MS = 48 * 3600 * 1000;
 
 /**
  * Secure connections: creating invitations, accepting them (the handshake with the inviter), confirming them when
@@ -250,6 +249,9 @@ export class ConnectionsService {
     if (!updated) throw new AppError('api.command_remote.confirm_invitation.error', 'The invitation was already confirmed.', 500);
     this.logger.log({ remote_id: remoteId, site_url: siteUrl }, 'invitation confirmed by peer');
     this.heartbeat.pingSoon(remoteId);
+    // Once, after the conditional update: channel invitations recorded while the connection was pending go out now
+    // (the acceptor saved the connection before confirming, so it already takes them).
+    this.bus.emit(ConnectionConfirmedEvent, { remote_id: remoteId });
     return { status: 'OK' };
   }
 

@@ -11,7 +11,7 @@ import {
   ShareDirectChannelRequest,
   SharedChannelChangedEvent,
 } from '@fedchat/contracts';
-import { isValidId, newId } from '@fedchat/crypto';
+import { INVITE_EXPIRES_AFTER_MS, isValidId, newId } from '@fedchat/crypto';
 import { Channel, RemoteCluster, SharedChannel, SharedChannelRemote, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
 import { ChannelInvite, invitePayloadFor } from './invite-payload';
@@ -44,8 +44,27 @@ export function isConfirmedRemote(rc: RemoteCluster): boolean {
   return rc.plugin_id !== '' || (rc.site_url !== '' && !rc.site_url.startsWith('pending_'));
 }
 
+/** A connection created here whose invitation the peer can no longer accept (it confirms too late and is refused). */
+export function isExpiredPendingRemote(rc: RemoteCluster, now = Date.now()): boolean {
+  return !isConfirmedRemote(rc) && now - Number(rc.create_at) > INVITE_EXPIRES_AFTER_MS;
+}
+
+/** SQL condition (on `rc`, a remote_clusters row) of isConfirmedRemote. */
+const CONFIRMED_REMOTE_SQL = `(rc.plugin_id <> '' OR (rc.site_url <> '' AND rc.site_url NOT LIKE 'pending\\_%'))`;
+
 export function invalidRemoteError(): AppError {
   return AppError.badRequest('api.remote_cluster.invalid_id.app_error', 'Invalid secure connection: unknown, deleted or not confirmed.');
+}
+
+function unknownRemoteError(): AppError {
+  return AppError.badRequest('api.remote_cluster.invalid_id.app_error', 'Invalid secure connection: unknown or deleted.');
+}
+
+function expiredRemoteError(): AppError {
+  return AppError.badRequest(
+    'api.remote_cluster.invite_expired.app_error',
+    'The secure connection was never accepted and its invitation has expired: delete it and create a new one.',
+  );
 }
 
 /**
@@ -57,6 +76,11 @@ export function invalidRemoteError(): AppError {
  * Sends are claimed with a lease on the shared_channel_remotes row (`lease_owner`/`lease_until`, taken under
  * `FOR UPDATE SKIP LOCKED`), so several replicas never send the same invitation at the same time. Only unconfirmed
  * rows are claimed here; the sync engine owns confirmed ones.
+ *
+ * A connection created here and not yet accepted by the peer (pending) may be invited too: the row is recorded the
+ * same way but not claimed while its connection is pending (it has nowhere to go). When the peer accepts, the
+ * remote-cluster app announces it (ConnectionConfirmedEvent) and they are sent at once; the poller finds them as
+ * well (they are due from the start), so a lost event or a restart in between delays them by one round at most.
  */
 @Injectable()
 export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDestroy {
@@ -111,8 +135,15 @@ export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDest
     const existing = await this.dataSource.getRepository(SharedChannel).findOneBy({ channel_id: channel.id });
     if (existing && !existing.home) throw notHomeInviteError();
     const rc = await this.dataSource.getRepository(RemoteCluster).findOneBy({ remote_id: req.remote_id });
-    if (!rc || rc.delete_at > 0 || !isConfirmedRemote(rc)) throw invalidRemoteError();
-    const remote = { remote_display_name: rc.display_name || rc.name, remote_site_url: rc.site_url };
+    if (!rc || rc.delete_at > 0) throw unknownRemoteError();
+    if (isExpiredPendingRemote(rc)) throw expiredRemoteError();
+    const pending = !isConfirmedRemote(rc);
+    // A pending connection's site URL is a placeholder, not an address to show.
+    const remote = {
+      remote_display_name: rc.display_name || rc.name,
+      remote_site_url: pending ? '' : rc.site_url,
+      connection_pending: pending,
+    };
 
     const recorded = await this.record(channel, [rc], req.actor_id, req.readonly);
     const [share] = recorded.remotes;
@@ -124,6 +155,13 @@ export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDest
     if (share.already) {
       this.logger.log({ channel_id: channel.id, remote_id: rc.remote_id }, 'remote already invited; nothing changed');
       return { newly_shared: false, already_invited: true, delivered: share.confirmed, ...remote };
+    }
+    if (pending) {
+      this.logger.log(
+        { channel_id: channel.id, remote_id: rc.remote_id, actor_id: req.actor_id, readonly: req.readonly },
+        'remote invited; the invitation is sent when the connection is accepted',
+      );
+      return { newly_shared: recorded.newlyShared, already_invited: false, delivered: false, ...remote };
     }
     this.logger.log({ channel_id: channel.id, remote_id: rc.remote_id, actor_id: req.actor_id, readonly: req.readonly }, 'remote invited');
     const delivered = await this.deliverNow({ id: share.id, channel_id: channel.id, remote_id: rc.remote_id });
@@ -163,7 +201,8 @@ export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDest
 
   /**
    * Records the channel as shared from here (if it was not) and an unconfirmed invitation for each remote not
-   * invited yet, in one transaction. The new invitations are leased to this replica, which sends them right away.
+   * invited yet, in one transaction. The new invitations to confirmed remotes are leased to this replica, which sends
+   * them right away; those to pending connections are left due, for whoever sees the connection confirmed first.
    */
   private async record(channel: Channel, rcs: RemoteCluster[], actorId: string, readonly: boolean): Promise<Recorded> {
     const now = Date.now();
@@ -201,6 +240,7 @@ export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDest
           remotes.push({ remote_id: rc.remote_id, id: scr.id, already: true, confirmed: scr.is_invite_confirmed });
           continue;
         }
+        const sendNow = isConfirmedRemote(rc);
         const fields = {
           update_at: now,
           delete_at: 0,
@@ -217,8 +257,8 @@ export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDest
           last_members_sync_seq: 0,
           next_sync_at: 0,
           // Claimed by this request, which sends it right away; the poller takes it only after a failure (or a crash).
-          lease_owner: this.config.instanceId,
-          lease_until: now + this.config.sharedChannels.leaseMs,
+          lease_owner: sendNow ? this.config.instanceId : '',
+          lease_until: sendNow ? now + this.config.sharedChannels.leaseMs : 0,
           failures: 0,
           last_error: '',
           last_sync_at: 0,
@@ -280,10 +320,19 @@ export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDest
   }
 
   /** A remote came online: its pending invitations are sent now, whatever their backoff. */
-  async retryRemote(remoteId: string): Promise<void> {
+  retryRemote(remoteId: string): Promise<void> {
+    return this.sendPendingOf(remoteId, 'remote online: sending pending invitations');
+  }
+
+  /** The peer accepted a connection created here: the channels shared with it while it was pending are sent now. */
+  connectionConfirmed(remoteId: string): Promise<void> {
+    return this.sendPendingOf(remoteId, 'connection accepted: sending the invitations recorded while it was pending');
+  }
+
+  private async sendPendingOf(remoteId: string, why: string): Promise<void> {
     const job = (async () => {
       const claimed = await this.claim(remoteId);
-      if (claimed.length > 0) this.logger.log({ remote_id: remoteId, count: claimed.length }, 'remote online: sending pending invitations');
+      if (claimed.length > 0) this.logger.log({ remote_id: remoteId, count: claimed.length }, why);
       await this.deliverAll(claimed);
     })();
     await this.track(job).catch((err) => this.logger.error({ remote_id: remoteId, err: String(err) }, 'pending invitations not sent'));
@@ -298,17 +347,19 @@ export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDest
 
   /**
    * Claims unconfirmed, live shares not held by anyone: due ones (`next_sync_at <= now`), or all of one remote.
-   * The claim is a lease; `next_sync_at` moves with it so that a replica that dies leaves them due after the lease.
+   * Shares with a pending connection are not claimed. The claim is a lease; `next_sync_at` moves with it so that a
+   * replica that dies leaves them due after the lease.
    */
   private claim(remoteId?: string): Promise<Claim[]> {
     const now = Date.now();
     const until = now + this.config.sharedChannels.leaseMs;
     return this.dataSource.transaction(async (tx) => {
       const rows: Claim[] = await tx.query(
-        `SELECT id, channel_id, remote_id FROM shared_channel_remotes
-         WHERE delete_at = 0 AND is_invite_confirmed = false AND lease_until <= $1
-           AND ${remoteId ? 'remote_id = $2' : 'next_sync_at <= $1'}
-         ORDER BY next_sync_at LIMIT ${CLAIM_BATCH} FOR UPDATE SKIP LOCKED`,
+        `SELECT scr.id, scr.channel_id, scr.remote_id FROM shared_channel_remotes scr
+         JOIN remote_clusters rc ON rc.remote_id = scr.remote_id
+         WHERE scr.delete_at = 0 AND scr.is_invite_confirmed = false AND scr.lease_until <= $1 AND ${CONFIRMED_REMOTE_SQL}
+           AND ${remoteId ? 'scr.remote_id = $2' : 'scr.next_sync_at <= $1'}
+         ORDER BY scr.next_sync_at LIMIT ${CLAIM_BATCH} FOR UPDATE OF scr SKIP LOCKED`,
         remoteId ? [now, remoteId] : [now],
       );
       if (rows.length === 0) return [];
@@ -330,7 +381,7 @@ export class ChannelInviteSender implements OnApplicationBootstrap, OnModuleDest
       const channel = await this.dataSource.getRepository(Channel).findOneBy({ id: claim.channel_id });
       const sc = await this.dataSource.getRepository(SharedChannel).findOneBy({ channel_id: claim.channel_id });
       const rc = await this.dataSource.getRepository(RemoteCluster).findOneBy({ remote_id: claim.remote_id });
-      if (!channel || !sc || !sc.home || !rc || rc.delete_at > 0) {
+      if (!channel || !sc || !sc.home || !rc || rc.delete_at > 0 || !isConfirmedRemote(rc)) {
         await this.release(claim.id);
         return false;
       }

@@ -16,6 +16,7 @@ import {
 import { isValidId } from '@fedchat/crypto';
 import { Channel, RemoteCluster, SharedChannel, SharedChannelRemote } from '@fedchat/models';
 import { DataSource } from 'typeorm';
+import { isConfirmedRemote, isExpiredPendingRemote } from './channel-invite-sender.service';
 import { toRemoteInfoJson, toSharedChannelJson, toSharedChannelRemoteJson } from './sharing.mapper';
 
 const MAX_PER_PAGE = 200;
@@ -87,6 +88,8 @@ export class SharingQueries {
   async channelShares(req: ListChannelSharesRequest): Promise<SharedChannelRemoteListReply> {
     if (!isValidId(req.remote_id)) throw AppError.invalidParam('remote_id');
     const { skip, take } = paging(req.page, req.per_page);
+    const rc = await this.dataSource.getRepository(RemoteCluster).findOneBy({ remote_id: req.remote_id });
+    const pending = rc !== null && !isConfirmedRemote(rc);
     const qb = this.dataSource
       .getRepository(SharedChannelRemote)
       .createQueryBuilder('scr')
@@ -98,7 +101,7 @@ export class SharingQueries {
     if (req.exclude_home) qb.andWhere('sc.home IS DISTINCT FROM true');
     if (req.exclude_remote) qb.andWhere('sc.home = true');
     const rows = await qb.orderBy('scr.create_at', 'ASC').addOrderBy('scr.id', 'ASC').skip(skip).take(take).getMany();
-    return { shares: rows.map(toSharedChannelRemoteJson) };
+    return { shares: rows.map((scr) => toSharedChannelRemoteJson(scr, pending)) };
   }
 
   /** Rows of `/share-channel status`: every live share of the channel, with the connection's state. */
@@ -114,12 +117,14 @@ export class SharingQueries {
       site_url: string;
       last_ping_at: string;
       is_online: boolean;
+      plugin_id: string;
+      create_at: string;
       last_sync_at: string;
       readonly: boolean;
       is_invite_accepted: boolean;
       is_invite_confirmed: boolean;
     }[] = await this.dataSource.query(
-      `SELECT scr.remote_id, rc.display_name, rc.name, rc.site_url, rc.last_ping_at, rc.is_online, scr.last_sync_at, scr.readonly,
+      `SELECT scr.remote_id, rc.display_name, rc.name, rc.site_url, rc.last_ping_at, rc.is_online, rc.plugin_id, rc.create_at, scr.last_sync_at, scr.readonly,
               scr.is_invite_accepted, scr.is_invite_confirmed
        FROM shared_channel_remotes scr JOIN remote_clusters rc ON rc.remote_id = scr.remote_id
        WHERE scr.channel_id = $1 AND scr.delete_at = 0
@@ -129,18 +134,25 @@ export class SharingQueries {
     return {
       shared: true,
       home: sc.home,
-      remotes: rows.map((r) => ({
-        channel_id: sc.channel_id,
-        remote_id: r.remote_id,
-        display_name: r.display_name || r.name,
-        site_url: r.site_url,
-        last_ping_at: Number(r.last_ping_at),
-        last_sync_at: Number(r.last_sync_at),
-        readonly: sc.home ? r.readonly : sc.readonly,
-        is_invite_accepted: r.is_invite_accepted,
-        is_invite_confirmed: r.is_invite_confirmed,
-        is_online: r.is_online,
-      })),
+      remotes: rows.map((r) => {
+        const rc = { site_url: r.site_url, plugin_id: r.plugin_id, create_at: Number(r.create_at) } as RemoteCluster;
+        const pending = !isConfirmedRemote(rc);
+        return {
+          channel_id: sc.channel_id,
+          remote_id: r.remote_id,
+          display_name: r.display_name || r.name,
+          // A pending connection's site URL is a placeholder, not an address.
+          site_url: pending ? '' : r.site_url,
+          last_ping_at: Number(r.last_ping_at),
+          last_sync_at: Number(r.last_sync_at),
+          readonly: sc.home ? r.readonly : sc.readonly,
+          is_invite_accepted: r.is_invite_accepted,
+          is_invite_confirmed: r.is_invite_confirmed,
+          is_online: r.is_online,
+          connection_pending: pending,
+          connection_expired: isExpiredPendingRemote(rc),
+        };
+      }),
     };
   }
 }

@@ -9,6 +9,8 @@ import {
   ChannelShareStatusReply,
   ChannelsTold,
   ConnectionRemovalRequest,
+  ConnectionConfirmed,
+  ConnectionConfirmedEvent,
   ConnectionDeleted,
   ConnectionDeletedEvent,
   ConnectionStateChanged,
@@ -139,6 +141,11 @@ export class SharingHandlers {
   @EventPattern(ConnectionStateChangedEvent.subject, SHARING)
   async connectionStateChanged(@Payload() e: ConnectionStateChanged): Promise<void> {
     if (e.online) await this.inviteSender.retryRemote(e.remote_id);
+  }
+
+  @EventPattern(ConnectionConfirmedEvent.subject, SHARING)
+  connectionConfirmed(@Payload() e: ConnectionConfirmed): Promise<void> {
+    return this.inviteSender.connectionConfirmed(e.remote_id);
   }
 
   @EventPattern(ConnectionDeletedEvent.subject, SHARING)

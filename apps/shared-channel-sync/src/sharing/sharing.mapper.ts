@@ -1,4 +1,5 @@
 import type { RemoteClusterInfoJson, SharedChannelInvitationJson, SharedChannelJson, SharedChannelRemoteJson } from '@fedchat/contracts';
+import { isConfirmedRemote } from './channel-invite-sender.service';
 import type { RemoteCluster, SharedChannel, SharedChannelInvitation, SharedChannelRemote } from '@fedchat/models';
 
 /** Mattermost `SharedChannel` JSON (§2.3): the share_* columns travel as name, display_name, purpose, header. */
@@ -20,8 +21,11 @@ export function toSharedChannelJson(sc: SharedChannel): SharedChannelJson {
   };
 }
 
-/** Mattermost `SharedChannelRemote` JSON (§2.3); the sync bookkeeping columns stay inside. */
-export function toSharedChannelRemoteJson(scr: SharedChannelRemote): SharedChannelRemoteJson {
+/**
+ * Mattermost `SharedChannelRemote` JSON (§2.3); the sync bookkeeping columns stay inside. `connectionPending`: the
+ * share's connection is not accepted by the peer yet.
+ */
+export function toSharedChannelRemoteJson(scr: SharedChannelRemote, connectionPending: boolean): SharedChannelRemoteJson {
   return {
     id: scr.id,
     channel_id: scr.channel_id,
@@ -37,6 +41,7 @@ export function toSharedChannelRemoteJson(scr: SharedChannelRemote): SharedChann
     last_post_create_at: scr.last_post_create_at,
     last_post_create_id: scr.last_post_create_id,
     last_members_sync_at: scr.last_members_sync_at,
+    connection_pending: connectionPending,
   };
 }
 
@@ -50,6 +55,7 @@ export function toRemoteInfoJson(rc: RemoteCluster): RemoteClusterInfoJson {
     delete_at: rc.delete_at,
     last_ping_at: rc.last_ping_at,
     site_url: rc.site_url,
+    connection_pending: !isConfirmedRemote(rc),
   };
 }
 

@@ -120,3 +120,13 @@ export class ConnectionDeleted {
 export const ConnectionStateChangedEvent = defineEvent('remote-cluster.connection.state-changed', ConnectionStateChanged, 'one');
 /** A connection was deleted: its shares end. */
 export const ConnectionDeletedEvent = defineEvent('remote-cluster.connection.deleted', ConnectionDeleted, 'one');
+
+export class ConnectionConfirmed {
+  @IsString() remote_id: string;
+}
+
+/**
+ * The peer accepted an invitation this server made (the pending connection is confirmed, once): channel
+ * invitations recorded while it was pending are sent now.
+ */
+export const ConnectionConfirmedEvent = defineEvent('remote-cluster.connection.confirmed', ConnectionConfirmed, 'one');

@@ -39,6 +39,8 @@ export class SharedChannelRemoteJson {
   @IsInt() last_post_create_at: number;
   @IsString() last_post_create_id: string;
   @IsInt() last_members_sync_at: number;
+  /** Our extension: the connection is not accepted by the peer yet; the invitation is sent when it is. */
+  @IsBoolean() connection_pending: boolean;
 }
 
 /** Mattermost `RemoteClusterInfo`: what a non-admin may know about a connection. */
@@ -50,6 +52,8 @@ export class RemoteClusterInfoJson {
   @IsInt() delete_at: number;
   @IsInt() last_ping_at: number;
   @IsOptional() @IsString() site_url?: string;
+  /** Our extension: the peer has not accepted the connection yet (its site_url is a placeholder). */
+  @IsBoolean() connection_pending: boolean;
 }
 
 /** One row of `/share-channel status` (Mattermost `SharedChannelRemoteStatus`, without the token). */
@@ -64,6 +68,10 @@ export class SharedChannelRemoteStatusJson {
   @IsBoolean() is_invite_accepted: boolean;
   @IsBoolean() is_invite_confirmed: boolean;
   @IsBoolean() is_online: boolean;
+  /** The connection is not accepted by the peer yet: the invitation waits for it. */
+  @IsBoolean() connection_pending: boolean;
+  /** Pending and past the invitation's lifetime: the peer can no longer accept it, so this invitation is never sent. */
+  @IsBoolean() connection_expired: boolean;
 }
 
 /** A received channel invitation waiting for review (Mattermost's newest `SharedChannelInvitation`, direction 'received'). */
@@ -99,6 +107,8 @@ export class InviteRemoteReply {
   @IsBoolean() already_invited: boolean;
   /** Sent and accepted now; false when the remote is offline or failed (kept and retried). */
   @IsBoolean() delivered: boolean;
+  /** The connection is not accepted by the peer yet: the invitation is recorded and sent when it is. */
+  @IsBoolean() connection_pending: boolean;
   @IsString() remote_display_name: string;
   @IsString() remote_site_url: string;
 }
