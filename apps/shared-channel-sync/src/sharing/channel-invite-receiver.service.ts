@@ -36,11 +36,12 @@ import {
 } from '@fedchat/models';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ChannelInvite, parseInvitePayload } from './invite-payload';
+import { InvitationReviewPosts } from './invitation-review-posts.service';
 import { PeerNotifier } from './peer-notifier.service';
 import { Participant, personalInviteMembersProblem, personalInviteShapeProblem } from './personal-invite';
 import { toInvitationJson } from './sharing.mapper';
 import { invitesTotal } from './sharing.metrics';
-import { cell, CHANNEL_EXISTS, INVITE_PENDING_REVIEW, sharedWith, stateProps } from './sharing.texts';
+import { CHANNEL_EXISTS, INVITE_PENDING_REVIEW, sharedWith, stateProps } from './sharing.texts';
 
 /**
  * Where an accepted invitation lands: a new channel in a team, a new direct or group channel (no team), or the
@@ -68,6 +69,7 @@ export class ChannelInviteReceiver {
     private readonly posts: SystemPosts,
     private readonly events: WebSocketEvents,
     private readonly notifier: PeerNotifier,
+    private readonly reviewPosts: InvitationReviewPosts,
   ) {}
 
   /** `sharedchannel_invite` from a peer. Always an answer: FAIL carries the reason. */
@@ -117,6 +119,7 @@ export class ChannelInviteReceiver {
         { invitation_id: inv.id, channel_id: inv.channel_id, remote_id: inv.remote_id, actor_id: req.actor_id },
         'invitation declined',
       );
+      await this.reviewPosts.showOutcome(inv.id);
       return toInvitationJson(await invitations.findOneByOrFail({ id: inv.id }));
     }
 
@@ -275,6 +278,8 @@ export class ChannelInviteReceiver {
     } catch (err) {
       this.logger.error({ channel_id: channel.id, err: String(err) }, 'could not announce the shared channel');
     }
+    // Whoever accepted (an admin, or the connection once it auto-accepts), the review posts show it.
+    await this.reviewPosts.showOutcomeOf(channel.id, rc.remote_id);
   }
 
   private async create(tx: EntityManager, rc: RemoteCluster, invite: ChannelInvite, teamId: string, now: number): Promise<Channel> {
@@ -439,8 +444,8 @@ export class ChannelInviteReceiver {
   }
 
   /**
-   * Keeps the invitation for an admin. A new (or newly pending again) invitation is announced to the system admins;
-   * the home's retries of a pending one only refresh it.
+   * Keeps the invitation for an admin. A new (or newly pending again) invitation is announced to those allowed to
+   * decide (the system bot's review post); the home's retries of a pending one only refresh it.
    */
   private async holdForReview(rc: RemoteCluster, invite: ChannelInvite): Promise<void> {
     const now = Date.now();
@@ -461,44 +466,7 @@ export class ChannelInviteReceiver {
       { invitation_id: row.id, channel_id: invite.channel_id, remote_id: rc.remote_id },
       'channel invitation held for review',
     );
-    await this.tellAdmins();
-  }
-
-  /** A direct message from the system bot to each local system admin, listing every pending invitation. */
-  private async tellAdmins(): Promise<void> {
-    try {
-      const pending = await this.dataSource
-        .getRepository(SharedChannelInvitation)
-        .find({ where: { status: 'pending' }, order: { create_at: 'ASC', id: 'ASC' } });
-      if (pending.length === 0) return;
-      const remotes = await this.dataSource
-        .getRepository(RemoteCluster)
-        .findBy({ remote_id: In([...new Set(pending.map((p) => p.remote_id))]) });
-      const names = new Map(remotes.map((rc) => [rc.remote_id, rc.display_name || rc.name]));
-      const lines = [
-        '#### Shared channel invitations waiting for review',
-        '',
-        '| Channel | Secure connection | Invitation ID |',
-        '|---|---|---|',
-        ...pending.map((p) => {
-          const json = toInvitationJson(p);
-          return `| ${cell(json.display_name)} (${cell(json.name)}) | ${cell(names.get(p.remote_id) ?? p.remote_id)} | ${p.id} |`;
-        }),
-        '',
-        'To accept one, send `POST /api/v4/sharedchannels/invitations/{id}/accept` with `{"team_id": "<team id>"}`: the channel is ' +
-          'created in that team. To decline it, send `POST /api/v4/sharedchannels/invitations/{id}/decline`.',
-      ];
-      const admins: { id: string }[] = await this.dataSource.query(
-        `SELECT id FROM users WHERE delete_at = 0 AND remote_id = '' AND is_bot = false AND (' ' || roles || ' ') LIKE '% system_admin %'`,
-      );
-      for (const admin of admins) {
-        await this.posts
-          .directMessage(admin.id, lines.join('\n'))
-          .catch((err) => this.logger.error({ user_id: admin.id, err: String(err) }, 'could not tell an admin about pending invitations'));
-      }
-    } catch (err) {
-      this.logger.error({ err: String(err) }, 'could not tell admins about pending invitations');
-    }
+    await this.reviewPosts.announce(row.id);
   }
 
   private refuse(sender: string, channelId: string, reason: string): PeerResponse {
