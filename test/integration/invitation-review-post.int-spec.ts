@@ -309,3 +309,32 @@ describe('declining from the bot message', () => {
     expectError(await act(b.admin, post.id, 'accept'), 400, 'api.shared_channel.invitation.already_decided.app_error');
   });
 });
+
+describe('a user granted manage_shared_channels by the system scheme', () => {
+  it('gets the message too, with only their own teams in the menu, and may not act once the permission is gone', async () => {
+    const role = (await b.h.as(b.admin).get('/api/v4/roles/name/system_user').expect(200)).body;
+    const patch = (permissions: string[]) => b.h.as(b.admin).patch(`/api/v4/roles/${role.id}/patch`).send({ permissions }).expect(200);
+    await patch([...role.permissions, 'manage_shared_channels']);
+    const plainEvents = await openEvents(b.url, plain.token);
+    streams.push(plainEvents);
+    try {
+      const ch = await inviteFromA();
+      const post = await reviewPost(plainEvents, ch.display_name);
+      const [menu] = post.props.attachments![0].actions as { options: unknown[] }[];
+      expect(menu.options).toEqual([{ text: teamX.display_name, value: teamX.id }]);
+      // B's first team is in the admins' menus, not in theirs.
+      expectError(
+        await act(plain, post.id, 'destinationteam', { selected_option: b.teamId }),
+        400,
+        'api.shared_channel.invitation.invalid_team.app_error',
+      );
+      await act(plain, post.id, 'destinationteam', { selected_option: teamX.id }).expect(200);
+
+      await patch(role.permissions);
+      expectError(await act(plain, post.id, 'accept'), 403, 'api.context.permissions.app_error');
+      expect((await invitationOf(ch.id)).status).toBe('pending');
+    } finally {
+      await patch(role.permissions);
+    }
+  });
+});
