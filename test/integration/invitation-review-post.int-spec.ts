@@ -274,6 +274,12 @@ describe('accepting a pending channel from the bot message', () => {
     await admin2Events.next((e) => e.event === 'ephemeral_message' && postOf(e).message === again.body.message, 'ephemeral refusal');
     expectError(await act(b.admin, post.id, 'decline'), 400, 'api.shared_channel.invitation.already_decided.app_error');
     expect((await invitationOf(ch.id)).status).toBe('accepted');
+    // Another post of the bot (the channel's "now shared" notice) is no review post, whatever action is asked of it.
+    const notice = await waitFor('the shared notice', async () => {
+      const list = (await b.h.as(b.admin).get(`/api/v4/channels/${ch.id}/posts`).expect(200)).body;
+      return Object.values(list.posts as Record<string, PostJson>).find((p) => p.message === 'This channel is now shared with Peer A.');
+    });
+    expectError(await act(b.admin, notice.id, 'accept'), 404, 'api.post.do_action.action_id.app_error');
   });
 });
 

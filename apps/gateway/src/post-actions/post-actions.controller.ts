@@ -87,10 +87,10 @@ export class PostActionsController {
         throw integrationError('this server does not call outgoing integrations');
       }
     } else if (!(post.user_id === bot.id && REVIEW_ACTION_IDS.includes(actionId))) {
+      // A decided review post has no actions left; a click from a client that has not seen the update yet still
+      // goes through (above), to be told who decided what.
       throw new AppError('api.post.do_action.action_id.app_error', 'Unable to find the action.', 404);
     }
-    // (A review post that was decided has no actions left; a click from a client that has not seen the update yet
-    // still goes through, to be told who decided what.)
     // The review post decides a shared channel invitation: the same permission as the REST review routes.
     if (!hasPermission(user.roles, Permission.ManageSharedChannels)) throw AppError.forbidden(Permission.ManageSharedChannels);
 

@@ -38,9 +38,8 @@ export class InvitationPostActions {
        WHERE l.post_id = $1 AND p.delete_at = 0`,
       [req.post_id],
     );
-    if (!link) {
-      throw AppError.notFound('shared channel invitation', 'app.shared_channel.invitation.get.app_error');
-    }
+    // Not a review post (or its invitation is gone): as Mattermost answers a post without that action.
+    if (!link) throw new AppError('api.post.do_action.action_id.app_error', 'Unable to find the action.', 404);
     try {
       return await this.decide(req, link.invitation_id);
     } catch (err) {
