@@ -1,3 +1,5 @@
+import { Bus } from '@fedchat/common';
+import { peerTopicContract } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { EventStream, newTeam, openEvents, waitFor, WsEventJson } from '@fedchat/testing';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
@@ -342,5 +344,39 @@ describe('a user granted manage_shared_channels by the system scheme', () => {
     } finally {
       await patch(role.permissions);
     }
+  });
+});
+
+describe('a retry of the home that crosses the acceptance', () => {
+  it('does not make the accepted invitation pending again, nor announce it again', async () => {
+    // What such a retry sees: its checks ran before the acceptance committed (no share, no channel yet), and by the
+    // time it records the invitation, the invitation is accepted.
+    const invite = {
+      channel_id: newId(),
+      team_id: '',
+      read_only: false,
+      name: `crossing-${newId().slice(0, 8)}`,
+      display_name: 'Crossing',
+      header: '',
+      purpose: '',
+      type: 'O',
+      creator_id: newId(),
+      direct_participant_ids: [],
+      direct_participants: [],
+    };
+    const now = Date.now();
+    await b.h.db.query(
+      `INSERT INTO shared_channel_invitations (id, channel_id, remote_id, status, error, team_id, decided_by, invite, create_at, update_at)
+       VALUES ($1, $2, $3, 'accepted', '', $4, $5, $6::jsonb, $7, $7)`,
+      [newId(), invite.channel_id, remoteId, b.teamId, b.admin.id, JSON.stringify(invite), now],
+    );
+    const topic = peerTopicContract('sharedchannel_invite');
+    const answer = await b.h.app
+      .get(Bus)
+      .request(topic, { remote_id: remoteId, msg: { id: newId(), topic: 'sharedchannel_invite', create_at: now, payload: invite } });
+    expect(answer.status).toBe('FAIL');
+    expect((await invitationOf(invite.channel_id)).status).toBe('accepted');
+    const announced = await b.h.db.query(`SELECT count(*)::int AS n FROM posts WHERE message LIKE $1`, ['%Crossing%']);
+    expect(announced[0].n).toBe(0);
   });
 });

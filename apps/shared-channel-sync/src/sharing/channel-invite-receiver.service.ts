@@ -193,7 +193,15 @@ export class ChannelInviteReceiver {
       return { status: 'OK' };
     }
     if (!rc.auto_accept_channel_invites) {
-      await this.holdForReview(rc, invite);
+      if (!(await this.holdForReview(rc, invite))) {
+        // Accepted while this retry was on its way (the checks above ran before that decision committed).
+        const shared: unknown[] = await this.dataSource.query(
+          'SELECT 1 FROM shared_channel_remotes WHERE channel_id = $1 AND remote_id = $2 AND delete_at = 0',
+          [invite.channel_id, sender],
+        );
+        if (shared.length > 0) return { status: 'OK' };
+        return this.refuse(sender, invite.channel_id, 'the invitation was accepted here, but the channel is gone');
+      }
       invitesTotal.inc({ result: 'review' });
       return { status: 'FAIL', err: INVITE_PENDING_REVIEW };
     }
@@ -445,9 +453,11 @@ export class ChannelInviteReceiver {
 
   /**
    * Keeps the invitation for an admin. A new (or newly pending again) invitation is announced to those allowed to
-   * decide (the system bot's review post); the home's retries of a pending one only refresh it.
+   * decide (the system bot's review post); the home's retries of a pending one only refresh it. An accepted one is
+   * left as it is (false): a retry that passed the checks in `handle` just before an admin's acceptance committed
+   * must not make it pending again.
    */
-  private async holdForReview(rc: RemoteCluster, invite: ChannelInvite): Promise<void> {
+  private async holdForReview(rc: RemoteCluster, invite: ChannelInvite): Promise<boolean> {
     const now = Date.now();
     const [row]: { id: string; previous: string | null }[] = await this.dataSource.query(
       `WITH previous AS (SELECT status FROM shared_channel_invitations WHERE channel_id = $2 AND remote_id = $3)
@@ -458,15 +468,18 @@ export class ChannelInviteReceiver {
          error = CASE WHEN shared_channel_invitations.status = 'pending' THEN shared_channel_invitations.error ELSE '' END,
          team_id = CASE WHEN shared_channel_invitations.status = 'pending' THEN shared_channel_invitations.team_id ELSE '' END,
          decided_by = CASE WHEN shared_channel_invitations.status = 'pending' THEN shared_channel_invitations.decided_by ELSE '' END
+       WHERE shared_channel_invitations.status <> 'accepted'
        RETURNING id, (SELECT status FROM previous) AS previous`,
       [newId(), invite.channel_id, rc.remote_id, JSON.stringify(invite), now],
     );
-    if (row.previous === 'pending') return;
+    if (!row) return false;
+    if (row.previous === 'pending') return true;
     this.logger.log(
       { invitation_id: row.id, channel_id: invite.channel_id, remote_id: rc.remote_id },
       'channel invitation held for review',
     );
     await this.reviewPosts.announce(row.id);
+    return true;
   }
 
   private refuse(sender: string, channelId: string, reason: string): PeerResponse {
