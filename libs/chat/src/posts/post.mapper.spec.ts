@@ -1,4 +1,5 @@
-import { withoutActionIntegrations } from './post.mapper';
+import type { Post } from '@fedchat/models';
+import { toPostJson, withoutActionIntegrations } from './post.mapper';
 
 describe('withoutActionIntegrations', () => {
   it("strips every action's integration, as Mattermost does for posts sent to clients, and leaves the input alone", () => {
@@ -37,5 +38,32 @@ describe('withoutActionIntegrations', () => {
     expect(withoutActionIntegrations(props)).toBe(props);
     expect(withoutActionIntegrations({ attachments: 'not a list' })).toEqual({ attachments: 'not a list' });
     expect(withoutActionIntegrations({})).toEqual({});
+  });
+});
+
+describe('toPostJson', () => {
+  const post = {
+    id: 'p'.repeat(26),
+    create_at: 1,
+    update_at: 1,
+    edit_at: 0,
+    delete_at: 0,
+    is_pinned: false,
+    user_id: 'u'.repeat(26),
+    channel_id: 'c'.repeat(26),
+    root_id: '',
+    original_id: '',
+    message: 'm',
+    type: '',
+    props: { attachments: [{ actions: [{ id: 'a', integration: { url: 'http://x' } }] }] },
+    hashtags: '',
+    file_ids: [],
+    remote_id: '',
+    has_reactions: false,
+  } as unknown as Post;
+
+  it('gives clients the actions without their integration, and peers the whole post (as Mattermost syncs it)', () => {
+    expect(toPostJson(post).props).toEqual({ attachments: [{ actions: [{ id: 'a' }] }] });
+    expect(toPostJson(post, {}, { forPeers: true }).props).toEqual(post.props);
   });
 });

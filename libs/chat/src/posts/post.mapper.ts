@@ -96,7 +96,7 @@ export function withoutActionIntegrations(props: Record<string, unknown>): Recor
  * Mattermost's Post JSON. Deleted posts keep their ids and times but lose their content, so that clients learn of
  * the deletion without seeing what was deleted.
  */
-export function toPostJson(post: Post, extras: PostExtras = {}): Record<string, unknown> {
+export function toPostJson(post: Post, extras: PostExtras = {}, options: { forPeers?: boolean } = {}): Record<string, unknown> {
   const deleted = post.delete_at > 0;
   const metadata: Record<string, unknown> = { embeds: [] };
   if (!deleted) {
@@ -118,7 +118,7 @@ export function toPostJson(post: Post, extras: PostExtras = {}): Record<string, 
     original_id: post.original_id,
     message: deleted ? '' : post.message,
     type: post.type,
-    props: deleted ? {} : withoutActionIntegrations(post.props),
+    props: deleted ? {} : options.forPeers ? post.props : withoutActionIntegrations(post.props),
     hashtags: deleted ? '' : post.hashtags,
     file_ids: deleted ? [] : post.file_ids,
     pending_post_id: extras.pendingPostId ?? '',
