@@ -14,9 +14,10 @@ import {
 
 /*
  * Reviewing a channel invitation from the system bot's message, between two real clusters (processes started from
- * the build): A invites a channel to B, whose connection to A holds invitations for review. B's admin clicks with
- * Mattermost's own client library (`Client4.doPostAction`), so the requests are the ones the webapp sends; the review
- * post and its update arrive over B's websocket.
+ * the build): A (embedded) invites a channel to B, a distributed cluster (each app its own process over NATS) whose
+ * connection to A holds invitations for review. B's admin clicks with Mattermost's own client library
+ * (`Client4.doPostAction`), so the requests are the ones the webapp sends; the click crosses from B's gateway to its
+ * shared-channel-sync process, and the review post and its update come back over B's websocket.
  */
 
 const SYNC_MS = 45_000;
@@ -43,7 +44,7 @@ async function clientError(p: Promise<unknown>): Promise<{ status_code?: number;
 }
 
 beforeAll(async () => {
-  fed = await startFederation({ clusters: ['a', 'b'], env: QUICK_FEDERATION_ENV });
+  fed = await startFederation({ clusters: ['a', 'b'], env: QUICK_FEDERATION_ENV, distributed: { b: {} } });
   ({ a, b } = fed.clusters);
   await b.api().patch(`/remotecluster/${b.remoteIds.a}`, { auto_accept_channel_invites: false });
   events = await openEvents(b.url, b.adminToken);
