@@ -12,6 +12,7 @@ import { FilesModule } from './files/files.module';
 import { FederationSwitchMiddleware } from './http/federation-switch.middleware';
 import { MattermostErrorFilter } from './http/mattermost-error.filter';
 import { RateLimitGuard, rateLimitOptions } from './http/rate-limit.guard';
+import { PostActionsModule } from './post-actions/post-actions.module';
 import { PostsModule } from './posts/posts.module';
 import { ReadStateModule } from './read-state/read-state.module';
 import { RemoteClustersModule } from './remote-clusters/remote-clusters.module';
@@ -35,6 +36,7 @@ import { WebSocketModule } from './websocket/websocket.module';
     CommandsModule,
     WebSocketModule,
     PostsModule,
+    PostActionsModule,
     FilesModule,
     TeamsModule,
     ChannelsModule,

@@ -36,11 +36,12 @@ import {
 } from '@fedchat/models';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ChannelInvite, parseInvitePayload } from './invite-payload';
+import { InvitationReviewPosts } from './invitation-review-posts.service';
 import { PeerNotifier } from './peer-notifier.service';
 import { Participant, personalInviteMembersProblem, personalInviteShapeProblem } from './personal-invite';
 import { toInvitationJson } from './sharing.mapper';
 import { invitesTotal } from './sharing.metrics';
-import { cell, CHANNEL_EXISTS, INVITE_PENDING_REVIEW, sharedWith, stateProps } from './sharing.texts';
+import { CHANNEL_EXISTS, INVITE_PENDING_REVIEW, sharedWith, stateProps } from './sharing.texts';
 
 /**
  * Where an accepted invitation lands: a new channel in a team, a new direct or group channel (no team), or the
@@ -68,6 +69,7 @@ export class ChannelInviteReceiver {
     private readonly posts: SystemPosts,
     private readonly events: WebSocketEvents,
     private readonly notifier: PeerNotifier,
+    private readonly reviewPosts: InvitationReviewPosts,
   ) {}
 
   /** `sharedchannel_invite` from a peer. Always an answer: FAIL carries the reason. */
@@ -117,6 +119,7 @@ export class ChannelInviteReceiver {
         { invitation_id: inv.id, channel_id: inv.channel_id, remote_id: inv.remote_id, actor_id: req.actor_id },
         'invitation declined',
       );
+      await this.reviewPosts.showOutcome(inv.id);
       return toInvitationJson(await invitations.findOneByOrFail({ id: inv.id }));
     }
 
@@ -190,7 +193,15 @@ export class ChannelInviteReceiver {
       return { status: 'OK' };
     }
     if (!rc.auto_accept_channel_invites) {
-      await this.holdForReview(rc, invite);
+      if (!(await this.holdForReview(rc, invite))) {
+        // Accepted while this retry was on its way (the checks above ran before that decision committed).
+        const shared: unknown[] = await this.dataSource.query(
+          'SELECT 1 FROM shared_channel_remotes WHERE channel_id = $1 AND remote_id = $2 AND delete_at = 0',
+          [invite.channel_id, sender],
+        );
+        if (shared.length > 0) return { status: 'OK' };
+        return this.refuse(sender, invite.channel_id, 'the invitation was accepted here, but the channel is gone');
+      }
       invitesTotal.inc({ result: 'review' });
       return { status: 'FAIL', err: INVITE_PENDING_REVIEW };
     }
@@ -296,6 +307,8 @@ export class ChannelInviteReceiver {
     } catch (err) {
       this.logger.error({ channel_id: channel.id, err: String(err) }, 'could not announce the shared channel');
     }
+    // Whoever accepted (an admin, or the connection once it auto-accepts), the review posts show it.
+    await this.reviewPosts.showOutcomeOf(channel.id, rc.remote_id);
   }
 
   private async create(tx: EntityManager, rc: RemoteCluster, invite: ChannelInvite, teamId: string, now: number): Promise<Channel> {
@@ -461,10 +474,12 @@ export class ChannelInviteReceiver {
   }
 
   /**
-   * Keeps the invitation for an admin. A new (or newly pending again) invitation is announced to the system admins;
-   * the home's retries of a pending one only refresh it.
+   * Keeps the invitation for an admin. A new (or newly pending again) invitation is announced to those allowed to
+   * decide (the system bot's review post); the home's retries of a pending one only refresh it. An accepted one is
+   * left as it is (false): a retry that passed the checks in `handle` just before an admin's acceptance committed
+   * must not make it pending again.
    */
-  private async holdForReview(rc: RemoteCluster, invite: ChannelInvite): Promise<void> {
+  private async holdForReview(rc: RemoteCluster, invite: ChannelInvite): Promise<boolean> {
     const now = Date.now();
     const [row]: { id: string; previous: string | null }[] = await this.dataSource.query(
       `WITH previous AS (SELECT status FROM shared_channel_invitations WHERE channel_id = $2 AND remote_id = $3)
@@ -475,52 +490,18 @@ export class ChannelInviteReceiver {
          error = CASE WHEN shared_channel_invitations.status = 'pending' THEN shared_channel_invitations.error ELSE '' END,
          team_id = CASE WHEN shared_channel_invitations.status = 'pending' THEN shared_channel_invitations.team_id ELSE '' END,
          decided_by = CASE WHEN shared_channel_invitations.status = 'pending' THEN shared_channel_invitations.decided_by ELSE '' END
+       WHERE shared_channel_invitations.status <> 'accepted'
        RETURNING id, (SELECT status FROM previous) AS previous`,
       [newId(), invite.channel_id, rc.remote_id, JSON.stringify(invite), now],
     );
-    if (row.previous === 'pending') return;
+    if (!row) return false;
+    if (row.previous === 'pending') return true;
     this.logger.log(
       { invitation_id: row.id, channel_id: invite.channel_id, remote_id: rc.remote_id },
       'channel invitation held for review',
     );
-    await this.tellAdmins();
-  }
-
-  /** A direct message from the system bot to each local system admin, listing every pending invitation. */
-  private async tellAdmins(): Promise<void> {
-    try {
-      const pending = await this.dataSource
-        .getRepository(SharedChannelInvitation)
-        .find({ where: { status: 'pending' }, order: { create_at: 'ASC', id: 'ASC' } });
-      if (pending.length === 0) return;
-      const remotes = await this.dataSource
-        .getRepository(RemoteCluster)
-        .findBy({ remote_id: In([...new Set(pending.map((p) => p.remote_id))]) });
-      const names = new Map(remotes.map((rc) => [rc.remote_id, rc.display_name || rc.name]));
-      const lines = [
-        '#### Shared channel invitations waiting for review',
-        '',
-        '| Channel | Secure connection | Invitation ID |',
-        '|---|---|---|',
-        ...pending.map((p) => {
-          const json = toInvitationJson(p);
-          return `| ${cell(json.display_name)} (${cell(json.name)}) | ${cell(names.get(p.remote_id) ?? p.remote_id)} | ${p.id} |`;
-        }),
-        '',
-        'To accept one, send `POST /api/v4/sharedchannels/invitations/{id}/accept` with `{"team_id": "<team id>"}`: the channel is ' +
-          'created in that team. To decline it, send `POST /api/v4/sharedchannels/invitations/{id}/decline`.',
-      ];
-      const admins: { id: string }[] = await this.dataSource.query(
-        `SELECT id FROM users WHERE delete_at = 0 AND remote_id = '' AND is_bot = false AND (' ' || roles || ' ') LIKE '% system_admin %'`,
-      );
-      for (const admin of admins) {
-        await this.posts
-          .directMessage(admin.id, lines.join('\n'))
-          .catch((err) => this.logger.error({ user_id: admin.id, err: String(err) }, 'could not tell an admin about pending invitations'));
-      }
-    } catch (err) {
-      this.logger.error({ err: String(err) }, 'could not tell admins about pending invitations');
-    }
+    await this.reviewPosts.announce(row.id);
+    return true;
   }
 
   private refuse(sender: string, channelId: string, reason: string): PeerResponse {

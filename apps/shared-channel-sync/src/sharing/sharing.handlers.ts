@@ -20,6 +20,9 @@ import {
   GetChannelShareStatus,
   GetRemoteInfo,
   InvitationListReply,
+  InvitationPostAction,
+  InvitationPostActionReply,
+  InvitationPostActionRequest,
   InviteRemote,
   InviteRemoteReply,
   InviteRemoteRequest,
@@ -49,6 +52,7 @@ import {
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { ChannelInviteReceiver } from './channel-invite-receiver.service';
 import { ChannelInviteSender } from './channel-invite-sender.service';
+import { InvitationPostActions } from './invitation-post-actions.service';
 import { ShareTeardown } from './share-teardown.service';
 import { SharingQueries } from './sharing-queries.service';
 
@@ -66,6 +70,7 @@ export class SharingHandlers {
     private readonly inviteReceiver: ChannelInviteReceiver,
     private readonly teardown: ShareTeardown,
     private readonly queries: SharingQueries,
+    private readonly invitationPostActions: InvitationPostActions,
   ) {}
 
   @MessagePattern(InviteRemote.subject)
@@ -126,6 +131,11 @@ export class SharingHandlers {
   @MessagePattern(DecideInvitation.subject)
   decideInvitation(@Payload() req: DecideInvitationRequest): Promise<SharedChannelInvitationJson> {
     return this.inviteReceiver.decide(req);
+  }
+
+  @MessagePattern(InvitationPostAction.subject)
+  invitationPostAction(@Payload() req: InvitationPostActionRequest): Promise<InvitationPostActionReply> {
+    return this.invitationPostActions.act(req);
   }
 
   @MessagePattern(peerTopicContract('sharedchannel_invite').subject)

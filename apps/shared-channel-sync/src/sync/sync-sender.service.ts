@@ -295,7 +295,7 @@ export class SyncSender {
       const rows = await this.dataSource.getRepository(Post).findBy({ id: In(linked), channel_id: pair.channel_id });
       for (const r of rows) sameChannel.add(r.id);
     }
-    const json = await this.reads.toJsonMany(posts);
+    const json = await this.reads.toJsonMany(posts, { forPeers: true });
     return json.map((p, i) => {
       const { message, foreign } = outboundPermalinks(posts[i].message, (id) => sameChannel.has(id));
       if (foreign && posts[i].create_at > pair.cursor.at && posts[i].remote_id === '') {

@@ -80,10 +80,13 @@ export class PostReads {
     return pendingPostId ? { ...json, pending_post_id: pendingPostId } : json;
   }
 
-  /** Posts as clients see them; metadata is loaded in a few queries for the whole batch. */
-  async toJsonMany(posts: Post[]): Promise<Record<string, unknown>[]> {
+  /**
+   * Posts as clients see them; metadata is loaded in a few queries for the whole batch. `forPeers`: as the sync sends
+   * them to other servers (action integrations kept, as Mattermost's sync marshals the whole post).
+   */
+  async toJsonMany(posts: Post[], options: { forPeers?: boolean } = {}): Promise<Record<string, unknown>[]> {
     const extras = await this.extras(posts);
-    return posts.map((p) => toPostJson(p, extras.get(p.id)));
+    return posts.map((p) => toPostJson(p, extras.get(p.id), options));
   }
 
   private async extras(posts: Post[]): Promise<Map<string, PostExtras>> {

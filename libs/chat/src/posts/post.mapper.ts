@@ -64,10 +64,39 @@ export function toPostFileJson(f: FileInfo): Record<string, unknown> {
 }
 
 /**
+ * The props as clients get them: each attachment action loses its `integration` (where the server sends the click,
+ * and the private context), as Mattermost strips it from every post it sends. The stored props keep it.
+ */
+export function withoutActionIntegrations(props: Record<string, unknown>): Record<string, unknown> {
+  const attachments = props?.attachments;
+  if (!Array.isArray(attachments)) return props;
+  const hasIntegration = attachments.some(
+    (a) =>
+      Array.isArray(a?.actions) && a.actions.some((action: unknown) => action && typeof action === 'object' && 'integration' in action),
+  );
+  if (!hasIntegration) return props;
+  return {
+    ...props,
+    attachments: attachments.map((a) =>
+      a && typeof a === 'object' && Array.isArray(a.actions)
+        ? {
+            ...a,
+            actions: a.actions.map((action: unknown) => {
+              if (!action || typeof action !== 'object') return action;
+              const { integration: _integration, ...visible } = action as Record<string, unknown>;
+              return visible;
+            }),
+          }
+        : a,
+    ),
+  };
+}
+
+/**
  * Mattermost's Post JSON. Deleted posts keep their ids and times but lose their content, so that clients learn of
  * the deletion without seeing what was deleted.
  */
-export function toPostJson(post: Post, extras: PostExtras = {}): Record<string, unknown> {
+export function toPostJson(post: Post, extras: PostExtras = {}, options: { forPeers?: boolean } = {}): Record<string, unknown> {
   const deleted = post.delete_at > 0;
   const metadata: Record<string, unknown> = { embeds: [] };
   if (!deleted) {
@@ -89,7 +118,7 @@ export function toPostJson(post: Post, extras: PostExtras = {}): Record<string, 
     original_id: post.original_id,
     message: deleted ? '' : post.message,
     type: post.type,
-    props: deleted ? {} : post.props,
+    props: deleted ? {} : options.forPeers ? post.props : withoutActionIntegrations(post.props),
     hashtags: deleted ? '' : post.hashtags,
     file_ids: deleted ? [] : post.file_ids,
     pending_post_id: extras.pendingPostId ?? '',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { isUniqueViolation, Channel, Post, User } from '@fedchat/models';
-import { newId } from '@fedchat/crypto';
+import { isValidId, newId } from '@fedchat/crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { joinChannel, newChannelRow } from '../channels/channel-membership';
@@ -140,7 +140,7 @@ export class SystemPosts {
   }
 
   /** A direct message from the system bot to a local user (the direct channel is created when missing). */
-  async directMessage(userId: string, message: string): Promise<Post> {
+  async directMessage(userId: string, message: string, props: Record<string, unknown> = {}): Promise<Post> {
     const bot = await this.systemBot();
     const name = bot.id < userId ? `${bot.id}__${userId}` : `${userId}__${bot.id}`;
     const channels = this.dataSource.getRepository(Channel);
@@ -160,9 +160,30 @@ export class SystemPosts {
       channel = await channels.findOneByOrFail({ team_id: '', name });
     }
     const channelId = channel.id;
-    const post = await this.dataSource.transaction((tx) => this.insert(tx, channelId, bot.id, message, '', {}));
+    const post = await this.dataSource.transaction((tx) => this.insert(tx, channelId, bot.id, message, '', props));
     await this.announce(post);
     return post;
+  }
+
+  /**
+   * Rewrites a post of the system bot (message and props), as an integration's post update does in Mattermost, and
+   * sends `post_edited`. Returns false when the post is gone or is not the bot's.
+   */
+  async rewriteBotPost(postId: string, message: string, props: Record<string, unknown>): Promise<boolean> {
+    if (!isValidId(postId)) return false;
+    const bot = await this.systemBot();
+    const post = await this.dataSource.transaction(async (tx) => {
+      const current = await tx.getRepository(Post).findOne({ where: { id: postId }, lock: { mode: 'pessimistic_write' } });
+      if (!current || current.delete_at > 0 || current.user_id !== bot.id) return undefined;
+      const { at } = await stampChange(tx, current.channel_id);
+      const set = { message, props, update_at: at, edit_at: at };
+      await tx.getRepository(Post).update({ id: postId }, set as QueryDeepPartialEntity<Post>);
+      return { ...current, ...set };
+    });
+    if (!post) return false;
+    const json = await this.reads.toJson(post);
+    await this.events.toChannel(post.channel_id, WsEvent.PostEdited, { post: JSON.stringify(json) });
+    return true;
   }
 
   /** Mattermost's `ephemeral_message`: shown to one user in one channel, never stored. */

@@ -192,6 +192,32 @@ export class DecideInvitationRequest {
   @IsOptional() @IsString() team_id?: string;
 }
 
+/**
+ * The system bot's review post about an invitation (see InvitationPostAction): its actions name this integration,
+ * which the suite answers itself; Mattermost's clients never see it (integrations are stripped from posts they get).
+ */
+export const INVITATION_REVIEW_INTEGRATION_URL = 'fedchat:shared-channel-invitation-review';
+
+/** The ids of the review post's actions (Mattermost action ids: letters and digits). */
+export const InvitationReviewAction = {
+  /** The destination-team menu (`select`); its call carries `selected_option`, remembered until Accept. */
+  ChooseTeam: 'destinationteam',
+  Accept: 'accept',
+  Decline: 'decline',
+} as const;
+
+export class InvitationPostActionRequest {
+  /** The user who clicked; the gateway checked that they may read the post and hold `manage_shared_channels`. */
+  @IsString() actor_id: string;
+  @IsString() post_id: string;
+  @IsString() action_id: string;
+  @IsOptional() @IsString() selected_option?: string;
+}
+
+export class InvitationPostActionReply {
+  @IsIn(['team_chosen', 'accepted', 'declined']) outcome: 'team_chosen' | 'accepted' | 'declined';
+}
+
 export class ShareDirectChannelRequest {
   /** The user who created the direct or group channel. */
   @IsString() actor_id: string;
@@ -215,6 +241,12 @@ export const GetRemoteInfo = defineRpc('shared-channel.remote.info', RemoteInfoR
 export const ListChannelShares = defineRpc('shared-channel.remote.shares', ListChannelSharesRequest, SharedChannelRemoteListReply);
 export const ListInvitations = defineRpc('shared-channel.invitation.list', ListInvitationsRequest, InvitationListReply);
 export const DecideInvitation = defineRpc('shared-channel.invitation.decide', DecideInvitationRequest, SharedChannelInvitationJson);
+/** A click on the system bot's review post (Mattermost's DoPostAction for the suite's own integration). */
+export const InvitationPostAction = defineRpc(
+  'shared-channel.invitation.post-action',
+  InvitationPostActionRequest,
+  InvitationPostActionReply,
+);
 /** A direct or group channel with remote members was created: share it with their connections (flag EnableSharedChannelsDMs). */
 export const ShareDirectChannel = defineRpc('shared-channel.direct.share', ShareDirectChannelRequest, ShareDirectChannelReply);
 

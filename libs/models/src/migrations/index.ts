@@ -12,6 +12,7 @@ import { RolesPreferencesSidebar1763880000000 } from './1763880000000-roles-pref
 import { Schemes1763890000000 } from './1763890000000-schemes';
 import { ChannelMetadataSync1763895000000 } from './1763895000000-channel-metadata-sync';
 import { SyncDeadLetters1763896000000 } from './1763896000000-sync-dead-letters';
+import { InvitationReviewPosts1763910000000 } from './1763910000000-invitation-review-posts';
 import { SharedCopyArchived1763920000000 } from './1763920000000-shared-copy-archived';
 
 export {
@@ -28,6 +29,7 @@ export {
   RolesPreferencesSidebar1763880000000,
   ChannelMetadataSync1763895000000,
   SyncDeadLetters1763896000000,
+  InvitationReviewPosts1763910000000,
   SharedCopyArchived1763920000000,
 };
 
@@ -47,5 +49,6 @@ export const MIGRATIONS = [
   Schemes1763890000000,
   ChannelMetadataSync1763895000000,
   SyncDeadLetters1763896000000,
+  InvitationReviewPosts1763910000000,
   SharedCopyArchived1763920000000,
 ];
