@@ -12,6 +12,7 @@ import { RolesPreferencesSidebar1763880000000 } from './1763880000000-roles-pref
 import { Schemes1763890000000 } from './1763890000000-schemes';
 import { ChannelMetadataSync1763895000000 } from './1763895000000-channel-metadata-sync';
 import { SyncDeadLetters1763896000000 } from './1763896000000-sync-dead-letters';
+import { ChannelModerations1763930000000 } from './1763930000000-channel-moderations';
 
 export {
   InitialSchema1763780000000,
@@ -27,6 +28,7 @@ export {
   RolesPreferencesSidebar1763880000000,
   ChannelMetadataSync1763895000000,
   SyncDeadLetters1763896000000,
+  ChannelModerations1763930000000,
 };
 
 /** In order of application. */
@@ -45,4 +47,5 @@ export const MIGRATIONS = [
   Schemes1763890000000,
   ChannelMetadataSync1763895000000,
   SyncDeadLetters1763896000000,
+  ChannelModerations1763930000000,
 ];
