@@ -419,3 +419,103 @@ describe('team override schemes', () => {
     expect(await status(alice, sharedChannelId)).toBe(REFUSED);
   });
 });
+
+describe('team and channel checks read the role permissions', () => {
+  const postIn = (user: TestUser, channel: string) => h.as(user).post('/api/v4/posts').send({ channel_id: channel, message: 'hi' });
+
+  async function editRole(name: string, change: (permissions: string[]) => string[]): Promise<() => Promise<void>> {
+    const role = (await h.as(admin).get(`/api/v4/roles/name/${name}`).expect(200)).body;
+    await h
+      .as(admin)
+      .patch(`/api/v4/roles/${role.id}/patch`)
+      .send({ permissions: change(role.permissions) })
+      .expect(200);
+    return async () => {
+      await h.as(admin).patch(`/api/v4/roles/${role.id}/patch`).send({ permissions: role.permissions }).expect(200);
+    };
+  }
+
+  it('taking create_post from channel_user stops members posting; system admins still post', async () => {
+    await postIn(bob, channelId).expect(201);
+    const restore = await editRole('channel_user', (p) => p.filter((x) => x !== 'create_post'));
+    try {
+      expect((await postIn(bob, channelId).expect(403)).body.message).toContain('create_post');
+      await postIn(admin, sharedChannelId).expect(201);
+    } finally {
+      await restore();
+    }
+    await postIn(bob, channelId).expect(201);
+  });
+
+  it('giving channel_user manage_public_channel_properties lets plain members rename', async () => {
+    const rename = (name: string) => h.as(bob).put(`/api/v4/channels/${channelId}/patch`).send({ name });
+    await rename('bob-renames').expect(403);
+    const restore = await editRole('channel_user', (p) => [...p, 'manage_public_channel_properties']);
+    try {
+      await rename('bob-renames').expect(200);
+    } finally {
+      await restore();
+    }
+    await rename('bob-renames-again').expect(403);
+  });
+
+  it('taking add_user_to_team from team_admin stops team admins adding members', async () => {
+    const dave = await h.signUp('admdave2', admin);
+    await h
+      .as(admin)
+      .put(`/api/v4/teams/${teamId}/members/${alice.id}/schemes`)
+      .send({ scheme_admin: true, scheme_user: true })
+      .expect(200);
+    const restore = await editRole('team_admin', (p) => p.filter((x) => x !== 'add_user_to_team'));
+    try {
+      const res = await h.as(alice).post(`/api/v4/teams/${teamId}/members`).send({ team_id: teamId, user_id: dave.id }).expect(403);
+      expect(res.body.message).toContain('add_user_to_team');
+    } finally {
+      await restore();
+      await h
+        .as(admin)
+        .put(`/api/v4/teams/${teamId}/members/${alice.id}/schemes`)
+        .send({ scheme_admin: false, scheme_user: true })
+        .expect(200);
+    }
+  });
+
+  it("a team scheme's roles decide in that team only: posting, creating private channels, and its team admins", async () => {
+    const scheme = (await h.as(admin).post('/api/v4/schemes').send({ display_name: 'Read-mostly team', scope: 'team' }).expect(201)).body;
+    const restoreChannelUser = await editRole(scheme.default_channel_user_role, (p) => p.filter((x) => x !== 'create_post'));
+    const restoreTeamUser = await editRole(scheme.default_team_user_role, (p) => p.filter((x) => x !== 'create_private_channel'));
+    const createPrivate = (team: string) =>
+      h
+        .as(bob)
+        .post('/api/v4/channels')
+        .send({ team_id: team, name: `p${newId().slice(0, 10)}`, display_name: 'Private', type: 'P' });
+    await h.as(admin).put(`/api/v4/teams/${teamId}/scheme`).send({ scheme_id: scheme.id }).expect(200);
+    try {
+      // In the scheme's team: a plain member may neither post nor create a private channel.
+      expect((await postIn(bob, channelId).expect(403)).body.message).toContain('create_post');
+      expect((await createPrivate(teamId).expect(403)).body.message).toContain('create_private_channel');
+      // In another team (built-in roles) the same user may do both.
+      await postIn(bob, sharedChannelId).expect(201);
+      await createPrivate(sharedTeamId).expect(201);
+      // The scheme's team admin role (a copy of team_admin) still grants posting in the team's channels.
+      await h
+        .as(admin)
+        .put(`/api/v4/teams/${teamId}/members/${bob.id}/schemes`)
+        .send({ scheme_admin: true, scheme_user: true })
+        .expect(200);
+      await postIn(bob, channelId).expect(201);
+    } finally {
+      await h
+        .as(admin)
+        .put(`/api/v4/teams/${teamId}/members/${bob.id}/schemes`)
+        .send({ scheme_admin: false, scheme_user: true })
+        .expect(200);
+      await h.as(admin).put(`/api/v4/teams/${teamId}/scheme`).send({ scheme_id: '' }).expect(200);
+      await restoreChannelUser();
+      await restoreTeamUser();
+    }
+    // Back on the built-in roles, the team's members post again.
+    await postIn(bob, channelId).expect(201);
+    await createPrivate(teamId).expect(201);
+  });
+});

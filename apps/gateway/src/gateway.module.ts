@@ -2,6 +2,7 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
+import { ChannelModerationsModule } from './channel-moderations/channel-moderations.module';
 import { ChannelsModule } from './channels/channels.module';
 import { ChatCoreModule } from './chat-core.module';
 import { ClientConfigModule } from './client-config/client-config.module';
@@ -51,6 +52,7 @@ import { WebSocketModule } from './websocket/websocket.module';
     SchemesModule,
     PreferencesModule,
     SidebarCategoriesModule,
+    ChannelModerationsModule,
   ],
   controllers: [SystemController],
   providers: [

@@ -5,6 +5,7 @@ import { ChannelAccess } from './channels/channel-access.service';
 import { PostReads } from './posts/post-reads.service';
 import { PostsService } from './posts/posts.service';
 import { RoleCatalogue } from './roles/role-catalogue.service';
+import { RolesHandlers } from './roles/roles.handlers';
 import { SystemPosts } from './posts/system-posts.service';
 import { ThreadReads } from './threads/thread-reads.service';
 import { UserUpdatedEvents } from './users/user-updated.events';
@@ -18,6 +19,8 @@ import { WebSocketEvents } from './websocket-events.service';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature(ENTITIES)],
+  // Every process with the chat rules checks permissions, so every one reloads the roles when they change.
+  controllers: [RolesHandlers],
   providers: [ChannelAccess, WebSocketEvents, PostReads, PostsService, SystemPosts, ThreadReads, UserUpdatedEvents, RoleCatalogue],
   exports: [
     TypeOrmModule,

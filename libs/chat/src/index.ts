@@ -1,5 +1,7 @@
 export * from './permissions';
 export * from './roles/role-catalogue.service';
+export * from './roles/channel-moderations';
+export * from './roles/held-roles';
 export * from './websocket-events.service';
 export * from './channels/channel-access.service';
 export * from './channels/channel-membership';

@@ -35,6 +35,7 @@ export const WsEvent = {
   SidebarCategoryUpdated: 'sidebar_category_updated',
   SidebarCategoryDeleted: 'sidebar_category_deleted',
   SidebarCategoryOrderUpdated: 'sidebar_category_order_updated',
+  ChannelSchemeUpdated: 'channel_scheme_updated',
 } as const;
 
 /**

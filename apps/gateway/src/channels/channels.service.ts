@@ -15,6 +15,7 @@ import {
   notDirectlyConnectedError,
   originRemoteId,
   Permission,
+  RoleCatalogue,
   stampMetadataChange,
   SystemPosts,
   toChannelJson,
@@ -75,6 +76,7 @@ export class ChannelsService {
     private readonly systemPosts: SystemPosts,
     private readonly bus: Bus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly catalogue: RoleCatalogue,
   ) {}
 
   /** A public or private team channel; the creator becomes its channel admin. Channel, member and history in one transaction. */
@@ -90,9 +92,8 @@ export class ChannelsService {
     validateName(body.name);
     validateDisplayName(body.display_name);
     validateHeaderPurpose(body);
-    if (!(await this.isActiveTeamMember(caller.id, body.team_id)) && !hasPermission(caller.roles, Permission.ManageTeam)) {
-      throw AppError.forbidden(body.type === 'O' ? 'create_public_channel' : 'create_private_channel');
-    }
+    const createPermission = body.type === 'O' ? Permission.CreatePublicChannel : Permission.CreatePrivateChannel;
+    if (!(await this.catalogue.hasTeamPermission(caller, body.team_id, createPermission))) throw AppError.forbidden(createPermission);
     if (!(await this.teams.existsBy({ id: body.team_id, delete_at: 0 }))) throw AppError.notFound('team', 'app.team.get.find.app_error');
 
     const now = Date.now();
@@ -219,12 +220,12 @@ export class ChannelsService {
         throw AppError.forbidden('manage_channel_properties');
       }
     } else {
-      const permission = channel.type === 'O' ? 'manage_public_channel_properties' : 'manage_private_channel_properties';
-      if (renaming) {
-        if (!(await this.canManage(caller, channel))) throw AppError.forbidden(permission);
-      } else if (!(await this.access.isMember(caller.id, channel.id)) && !(await this.canManage(caller, channel))) {
-        throw AppError.forbidden(permission);
-      }
+      const permission = channel.type === 'O' ? Permission.ManagePublicChannelProperties : Permission.ManagePrivateChannelProperties;
+      // Renaming takes the role permission; any member may change the header and purpose (docs/permissions.md).
+      const mayChange =
+        (!renaming && (await this.access.isMember(caller.id, channel.id))) ||
+        (await this.access.hasChannelPermission(caller, channel, permission));
+      if (!mayChange) throw AppError.forbidden(permission);
       if (channel.name === TOWN_SQUARE && body.name !== undefined && body.name !== channel.name) {
         throw AppError.badRequest(
           'api.channel.update_channel.tried.app_error',
@@ -268,9 +269,8 @@ export class ChannelsService {
     if (channel.name === TOWN_SQUARE) {
       throw AppError.badRequest('api.channel.delete_channel.cannot.app_error', `Unable to delete the default channel ${TOWN_SQUARE}.`);
     }
-    if (!(await this.canManage(caller, channel))) {
-      throw AppError.forbidden(channel.type === 'O' ? 'delete_public_channel' : 'delete_private_channel');
-    }
+    const deletePermission = channel.type === 'O' ? Permission.DeletePublicChannel : Permission.DeletePrivateChannel;
+    if (!(await this.access.hasChannelPermission(caller, channel, deletePermission))) throw AppError.forbidden(deletePermission);
     if (channel.delete_at > 0) {
       throw AppError.badRequest('api.channel.delete_channel.deleted.app_error', 'The channel has been archived or deleted.');
     }
@@ -301,9 +301,14 @@ export class ChannelsService {
         'Failed to add user to channel because it has been archived.',
       );
     }
-    const joiningSelf = userIds.length === 1 && userIds[0] === caller.id && channel.type === 'O';
-    if (!joiningSelf && !(await this.access.isMember(caller.id, channel.id)) && !(await this.canManage(caller, channel))) {
-      throw AppError.forbidden(channel.type === 'O' ? 'manage_public_channel_members' : 'manage_private_channel_members');
+    const joiningSelf =
+      userIds.length === 1 &&
+      userIds[0] === caller.id &&
+      channel.type === 'O' &&
+      (await this.access.hasChannelPermission(caller, channel, Permission.JoinPublicChannels));
+    const membersPermission = channel.type === 'O' ? Permission.ManagePublicChannelMembers : Permission.ManagePrivateChannelMembers;
+    if (!joiningSelf && !(await this.access.hasChannelPermission(caller, channel, membersPermission))) {
+      throw AppError.forbidden(membersPermission);
     }
     if ((await this.users.countBy({ id: In(userIds) })) !== userIds.length) {
       throw AppError.notFound('user', 'app.user.missing_account.const');
@@ -343,8 +348,11 @@ export class ChannelsService {
     if (channel.name === TOWN_SQUARE) {
       throw AppError.badRequest('api.channel.remove.default.app_error', `Unable to remove user from the default channel ${TOWN_SQUARE}.`);
     }
-    if (userId !== caller.id && !(await this.canManage(caller, channel))) {
-      throw AppError.forbidden(channel.type === 'O' ? 'manage_public_channel_members' : 'manage_private_channel_members');
+    // Removing someone else takes the permission through an admin role (channel, team or system admin): the
+    // suite's finer line than Mattermost's, which lets any member remove others (docs/permissions.md).
+    const membersPermission = channel.type === 'O' ? Permission.ManagePublicChannelMembers : Permission.ManagePrivateChannelMembers;
+    if (userId !== caller.id && !(await this.access.hasChannelPermission(caller, channel, membersPermission, true))) {
+      throw AppError.forbidden(membersPermission);
     }
     const now = Date.now();
     const removed = await this.dataSource.transaction((tx) => leaveChannel(tx, channel.id, userId, now));
@@ -373,9 +381,7 @@ export class ChannelsService {
   async channelsForUserInTeam(caller: User, userId: string, teamId: string, includeDeleted: boolean): Promise<Channel[]> {
     this.requireSelfOrAdmin(caller, userId);
     if (!isValidId(teamId)) throw AppError.invalidParam('team_id');
-    if (!hasPermission(caller.roles, Permission.ManageTeam) && !(await this.isActiveTeamMember(caller.id, teamId))) {
-      throw AppError.forbidden('view_team');
-    }
+    if (!(await this.catalogue.hasTeamPermission(caller, teamId, Permission.ViewTeam))) throw AppError.forbidden(Permission.ViewTeam);
     return this.userChannels(userId, includeDeleted, teamId);
   }
 
@@ -405,8 +411,8 @@ export class ChannelsService {
 
   private async requireListTeamChannels(caller: User, teamId: string): Promise<void> {
     if (!isValidId(teamId)) throw AppError.invalidParam('team_id');
-    if (!hasPermission(caller.roles, Permission.ManageTeam) && !(await this.isActiveTeamMember(caller.id, teamId))) {
-      throw AppError.forbidden('list_team_channels');
+    if (!(await this.catalogue.hasTeamPermission(caller, teamId, Permission.ListTeamChannels))) {
+      throw AppError.forbidden(Permission.ListTeamChannels);
     }
     if (!(await this.teams.existsBy({ id: teamId }))) throw AppError.notFound('team', 'app.team.get.find.app_error');
   }
@@ -446,7 +452,10 @@ export class ChannelsService {
     return member;
   }
 
-  /** Channel admins, admins of the channel's team, and system admins. */
+  /**
+   * Channel admins, admins of the channel's team, and system admins: who may change members' admin flags
+   * (Mattermost's manage_channel_roles, which the catalogue does not list, so the admin flags decide).
+   */
   async canManage(caller: User, channel: Channel): Promise<boolean> {
     if (hasPermission(caller.roles, Permission.ManageSystem)) return true;
     if (isChannelAdminMember(await this.members.findOneBy({ channel_id: channel.id, user_id: caller.id }))) return true;
@@ -537,10 +546,6 @@ export class ChannelsService {
   private requireSelfOrAdmin(caller: User, userId: string): void {
     if (userId !== caller.id && !hasPermission(caller.roles, Permission.EditOtherUsers))
       throw AppError.forbidden(Permission.EditOtherUsers);
-  }
-
-  private isActiveTeamMember(userId: string, teamId: string): Promise<boolean> {
-    return this.teamMembers.existsBy({ team_id: teamId, user_id: userId, delete_at: 0 });
   }
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ChannelAccess, hasPermission, Permission, THREAD_READ_CHANGED, WebSocketEvents } from '@fedchat/chat';
+import { ChannelAccess, hasPermission, Permission, RoleCatalogue, THREAD_READ_CHANGED, WebSocketEvents } from '@fedchat/chat';
 import { AppError } from '@fedchat/common';
 import { isValidId } from '@fedchat/crypto';
 import { ChannelMember, returning, User } from '@fedchat/models';
@@ -34,19 +34,14 @@ export class ReadStateService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: ChannelAccess,
     private readonly events: WebSocketEvents,
+    private readonly catalogue: RoleCatalogue,
   ) {}
 
   /** GET /users/{id}/teams/{team_id}/channels/members: memberships in the team's channels and in direct and group channels. */
   async membersInTeam(caller: User, userId: string, teamId: string): Promise<ChannelMember[]> {
     this.requireSelfOrAdmin(caller, userId);
     if (!isValidId(teamId)) throw AppError.invalidParam('team_id');
-    if (!hasPermission(caller.roles, Permission.ManageTeam)) {
-      const inTeam: unknown[] = await this.dataSource.query(
-        `SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2 AND delete_at = 0`,
-        [teamId, caller.id],
-      );
-      if (inTeam.length === 0) throw AppError.forbidden('view_team');
-    }
+    if (!(await this.catalogue.hasTeamPermission(caller, teamId, Permission.ViewTeam))) throw AppError.forbidden(Permission.ViewTeam);
     return this.dataSource
       .getRepository(ChannelMember)
       .createQueryBuilder('m')

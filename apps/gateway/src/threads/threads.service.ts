@@ -5,6 +5,7 @@ import {
   hasPermission,
   parseMentions,
   Permission,
+  RoleCatalogue,
   THREAD_FOLLOW_CHANGED,
   THREAD_READ_CHANGED,
   ThreadReads,
@@ -33,6 +34,7 @@ export class ThreadsService {
     private readonly access: ChannelAccess,
     private readonly threads: ThreadReads,
     private readonly events: WebSocketEvents,
+    private readonly catalogue: RoleCatalogue,
   ) {}
 
   async list(caller: User, userId: string, teamId: string, q: ThreadsQuery): Promise<ThreadsJson> {
@@ -155,11 +157,6 @@ export class ThreadsService {
     if (userId !== caller.id && !hasPermission(caller.roles, Permission.EditOtherUsers))
       throw AppError.forbidden(Permission.EditOtherUsers);
     if (!isValidId(teamId)) throw invalidUrlParam('team_id');
-    if (hasPermission(caller.roles, Permission.ManageTeam)) return;
-    const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2 AND delete_at = 0`,
-      [teamId, caller.id],
-    );
-    if (rows.length === 0) throw AppError.forbidden('view_team');
+    if (!(await this.catalogue.hasTeamPermission(caller, teamId, Permission.ViewTeam))) throw AppError.forbidden(Permission.ViewTeam);
   }
 }

@@ -4,6 +4,7 @@ import {
   hasPermission,
   isSystemAdmin,
   Permission,
+  RoleCatalogue,
   ROLE_SYSTEM_ADMIN,
   ROLE_SYSTEM_USER,
   rolesOf,
@@ -17,7 +18,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, AppError, Bus } from '@fedchat/common';
 import { UserProfileChangedEvent, UserStatusChangedEvent } from '@fedchat/contracts';
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
-import { Channel, isUniqueViolation, Status, TeamMember, User, UserAccessToken } from '@fedchat/models';
+import { Channel, isUniqueViolation, Status, User, UserAccessToken } from '@fedchat/models';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { AuthContext, AuthService } from '../auth/auth.service';
 import { hashPassword, passwordProblem } from '../auth/password';
@@ -49,7 +50,6 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(Status) private readonly statuses: Repository<Status>,
     @InjectRepository(UserAccessToken) private readonly accessTokens: Repository<UserAccessToken>,
-    @InjectRepository(TeamMember) private readonly teamMembers: Repository<TeamMember>,
     @InjectRepository(Channel) private readonly channels: Repository<Channel>,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,6 +58,7 @@ export class UsersService {
     private readonly userUpdated: UserUpdatedEvents,
     private readonly access: ChannelAccess,
     private readonly bus: Bus,
+    private readonly catalogue: RoleCatalogue,
   ) {}
 
   /**
@@ -257,11 +258,10 @@ export class UsersService {
     return qb.where(`(${fields.map((f) => `${f} LIKE :like`).join(' OR ')})`, { like });
   }
 
-  /** Mattermost's view_team: a member of the team, or a system admin. */
+  /** Mattermost's view_team, as the roles say: the team's members (team_user) and system admins by default. */
   private async requireViewTeam(caller: User, teamId: string, param: string): Promise<void> {
     if (!isValidId(teamId)) throw AppError.invalidParam(param);
-    if (hasPermission(caller.roles, Permission.ManageSystem)) return;
-    if (!(await this.teamMembers.existsBy({ team_id: teamId, user_id: caller.id, delete_at: 0 }))) throw AppError.forbidden('view_team');
+    if (!(await this.catalogue.hasTeamPermission(caller, teamId, Permission.ViewTeam))) throw AppError.forbidden(Permission.ViewTeam);
   }
 
   /** read_channel; an unknown channel answers the same 403, so ids cannot be probed. */

@@ -97,6 +97,7 @@ export class PostsService {
     const priority = priorityToStore(input.priority, rootId);
 
     const channel = await this.access.requireWrite(author, input.channel_id);
+    await this.access.requireChannelPermission(author, channel, Permission.CreatePost);
     if (rootId) {
       const root = await this.posts.findOneBy({ id: rootId });
       if (!root || root.delete_at > 0 || root.channel_id !== channel.id || root.root_id !== '') throw invalidRoot();
@@ -152,7 +153,7 @@ export class PostsService {
       async () => {
         const stored = await this.posts.findOneByOrFail({ id: post.id });
         saved = { post: stored, json: await this.reads.toJson(stored, input.pending_post_id) };
-        const mentions = await this.mentionedUsers(channel, stored);
+        const mentions = await this.mentionedUsers(channel, stored, author);
         return {
           event: WsEvent.Posted,
           data: {
@@ -264,6 +265,7 @@ export class PostsService {
     checkEmojiName(emojiName);
     const post = await this.reads.livePost(postId);
     const channel = await this.access.requireWrite(actor, post.channel_id);
+    await this.access.requireChannelPermission(actor, channel, Permission.AddReaction);
 
     const existing = await this.reactions.findOneBy({ post_id: post.id, user_id: actor.id, emoji_name: emojiName });
     if (existing && existing.delete_at === 0) return existing;
@@ -307,8 +309,11 @@ export class PostsService {
     checkEmojiName(emojiName);
     const post = await this.reads.livePost(postId);
     let channel: Channel;
-    if (userId === actor.id) channel = await this.access.requireWrite(actor, post.channel_id);
-    else if (hasPermission(actor.roles, Permission.DeleteOthersPosts)) channel = await this.requireReadNotArchived(actor, post.channel_id);
+    if (userId === actor.id) {
+      channel = await this.access.requireWrite(actor, post.channel_id);
+      await this.access.requireChannelPermission(actor, channel, Permission.RemoveReaction);
+    } else if (hasPermission(actor.roles, Permission.DeleteOthersPosts))
+      channel = await this.requireReadNotArchived(actor, post.channel_id);
     else throw AppError.forbidden('remove_others_reactions');
 
     await this.commitChange(
@@ -475,10 +480,12 @@ export class PostsService {
    * Who the post mentions, for the `posted` event: @username of channel members, everyone for @channel/@all/@here,
    * and the other member of a direct channel. The author is never mentioned.
    */
-  private async mentionedUsers(channel: Channel, post: Post): Promise<string[]> {
+  private async mentionedUsers(channel: Channel, post: Post, author: User): Promise<string[]> {
     const parsed = parseMentions(post.message);
     const names = parsed.names;
-    const everyone = parsed.everyone || channel.type === 'D';
+    // @channel/@all/@here from someone without use_channel_mentions (e.g. a moderated channel) notify no one.
+    const channelWide = parsed.everyone && (await this.access.hasChannelPermission(author, channel, Permission.UseChannelMentions));
+    const everyone = channelWide || channel.type === 'D';
     if (!everyone && names.size === 0) return [];
     const qb = this.users
       .createQueryBuilder('u')

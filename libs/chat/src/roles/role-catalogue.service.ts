@@ -4,6 +4,7 @@ import { newId } from '@fedchat/crypto';
 import { Role, User } from '@fedchat/models';
 import { EntityManager, In, Repository } from 'typeorm';
 import { BUILT_IN_ROLES, hasPermission, loadRolePermissions, Permission } from '../permissions';
+import { HeldRoles, heldRoles, heldRolesGrant, MembershipRow } from './held-roles';
 
 /**
  * The `roles` table and the permission registry the checks read, kept in step: built-in roles are seeded at start
@@ -56,26 +57,30 @@ export class RoleCatalogue implements OnModuleInit {
   }
 
   /**
-   * The roles a member holds in a team through the team's override scheme (its user role, and its admin role for a
-   * `scheme_admin` member); '' for a team without a scheme or a user who is not an active member.
+   * The roles a user holds in a team as an active member: the team's user role, and its admin role for a team admin;
+   * the override scheme's copies for a team that has one. None for a user who is not an active member.
    */
-  async teamSchemeRoles(teamId: string, userId: string): Promise<string> {
-    const rows: Array<{ user_role: string; admin_role: string; scheme_admin: boolean }> = await this.roles.query(
-      `SELECT s.default_team_user_role AS user_role, s.default_team_admin_role AS admin_role, tm.scheme_admin
-         FROM teams t
-         JOIN schemes s ON s.id = t.scheme_id AND s.delete_at = 0
-         JOIN team_members tm ON tm.team_id = t.id AND tm.user_id = $2 AND tm.delete_at = 0
-        WHERE t.id = $1`,
+  async teamRoles(teamId: string, userId: string): Promise<HeldRoles> {
+    if (teamId === '') return heldRoles(undefined);
+    const rows: MembershipRow[] = await this.roles.query(
+      `SELECT true AS team_member, tm.scheme_admin AS team_scheme_admin, tm.roles AS team_roles,
+              s.default_team_user_role, s.default_team_admin_role, s.default_channel_user_role, s.default_channel_admin_role
+         FROM team_members tm
+         JOIN teams t ON t.id = tm.team_id
+         LEFT JOIN schemes s ON s.id = t.scheme_id AND s.delete_at = 0
+        WHERE tm.team_id = $1 AND tm.user_id = $2 AND tm.delete_at = 0`,
       [teamId, userId],
     );
-    if (rows.length === 0) return '';
-    return rows[0].scheme_admin ? `${rows[0].user_role} ${rows[0].admin_role}` : rows[0].user_role;
+    return heldRoles(rows[0]);
   }
 
-  /** A permission the user holds system-wide, or in the team through the team's override scheme. */
-  async hasTeamPermission(user: User, teamId: string, permission: Permission): Promise<boolean> {
+  /**
+   * A permission the user holds system-wide, or in the team through their team roles (`teamRoles`); with
+   * `adminRolesOnly`, only the team admin role counts in the team (the suite's finer lines, docs/permissions.md).
+   */
+  async hasTeamPermission(user: User, teamId: string, permission: Permission, adminRolesOnly = false): Promise<boolean> {
     if (hasPermission(user.roles, permission)) return true;
-    return teamId !== '' && hasPermission(await this.teamSchemeRoles(teamId, user.id), permission);
+    return heldRolesGrant(await this.teamRoles(teamId, user.id), permission, adminRolesOnly);
   }
 
   /** Inserts roles (a new scheme's) inside the caller's transaction; the caller reloads after commit. */

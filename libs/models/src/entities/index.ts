@@ -1,5 +1,6 @@
 import { Channel } from './channel.entity';
 import { ChannelMember } from './channel-member.entity';
+import { ChannelModeration } from './channel-moderation.entity';
 import { ChannelMemberHistory } from './channel-member-history.entity';
 import { FileInfo } from './file-info.entity';
 import { Post } from './post.entity';
@@ -33,6 +34,7 @@ export type { AttachmentTransferStatus } from './shared-channel-attachment.entit
 export {
   Channel,
   ChannelMember,
+  ChannelModeration,
   ChannelMemberHistory,
   FileInfo,
   Post,
@@ -90,4 +92,5 @@ export const ENTITIES = [
   Preference,
   SidebarCategory,
   SidebarChannel,
+  ChannelModeration,
 ];

@@ -14,6 +14,7 @@ import { ChannelMetadataSync1763895000000 } from './1763895000000-channel-metada
 import { SyncDeadLetters1763896000000 } from './1763896000000-sync-dead-letters';
 import { InvitationReviewPosts1763910000000 } from './1763910000000-invitation-review-posts';
 import { SharedCopyArchived1763920000000 } from './1763920000000-shared-copy-archived';
+import { ChannelModerations1763930000000 } from './1763930000000-channel-moderations';
 
 export {
   InitialSchema1763780000000,
@@ -31,6 +32,7 @@ export {
   SyncDeadLetters1763896000000,
   InvitationReviewPosts1763910000000,
   SharedCopyArchived1763920000000,
+  ChannelModerations1763930000000,
 };
 
 /** In order of application. */
@@ -51,4 +53,5 @@ export const MIGRATIONS = [
   SyncDeadLetters1763896000000,
   InvitationReviewPosts1763910000000,
   SharedCopyArchived1763920000000,
+  ChannelModerations1763930000000,
 ];
