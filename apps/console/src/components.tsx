@@ -63,7 +63,7 @@ export function CopyField({ label, value }: { label: string; value: string }) {
       <label htmlFor={id}>{label}</label>
       <div className="copy-row">
         <input id={id} readOnly value={value} onFocus={(e) => e.currentTarget.select()} />
-        <button type="button" onClick={() => void copy()} aria-label={`Copy ${label.toLowerCase()}`}>
+        <button type="button" onClick={() => void copy()} aria-label={copied ? `${label} copied` : `Copy ${label.toLowerCase()}`}>
           {copied ? 'Copied' : 'Copy'}
         </button>
       </div>

@@ -9,5 +9,6 @@ export * from './remote-cluster/connection.contract';
 export * from './remote-cluster/peer.contract';
 export * from './shared-channel/sharing.contract';
 export * from './shared-channel/sync-errors.contract';
+export * from './shared-channel/connection-health.contract';
 export * from './user-sync/user-sync.contract';
 export * from './file-transfer/file-transfer.contract';

@@ -30,11 +30,24 @@ import { InvitationRow } from './Invitations';
 
 type Tab = 'details' | 'channels';
 
-/** A password for a regenerated invitation: 24 random characters from the browser's CSPRNG. */
-function newPassword(): string {
-  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+const PASSWORD_CLASSES = ['abcdefghijkmnopqrstuvwxyz', 'ABCDEFGHJKLMNPQRSTUVWXYZ', '23456789', '!#$%*+-=?@^_~'];
+const PASSWORD_ALPHABET = PASSWORD_CLASSES.join('');
+
+/**
+ * A password for a regenerated invitation, as strong as the server requires (lower and upper case, digit, symbol):
+ * 24 characters from the browser's CSPRNG, without modulo bias.
+ */
+export function newPassword(): string {
+  const limit = 256 - (256 % PASSWORD_ALPHABET.length);
+  for (;;) {
+    let password = '';
+    while (password.length < 24) {
+      for (const b of crypto.getRandomValues(new Uint8Array(32))) {
+        if (b < limit && password.length < 24) password += PASSWORD_ALPHABET[b % PASSWORD_ALPHABET.length];
+      }
+    }
+    if (PASSWORD_CLASSES.every((chars) => [...password].some((c) => chars.includes(c)))) return password;
+  }
 }
 
 export function EditConnection({ remoteId, canShare }: { remoteId: string; canShare: boolean }) {
