@@ -213,6 +213,9 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     await row.getByText('Connected', { exact: true }).waitFor({ timeout: 40_000 });
     expect(await row.getByRole('cell', { name: b.url }).isVisible()).toBe(true);
     expect(await row.getByRole('cell', { name: 'Team A' }).isVisible()).toBe(true);
+    // The sync health figures (GET /remotecluster/{id}/health) are there: nothing waits yet.
+    await waitFor('the health figures', async () => ((await row.innerText()).includes('—') ? undefined : true), 15_000, 250);
+    expect((await row.innerText()).split('\t').slice(-5)).toEqual(['0', '0', '0 ms', '0', '0']);
     await expectAccessible(pageA, 'list');
     await shot(pageA, '06-list');
   });
