@@ -59,41 +59,77 @@ export function ConnectionList() {
       )}
       {data && data.rows.length > 0 && (
         <div className="table-wrap" role="region" aria-label="Connections" tabIndex={0}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Organization</th>
-                <th scope="col">Site URL</th>
-                <th scope="col">Destination team</th>
-                <th scope="col">State</th>
-                <th scope="col">Last ping</th>
-                <th scope="col">Shared channels</th>
-                <th scope="col">Sync queue</th>
-                <th scope="col">Lag</th>
-                <th scope="col">Refused items</th>
-                <th scope="col">File transfers pending</th>
+          <table className="cards" role="table">
+            <thead role="rowgroup">
+              <tr role="row">
+                <th scope="col" role="columnheader">
+                  Organization
+                </th>
+                <th scope="col" role="columnheader">
+                  Site URL
+                </th>
+                <th scope="col" role="columnheader">
+                  Destination team
+                </th>
+                <th scope="col" role="columnheader">
+                  State
+                </th>
+                <th scope="col" role="columnheader">
+                  Last ping
+                </th>
+                <th scope="col" role="columnheader">
+                  Shared channels
+                </th>
+                <th scope="col" role="columnheader">
+                  Sync queue
+                </th>
+                <th scope="col" role="columnheader">
+                  Lag
+                </th>
+                <th scope="col" role="columnheader">
+                  Refused items
+                </th>
+                <th scope="col" role="columnheader">
+                  File transfers pending
+                </th>
               </tr>
             </thead>
-            <tbody>
+            <tbody role="rowgroup">
               {data.rows.map(({ connection: c, sharedChannels, health }) => {
                 const state = connectionState(c);
                 return (
-                  <tr key={c.remote_id} data-remote-id={c.remote_id}>
-                    <th scope="row">
+                  <tr key={c.remote_id} data-remote-id={c.remote_id} role="row">
+                    <th scope="row" role="rowheader">
                       <Link to={`/connections/${c.remote_id}`}>{c.display_name || c.name}</Link>
                       <div className="sub">{c.name}</div>
                     </th>
-                    <td>{state === 'Connection Pending' ? '—' : c.site_url}</td>
-                    <td>{c.default_team_id ? (data.teams.get(c.default_team_id) ?? c.default_team_id) : 'Review each invite'}</td>
-                    <td>
+                    <td role="cell" data-label="Site URL">
+                      {state === 'Connection Pending' ? '—' : c.site_url}
+                    </td>
+                    <td role="cell" data-label="Destination team">
+                      {c.default_team_id ? (data.teams.get(c.default_team_id) ?? c.default_team_id) : 'Review each invite'}
+                    </td>
+                    <td role="cell" data-label="State">
                       <StateBadge state={state} />
                     </td>
-                    <td>{formatTime(c.last_ping_at)}</td>
-                    <td>{sharedChannels}</td>
-                    <td>{health?.queue_size ?? '—'}</td>
-                    <td>{health?.lag_ms !== undefined ? formatDuration(health.lag_ms) : '—'}</td>
-                    <td>{health?.refused_items ?? '—'}</td>
-                    <td>{health?.file_transfers_pending ?? '—'}</td>
+                    <td role="cell" data-label="Last ping">
+                      {formatTime(c.last_ping_at)}
+                    </td>
+                    <td role="cell" data-label="Shared channels">
+                      {sharedChannels}
+                    </td>
+                    <td role="cell" data-label="Sync queue">
+                      {health?.queue_size ?? '—'}
+                    </td>
+                    <td role="cell" data-label="Lag">
+                      {health?.lag_ms !== undefined ? formatDuration(health.lag_ms) : '—'}
+                    </td>
+                    <td role="cell" data-label="Refused items">
+                      {health?.refused_items ?? '—'}
+                    </td>
+                    <td role="cell" data-label="File transfers pending">
+                      {health?.file_transfers_pending ?? '—'}
+                    </td>
                   </tr>
                 );
               })}
