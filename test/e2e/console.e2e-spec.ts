@@ -138,7 +138,8 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
 
   it('signs in with a local account; a wrong password says so', async () => {
     await pageA.goto(`${a.url}/console/`);
-    await expect(pageA.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
+    // The page first asks the server whether a session exists ("Loading your session…"), then shows the form.
+    await pageA.getByRole('heading', { name: 'Sign in' }).waitFor();
     await expect(pageA.getByRole('button', { name: 'Sign in' }).isDisabled()).resolves.toBe(true);
     await expectAccessible(pageA, 'sign in');
     await pageA.getByLabel('Email or username').fill('admin');
@@ -183,8 +184,7 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     await shot(pageA, '04-created');
     await pageA.getByRole('button', { name: 'Done' }).click();
     const row = pageA.getByRole('row', { name: /Organization B/ });
-    await row.waitFor();
-    expect(await row.getByText('Connection Pending').isVisible()).toBe(true);
+    await row.getByText('Connection Pending').waitFor();
     remoteId = (await row.getAttribute('data-remote-id'))!;
 
     // B's administrator accepts on B's console, holding A's channel invitations for review.
@@ -272,6 +272,7 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
 
   it('edits a connection', async () => {
     await pageA.getByRole('tab', { name: 'Details' }).click();
+    await pageA.getByRole('button', { name: 'Regenerate invitation' }).waitFor();
     expect(await pageA.getByRole('button', { name: 'Regenerate invitation' }).isDisabled()).toBe(true);
     await pageA.getByLabel('Display name').fill('Organization B (partners)');
     await pageA.getByRole('button', { name: 'Save' }).click();
