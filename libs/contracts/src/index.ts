@@ -10,5 +10,6 @@ export * from './remote-cluster/peer.contract';
 export * from './shared-channel/sharing.contract';
 export * from './shared-channel/sync-errors.contract';
 export * from './shared-channel/removal.contract';
+export * from './shared-channel/connection-health.contract';
 export * from './user-sync/user-sync.contract';
 export * from './file-transfer/file-transfer.contract';

@@ -130,6 +130,15 @@ export class TransferQueue {
     ]);
   }
 
+  /** Transfers waiting to be sent or retried to one remote (for `GET /api/v4/remotecluster/{id}/health`). */
+  async pendingFor(remoteId: string): Promise<number> {
+    const rows: { n: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM shared_channel_attachments WHERE remote_id = $1 AND status = 'pending'`,
+      [remoteId],
+    );
+    return rows[0].n;
+  }
+
   /** Transfers waiting to be sent or retried (for the gauge). */
   async pendingCount(): Promise<number> {
     const rows: { n: number }[] = await this.dataSource.query(

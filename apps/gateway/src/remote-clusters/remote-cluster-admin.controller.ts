@@ -9,6 +9,8 @@ import {
   GenerateInvite,
   GetConnection,
   GetGlobalUserSyncProgress,
+  GetSyncHealth,
+  GetTransferHealth,
   ListConnections,
   PatchConnection,
   REMOTE_NAME_PATTERN,
@@ -115,6 +117,16 @@ export class GlobalUserSyncProgressDoc {
   @ApiProperty() in_progress: boolean;
 }
 
+export class ConnectionHealthDoc {
+  @ApiProperty() remote_id: string;
+  @ApiProperty({ description: 'shared channels of this connection with changes not yet delivered to it' }) queue_size: number;
+  @ApiProperty({ description: 'age in milliseconds of the oldest post change not yet delivered to it; 0 when nothing waits' })
+  lag_ms: number;
+  @ApiProperty({ description: 'posts it refused, kept for re-sending or for an admin (see /sharedchannels/{channel_id}/errors)' })
+  refused_items: number;
+  @ApiProperty({ description: 'attachments waiting to be sent to it' }) file_transfers_pending: number;
+}
+
 const BOOLEAN_FILTERS = ['exclude_offline', 'only_confirmed', 'include_deleted', 'exclude_plugins', 'only_plugins'] as const;
 
 /** `/api/v4/remotecluster` for system admins (manage_secure_connections); the remote-cluster app does the work. */
@@ -194,6 +206,25 @@ export class RemoteClusterAdminController {
   @ApiOkResponse({ type: GlobalUserSyncProgressDoc })
   syncUsersProgress(@Param('remote_id') remoteId: string) {
     return this.bus.request(GetGlobalUserSyncProgress, { remote_id: remoteId });
+  }
+
+  /** Our extension, read-only: the sync backlog of one connection, as the console's connection list shows it. */
+  @Get(':remote_id/health')
+  @ApiOkResponse({ type: ConnectionHealthDoc })
+  async health(@Param('remote_id') remoteId: string): Promise<ConnectionHealthDoc> {
+    // 404 for an unknown or deleted connection, as the other routes answer.
+    await this.bus.request(GetConnection, { remote_id: remoteId });
+    const [sync, transfers] = await Promise.all([
+      this.bus.request(GetSyncHealth, { remote_id: remoteId }),
+      this.bus.request(GetTransferHealth, { remote_id: remoteId }),
+    ]);
+    return {
+      remote_id: remoteId,
+      queue_size: sync.queue_size,
+      lag_ms: sync.oldest_pending_at ? Math.max(0, Date.now() - sync.oldest_pending_at) : 0,
+      refused_items: sync.refused_items,
+      file_transfers_pending: transfers.pending,
+    };
   }
 
   @Get(':remote_id')

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { Permission } from '@fedchat/chat';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/auth.guard';
@@ -44,6 +44,17 @@ export class RolesController {
   @ApiOkResponse({ type: RoleJson })
   async patch(@Param('role_id') id: string, @Body() body: unknown): Promise<RoleJson> {
     return toRoleJson(await this.roles.patch(id, body));
+  }
+
+  /** Mattermost's method for the same route (`Client4.patchRole` sends PUT); PATCH above stays for existing callers. */
+  @Put(':role_id/patch')
+  @RequirePermission(Permission.ManageSystem)
+  @ApiBody({
+    schema: { type: 'object', required: ['permissions'], properties: { permissions: { type: 'array', items: { type: 'string' } } } },
+  })
+  @ApiOkResponse({ type: RoleJson })
+  async put(@Param('role_id') id: string, @Body() body: unknown): Promise<RoleJson> {
+    return this.patch(id, body);
   }
 
   @Get(':role_id')

@@ -36,6 +36,13 @@ export class SchemesController {
     return toSchemeJson(await this.schemes.patch(id, body));
   }
 
+  /** Mattermost's method for the same route (`Client4.patchScheme` sends PUT). */
+  @Put('schemes/:scheme_id/patch')
+  @ApiOkResponse({ type: SchemeJson })
+  async put(@Param('scheme_id') id: string, @Body() body: PatchSchemeBody): Promise<SchemeJson> {
+    return this.patch(id, body);
+  }
+
   /** Makes the team's members take their roles from the scheme (`scheme_id: ''`: the built-in roles again). */
   @Put('teams/:team_id/scheme')
   @ApiOkResponse({ type: OkJson })

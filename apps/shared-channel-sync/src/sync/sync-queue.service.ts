@@ -1,4 +1,5 @@
 import { returning } from '@fedchat/models';
+import type { SyncHealthReply } from '@fedchat/contracts';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, leaseOwnerFor, logLeaseTakeovers } from '@fedchat/common';
@@ -195,6 +196,24 @@ export class SyncQueue {
   /** A remote came back: its pairs are due now, whatever their backoff said (full catch-up). */
   async wakeRemote(remoteId: string): Promise<void> {
     await this.dataSource.query(`UPDATE shared_channel_remotes SET next_sync_at = 0 WHERE remote_id = $1 AND delete_at = 0`, [remoteId]);
+  }
+
+  /**
+   * One connection's backlog: its pairs with undelivered changes, the oldest undelivered post change, and the posts it
+   * refused (for `GET /api/v4/remotecluster/{id}/health`).
+   */
+  async healthOf(remoteId: string): Promise<SyncHealthReply> {
+    const rows: SyncHealthReply[] = await this.dataSource.query(
+      `SELECT
+         (SELECT count(*)::int FROM shared_channel_remotes scr
+           WHERE scr.remote_id = $1 AND scr.delete_at = 0 AND scr.is_invite_confirmed AND ${HAS_WORK}) AS queue_size,
+         (SELECT COALESCE(min(p.update_at), 0)::bigint FROM shared_channel_remotes scr
+           JOIN posts p ON p.channel_id = scr.channel_id AND (p.update_at, p.id) > (scr.last_post_update_at, scr.last_post_id)
+           WHERE scr.remote_id = $1 AND scr.delete_at = 0 AND scr.is_invite_confirmed) AS oldest_pending_at,
+         (SELECT count(*)::int FROM sync_dead_letters d WHERE d.remote_id = $1) AS refused_items`,
+      [remoteId],
+    );
+    return { ...rows[0], oldest_pending_at: Number(rows[0].oldest_pending_at) };
   }
 
   /** Pairs with undelivered changes (for the queue-size gauge). */

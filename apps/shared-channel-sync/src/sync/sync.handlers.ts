@@ -14,9 +14,13 @@ import {
   SyncErrorJson,
   SyncErrorListReply,
   SyncErrorRequest,
+  ConnectionHealthRequest,
+  GetSyncHealth,
+  SyncHealthReply,
 } from '@fedchat/contracts';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { DeadLetters } from './dead-letters.service';
+import { SyncQueue } from './sync-queue.service';
 import { SyncReceiver } from './sync-receiver.service';
 import { SyncWorker } from './sync-worker.service';
 
@@ -30,7 +34,13 @@ export class SyncHandlers {
     private readonly receiver: SyncReceiver,
     private readonly worker: SyncWorker,
     private readonly deadLetters: DeadLetters,
+    private readonly queue: SyncQueue,
   ) {}
+
+  @MessagePattern(GetSyncHealth.subject)
+  health(@Payload() req: ConnectionHealthRequest): Promise<SyncHealthReply> {
+    return this.queue.healthOf(req.remote_id);
+  }
 
   @MessagePattern(ListSyncErrors.subject)
   async listErrors(@Payload() req: ListSyncErrorsRequest): Promise<SyncErrorListReply> {

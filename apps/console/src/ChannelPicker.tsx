@@ -1,0 +1,64 @@
+import { useEffect, useId, useMemo, useState } from 'react';
+import { client, errorText, type Channel, type Team } from './api';
+import { ErrorMessage, Loading } from './components';
+
+/** The public channels of every team (Mattermost's team channel list), the ones an admin shares. */
+export async function shareableChannels(teams: Team[]): Promise<Channel[]> {
+  const lists = await Promise.all(teams.map((t) => client.getChannels(t.id, 0, 200) as unknown as Promise<Channel[]>));
+  return lists.flat().filter((c) => c.type === 'O' || c.type === 'P');
+}
+
+/** A searchable list of checkboxes: type to filter, Space to pick. */
+export function ChannelPicker(props: {
+  teams: Team[];
+  exclude?: Set<string>;
+  selected: Set<string>;
+  onChange: (selected: Set<string>) => void;
+  label: string;
+}) {
+  const [channels, setChannels] = useState<Channel[]>();
+  const [error, setError] = useState<string>();
+  const [query, setQuery] = useState('');
+  const searchId = useId();
+  const teamNames = useMemo(() => new Map(props.teams.map((t) => [t.id, t.display_name])), [props.teams]);
+
+  useEffect(() => {
+    shareableChannels(props.teams).then(setChannels, (err) => setError(errorText(err)));
+  }, [props.teams]);
+
+  const visible = (channels ?? [])
+    .filter((c) => !props.exclude?.has(c.id))
+    .filter((c) => `${c.display_name} ${c.name}`.toLowerCase().includes(query.trim().toLowerCase()));
+
+  const toggle = (id: string) => {
+    const next = new Set(props.selected);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    props.onChange(next);
+  };
+
+  return (
+    <fieldset className="field picker">
+      <legend>{props.label}</legend>
+      <label htmlFor={searchId}>Search channels</label>
+      <input id={searchId} type="search" value={query} onChange={(e) => setQuery(e.target.value)} autoComplete="off" />
+      <ErrorMessage>{error}</ErrorMessage>
+      {!channels && !error && <Loading what="channels" />}
+      {channels && visible.length === 0 && <p className="hint">No channels match.</p>}
+      {channels && visible.length > 0 && (
+        <ul className="checklist">
+          {visible.map((c) => (
+            <li key={c.id}>
+              <label className="radio">
+                <input type="checkbox" checked={props.selected.has(c.id)} onChange={() => toggle(c.id)} /> {c.display_name}{' '}
+                <span className="sub">
+                  {teamNames.get(c.team_id)} · {c.type === 'P' ? 'private' : 'public'}
+                </span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      )}
+    </fieldset>
+  );
+}

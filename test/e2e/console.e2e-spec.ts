@@ -1,0 +1,376 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import axe from 'axe-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { api, freePort, login, REPO_ROOT, RunningSuite, startEmbeddedSuite, waitFor } from '@fedchat/testing';
+
+/*
+ * The Connected Workspaces console in a real browser (Debian's chromium driven by playwright-core), against two
+ * embedded instances started as the README starts them. An administrator on A creates a connection, copies the code
+ * and the password from the page, an administrator on B accepts it on B's console (channel invites held for review),
+ * both see it Connected; A shares a channel, B accepts it from review, a post on A reaches B; then edit, regenerate a
+ * pending invitation, delete, and a permission grant that lets a non-admin in. Every page is checked with axe-core
+ * (no serious or critical violations) and photographed into docs/console/ for docs/console.md.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = path.join(REPO_ROOT, 'docs/console');
+const PASSWORD = 'admin-password-1';
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+interface Instance {
+  suite: RunningSuite;
+  url: string;
+  token: string;
+  teamId: string;
+}
+
+const haveChromium = fs.existsSync(CHROMIUM);
+if (!haveChromium) {
+  process.stderr.write(`console.e2e-spec: skipped, no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`);
+}
+const describeInBrowser = haveChromium ? describe : describe.skip;
+
+async function provision(suite: RunningSuite, port: number, name: string): Promise<Instance> {
+  const url = `http://localhost:${port}`;
+  await api(url).post('/users', { username: 'admin', email: `admin@${name}.example.com`, password: PASSWORD });
+  const admin = await login(url, 'admin', PASSWORD);
+  const team = await api(url, admin.token).post<{ id: string }>('/teams', {
+    name: `team-${name}`,
+    display_name: `Team ${name.toUpperCase()}`,
+    type: 'O',
+  });
+  return { suite, url, token: admin.token, teamId: team.id };
+}
+
+/** Runs axe-core in the page: serious and critical violations fail the test, listed by rule and element. */
+async function expectAccessible(page: Page, what: string): Promise<void> {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern (an injected <script> would be refused).
+  await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    const page = globalThis as any;
+    const result = await page.axe.run(page.document, { resultTypes: ['violations'] });
+    return result.violations.map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
+  });
+  const serious = violations.filter((v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical');
+  expect({ page: what, serious }).toEqual({ page: what, serious: [] });
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page: Page, url: string, username: string, password: string): Promise<void> {
+  await page.goto(`${url}/console/`);
+  await page.getByLabel('Email or username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText(`Signed in as ${username}`).waitFor();
+}
+
+describeInBrowser('Connected Workspaces console in a browser', () => {
+  let root: string;
+  let a: Instance;
+  let b: Instance;
+  let browser: Browser;
+  let contextA: BrowserContext;
+  let contextB: BrowserContext;
+  let pageA: Page;
+  let pageB: Page;
+  /** What the page itself complained about: a CSP refusal or a script error is a defect. */
+  const pageErrors: string[] = [];
+  let remoteId: string;
+  let firstInvite: string;
+
+  const watch = (page: Page) => {
+    page.on('pageerror', (err) => pageErrors.push(String(err)));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) pageErrors.push(m.text());
+    });
+  };
+
+  beforeAll(async () => {
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-console-'));
+    fs.chmodSync(root, 0o755);
+    const [portA, portB] = [await freePort(), await freePort()];
+    const [suiteA, suiteB] = await Promise.all([
+      startEmbeddedSuite({ PORT: String(portA), DATA_DIR: path.join(root, 'a') }),
+      startEmbeddedSuite({ PORT: String(portB), DATA_DIR: path.join(root, 'b') }),
+    ]);
+    [a, b] = await Promise.all([provision(suiteA, portA, 'a'), provision(suiteB, portB, 'b')]);
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+    // One context per instance: both sites are on localhost, and cookies do not tell ports apart.
+    contextA = await browser.newContext({ viewport: DESKTOP, permissions: ['clipboard-read', 'clipboard-write'] });
+    contextB = await browser.newContext({ viewport: DESKTOP });
+    pageA = await contextA.newPage();
+    pageB = await contextB.newPage();
+    watch(pageA);
+    watch(pageB);
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([a?.suite.stop(), b?.suite.stop()]);
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('serves the console with a strict CSP, no caching of the page and long caching of hashed assets', async () => {
+    const page = await fetch(`${a.url}/console/connections/anything`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(await page.text())![1];
+    const js = await fetch(`${a.url}${asset}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await fetch(`${a.url}/console/assets/gone-1234.js`)).status).toBe(404);
+  });
+
+  it('signs in with a local account; a wrong password says so', async () => {
+    await pageA.goto(`${a.url}/console/`);
+    // The page first asks the server whether a session exists ("Loading your session…"), then shows the form.
+    await pageA.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await expect(pageA.getByRole('button', { name: 'Sign in' }).isDisabled()).resolves.toBe(true);
+    await expectAccessible(pageA, 'sign in');
+    await pageA.getByLabel('Email or username').fill('admin');
+    await pageA.getByLabel('Password', { exact: true }).fill('not-the-password');
+    await pageA.getByRole('button', { name: 'Sign in' }).click();
+    await pageA.getByRole('alert').waitFor();
+    expect(await pageA.getByRole('alert').innerText()).toMatch(/credentials|password|login/i);
+    await shot(pageA, '01-sign-in');
+    await pageA.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await pageA.getByRole('button', { name: 'Sign in' }).click();
+    await pageA.getByRole('heading', { name: 'Connected Workspaces' }).waitFor();
+    await pageA.getByText('No connections yet').waitFor();
+    await expectAccessible(pageA, 'empty list');
+    await shot(pageA, '02-list-empty');
+  });
+
+  it('creates a connection on A and shows the code and the password once, with copy buttons', async () => {
+    await pageA.getByRole('link', { name: 'Create a connection' }).click();
+    await pageA.getByRole('heading', { name: 'Create a connection' }).waitFor();
+    const save = pageA.getByRole('button', { name: 'Save' });
+    expect(await save.isDisabled()).toBe(true);
+    await pageA.getByLabel('Organization name').fill('org-b');
+    await pageA.getByLabel('Display name').fill('Organization B');
+    await pageA.getByLabel('Destination team').selectOption({ label: 'Team A' });
+    await pageA.getByText('Channels to share now').waitFor();
+    await expectAccessible(pageA, 'create');
+    await shot(pageA, '03-create');
+    expect(await save.isDisabled()).toBe(false);
+    await save.click();
+    await pageA.getByRole('heading', { name: 'Connection created' }).waitFor();
+    expect(await pageA.getByRole('note').innerText()).toContain('Send the code and the password separately');
+    await pageA.getByRole('button', { name: 'Copy invitation code' }).click();
+    await pageA.getByRole('button', { name: 'Invitation code copied' }).waitFor();
+    firstInvite = await pageA.evaluate(() => (globalThis as any).navigator.clipboard.readText() as Promise<string>);
+    expect(firstInvite).toBe(await pageA.getByLabel('Invitation code', { exact: true }).inputValue());
+    expect(firstInvite.length).toBeGreaterThan(40);
+    await pageA.getByRole('button', { name: 'Copy password' }).click();
+    const password = await pageA.evaluate(() => (globalThis as any).navigator.clipboard.readText() as Promise<string>);
+    expect(password).toBe(await pageA.getByLabel('Password', { exact: true }).inputValue());
+    expect(password.length).toBeGreaterThanOrEqual(8);
+    await expectAccessible(pageA, 'created');
+    await shot(pageA, '04-created');
+    await pageA.getByRole('button', { name: 'Done' }).click();
+    const row = pageA.getByRole('row', { name: /Organization B/ });
+    await row.getByText('Connection Pending').waitFor();
+    remoteId = (await row.getAttribute('data-remote-id'))!;
+
+    // B's administrator accepts on B's console, holding A's channel invitations for review.
+    await signIn(pageB, b.url, 'admin', PASSWORD);
+    await pageB.getByRole('link', { name: 'Accept an invitation' }).click();
+    await pageB.getByRole('heading', { name: 'Accept an invitation' }).waitFor();
+    await pageB.getByLabel('Organization name').fill('org-a');
+    await pageB.getByLabel('Display name').fill('Organization A');
+    await pageB.getByLabel('Review each channel invite before it is accepted').check();
+    await pageB.getByLabel('Invitation code', { exact: true }).fill(firstInvite);
+    await pageB.getByLabel('Password', { exact: true }).fill('wrong-password');
+    await pageB.getByRole('button', { name: 'Accept' }).click();
+    await pageB.getByRole('alert').waitFor();
+    expect(await pageB.getByRole('alert').innerText()).toMatch(/password/i);
+    await expectAccessible(pageB, 'accept with an error');
+    await shot(pageB, '05-accept-error');
+    await pageB.getByLabel('Password', { exact: true }).fill(password);
+    await pageB.getByRole('button', { name: 'Accept' }).click();
+    await pageB.getByRole('heading', { name: 'Organization A' }).waitFor();
+    expect(pageB.url()).toBe(`${b.url}/console/connections/${remoteId}`);
+  });
+
+  it('shows the connection Connected on both consoles without a reload', async () => {
+    await pageB.getByText('Connected', { exact: true }).waitFor({ timeout: 40_000 });
+    const row = pageA.getByRole('row', { name: /Organization B/ });
+    await row.getByText('Connected', { exact: true }).waitFor({ timeout: 40_000 });
+    expect(await row.getByRole('cell', { name: b.url }).isVisible()).toBe(true);
+    expect(await row.getByRole('cell', { name: 'Team A' }).isVisible()).toBe(true);
+    // The sync health figures (GET /remotecluster/{id}/health) are there: nothing waits yet.
+    await waitFor('the health figures', async () => ((await row.innerText()).includes('—') ? undefined : true), 15_000, 250);
+    expect((await row.innerText()).split('\t').slice(-5)).toEqual(['0', '0', '0 ms', '0', '0']);
+    await expectAccessible(pageA, 'list');
+    await shot(pageA, '06-list');
+  });
+
+  it('shares a channel from A; B accepts it from review; a post on A reaches B', async () => {
+    const channel = await api(a.url, a.token).post<{ id: string }>('/channels', {
+      team_id: a.teamId,
+      name: 'project-x',
+      display_name: 'Project X',
+      type: 'O',
+    });
+    await pageA.getByRole('link', { name: 'Organization B' }).click();
+    await pageA.getByRole('heading', { name: 'Organization B' }).waitFor();
+    await pageA.getByRole('tab', { name: 'Shared channels' }).click();
+    await pageA.getByText('No channels are shared with Organization B yet.').waitFor();
+    const share = pageA.getByRole('button', { name: /^Share/ });
+    expect(await share.isDisabled()).toBe(true);
+    await pageA.getByLabel('Search channels').fill('proj');
+    await pageA.getByLabel(/Project X/).check();
+    await share.click();
+    const shared = pageA.getByRole('list', { name: 'Channels shared with Organization B' });
+    await shared.getByRole('listitem').filter({ hasText: 'Project X' }).waitFor();
+
+    // B reviews it: on B's connection page, in the Shared channels tab.
+    await pageB.getByRole('tab', { name: 'Shared channels' }).click();
+    const review = pageB.getByRole('list', { name: 'Channel invitations waiting for review' });
+    await review.getByRole('listitem').filter({ hasText: 'Project X' }).waitFor({ timeout: 40_000 });
+    const accept = review.getByRole('button', { name: 'Accept' });
+    expect(await accept.isDisabled()).toBe(true);
+    await expectAccessible(pageB, 'review');
+    await shot(pageB, '07-review');
+    await review.getByLabel('Team for Project X').selectOption({ label: 'Team B' });
+    await accept.click();
+    await pageB
+      .getByRole('list', { name: 'Channels Organization A shares with us' })
+      .getByRole('listitem')
+      .filter({ hasText: 'Project X' })
+      .waitFor({ timeout: 40_000 });
+    await shared.getByText('Shared', { exact: true }).waitFor({ timeout: 40_000 });
+    await expectAccessible(pageA, 'shared channels');
+    await shot(pageA, '08-shared-channels');
+
+    await api(a.url, a.token).post('/posts', { channel_id: channel.id, message: 'hello from A through the console' });
+    await waitFor(
+      'the post on B',
+      async () => {
+        const posts = await api(b.url, b.token).get<{ posts: Record<string, { message: string }> }>(`/channels/${channel.id}/posts`);
+        return Object.values(posts.posts).some((p) => p.message === 'hello from A through the console') ? true : undefined;
+      },
+      40_000,
+      500,
+    );
+  });
+
+  it('edits a connection', async () => {
+    await pageA.getByRole('tab', { name: 'Details' }).click();
+    await pageA.getByRole('button', { name: 'Regenerate invitation' }).waitFor();
+    expect(await pageA.getByRole('button', { name: 'Regenerate invitation' }).isDisabled()).toBe(true);
+    await pageA.getByLabel('Display name').fill('Organization B (partners)');
+    await pageA.getByRole('button', { name: 'Save' }).click();
+    await pageA.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await pageA.getByRole('heading', { name: 'Organization B (partners)' }).waitFor();
+    const stored = await api(a.url, a.token).get<{ display_name: string }>(`/remotecluster/${remoteId}`);
+    expect(stored.display_name).toBe('Organization B (partners)');
+    await expectAccessible(pageA, 'edit');
+    await shot(pageA, '09-edit');
+  });
+
+  it('regenerates the invitation of a pending connection, then deletes it after a confirmation', async () => {
+    await pageA.getByRole('link', { name: 'Connections' }).click();
+    await pageA.getByRole('link', { name: 'Create a connection' }).click();
+    await pageA.getByLabel('Organization name').fill('org-c');
+    await pageA.getByLabel('Review each channel invite before it is accepted').check();
+    await pageA.getByRole('button', { name: 'Save' }).click();
+    const oldCode = await pageA.getByLabel('Invitation code', { exact: true }).inputValue();
+    await pageA.getByRole('button', { name: 'Done' }).click();
+    await pageA.getByRole('link', { name: 'org-c' }).click();
+    await pageA.getByRole('heading', { name: 'org-c' }).waitFor();
+    const regenerate = pageA.getByRole('button', { name: 'Regenerate invitation' });
+    expect(await regenerate.isDisabled()).toBe(false);
+    await regenerate.click();
+    const newCode = pageA.getByLabel('Invitation code', { exact: true });
+    await newCode.waitFor();
+    expect(await newCode.inputValue()).not.toBe(oldCode);
+    expect((await pageA.getByLabel('Password', { exact: true }).inputValue()).length).toBe(24);
+    await expectAccessible(pageA, 'regenerated');
+    await shot(pageA, '10-regenerated');
+
+    await pageA.getByRole('button', { name: 'Delete connection' }).click();
+    const dialog = pageA.getByRole('dialog', { name: 'Delete the connection with org-c?' });
+    await dialog.waitFor();
+    expect(await dialog.innerText()).toContain('Shared channels and their messages stay');
+    await expectAccessible(pageA, 'delete confirmation');
+    await shot(pageA, '11-delete-confirm');
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await pageA.getByRole('heading', { name: 'Connected Workspaces' }).waitFor();
+    await pageA.getByRole('row', { name: /Organization B/ }).waitFor();
+    expect(await pageA.getByRole('link', { name: 'org-c' }).count()).toBe(0);
+    const remaining = await api(a.url, a.token).get<Array<{ name: string }>>('/remotecluster');
+    expect(remaining.map((r) => r.name)).toEqual(['org-b']);
+  });
+
+  it('removes a shared channel', async () => {
+    await pageA.getByRole('link', { name: 'Organization B (partners)' }).click();
+    await pageA.getByRole('tab', { name: 'Shared channels' }).click();
+    await pageA.getByRole('button', { name: 'Remove Project X' }).click();
+    await pageA.getByText('No channels are shared with Organization B (partners) yet.').waitFor();
+  });
+
+  it('lets a non-admin in once the system scheme grants Manage Secure Connections', async () => {
+    await api(a.url, a.token).post('/users', { username: 'carol', email: 'carol@a.example.com', password: 'carol-password-1' });
+    const contextC = await browser.newContext({ viewport: DESKTOP });
+    try {
+      const pageC = await contextC.newPage();
+      watch(pageC);
+      await signIn(pageC, a.url, 'carol', 'carol-password-1');
+      await pageC.getByRole('heading', { name: 'No access' }).waitFor();
+      expect(await pageC.getByRole('link', { name: 'Connections' }).count()).toBe(0);
+      expect(await pageC.getByRole('link', { name: 'Permissions' }).count()).toBe(0);
+      await expectAccessible(pageC, 'no access');
+      await shot(pageC, '12-no-access');
+
+      await pageA.getByRole('link', { name: 'Permissions' }).click();
+      await pageA.getByRole('heading', { name: 'Permissions' }).waitFor();
+      const grant = pageA.getByLabel('Manage Secure Connections for System scheme: all members');
+      expect(await grant.isChecked()).toBe(false);
+      // The box changes once the server has saved the role: a click, then the new state from the server.
+      await grant.click();
+      await pageA
+        .getByRole('row', { name: /System scheme/ })
+        .getByText('Granted', { exact: true })
+        .waitFor();
+      await expectAccessible(pageA, 'permissions');
+      await shot(pageA, '13-permissions');
+
+      await pageC.reload();
+      await pageC.getByRole('heading', { name: 'Connected Workspaces' }).waitFor();
+      await pageC.getByRole('row', { name: /Organization B/ }).waitFor();
+      expect(await pageC.getByRole('link', { name: 'Permissions' }).count()).toBe(0);
+    } finally {
+      await contextC.close();
+    }
+  });
+
+  it('fits a phone-sized screen', async () => {
+    await pageA.setViewportSize(PHONE);
+    await pageA.getByRole('link', { name: 'Connections' }).click();
+    await pageA.getByRole('row', { name: /Organization B/ }).waitFor();
+    const overflow = await pageA.evaluate(() => {
+      const page = globalThis as any;
+      return (page.document.documentElement.scrollWidth - page.innerWidth) as number;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+    await expectAccessible(pageA, 'phone list');
+    await shot(pageA, '14-phone-list');
+    await pageA.setViewportSize(DESKTOP);
+  });
+});
