@@ -76,7 +76,22 @@ export class WebSocketEvents {
     const rows: { user_id: string }[] = await this.dataSource.query('SELECT user_id FROM channel_members WHERE channel_id = $1', [
       channelId,
     ]);
-    const broadcast = { channel_id: channelId, omit_users: omitUsers, user_ids: rows.map((r) => r.user_id) };
+    this.toChannelMembers(
+      channelId,
+      rows.map((r) => r.user_id),
+      events,
+      omitUsers,
+    );
+  }
+
+  /** Events to one channel whose member ids the caller already read (e.g. in the statement that made the change). */
+  toChannelMembers(
+    channelId: string,
+    memberIds: string[],
+    events: { event: string; data: Record<string, unknown> }[],
+    omitUsers: string[] = [],
+  ): void {
+    const broadcast = { channel_id: channelId, omit_users: omitUsers, user_ids: memberIds };
     for (const { event, data } of events) this.bus.emit(WebSocketEventPublished, { event, data, broadcast });
   }
 
