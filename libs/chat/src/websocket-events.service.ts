@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Bus } from '@fedchat/common';
-import { WebSocketEventPublished } from '@fedchat/contracts';
+import { WebSocketEventPublished, WebSocketEventsPublished } from '@fedchat/contracts';
 import { DataSource } from 'typeorm';
 
 /** Mattermost websocket event names used by the chat core. */
@@ -92,7 +92,8 @@ export class WebSocketEvents {
     omitUsers: string[] = [],
   ): void {
     const broadcast = { channel_id: channelId, omit_users: omitUsers, user_ids: memberIds };
-    for (const { event, data } of events) this.bus.emit(WebSocketEventPublished, { event, data, broadcast });
+    if (events.length === 1) this.bus.emit(WebSocketEventPublished, { ...events[0], broadcast });
+    else if (events.length > 1) this.bus.emit(WebSocketEventsPublished, { broadcast, events });
   }
 
   async toTeam(teamId: string, event: string, data: Record<string, unknown>): Promise<void> {
