@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
-import { tapEvents, waitFor } from '@fedchat/testing';
+import { newRemote, newShare, tapEvents, waitFor } from '@fedchat/testing';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
 
 /**
@@ -10,6 +10,7 @@ import { GatewayHarness, TestUser } from '../support/gateway-harness';
  * channel queue behind each other's round trips.
  */
 let h: GatewayHarness;
+let admin: TestUser;
 let alice: TestUser;
 let bob: TestUser;
 let channelId: string;
@@ -31,7 +32,7 @@ beforeAll(async () => {
   tapEvents(h.app, WebSocketEventPublished, (e) => {
     events.push(e);
   });
-  const admin = await h.signUp('qcadmin');
+  admin = await h.signUp('qcadmin');
   alice = await h.signUp('qcalice', admin);
   bob = await h.signUp('qcbob', admin);
   ({ channelId } = await h.channelWith([alice, bob]));
@@ -106,4 +107,49 @@ it('keeps the channel counters and the author read state that the write statemen
   expect(member.last_viewed_at).toBe(made.create_at);
   const other = (await h.as(bob).get(`/api/v4/channels/${channelId}/members/${bob.id}`).expect(200)).body;
   expect(other.msg_count).toBeLessThan(after.total_msg_count);
+});
+
+it('refuses writes as before: non-members, archived channels, read-only shares; a shared channel still stamps the change', async () => {
+  const carol = await h.signUp('qccarol', admin);
+  const open = await h.channelWith([alice, bob]);
+  const priv = await h.channelWith([alice, bob], 'P');
+  const postAs = (user: TestUser, channel: string) => h.as(user).post('/api/v4/posts').send({ channel_id: channel, message: 'hi' });
+
+  // Not a member of an open channel of a team one is not in: the read check refuses first (403 read_channel).
+  expect((await postAs(carol, open.channelId).expect(403)).body.id).toBe('api.context.permissions.app_error');
+  // Not a member of a private channel: it does not exist for them.
+  await postAs(carol, priv.channelId).expect(404);
+  // A member of the team but not of the open channel: may read it, may not post.
+  await h.db.query(`INSERT INTO team_members (team_id, user_id, roles, create_at) VALUES ($1, $2, 'team_user', 0)`, [
+    open.teamId,
+    carol.id,
+  ]);
+  const notMember = (await postAs(carol, open.channelId).expect(403)).body;
+  expect(notMember.id).toBe('api.context.permissions.app_error');
+  expect(notMember.message).toContain('create_post');
+  await postAs(carol, '0'.repeat(26)).expect(404);
+  await postAs(carol, 'not-an-id').expect(400);
+
+  // A read-only copy of a channel shared with us by a peer: members may read, not post.
+  const remote = await newRemote(h.db);
+  const copy = await h.channelWith([alice, bob]);
+  await newShare(h.db, { channel_id: copy.channelId, creator_id: alice.id, remote_id: remote.remote_id, readonly: true }, [
+    remote.remote_id,
+  ]);
+  expect((await postAs(alice, copy.channelId).expect(403)).body.id).toBe('api.post.create_post.shared_channel_read_only.app_error');
+
+  // A channel shared from here: the plain post takes the share's change stamp, strictly after the previous one.
+  const home = await h.channelWith([alice, bob]);
+  await newShare(h.db, { channel_id: home.channelId, creator_id: alice.id }, [remote.remote_id]);
+  await h.db.query(`UPDATE shared_channels SET last_change_at = $2 WHERE channel_id = $1`, [home.channelId, Date.now() + 60_000]);
+  const [{ last_change_at: before }] = await h.db.query(`SELECT last_change_at FROM shared_channels WHERE channel_id = $1`, [
+    home.channelId,
+  ]);
+  const made = (await postAs(alice, home.channelId).expect(201)).body;
+  expect(made.create_at).toBe(Number(before) + 1);
+  expect(made.update_at).toBe(Number(before) + 1);
+
+  // Archived: members may no longer post.
+  await h.db.query(`UPDATE channels SET delete_at = $2 WHERE id = $1`, [open.channelId, Date.now()]);
+  expect((await postAs(alice, open.channelId).expect(403)).body.id).toBe('api.post.create_post.can_not_post_to_deleted.error');
 });
