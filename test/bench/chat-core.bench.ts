@@ -4,11 +4,13 @@ import { startEmbeddedSuite } from '@fedchat/testing';
 /**
  * `npm run bench`: the chat core on one embedded instance.
  *  1. throughput: POST /api/v4/posts from CONCURRENCY connections, posts/s and p50/p99 latency;
- *  2. delivery: one post at a time, time from sending POST /posts to the `posted` event on another user's websocket.
+ *  2. the same, CONCURRENCY clients each posting into a channel of its own (BENCH_CHANNELS channels; 0 skips it);
+ *  3. delivery: one post at a time, time from sending POST /posts to the `posted` event on another user's websocket.
  */
 const TOTAL_POSTS = Number(process.env.BENCH_POSTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const DELIVERY_SAMPLES = Number(process.env.BENCH_DELIVERY_SAMPLES ?? 300);
+const CHANNELS = Number(process.env.BENCH_CHANNELS ?? CONCURRENCY);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -70,23 +72,40 @@ async function main(): Promise<void> {
     // Warm-up.
     for (let i = 0; i < 50; i++) await api(base, alice.token, 'POST', '/posts', { channel_id: channel.id, message: `warm-up ${i}` });
 
-    // 1. Throughput.
-    const latencies: number[] = [];
-    let next = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < TOTAL_POSTS) {
-          const i = next++;
-          const t0 = performance.now();
-          await api(base, alice.token, 'POST', '/posts', { channel_id: channel.id, message: `throughput post ${i} about federation` });
-          latencies.push(performance.now() - t0);
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
+    /** TOTAL_POSTS posts from CONCURRENCY clients, client k posting into channelIds[k % channelIds.length]. */
+    const throughput = async (channelIds: string[]) => {
+      const latencies: number[] = [];
+      let next = 0;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async (_, client) => {
+          const channelId = channelIds[client % channelIds.length];
+          while (next < TOTAL_POSTS) {
+            const i = next++;
+            const t0 = performance.now();
+            await api(base, alice.token, 'POST', '/posts', { channel_id: channelId, message: `throughput post ${i} about federation` });
+            latencies.push(performance.now() - t0);
+          }
+        }),
+      );
+      return { seconds: (performance.now() - started) / 1000, latencies };
+    };
 
-    // 2. Delivery latency, one post at a time.
+    // 1. Throughput, one channel.
+    const oneChannel = await throughput([channel.id]);
+
+    // 2. Throughput, a channel per client (bob is a member of each, so every post has a listener to resolve).
+    const channelIds: string[] = [];
+    for (let c = 0; c < CHANNELS; c++) {
+      const made = (
+        await api(base, alice.token, 'POST', '/channels', { team_id: team.id, name: `bench-${c}`, display_name: `Bench ${c}`, type: 'O' })
+      ).json;
+      await api(base, alice.token, 'POST', `/channels/${made.id}/members`, { user_id: bob.id });
+      channelIds.push(made.id);
+    }
+    const manyChannels = CHANNELS > 0 ? await throughput(channelIds) : undefined;
+
+    // 3. Delivery latency, one post at a time.
     const delivery: number[] = [];
     for (let i = 0; i < DELIVERY_SAMPLES; i++) {
       const t0 = performance.now();
@@ -99,8 +118,14 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `chat core benchmark (embedded, one process, ${CONCURRENCY} concurrent clients)`,
-        `  create post: ${TOTAL_POSTS} posts in ${seconds.toFixed(2)} s = ${(TOTAL_POSTS / seconds).toFixed(0)} posts/s`,
-        `  create post latency: ${summary(latencies)}`,
+        `  create post, one channel: ${TOTAL_POSTS} posts in ${oneChannel.seconds.toFixed(2)} s = ${(TOTAL_POSTS / oneChannel.seconds).toFixed(0)} posts/s`,
+        `  create post latency, one channel: ${summary(oneChannel.latencies)}`,
+        ...(manyChannels
+          ? [
+              `  create post, ${CHANNELS} channels: ${TOTAL_POSTS} posts in ${manyChannels.seconds.toFixed(2)} s = ${(TOTAL_POSTS / manyChannels.seconds).toFixed(0)} posts/s`,
+              `  create post latency, ${CHANNELS} channels: ${summary(manyChannels.latencies)}`,
+            ]
+          : []),
         `  POST /posts -> posted event on another websocket (${DELIVERY_SAMPLES} sequential): ${summary(delivery)}`,
         '',
       ].join('\n'),

@@ -165,4 +165,28 @@ describe('content sync between two clusters', () => {
     const onB = (await postsOn(b, a.channelId)).map((p) => p.id);
     expect(onB).toEqual(onA);
   });
+
+  it('drains a backlog of many batches in growing messages: every post once and in order', async () => {
+    const keep = { port: b.port, databaseUrl: b.h.databaseUrl, teamId: b.teamId };
+    await b.h.close();
+    const backlog = 70; // ten batches of MaxPostsPerSync (7)
+    const ids: string[] = [];
+    for (let i = 0; i < backlog; i++) {
+      const res = await a.h
+        .as(a.admin)
+        .post('/api/v4/posts')
+        .send({ channel_id: a.channelId, message: `backlog ${i}` })
+        .expect(201);
+      ids.push(res.body.id);
+    }
+    b = await startCluster('b', keep);
+    await until(async () => (await postsOn(b, a.channelId)).filter((p) => ids.includes(p.id)).length === backlog, 30_000);
+    const onA = (await postsOn(a, a.channelId)).map((p) => p.id);
+    const onB = (await postsOn(b, a.channelId)).map((p) => p.id);
+    expect(onB).toEqual(onA);
+    // B stamps every post of one received message with that message's change stamp: distinct stamps = messages.
+    const [{ messages }] = await db(b).query(`SELECT count(DISTINCT update_at)::int AS messages FROM posts WHERE id = ANY($1)`, [ids]);
+    // Batches double while full (7, 14, 28, then 56 = 8 × 7): four messages, where batches of 7 took ten.
+    expect(messages).toBeLessThanOrEqual(5);
+  });
 });

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { WebSocketEvents } from '@fedchat/chat';
 import { waitFor } from '@fedchat/testing';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
 
@@ -148,6 +149,27 @@ describe('websocket /api/v4/websocket', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i));
     outsider.send('user_typing', 3, { channel_id: channelId });
     expect((await outsider.next((f) => f.seq_reply === 3, 'reply')).status).toBe('FAIL');
+  });
+
+  it('delivers a batch of channel events (one bus message) to the members, in order, each with its own sequence', async () => {
+    const { channelId } = await h.channelWith([alice, bob]);
+    const b = await connect(bob);
+    const outsider = await connect(admin);
+    const events = [1, 2, 3].map((n) => ({ event: 'posted', data: { post: JSON.stringify({ id: `p${n}` }), n } }));
+    await h.app.get(WebSocketEvents).toChannelMany(channelId, events);
+    await waitFor(
+      'three posted events',
+      async () => (b.events().filter((f) => f.event === 'posted').length === 3 ? true : undefined),
+      5000,
+      20,
+    );
+    const posted = b.events().filter((f) => f.event === 'posted');
+    expect(posted.map((f) => f.data.n)).toEqual([1, 2, 3]);
+    expect(posted.map((f) => f.broadcast.channel_id)).toEqual([channelId, channelId, channelId]);
+    const seqs = b.events().map((f) => f.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(outsider.events().some((f) => f.event === 'posted')).toBe(false);
   });
 
   it('broadcasts status changes', async () => {

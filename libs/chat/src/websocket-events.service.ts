@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Bus } from '@fedchat/common';
-import { WebSocketEventPublished } from '@fedchat/contracts';
+import { WebSocketEventPublished, WebSocketEventsPublished } from '@fedchat/contracts';
 import { DataSource } from 'typeorm';
 
 /** Mattermost websocket event names used by the chat core. */
@@ -78,8 +78,24 @@ export class WebSocketEvents {
     const rows: { user_id: string }[] = await this.dataSource.query('SELECT user_id FROM channel_members WHERE channel_id = $1', [
       channelId,
     ]);
-    const broadcast = { channel_id: channelId, omit_users: omitUsers, user_ids: rows.map((r) => r.user_id) };
-    for (const { event, data } of events) this.bus.emit(WebSocketEventPublished, { event, data, broadcast });
+    this.toChannelMembers(
+      channelId,
+      rows.map((r) => r.user_id),
+      events,
+      omitUsers,
+    );
+  }
+
+  /** Events to one channel whose member ids the caller already read (e.g. in the statement that made the change). */
+  toChannelMembers(
+    channelId: string,
+    memberIds: string[],
+    events: { event: string; data: Record<string, unknown> }[],
+    omitUsers: string[] = [],
+  ): void {
+    const broadcast = { channel_id: channelId, omit_users: omitUsers, user_ids: memberIds };
+    if (events.length === 1) this.bus.emit(WebSocketEventPublished, { ...events[0], broadcast });
+    else if (events.length > 1) this.bus.emit(WebSocketEventsPublished, { broadcast, events });
   }
 
   async toTeam(teamId: string, event: string, data: Record<string, unknown>): Promise<void> {

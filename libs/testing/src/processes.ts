@@ -41,9 +41,9 @@ export class SuiteProcess {
   /** `app` is one of the five apps or `embedded`. */
   static start(app: string, env: Record<string, string>): SuiteProcess {
     const entry = path.join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js');
-    // SUITE_CPU_PROF_DIR=<dir> writes a V8 CPU profile of every suite process there (for benchmarks).
-    const profile = process.env.SUITE_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SUITE_CPU_PROF_DIR}`] : [];
-    const child = spawn(process.execPath, [...profile, entry], {
+    // SUITE_NODE_ARGS: extra node options for every suite process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark.
+    const nodeArgs = (process.env.SUITE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, entry], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { MessageHandlers } from '@fedchat/common';
-import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
+import { WebSocketEventBatch, WebSocketEventMessage, WebSocketEventPublished, WebSocketEventsPublished } from '@fedchat/contracts';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { WebSocketHub } from './websocket.hub';
 
@@ -11,5 +11,10 @@ export class WebSocketHandlers {
   @EventPattern(WebSocketEventPublished.subject)
   published(@Payload() event: WebSocketEventMessage): void {
     this.hub.deliver(event);
+  }
+
+  @EventPattern(WebSocketEventsPublished.subject)
+  publishedBatch(@Payload() batch: WebSocketEventBatch): void {
+    this.hub.deliverBatch(batch);
   }
 }

@@ -3,7 +3,7 @@ import { ChannelAccess, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { HttpAdapterHost } from '@nestjs/core';
 import { APP_CONFIG, AppConfig, counter, gauge, METRICS_PREFIX, ScheduledJobs } from '@fedchat/common';
 import { isValidId, newId } from '@fedchat/crypto';
-import { WebSocketEventMessage } from '@fedchat/contracts';
+import { WebSocketEventBatch, WebSocketEventMessage } from '@fedchat/contracts';
 import type { IncomingMessage, Server } from 'node:http';
 import * as os from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -188,6 +188,11 @@ export class WebSocketHub implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   /** Sends a bus event to this process's sockets of the users it is for. */
+  /** The events of a batch, in order, each as if published alone. */
+  deliverBatch(batch: WebSocketEventBatch): void {
+    for (const { event, data } of batch.events) this.deliver({ event, data, broadcast: batch.broadcast });
+  }
+
   deliver(event: WebSocketEventMessage): void {
     const { user_ids: userIds, omit_users: omit = [], ...broadcast } = event.broadcast;
     const wanted = userIds ? new Set(userIds) : undefined;

@@ -9,7 +9,7 @@ import { DataSource, In } from 'typeorm';
 import { DeadLetters } from './dead-letters.service';
 import { ClaimedPair, Cursor, SyncQueue } from './sync-queue.service';
 import { SyncMetrics } from './sync.metrics';
-import { ChannelMetadataMsg, NOT_SHARED_ERROR, SyncResponse } from './sync-message';
+import { ChannelMetadataMsg, NOT_SHARED_ERROR, SYNC_LIMITS, SyncResponse } from './sync-message';
 import { mentionedNames } from './transforms/mentions';
 import { outboundPermalinks, permalinkPostIds } from './transforms/permalinks';
 
@@ -35,11 +35,33 @@ interface Batch {
   posts: Post[];
   /** Every changed post whose reactions and acknowledgements may travel, the remote's own posts included. */
   changed: Post[];
+  /** The cursor the batch was read from. */
+  from: Cursor;
   /** Where the cursor goes once this batch is delivered. */
   next: Cursor;
   /** The batch was full: more may follow at once. */
   full: boolean;
 }
+
+/** A batch with everything its messages need, read before anything of it is sent. */
+interface PreparedBatch extends Batch {
+  reactions: Reaction[];
+  acks: PostAcknowledgement[];
+  /** Users the peer may lack (new to it, or changed since last sent). */
+  users: User[];
+  mentionTransforms: Record<string, string>;
+  /** The posts as they travel. */
+  wire: Record<string, unknown>[];
+  /** New local posts with permalinks to other channels, whose authors are warned once the posts go. */
+  foreignLinks: Post[];
+}
+
+/**
+ * While a pair is behind, each full batch is followed by one twice as large, up to this many times MaxPostsPerSync
+ * (and the receiver's limit): fewer messages, transactions and cursor moves for a backlog. Messages still stay under
+ * MAX_MESSAGE_BYTES (see chunks), so a large batch may travel as several messages.
+ */
+const CATCH_UP_GROWTH = 8;
 
 /** Mattermost's window for telling authors that their fresh posts could not be delivered (NotifyRemoteOfflineThreshold). */
 const FRESH_POST_MS = 10_000;
@@ -74,15 +96,30 @@ export class SyncSender {
     const remote = pair.remote_id;
     if (!(await this.deliverMetadata(pair))) return 'caught-up';
     await this.resendRefused(pair);
+    const base = this.config.connectedWorkspaces.maxPostsPerSync;
+    const largest = Math.max(base, Math.min(base * CATCH_UP_GROWTH, SYNC_LIMITS.posts));
+    let size = base;
+    // Users sent during this run (id -> update_at): a batch read while the previous one travelled may list them again.
+    const usersSent = new Map<string, number>();
+    let upcoming: Promise<PreparedBatch> | undefined;
     for (let first = true; !stop(); first = false) {
       const collecting = Date.now();
-      const batch = await this.collect(pair);
-      if (batch.changed.length === 0 && batch.next === pair.cursor) return 'caught-up';
+      const batch = await (upcoming ?? this.prepare(pair, pair.cursor, size));
+      upcoming = undefined;
+      if (batch.changed.length === 0 && batch.next === batch.from) return 'caught-up';
+      if (batch.full) {
+        // Behind: the next, larger batch is read while this one travels. It starts where this one ends and is sent only
+        // after this one is confirmed and the cursor moved, so the peer still gets every change once and in order.
+        size = Math.min(size * 2, largest);
+        upcoming = this.prepare(pair, batch.next, size);
+        // Its failure shows where it is awaited; a run that ends before (stop, lost lease, an error) drops it.
+        upcoming.catch(() => undefined);
+      }
       if (first && batch.posts.length > 0) this.metrics.inQueue.observe(Math.max(0, collecting - batch.posts[0].update_at) / 1000);
       const sending = Date.now();
       this.metrics.collection.observe({ remote_id: remote }, (sending - collecting) / 1000);
       try {
-        if (!(await this.deliver(pair, batch))) return 'files-pending';
+        if (!(await this.deliver(pair, batch, usersSent))) return 'files-pending';
       } catch (err) {
         if (err instanceof SyncSendError && !err.notShared) await this.tellAuthors(pair, batch.posts);
         throw err;
@@ -116,24 +153,51 @@ export class SyncSender {
     return this.queue.metadataDelivered(pair, share.metadata_changed_at);
   }
 
-  /** The next batch: posts past the cursor, minus what must not travel, with thread roots ahead of their replies. */
-  private async collect(pair: ClaimedPair): Promise<Batch> {
-    const max = this.config.connectedWorkspaces.maxPostsPerSync;
+  /** The next batch: posts past `from`, minus what must not travel, with thread roots ahead of their replies. */
+  private async collect(pair: ClaimedPair, from: Cursor, max: number): Promise<Batch> {
     const rows = await this.dataSource
       .getRepository(Post)
       .createQueryBuilder('p')
       .where('p.channel_id = :channel', { channel: pair.channel_id })
-      .andWhere('(p.update_at, p.id) > (:at, :id)', { at: pair.cursor.at, id: pair.cursor.id })
+      .andWhere('(p.update_at, p.id) > (:at, :id)', { at: from.at, id: from.id })
       .orderBy('p.update_at', 'ASC')
       .addOrderBy('p.id', 'ASC')
       .limit(max)
       .getMany();
-    if (rows.length === 0) return { posts: [], changed: [], next: pair.cursor, full: false };
+    if (rows.length === 0) return { posts: [], changed: [], from, next: from, full: false };
     const last = rows[rows.length - 1];
     const content = rows.filter((p) => !p.type.startsWith('system_') && !LOCAL_ONLY_POST_TYPES.includes(p.type));
     const travels = (p: Post) => p.remote_id !== pair.remote_id && !p.type.startsWith('system_') && !LOCAL_ONLY_POST_TYPES.includes(p.type);
     const posts = await this.rootsFirst(content.filter(travels), travels);
-    return { posts, changed: content, next: { at: last.update_at, id: last.id }, full: rows.length >= max };
+    return { posts, changed: content, from, next: { at: last.update_at, id: last.id }, full: rows.length >= max };
+  }
+
+  /**
+   * A batch and what its messages carry, read without changing anything (so a batch read ahead can be dropped):
+   * reactions and acknowledgements of its posts, the users the peer may lack, and the posts as they travel.
+   */
+  private async prepare(pair: ClaimedPair, from: Cursor, max: number): Promise<PreparedBatch> {
+    const batch = await this.collect(pair, from, max);
+    if (batch.changed.length === 0) {
+      return { ...batch, reactions: [], acks: [], users: [], mentionTransforms: {}, wire: [], foreignLinks: [] };
+    }
+    const ids = [...new Set([...batch.changed, ...batch.posts].map((p) => p.id))];
+    const reactions = await this.dataSource
+      .getRepository(Reaction)
+      .createQueryBuilder('r')
+      .where('r.post_id IN (:...ids)', { ids })
+      .andWhere('r.update_at >= :since', { since: from.at })
+      .andWhere('r.remote_id <> :remote', { remote: pair.remote_id })
+      .getMany();
+    const acks = await this.dataSource
+      .getRepository(PostAcknowledgement)
+      .createQueryBuilder('a')
+      .where('a.post_id IN (:...ids)', { ids })
+      .andWhere('a.remote_id <> :remote', { remote: pair.remote_id })
+      .getMany();
+    const { users, mentionTransforms } = await this.usersFor(pair, batch.posts, reactions, acks);
+    const { wire, foreignLinks } = batch.posts.length ? await this.wirePosts(pair, from, batch.posts) : { wire: [], foreignLinks: [] };
+    return { ...batch, reactions, acks, users, mentionTransforms, wire, foreignLinks };
   }
 
   /**
@@ -162,34 +226,22 @@ export class SyncSender {
   }
 
   /** Sends one batch; false (nothing of the posts sent) while some of its attachments have not reached the remote. */
-  private async deliver(pair: ClaimedPair, batch: Batch): Promise<boolean> {
+  private async deliver(pair: ClaimedPair, batch: PreparedBatch, usersSent: Map<string, number>): Promise<boolean> {
     if (batch.changed.length === 0) return true;
-    const ids = [...new Set([...batch.changed, ...batch.posts].map((p) => p.id))];
-    const reactions = await this.dataSource
-      .getRepository(Reaction)
-      .createQueryBuilder('r')
-      .where('r.post_id IN (:...ids)', { ids })
-      .andWhere('r.update_at >= :since', { since: pair.cursor.at })
-      .andWhere('r.remote_id <> :remote', { remote: pair.remote_id })
-      .getMany();
-    const acks = await this.dataSource
-      .getRepository(PostAcknowledgement)
-      .createQueryBuilder('a')
-      .where('a.post_id IN (:...ids)', { ids })
-      .andWhere('a.remote_id <> :remote', { remote: pair.remote_id })
-      .getMany();
-    const { users, mentionTransforms } = await this.usersFor(pair, batch.posts, reactions, acks);
-
+    const { reactions, acks, mentionTransforms } = batch;
+    const users = batch.users.filter((u) => usersSent.get(u.id) !== u.update_at);
     if (users.length > 0) {
       const response = await this.send(pair, {
         users: Object.fromEntries(users.map((u) => [u.id, toSyncUser(u, { includeEmail: this.config.sharedChannels.syncUserEmail })])),
       });
-      await this.recordUsersSent(pair, response?.users_syncd ?? users.map((u) => u.id));
+      const synced = response?.users_syncd ?? users.map((u) => u.id);
+      await this.recordUsersSent(pair, synced);
+      for (const u of users) if (synced.includes(u.id)) usersSent.set(u.id, u.update_at);
     }
     // Attachments go before their posts (protocol §5.4), so that the posts' file ids resolve on the remote.
     if (await this.queueMissingFiles(pair, batch.posts)) return false;
-    const posts = batch.posts.length ? await this.wirePosts(pair, batch.posts) : [];
-    for (const chunk of chunks(posts)) {
+    this.warnForeignLinks(pair, batch.foreignLinks);
+    for (const chunk of chunks(batch.wire)) {
       const response = await this.send(pair, {
         posts: chunk,
         ...(Object.keys(mentionTransforms).length ? { mention_transforms: mentionTransforms } : {}),
@@ -263,7 +315,8 @@ export class SyncSender {
       });
       await this.recordUsersSent(pair, response?.users_syncd ?? users.map((u) => u.id));
     }
-    const wire = await this.wirePosts(pair, posts);
+    const { wire, foreignLinks } = await this.wirePosts(pair, pair.cursor, posts);
+    this.warnForeignLinks(pair, foreignLinks);
     for (const chunk of chunks(wire)) {
       const response = await this.send(pair, {
         posts: chunk,
@@ -287,8 +340,15 @@ export class SyncSender {
     return true;
   }
 
-  /** Post JSON as Mattermost sends it (with metadata: priority, acknowledgements), permalinks made portable. */
-  private async wirePosts(pair: ClaimedPair, posts: Post[]): Promise<Record<string, unknown>[]> {
+  /**
+   * Post JSON as Mattermost sends it (with metadata: priority, acknowledgements), permalinks made portable; and the
+   * posts new since `from` (local ones) whose permalinks point to other channels.
+   */
+  private async wirePosts(
+    pair: ClaimedPair,
+    from: Cursor,
+    posts: Post[],
+  ): Promise<{ wire: Record<string, unknown>[]; foreignLinks: Post[] }> {
     const linked = [...new Set(posts.flatMap((p) => permalinkPostIds(p.message)))];
     const sameChannel = new Set<string>();
     if (linked.length) {
@@ -296,17 +356,23 @@ export class SyncSender {
       for (const r of rows) sameChannel.add(r.id);
     }
     const json = await this.reads.toJsonMany(posts, { forPeers: true });
-    return json.map((p, i) => {
+    const foreignLinks: Post[] = [];
+    const wire = json.map((p, i) => {
       const { message, foreign } = outboundPermalinks(posts[i].message, (id) => sameChannel.has(id));
-      if (foreign && posts[i].create_at > pair.cursor.at && posts[i].remote_id === '') {
-        void this.system.ephemeral(
-          posts[i].user_id,
-          pair.channel_id,
-          'This post contains permalinks to other channels which may not be visible to users in other sites.',
-        );
-      }
+      if (foreign && posts[i].create_at > from.at && posts[i].remote_id === '') foreignLinks.push(posts[i]);
       return { ...p, message };
     });
+    return { wire, foreignLinks };
+  }
+
+  private warnForeignLinks(pair: ClaimedPair, posts: Post[]): void {
+    for (const post of posts) {
+      void this.system.ephemeral(
+        post.user_id,
+        pair.channel_id,
+        'This post contains permalinks to other channels which may not be visible to users in other sites.',
+      );
+    }
   }
 
   /**
@@ -350,14 +416,14 @@ export class SyncSender {
   }
 
   private async recordUsersSent(pair: ClaimedPair, userIds: string[]): Promise<void> {
-    const now = Date.now();
-    for (const userId of userIds) {
-      await this.dataSource.query(
-        `INSERT INTO shared_channel_users (id, user_id, channel_id, remote_id, create_at, last_sync_at) VALUES ($1, $2, $3, $4, $5, $5)
-         ON CONFLICT (user_id, channel_id, remote_id) DO UPDATE SET last_sync_at = EXCLUDED.last_sync_at`,
-        [newId(), userId, pair.channel_id, pair.remote_id, now],
-      );
-    }
+    const unique = [...new Set(userIds)];
+    if (unique.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO shared_channel_users (id, user_id, channel_id, remote_id, create_at, last_sync_at)
+       SELECT r.id, r.user_id, $3, $4, $5, $5 FROM unnest($1::varchar[], $2::varchar[]) AS r(id, user_id)
+       ON CONFLICT (user_id, channel_id, remote_id) DO UPDATE SET last_sync_at = EXCLUDED.last_sync_at`,
+      [unique.map(() => newId()), unique, pair.channel_id, pair.remote_id, Date.now()],
+    );
   }
 
   /** One `sharedchannel_sync` message; FAIL answers become SyncSendError. Returns the SyncResponse, if any. */

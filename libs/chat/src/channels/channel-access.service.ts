@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { isValidId } from '@fedchat/crypto';
 import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Channel, ChannelMember, SharedChannel, TeamMember, User } from '@fedchat/models';
+import { Channel, ChannelMember, TeamMember, User } from '@fedchat/models';
 import { Repository } from 'typeorm';
 import { hasPermission, Permission } from '../permissions';
 import { HeldRoles, heldRoles, heldRolesGrant, MembershipRow } from '../roles/held-roles';
@@ -17,7 +17,6 @@ export class ChannelAccess {
     @InjectRepository(Channel) private readonly channels: Repository<Channel>,
     @InjectRepository(ChannelMember) private readonly members: Repository<ChannelMember>,
     @InjectRepository(TeamMember) private readonly teamMembers: Repository<TeamMember>,
-    @InjectRepository(SharedChannel) private readonly sharedChannels: Repository<SharedChannel>,
   ) {}
 
   async channelOrThrow(channelId: string): Promise<Channel> {
@@ -48,16 +47,37 @@ export class ChannelAccess {
     return channel;
   }
 
-  /** Loads the channel and checks that the user may post in it. */
-  async requireWrite(user: User, channelId: string): Promise<Channel> {
-    const channel = await this.requireRead(user, channelId);
+  /**
+   * Loads the channel and checks that the user may write in it (post, react, upload), and, given `permission`, that
+   * they hold it there (their roles, the team's scheme, the channel's moderations). Every post and reaction passes
+   * here, so it is one statement: the channel, the membership, a read-only share and the roles together. A non-member
+   * is refused, after the read check decides which refusal they get.
+   */
+  async requireWrite(user: User, channelId: string, permission?: Permission): Promise<Channel> {
+    if (!isValidId(channelId)) throw AppError.invalidParam('channel_id');
+    const rows: (ChannelRow & MembershipRow & { read_only_share: boolean })[] = await this.channels.query(
+      `SELECT ${CHANNEL_COLUMNS},
+         c.shared AND EXISTS (SELECT 1 FROM shared_channels s WHERE s.channel_id = c.id AND NOT s.home AND s.readonly) AS read_only_share,
+         ${ROLE_COLUMNS}
+       FROM channels c
+       ${ROLE_JOINS}
+       WHERE c.id = $1`,
+      [channelId, user.id],
+    );
+    if (rows.length === 0) throw AppError.notFound('channel');
+    const row = rows[0];
+    const channel = toChannel(row);
+    if (!row.channel_member) await this.requireRead(user, channel.id);
     if (channel.delete_at > 0) {
       throw new AppError('api.post.create_post.can_not_post_to_deleted.error', 'Can not post to a deleted channel.', 403);
     }
-    if (!(await this.isMember(user.id, channel.id))) throw AppError.forbidden('create_post');
-    if (channel.shared && (await this.sharedChannels.existsBy({ channel_id: channel.id, home: false, readonly: true }))) {
+    if (!row.channel_member) throw AppError.forbidden('create_post');
+    if (row.read_only_share) {
       // A read-only share from another workspace: members here may read, not post or react (the home refuses too).
       throw new AppError('api.post.create_post.shared_channel_read_only.app_error', 'This shared channel is read-only here.', 403);
+    }
+    if (permission && !hasPermission(user.roles, permission) && !heldRolesGrant(heldRoles(row), permission, false)) {
+      throw AppError.forbidden(permission);
     }
     return channel;
   }
@@ -68,15 +88,7 @@ export class ChannelAccess {
    */
   async channelRoles(userId: string, channel: Channel): Promise<HeldRoles> {
     const rows: MembershipRow[] = await this.channels.query(
-      `SELECT cm.user_id IS NOT NULL AS channel_member, cm.scheme_admin AS channel_scheme_admin, cm.roles AS channel_roles,
-              tm.user_id IS NOT NULL AS team_member, tm.scheme_admin AS team_scheme_admin, tm.roles AS team_roles,
-              s.default_team_user_role, s.default_team_admin_role, s.default_channel_user_role, s.default_channel_admin_role,
-              ARRAY(SELECT m.name FROM channel_moderations m WHERE m.channel_id = $1) AS withdrawn
-         FROM (SELECT 1) AS one
-         LEFT JOIN channel_members cm ON cm.channel_id = $1 AND cm.user_id = $2
-         LEFT JOIN team_members tm ON tm.team_id = $3 AND tm.user_id = $2 AND tm.delete_at = 0
-         LEFT JOIN teams t ON t.id = $3
-         LEFT JOIN schemes s ON s.id = t.scheme_id AND s.delete_at = 0`,
+      `SELECT ${ROLE_COLUMNS} FROM (SELECT $1::varchar AS id, $3::varchar AS team_id) AS c ${ROLE_JOINS}`,
       [channel.id, userId, channel.team_id],
     );
     return heldRoles(rows[0]);
@@ -92,9 +104,69 @@ export class ChannelAccess {
     if (hasPermission(user.roles, permission)) return true;
     return heldRolesGrant(await this.channelRoles(user.id, channel), permission, adminRolesOnly);
   }
+}
 
-  /** 403 naming the permission unless the user holds it in the channel (`hasChannelPermission`). */
-  async requireChannelPermission(user: User, channel: Channel, permission: Permission): Promise<void> {
-    if (!(await this.hasChannelPermission(user, channel, permission))) throw AppError.forbidden(permission);
-  }
+/** The channels row as plain SQL returns it (bigint columns arrive as strings). */
+interface ChannelRow extends Omit<Channel, ChannelBigint> {
+  create_at: string;
+  update_at: string;
+  delete_at: string;
+  last_post_at: string;
+  total_msg_count: string;
+  last_root_post_at: string;
+  total_msg_count_root: string;
+}
+type ChannelBigint =
+  'create_at' | 'update_at' | 'delete_at' | 'last_post_at' | 'total_msg_count' | 'last_root_post_at' | 'total_msg_count_root';
+
+/** The roles a user ($2) holds in a channel `c` and the channel's moderations, as `heldRoles` reads them. */
+const ROLE_COLUMNS = `cm.user_id IS NOT NULL AS channel_member, cm.scheme_admin AS channel_scheme_admin, cm.roles AS channel_roles,
+  tm.user_id IS NOT NULL AS team_member, tm.scheme_admin AS team_scheme_admin, tm.roles AS team_roles,
+  s.default_team_user_role, s.default_team_admin_role, s.default_channel_user_role, s.default_channel_admin_role,
+  ARRAY(SELECT m.name FROM channel_moderations m WHERE m.channel_id = c.id) AS withdrawn`;
+const ROLE_JOINS = `LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = $2
+  LEFT JOIN team_members tm ON tm.team_id = c.team_id AND tm.user_id = $2 AND tm.delete_at = 0
+  LEFT JOIN teams t ON t.id = c.team_id
+  LEFT JOIN schemes s ON s.id = t.scheme_id AND s.delete_at = 0`;
+
+const CHANNEL_COLUMNS = [
+  'id',
+  'create_at',
+  'update_at',
+  'delete_at',
+  'team_id',
+  'type',
+  'display_name',
+  'name',
+  'header',
+  'purpose',
+  'last_post_at',
+  'total_msg_count',
+  'creator_id',
+  'shared',
+  'last_root_post_at',
+  'total_msg_count_root',
+]
+  .map((column) => `c.${column}`)
+  .join(', ');
+
+function toChannel(row: ChannelRow): Channel {
+  return Object.assign(new Channel(), {
+    id: row.id,
+    create_at: Number(row.create_at),
+    update_at: Number(row.update_at),
+    delete_at: Number(row.delete_at),
+    team_id: row.team_id,
+    type: row.type,
+    display_name: row.display_name,
+    name: row.name,
+    header: row.header,
+    purpose: row.purpose,
+    last_post_at: Number(row.last_post_at),
+    total_msg_count: Number(row.total_msg_count),
+    creator_id: row.creator_id,
+    shared: row.shared,
+    last_root_post_at: Number(row.last_root_post_at),
+    total_msg_count_root: Number(row.total_msg_count_root),
+  });
 }

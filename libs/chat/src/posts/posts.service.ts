@@ -13,7 +13,7 @@ import { countNewPosts, TouchedThread } from '../read-state/post-counters';
 import { ThreadReads } from '../threads/thread-reads.service';
 import { stampChange } from './change-stamp';
 import { postNotFound, PostReads } from './post-reads.service';
-import { toAcknowledgementJson, toReactionJson } from './post.mapper';
+import { toAcknowledgementJson, toPostJson, toReactionJson } from './post.mapper';
 import {
   checkEmojiName,
   checkFileIds,
@@ -49,6 +49,30 @@ export interface PostChanges {
   is_pinned?: boolean;
   props?: Record<string, unknown>;
   file_ids?: string[];
+}
+
+/** Whether a post of `message` in `channel` mentions anyone (every post of a direct channel mentions the other member). */
+function mentionsAnyone(channel: Channel, message: string): boolean {
+  if (channel.type === 'D') return true;
+  const parsed = parseMentions(message);
+  return parsed.everyone || parsed.names.size > 0;
+}
+
+/** The `posted` event of a new post, as Mattermost sends it. */
+function postedEvent(channel: Channel, author: User, json: Record<string, unknown>, mentions: string[]): ChannelEvent {
+  return {
+    event: WsEvent.Posted,
+    data: {
+      post: JSON.stringify(json),
+      channel_type: channel.type,
+      channel_display_name: channel.display_name,
+      channel_name: channel.name,
+      sender_name: '@' + author.username,
+      team_id: channel.team_id,
+      set_online: true,
+      ...(mentions.length ? { mentions: JSON.stringify(mentions) } : {}),
+    },
+  };
 }
 
 /** What a committed change announces on its channel's websocket. */
@@ -96,8 +120,10 @@ export class PostsService {
     checkProps(props);
     const priority = priorityToStore(input.priority, rootId);
 
-    const channel = await this.access.requireWrite(author, input.channel_id);
-    await this.access.requireChannelPermission(author, channel, Permission.CreatePost);
+    const channel = await this.access.requireWrite(author, input.channel_id, Permission.CreatePost);
+    if (!rootId && fileIds.length === 0 && !priority && !mentionsAnyone(channel, message)) {
+      return this.createPlain(author, channel, { message, type, props, pendingPostId: input.pending_post_id });
+    }
     if (rootId) {
       const root = await this.posts.findOneBy({ id: rootId });
       if (!root || root.delete_at > 0 || root.channel_id !== channel.id || root.root_id !== '') throw invalidRoot();
@@ -154,23 +180,78 @@ export class PostsService {
         const stored = await this.posts.findOneByOrFail({ id: post.id });
         saved = { post: stored, json: await this.reads.toJson(stored, input.pending_post_id) };
         const mentions = await this.mentionedUsers(channel, stored, author);
-        return {
-          event: WsEvent.Posted,
-          data: {
-            post: JSON.stringify(saved.json),
-            channel_type: channel.type,
-            channel_display_name: channel.display_name,
-            channel_name: channel.name,
-            sender_name: '@' + author.username,
-            team_id: channel.team_id,
-            set_online: true,
-            ...(mentions.length ? { mentions: JSON.stringify(mentions) } : {}),
-          },
-        };
+        return postedEvent(channel, author, saved.json, mentions);
       },
     );
     await this.threads.announceUpdated(followedThreads);
     return saved;
+  }
+
+  /**
+   * The chat's most common write, a root post without files, priority or mentions, as one statement (so its own
+   * transaction): the change stamp, the post, the channel's counters and the author's read state as countNewPosts
+   * keeps them, and the members the `posted` event goes to. No round trip to this process happens while the
+   * channel's counters row is locked, so the posts of one busy channel do not queue behind each other's round trips.
+   * The statement's order (stamp, post, channel, member) is the general path's, so the two cannot deadlock. The
+   * answer is built from what was written: a new root post has no replies, reactions, acknowledgements or files yet.
+   */
+  private async createPlain(
+    author: User,
+    channel: Channel,
+    input: { message: string; type: string; props: Record<string, unknown>; pendingPostId?: string },
+  ): Promise<SavedPost> {
+    const post = Object.assign(new Post(), {
+      id: newId(),
+      create_at: 0,
+      update_at: 0,
+      edit_at: 0,
+      delete_at: 0,
+      is_pinned: false,
+      user_id: author.id,
+      channel_id: channel.id,
+      root_id: '',
+      original_id: '',
+      message: input.message,
+      type: input.type,
+      props: input.props,
+      hashtags: parseHashtags(input.message),
+      file_ids: [],
+      remote_id: '',
+      has_reactions: false,
+    });
+    const rows: { create_at: string; props: Record<string, unknown>; shared: boolean; members: string[] }[] = await this.dataSource.query(
+      `WITH stamp AS (
+         UPDATE shared_channels SET last_change_at = GREATEST(last_change_at + 1, $3) WHERE channel_id = $2 RETURNING last_change_at
+       ), change AS (
+         SELECT COALESCE((SELECT last_change_at FROM stamp), $3) AS at, EXISTS (SELECT 1 FROM stamp) AS shared
+       ), inserted AS (
+         INSERT INTO posts (id, create_at, update_at, edit_at, delete_at, is_pinned, user_id, channel_id, root_id, original_id,
+           message, type, props, hashtags, file_ids, remote_id, has_reactions)
+         SELECT $1, change.at, change.at, 0, 0, false, $4, $2, '', '', $5, $6, $7::jsonb, $8, '[]'::jsonb, '', false FROM change
+         RETURNING create_at, props
+       ), totals AS (
+         UPDATE channels c SET last_post_at = GREATEST(c.last_post_at, i.create_at),
+           last_root_post_at = GREATEST(c.last_root_post_at, i.create_at),
+           total_msg_count = c.total_msg_count + 1, total_msg_count_root = c.total_msg_count_root + 1
+         FROM inserted i WHERE c.id = $2
+         RETURNING c.total_msg_count, c.total_msg_count_root
+       ), author_read AS (
+         UPDATE channel_members m SET msg_count = t.total_msg_count, msg_count_root = t.total_msg_count_root, mention_count = 0,
+           mention_count_root = 0, urgent_mention_count = 0, last_viewed_at = GREATEST(m.last_viewed_at, i.create_at),
+           last_update_at = GREATEST(m.last_update_at, $3)
+         FROM totals t, inserted i WHERE m.channel_id = $2 AND m.user_id = $4
+       )
+       SELECT i.create_at, i.props, change.shared, ARRAY(SELECT user_id FROM channel_members WHERE channel_id = $2) AS members
+       FROM inserted i, change`,
+      [post.id, channel.id, Date.now(), author.id, post.message, post.type, JSON.stringify(post.props), post.hashtags],
+    );
+    const written = rows[0];
+    post.create_at = post.update_at = Number(written.create_at);
+    post.props = written.props;
+    const json = toPostJson(post, { pendingPostId: input.pendingPostId || undefined });
+    this.events.toChannelMembers(channel.id, written.members, [postedEvent(channel, author, json, [])]);
+    if (written.shared) this.bus.emit(SharedChannelChangedEvent, { channel_id: channel.id });
+    return { post, json };
   }
 
   /** PUT /posts/{id} and PUT /posts/{id}/patch: the author, or someone who may edit others' posts. */
@@ -264,8 +345,7 @@ export class PostsService {
     if (userId !== actor.id) throw AppError.forbidden('add_reaction');
     checkEmojiName(emojiName);
     const post = await this.reads.livePost(postId);
-    const channel = await this.access.requireWrite(actor, post.channel_id);
-    await this.access.requireChannelPermission(actor, channel, Permission.AddReaction);
+    const channel = await this.access.requireWrite(actor, post.channel_id, Permission.AddReaction);
 
     const existing = await this.reactions.findOneBy({ post_id: post.id, user_id: actor.id, emoji_name: emojiName });
     if (existing && existing.delete_at === 0) return existing;
@@ -310,8 +390,7 @@ export class PostsService {
     const post = await this.reads.livePost(postId);
     let channel: Channel;
     if (userId === actor.id) {
-      channel = await this.access.requireWrite(actor, post.channel_id);
-      await this.access.requireChannelPermission(actor, channel, Permission.RemoveReaction);
+      channel = await this.access.requireWrite(actor, post.channel_id, Permission.RemoveReaction);
     } else if (hasPermission(actor.roles, Permission.DeleteOthersPosts))
       channel = await this.requireReadNotArchived(actor, post.channel_id);
     else throw AppError.forbidden('remove_others_reactions');

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { defineEvent } from '../contract';
 import { RawJson } from '../raw-json';
 
@@ -21,3 +21,21 @@ export class WebSocketEventMessage {
 
 /** `gateway.websocket.event`: delivered to every gateway process, each of which forwards it to its own sockets. */
 export const WebSocketEventPublished = defineEvent('gateway.websocket.event', WebSocketEventMessage, 'all');
+
+/** One event of a batch: what is sent, the recipients being the batch's. */
+export class WebSocketEventBody {
+  @IsString() event: string;
+  @RawJson() @IsObject() data: Record<string, unknown>;
+}
+
+/** Several events, in order, to the same recipients (e.g. the posts of one received sync message to a channel's members). */
+export class WebSocketEventBatch {
+  @ValidateNested() @Type(() => WebSocketBroadcast) broadcast: WebSocketBroadcast;
+  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => WebSocketEventBody) events: WebSocketEventBody[];
+}
+
+/**
+ * `gateway.websocket.events`: a batch as one bus message, so a batch of N events costs one publish, one validation
+ * of the recipients and one delivery instead of N. Delivered to every gateway process, like `gateway.websocket.event`.
+ */
+export const WebSocketEventsPublished = defineEvent('gateway.websocket.events', WebSocketEventBatch, 'all');

@@ -1,0 +1,155 @@
+import { Client } from 'pg';
+import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
+import { newRemote, newShare, tapEvents, waitFor } from '@fedchat/testing';
+import { GatewayHarness, TestUser } from '../support/gateway-harness';
+
+/**
+ * The cost of the chat core's hottest path, counted rather than timed (timing is noise on a shared machine): the
+ * statements PostgreSQL receives for one `POST /api/v4/posts`, session and access checks included. Every statement
+ * is a round trip, and while a post's transaction is open its channel's counters row stays locked, so posts of one
+ * channel queue behind each other's round trips.
+ */
+let h: GatewayHarness;
+let admin: TestUser;
+let alice: TestUser;
+let bob: TestUser;
+let channelId: string;
+const events: WebSocketEventMessage[] = [];
+const statements: string[] = [];
+let counting = false;
+const originalQuery = Client.prototype.query;
+
+beforeAll(async () => {
+  // Every pooled connection TypeORM uses is a pg Client; counting at the prototype sees them all.
+  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+    if (counting) {
+      const first = args[0] as string | { text?: string };
+      statements.push(typeof first === 'string' ? first : (first?.text ?? '?'));
+    }
+    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof Client.prototype.query;
+  h = await GatewayHarness.start();
+  tapEvents(h.app, WebSocketEventPublished, (e) => {
+    events.push(e);
+  });
+  admin = await h.signUp('qcadmin');
+  alice = await h.signUp('qcalice', admin);
+  bob = await h.signUp('qcbob', admin);
+  ({ channelId } = await h.channelWith([alice, bob]));
+});
+
+afterAll(async () => {
+  Client.prototype.query = originalQuery;
+  await h?.close();
+});
+
+async function countStatements(work: () => Promise<void>): Promise<string[]> {
+  statements.length = 0;
+  counting = true;
+  try {
+    await work();
+  } finally {
+    counting = false;
+  }
+  return [...statements];
+}
+
+const POSTS = 20;
+
+it('creates a plain post in at most 4 statements (session, access, write), its answer and event as a re-read gives', async () => {
+  // Warm: the first request of a process may prepare what later ones reuse.
+  await h.as(alice).post('/api/v4/posts').send({ channel_id: channelId, message: 'warm-up' }).expect(201);
+
+  const answers: Record<string, unknown>[] = [];
+  const seen = await countStatements(async () => {
+    for (let i = 0; i < POSTS; i++) {
+      const res = await h
+        .as(alice)
+        .post('/api/v4/posts')
+        .send({ channel_id: channelId, message: `counted ${i}`, props: { b: 1, a: 'x' }, pending_post_id: `pending-${i}` })
+        .expect(201);
+      answers.push(res.body);
+    }
+  });
+  const perPost = seen.length / POSTS;
+  // Before: about 15 (session and user, channel and membership twice, BEGIN, stamp, insert, counters, member
+  // read state, COMMIT, re-read, four metadata reads, the channel's members for the event).
+  if (perPost > 4) throw new Error(`${perPost} statements per post, expected at most 4:\n${seen.slice(0, 30).join('\n')}`);
+
+  // The answer is exactly what reading the post back gives (plus the client's pending id), and so is the event.
+  for (const answer of answers) {
+    const reread = (await h.as(alice).get(`/api/v4/posts/${answer.id}`).expect(200)).body;
+    expect(answer).toEqual({ ...reread, pending_post_id: answer.pending_post_id });
+    const event = await waitFor(
+      'posted event',
+      async () => events.find((e) => e.event === 'posted' && JSON.parse(String(e.data.post)).id === answer.id),
+      5_000,
+      10,
+    );
+    expect(JSON.parse(String(event.data.post))).toEqual(answer);
+    expect(event.broadcast.channel_id).toBe(channelId);
+    expect([...(event.broadcast.user_ids ?? [])].sort()).toEqual([alice.id, bob.id].sort());
+  }
+  expect(answers.map((a) => a.pending_post_id)).toEqual(answers.map((_, i) => `pending-${i}`));
+});
+
+it('keeps the channel counters and the author read state that the write statement maintains', async () => {
+  const before = (await h.as(alice).get(`/api/v4/channels/${channelId}`).expect(200)).body;
+  const made = (await h.as(alice).post('/api/v4/posts').send({ channel_id: channelId, message: 'one more' }).expect(201)).body;
+  const after = (await h.as(alice).get(`/api/v4/channels/${channelId}`).expect(200)).body;
+  expect(after.total_msg_count).toBe(before.total_msg_count + 1);
+  expect(after.total_msg_count_root).toBe(before.total_msg_count_root + 1);
+  expect(after.last_post_at).toBe(made.create_at);
+  expect(after.last_root_post_at).toBe(made.create_at);
+  const member = (await h.as(alice).get(`/api/v4/channels/${channelId}/members/${alice.id}`).expect(200)).body;
+  expect(member.msg_count).toBe(after.total_msg_count);
+  expect(member.msg_count_root).toBe(after.total_msg_count_root);
+  expect(member.last_viewed_at).toBe(made.create_at);
+  const other = (await h.as(bob).get(`/api/v4/channels/${channelId}/members/${bob.id}`).expect(200)).body;
+  expect(other.msg_count).toBeLessThan(after.total_msg_count);
+});
+
+it('refuses writes as before: non-members, archived channels, read-only shares; a shared channel still stamps the change', async () => {
+  const carol = await h.signUp('qccarol', admin);
+  const open = await h.channelWith([alice, bob]);
+  const priv = await h.channelWith([alice, bob], 'P');
+  const postAs = (user: TestUser, channel: string) => h.as(user).post('/api/v4/posts').send({ channel_id: channel, message: 'hi' });
+
+  // Not a member of an open channel of a team one is not in: the read check refuses first (403 read_channel).
+  expect((await postAs(carol, open.channelId).expect(403)).body.id).toBe('api.context.permissions.app_error');
+  // Not a member of a private channel: it does not exist for them.
+  await postAs(carol, priv.channelId).expect(404);
+  // A member of the team but not of the open channel: may read it, may not post.
+  await h.db.query(`INSERT INTO team_members (team_id, user_id, roles, create_at) VALUES ($1, $2, 'team_user', 0)`, [
+    open.teamId,
+    carol.id,
+  ]);
+  const notMember = (await postAs(carol, open.channelId).expect(403)).body;
+  expect(notMember.id).toBe('api.context.permissions.app_error');
+  expect(notMember.message).toContain('create_post');
+  await postAs(carol, '0'.repeat(26)).expect(404);
+  await postAs(carol, 'not-an-id').expect(400);
+
+  // A read-only copy of a channel shared with us by a peer: members may read, not post.
+  const remote = await newRemote(h.db);
+  const copy = await h.channelWith([alice, bob]);
+  await newShare(h.db, { channel_id: copy.channelId, creator_id: alice.id, remote_id: remote.remote_id, readonly: true }, [
+    remote.remote_id,
+  ]);
+  expect((await postAs(alice, copy.channelId).expect(403)).body.id).toBe('api.post.create_post.shared_channel_read_only.app_error');
+
+  // A channel shared from here: the plain post takes the share's change stamp, strictly after the previous one.
+  const home = await h.channelWith([alice, bob]);
+  await newShare(h.db, { channel_id: home.channelId, creator_id: alice.id }, [remote.remote_id]);
+  await h.db.query(`UPDATE shared_channels SET last_change_at = $2 WHERE channel_id = $1`, [home.channelId, Date.now() + 60_000]);
+  const [{ last_change_at: before }] = await h.db.query(`SELECT last_change_at FROM shared_channels WHERE channel_id = $1`, [
+    home.channelId,
+  ]);
+  const made = (await postAs(alice, home.channelId).expect(201)).body;
+  expect(made.create_at).toBe(Number(before) + 1);
+  expect(made.update_at).toBe(Number(before) + 1);
+
+  // Archived: members may no longer post.
+  await h.db.query(`UPDATE channels SET delete_at = $2 WHERE id = $1`, [open.channelId, Date.now()]);
+  expect((await postAs(alice, open.channelId).expect(403)).body.id).toBe('api.post.create_post.can_not_post_to_deleted.error');
+});
