@@ -1,4 +1,4 @@
-import { ClassConstructor, Exclude, plainToInstance } from 'class-transformer';
+import { ClassConstructor, Exclude, instanceToPlain, plainToInstance } from 'class-transformer';
 
 /**
  * Keys that name `Object.prototype` members or reach a prototype. class-transformer trips on them in free-form JSON
@@ -44,6 +44,16 @@ export function toInstance<T extends object>(cls: ClassConstructor<T>, plain: un
   restoreRawJson(instance, plain);
   return instance;
 }
+
+/**
+ * The `transformerPackage` every Nest ValidationPipe of the suite must be given. Nest keeps one transformer per process
+ * (a module variable of its pipe, set by the pipe constructed last), so a pipe constructed without it would switch
+ * every other pipe, HTTP included, back to plain class-transformer, and `@RawJson()` properties would be mangled.
+ */
+export const contractTransformer = {
+  plainToInstance: <T>(cls: ClassConstructor<T>, plain: unknown): T => toInstance(cls as ClassConstructor<T & object>, plain),
+  classToPlain: (object: unknown): Record<string, unknown> => instanceToPlain(object),
+};
 
 /** A copy of a JSON value without prototype-named keys at any level (callers bound the depth of their input). */
 function withoutPrototypeKeys(value: unknown): unknown {

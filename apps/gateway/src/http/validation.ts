@@ -1,7 +1,6 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppError } from '@fedchat/common';
-import { toInstance } from '@fedchat/contracts';
-import { ClassConstructor, instanceToPlain } from 'class-transformer';
+import { contractTransformer } from '@fedchat/contracts';
 
 /**
  * Nest's pipe deletes `constructor`, `__proto__` and `prototype` keys from the whole input in place, free-form JSON
@@ -31,10 +30,7 @@ class RawJsonValidationPipe extends ValidationPipe {
 export const apiValidationPipe = new RawJsonValidationPipe({
   whitelist: true,
   transform: true,
-  transformerPackage: {
-    plainToInstance: <T>(cls: ClassConstructor<T>, plain: unknown) => toInstance(cls as ClassConstructor<T & object>, plain),
-    classToPlain: (object) => instanceToPlain(object),
-  },
+  transformerPackage: contractTransformer,
   exceptionFactory: (errors: ValidationError[]) => {
     const first = errors[0];
     const reason = first ? Object.values(first.constraints ?? {}).join(', ') || 'invalid' : 'invalid';

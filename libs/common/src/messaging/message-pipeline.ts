@@ -10,7 +10,7 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { toInstance } from '@fedchat/contracts';
+import { contractTransformer, toInstance } from '@fedchat/contracts';
 import { ClassConstructor } from 'class-transformer';
 import { Observable, throwError } from 'rxjs';
 import { BusError } from './message-link';
@@ -32,6 +32,7 @@ export class MessageValidationPipe extends ValidationPipe {
       forbidNonWhitelisted: true,
       forbidUnknownValues: false,
       validationError: { target: false, value: false },
+      transformerPackage: contractTransformer,
       // `@Ctx()` is a custom parameter: the BusContext is the transport's, not a payload to validate.
       validateCustomDecorators: false,
       exceptionFactory: (errors: ValidationError[]) =>
