@@ -90,6 +90,16 @@ export function describeFileStoreDriver(name: string, factory: () => Promise<Fil
       expect(await h.listAll()).toEqual([]);
     });
 
+    it('reports a source that fails before the write has begun (a client gone at once), without an unhandled error', async () => {
+      const err = new Error('client went away at once');
+      const source = new PassThrough();
+      const written = store.writeStream('early/fail.bin', source, { maxBytes: 1e6 });
+      source.destroy(err); // its 'error' is emitted while the store is still making the directory and the file
+      await expect(written).rejects.toBe(err);
+      expect(await store.exists('early/fail.bin')).toBe(false);
+      expect(await h.listAll()).toEqual([]);
+    });
+
     it('keeps the previous content when a replacing write fails, and replaces it when one succeeds', async () => {
       await store.writeStream('p.txt', Readable.from([Buffer.from('old')]), { maxBytes: 10 });
       await expect(store.writeStream('p.txt', Readable.from([Buffer.from('far too long')]), { maxBytes: 10 })).rejects.toBeInstanceOf(

@@ -56,6 +56,11 @@ export class LocalFileStore implements FileStore {
     let handle: FileHandle | undefined;
     const hash = createHash('sha256');
     let size = 0;
+    // The source may fail while the directory and the file are still being made, before the pipeline listens: keep
+    // its error (unheard, it would be an uncaught exception) and report it as the write's failure.
+    let sourceError: unknown;
+    const keepSourceError = (err: unknown) => (sourceError ??= err);
+    source.on('error', keepSourceError);
     try {
       // A concurrent failed write or removal may prune a directory we just made; one retry covers that.
       for (let attempt = 0; ; attempt++) {
@@ -75,6 +80,7 @@ export class LocalFileStore implements FileStore {
           callback(null, chunk);
         },
       });
+      if (sourceError !== undefined) throw sourceError;
       await pipeline(source, meter, handle.createWriteStream({ autoClose: true }));
       handle = undefined;
       await rename(temp, target);
@@ -83,7 +89,9 @@ export class LocalFileStore implements FileStore {
       await handle?.close().catch(() => undefined);
       await rm(temp, { force: true }).catch(() => undefined);
       if (firstCreated) await this.pruneEmptyDirs(dir, firstCreated);
-      throw err;
+      throw sourceError ?? err;
+    } finally {
+      source.off('error', keepSourceError);
     }
     return { size, sha256: hash.digest('hex') };
   }
