@@ -270,6 +270,7 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
       display_name: 'Project X',
       type: 'O',
     });
+    await api(a.url, a.token).post('/channels', { team_id: a.teamId, name: 'secret-room', display_name: 'Secret room', type: 'P' });
     await pageA.getByRole('link', { name: 'Organization B' }).click();
     await pageA.getByRole('heading', { name: 'Organization B' }).waitFor();
     await pageA.getByRole('tab', { name: 'Shared channels' }).click();
@@ -277,6 +278,14 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     await shared.getByRole('listitem').filter({ hasText: 'Launch plan' }).waitFor();
     const share = pageA.getByRole('button', { name: /^Share/ });
     expect(await share.isDisabled()).toBe(true);
+    // A system admin's picker offers private channels too.
+    await pageA.getByLabel('Search channels').fill('secret');
+    expect(
+      await pageA
+        .getByLabel(/Secret room/)
+        .locator('xpath=..')
+        .innerText(),
+    ).toContain('Team A · private');
     await pageA.getByLabel('Search channels').fill('proj');
     await pageA.getByLabel(/Project X/).check();
     await share.click();
@@ -444,6 +453,8 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
       await expectAccessible(pageC, 'no access');
       await shot(pageC, '12-no-access');
 
+      // A team scheme no team uses yet is listed too (GET /schemes), so its grants can be set before it is assigned.
+      await api(a.url, a.token).post('/schemes', { display_name: 'Partners', scope: 'team' });
       await pageA.getByRole('link', { name: 'Permissions' }).click();
       await pageA.getByRole('heading', { name: 'Permissions' }).waitFor();
       const grant = pageA.getByLabel('Manage Secure Connections for System scheme: all members');
@@ -454,6 +465,7 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
         .getByRole('row', { name: /System scheme/ })
         .getByText('Granted', { exact: true })
         .waitFor();
+      expect(await pageA.getByRole('row', { name: /Team scheme: Partners/ }).innerText()).toContain('No team uses this scheme yet');
       await expectAccessible(pageA, 'permissions');
       await shot(pageA, '13-permissions');
 
