@@ -84,6 +84,8 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
   let pageB: Page;
   /** What the page itself complained about: a CSP refusal or a script error is a defect. */
   const pageErrors: string[] = [];
+  /** The websocket frames A's console received. */
+  const framesA: string[] = [];
   let remoteId: string;
   let firstInvite: string;
   let launchChannelId: string;
@@ -118,6 +120,7 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     pageB = await contextB.newPage();
     watch(pageA);
     watch(pageB);
+    pageA.on('websocket', (ws) => ws.on('framereceived', (frame) => framesA.push(String(frame.payload))));
   }, 240_000);
 
   afterAll(async () => {
@@ -161,6 +164,11 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     await pageA.getByRole('button', { name: 'Sign in' }).click();
     await pageA.getByRole('heading', { name: 'Connected Workspaces' }).waitFor();
     await pageA.getByText('No connections yet').waitFor();
+    // Signed in, the console holds Mattermost's websocket open (the session cookie authenticates it).
+    await pageA
+      .getByRole('status')
+      .filter({ hasText: /^Live$/ })
+      .waitFor();
     await expectAccessible(pageA, 'empty list');
     await shot(pageA, '02-list-empty');
   });
@@ -248,6 +256,12 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     const row = pageA.getByRole('row', { name: /Organization B/ });
     await row.getByText('Connected', { exact: true }).waitFor({ timeout: 40_000 });
     expect(await row.getByRole('cell', { name: b.url }).isVisible()).toBe(true);
+    // The server pushed the change to A's console over the websocket (the page does not wait for its next poll).
+    const changes = framesA
+      .map((f) => JSON.parse(f) as { event: string; data: { remote_id?: string; change?: string } })
+      .filter((e) => e.event === 'remote_cluster_changed' && e.data.remote_id === remoteId)
+      .map((e) => e.data.change);
+    expect(changes).toEqual(expect.arrayContaining(['confirmed', 'online']));
     expect(await row.getByRole('cell', { name: 'Team A' }).isVisible()).toBe(true);
     // The sync health figures (GET /remotecluster/{id}/health) are there: nothing waits yet.
     // One channel waits in the sync queue: Launch plan, shared at creation, is held for review on B.
