@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import axe from 'axe-core';
+import { Client } from 'pg';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { EmbeddedPostgres } from '@fedchat/common';
 import { api, freePort, login, REPO_ROOT, RunningSuite, startEmbeddedSuite, waitFor } from '@fedchat/testing';
 
 /*
@@ -10,7 +12,8 @@ import { api, freePort, login, REPO_ROOT, RunningSuite, startEmbeddedSuite, wait
  * embedded instances started as the README starts them. An administrator on A creates a connection, copies the code
  * and the password from the page, an administrator on B accepts it on B's console (channel invites held for review),
  * both see it Connected; A shares a channel, B accepts it from review, a post on A reaches B; then edit, regenerate a
- * pending invitation, delete, and a permission grant that lets a non-admin in. Every page is checked with axe-core
+ * pending invitation, delete, and a permission grant that lets a non-admin in. Also: a channel shared at creation that
+ * reaches B once B accepts, a manual user sync with its progress, and a post B refuses, retried and discarded. Every page is checked with axe-core
  * (no serious or critical violations) and photographed into docs/console/ for docs/console.md.
  */
 
@@ -81,8 +84,12 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
   let pageB: Page;
   /** What the page itself complained about: a CSP refusal or a script error is a defect. */
   const pageErrors: string[] = [];
+  /** The websocket frames A's console received. */
+  const framesA: string[] = [];
   let remoteId: string;
   let firstInvite: string;
+  let launchChannelId: string;
+  let projectChannelId: string;
 
   const watch = (page: Page) => {
     page.on('pageerror', (err) => pageErrors.push(String(err)));
@@ -97,7 +104,11 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     fs.chmodSync(root, 0o755);
     const [portA, portB] = [await freePort(), await freePort()];
     const [suiteA, suiteB] = await Promise.all([
-      startEmbeddedSuite({ PORT: String(portA), DATA_DIR: path.join(root, 'a') }),
+      startEmbeddedSuite({
+        PORT: String(portA),
+        DATA_DIR: path.join(root, 'a'),
+        MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER: 'true',
+      }),
       startEmbeddedSuite({ PORT: String(portB), DATA_DIR: path.join(root, 'b') }),
     ]);
     [a, b] = await Promise.all([provision(suiteA, portA, 'a'), provision(suiteB, portB, 'b')]);
@@ -109,6 +120,7 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     pageB = await contextB.newPage();
     watch(pageA);
     watch(pageB);
+    pageA.on('websocket', (ws) => ws.on('framereceived', (frame) => framesA.push(String(frame.payload))));
   }, 240_000);
 
   afterAll(async () => {
@@ -152,11 +164,24 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     await pageA.getByRole('button', { name: 'Sign in' }).click();
     await pageA.getByRole('heading', { name: 'Connected Workspaces' }).waitFor();
     await pageA.getByText('No connections yet').waitFor();
+    // Signed in, the console holds Mattermost's websocket open (the session cookie authenticates it).
+    await pageA
+      .getByRole('status')
+      .filter({ hasText: /^Live$/ })
+      .waitFor();
     await expectAccessible(pageA, 'empty list');
     await shot(pageA, '02-list-empty');
   });
 
-  it('creates a connection on A and shows the code and the password once, with copy buttons', async () => {
+  it('creates a connection on A with a channel to share, and shows the code and the password once, with copy buttons', async () => {
+    launchChannelId = (
+      await api(a.url, a.token).post<{ id: string }>('/channels', {
+        team_id: a.teamId,
+        name: 'launch',
+        display_name: 'Launch plan',
+        type: 'O',
+      })
+    ).id;
     await pageA.getByRole('link', { name: 'Create a connection' }).click();
     await pageA.getByRole('heading', { name: 'Create a connection' }).waitFor();
     const save = pageA.getByRole('button', { name: 'Save' });
@@ -165,12 +190,14 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     await pageA.getByLabel('Display name').fill('Organization B');
     await pageA.getByLabel('Destination team').selectOption({ label: 'Team A' });
     await pageA.getByText('Channels to share now').waitFor();
+    await pageA.getByLabel(/Launch plan/).check();
     await expectAccessible(pageA, 'create');
     await shot(pageA, '03-create');
     expect(await save.isDisabled()).toBe(false);
     await save.click();
     await pageA.getByRole('heading', { name: 'Connection created' }).waitFor();
     expect(await pageA.getByRole('note').innerText()).toContain('Send the code and the password separately');
+    await pageA.getByText('1 channel is shared with them as soon as they accept.').waitFor();
     await pageA.getByRole('button', { name: 'Copy invitation code' }).click();
     await pageA.getByRole('button', { name: 'Invitation code copied' }).waitFor();
     firstInvite = await pageA.evaluate(() => (globalThis as any).navigator.clipboard.readText() as Promise<string>);
@@ -186,6 +213,23 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     const row = pageA.getByRole('row', { name: /Organization B/ });
     await row.getByText('Connection Pending').waitFor();
     remoteId = (await row.getAttribute('data-remote-id'))!;
+
+    // The invitation is recorded on A, to be sent when B accepts; A's Shared channels tab says so.
+    await pageA.getByRole('link', { name: 'Organization B' }).click();
+    await pageA.getByRole('tab', { name: 'Shared channels' }).click();
+    await pageA
+      .getByRole('list', { name: 'Channels shared with Organization B' })
+      .getByRole('listitem')
+      .filter({ hasText: 'Launch plan' })
+      .getByText('Sent when accepted')
+      .waitFor();
+    await expectAccessible(pageA, 'shared channels of a pending connection');
+    await shot(pageA, '04b-pending-share');
+    // Sync users needs an accepted connection.
+    await pageA.getByRole('tab', { name: 'Details' }).click();
+    expect(await pageA.getByRole('button', { name: 'Sync users now' }).isDisabled()).toBe(true);
+    await pageA.getByRole('link', { name: 'Connections' }).click();
+    await row.waitFor();
 
     // B's administrator accepts on B's console, holding A's channel invitations for review.
     await signIn(pageB, b.url, 'admin', PASSWORD);
@@ -212,49 +256,76 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     const row = pageA.getByRole('row', { name: /Organization B/ });
     await row.getByText('Connected', { exact: true }).waitFor({ timeout: 40_000 });
     expect(await row.getByRole('cell', { name: b.url }).isVisible()).toBe(true);
+    // The server pushed the change to A's console over the websocket (the page does not wait for its next poll).
+    const changes = framesA
+      .map((f) => JSON.parse(f) as { event: string; data: { remote_id?: string; change?: string } })
+      .filter((e) => e.event === 'remote_cluster_changed' && e.data.remote_id === remoteId)
+      .map((e) => e.data.change);
+    expect(changes).toEqual(expect.arrayContaining(['confirmed', 'online']));
     expect(await row.getByRole('cell', { name: 'Team A' }).isVisible()).toBe(true);
     // The sync health figures (GET /remotecluster/{id}/health) are there: nothing waits yet.
-    await waitFor('the health figures', async () => ((await row.innerText()).includes('—') ? undefined : true), 15_000, 250);
-    expect((await row.innerText()).split('\t').slice(-5)).toEqual(['0', '0', '0 ms', '0', '0']);
+    // One channel waits in the sync queue: Launch plan, shared at creation, is held for review on B.
+    const figures = async () => (await row.innerText()).split('\t').slice(-5);
+    await waitFor(
+      'the health figures',
+      async () => (JSON.stringify(await figures()) === '["1","0","0 ms","0","0"]' ? true : undefined),
+      15_000,
+      250,
+    );
+    expect(await figures()).toEqual(['1', '0', '0 ms', '0', '0']);
     await expectAccessible(pageA, 'list');
     await shot(pageA, '06-list');
   });
 
-  it('shares a channel from A; B accepts it from review; a post on A reaches B', async () => {
+  it('shares a channel from A; B accepts it and the one shared at creation from review; a post on A reaches B', async () => {
     const channel = await api(a.url, a.token).post<{ id: string }>('/channels', {
       team_id: a.teamId,
       name: 'project-x',
       display_name: 'Project X',
       type: 'O',
     });
+    await api(a.url, a.token).post('/channels', { team_id: a.teamId, name: 'secret-room', display_name: 'Secret room', type: 'P' });
     await pageA.getByRole('link', { name: 'Organization B' }).click();
     await pageA.getByRole('heading', { name: 'Organization B' }).waitFor();
     await pageA.getByRole('tab', { name: 'Shared channels' }).click();
-    await pageA.getByText('No channels are shared with Organization B yet.').waitFor();
+    const shared = pageA.getByRole('list', { name: 'Channels shared with Organization B' });
+    await shared.getByRole('listitem').filter({ hasText: 'Launch plan' }).waitFor();
     const share = pageA.getByRole('button', { name: /^Share/ });
     expect(await share.isDisabled()).toBe(true);
+    // A system admin's picker offers private channels too.
+    await pageA.getByLabel('Search channels').fill('secret');
+    expect(
+      await pageA
+        .getByLabel(/Secret room/)
+        .locator('xpath=..')
+        .innerText(),
+    ).toContain('Team A · private');
     await pageA.getByLabel('Search channels').fill('proj');
     await pageA.getByLabel(/Project X/).check();
     await share.click();
-    const shared = pageA.getByRole('list', { name: 'Channels shared with Organization B' });
     await shared.getByRole('listitem').filter({ hasText: 'Project X' }).waitFor();
 
     // B reviews it: on B's connection page, in the Shared channels tab.
     await pageB.getByRole('tab', { name: 'Shared channels' }).click();
     const review = pageB.getByRole('list', { name: 'Channel invitations waiting for review' });
+    // The channel shared at creation was sent when B accepted: it waits for review too.
+    await review.getByRole('listitem').filter({ hasText: 'Launch plan' }).waitFor({ timeout: 40_000 });
     await review.getByRole('listitem').filter({ hasText: 'Project X' }).waitFor({ timeout: 40_000 });
-    const accept = review.getByRole('button', { name: 'Accept' });
-    expect(await accept.isDisabled()).toBe(true);
     await expectAccessible(pageB, 'review');
     await shot(pageB, '07-review');
-    await review.getByLabel('Team for Project X').selectOption({ label: 'Team B' });
-    await accept.click();
-    await pageB
-      .getByRole('list', { name: 'Channels Organization A shares with us' })
-      .getByRole('listitem')
-      .filter({ hasText: 'Project X' })
-      .waitFor({ timeout: 40_000 });
-    await shared.getByText('Shared', { exact: true }).waitFor({ timeout: 40_000 });
+    const theirs = pageB.getByRole('list', { name: 'Channels Organization A shares with us' });
+    for (const name of ['Project X', 'Launch plan']) {
+      const item = review.getByRole('listitem').filter({ hasText: name });
+      const accept = item.getByRole('button', { name: 'Accept' });
+      expect(await accept.isDisabled()).toBe(true);
+      await item.getByLabel(`Team for ${name}`).selectOption({ label: 'Team B' });
+      await accept.click();
+      await theirs.getByRole('listitem').filter({ hasText: name }).waitFor({ timeout: 40_000 });
+      await shared.getByRole('listitem').filter({ hasText: name }).getByText('Shared', { exact: true }).waitFor({ timeout: 40_000 });
+    }
+    // The channel shared at creation exists on B now, in Team B.
+    expect((await api(b.url, b.token).get<{ team_id: string }>(`/channels/${launchChannelId}`)).team_id).toBe(b.teamId);
+    projectChannelId = channel.id;
     await expectAccessible(pageA, 'shared channels');
     await shot(pageA, '08-shared-channels');
 
@@ -270,8 +341,64 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     );
   });
 
-  it('edits a connection', async () => {
+  it('shows a post B refused on the Shared channels tab, retries it and discards it', async () => {
+    // B is made to refuse an edit from A, as the refused-posts integration test does: B moves its copy of the post
+    // to another channel, and B's receiver refuses a change for a post id it holds elsewhere.
+    const post = await api(a.url, a.token).post<{ id: string }>('/posts', { channel_id: projectChannelId, message: 'refuse me' });
+    const dbB = new Client({ connectionString: new EmbeddedPostgres({ dataDir: path.join(root, 'b') }).url });
+    await dbB.connect();
+    try {
+      await waitFor(
+        'the post on B',
+        async () => ((await dbB.query('SELECT 1 FROM posts WHERE id = $1', [post.id])).rowCount === 1 ? true : undefined),
+        40_000,
+        250,
+      );
+      await dbB.query('UPDATE posts SET channel_id = $2 WHERE id = $1', [post.id, launchChannelId]);
+    } finally {
+      await dbB.end();
+    }
+    await api(a.url, a.token).put(`/posts/${post.id}/patch`, { message: 'refuse me, edited' });
+
+    const item = pageA.getByRole('listitem').filter({ hasText: 'Project X' });
+    const refused = item.getByRole('table', { name: 'Posts refused in Project X' });
+    await item.getByRole('heading', { name: '1 refused post in Project X' }).waitFor({ timeout: 40_000 });
+    const cells = async () => (await refused.getByRole('row').nth(1).getByRole('cell').allInnerTexts()).slice(0, 4);
+    const [reason, attempts, , state] = await cells();
+    expect(reason.length).toBeGreaterThan(0);
+    expect(attempts).toBe('1');
+    expect(state).toMatch(/^Retrying at /);
+    await expectAccessible(pageA, 'refused posts');
+    await shot(pageA, '08b-refused');
+
+    // Retry sends it now; B refuses again, so the attempts go up.
+    await refused.getByRole('button', { name: `Retry post ${post.id}` }).click();
+    await waitFor('a second refusal', async () => ((await cells())[1] === '2' ? true : undefined), 40_000, 250);
+
+    await refused.getByRole('button', { name: `Discard post ${post.id}` }).click();
+    await item.getByRole('heading', { name: /refused post/ }).waitFor({ state: 'detached' });
+    expect(await api(a.url, a.token).get<unknown[]>(`/sharedchannels/${projectChannelId}/errors`)).toEqual([]);
+  });
+
+  it('syncs the users with a connection on request and shows the progress', async () => {
     await pageA.getByRole('tab', { name: 'Details' }).click();
+    const sync = pageA.getByRole('button', { name: 'Sync users now' });
+    expect(await sync.isDisabled()).toBe(false);
+    await sync.click();
+    const done = pageA.getByRole('status').filter({ hasText: /^Done: \d+ users? sent\.$/ });
+    await done.waitFor({ timeout: 40_000 });
+    const progress = await api(a.url, a.token).get<{ users_total: number; users_sent: number; in_progress: boolean }>(
+      `/remotecluster/${remoteId}/sync_users`,
+    );
+    expect(progress.in_progress).toBe(false);
+    expect(progress.users_sent).toBe(progress.users_total);
+    expect(progress.users_total).toBeGreaterThanOrEqual(1);
+    expect(await done.innerText()).toBe(`Done: ${progress.users_total} ${progress.users_total === 1 ? 'user' : 'users'} sent.`);
+    await expectAccessible(pageA, 'user sync');
+    await shot(pageA, '09b-user-sync');
+  });
+
+  it('edits a connection', async () => {
     await pageA.getByRole('button', { name: 'Regenerate invitation' }).waitFor();
     expect(await pageA.getByRole('button', { name: 'Regenerate invitation' }).isDisabled()).toBe(true);
     await pageA.getByLabel('Display name').fill('Organization B (partners)');
@@ -322,6 +449,8 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     await pageA.getByRole('link', { name: 'Organization B (partners)' }).click();
     await pageA.getByRole('tab', { name: 'Shared channels' }).click();
     await pageA.getByRole('button', { name: 'Remove Project X' }).click();
+    await pageA.getByRole('button', { name: 'Remove Project X' }).waitFor({ state: 'detached' });
+    await pageA.getByRole('button', { name: 'Remove Launch plan' }).click();
     await pageA.getByText('No channels are shared with Organization B (partners) yet.').waitFor();
   });
 
@@ -338,6 +467,8 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
       await expectAccessible(pageC, 'no access');
       await shot(pageC, '12-no-access');
 
+      // A team scheme no team uses yet is listed too (GET /schemes), so its grants can be set before it is assigned.
+      await api(a.url, a.token).post('/schemes', { display_name: 'Partners', scope: 'team' });
       await pageA.getByRole('link', { name: 'Permissions' }).click();
       await pageA.getByRole('heading', { name: 'Permissions' }).waitFor();
       const grant = pageA.getByLabel('Manage Secure Connections for System scheme: all members');
@@ -348,6 +479,7 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
         .getByRole('row', { name: /System scheme/ })
         .getByText('Granted', { exact: true })
         .waitFor();
+      expect(await pageA.getByRole('row', { name: /Team scheme: Partners/ }).innerText()).toContain('No team uses this scheme yet');
       await expectAccessible(pageA, 'permissions');
       await shot(pageA, '13-permissions');
 

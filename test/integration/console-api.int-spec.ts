@@ -110,6 +110,36 @@ describe('role and scheme edits with PUT, as Client4 sends them', () => {
   });
 });
 
+describe('GET /teams/{team_id}/channels/private', () => {
+  it("lists a team's private channels to a system admin, not its public ones, and refuses everyone else", async () => {
+    const { teamId, channelId: privateId } = await h.channelWith([alice], 'P');
+    const { channelId: publicId } = await h.channelWith([alice]);
+    await h.db.query('UPDATE channels SET team_id = $1 WHERE id = $2', [teamId, publicId]);
+    const listed = await h.as(admin).get(`/api/v4/teams/${teamId}/channels/private`).expect(200);
+    expect(listed.body.map((c: { id: string; type: string }) => [c.id, c.type])).toEqual([[privateId, 'P']]);
+    await h.as(alice).get(`/api/v4/teams/${teamId}/channels/private`).expect(403);
+    await h.as(admin).get(`/api/v4/teams/${newId()}/channels/private`).expect(404);
+    await h.as(admin).get('/api/v4/teams/not-an-id/channels/private').expect(400);
+  });
+});
+
+describe('GET /schemes', () => {
+  it('lists every team scheme, used or not, newest first, with paging and a scope filter', async () => {
+    const first = (await h.as(admin).post('/api/v4/schemes').send({ display_name: 'Unused one', scope: 'team' }).expect(201)).body;
+    const second = (await h.as(admin).post('/api/v4/schemes').send({ display_name: 'Unused two', scope: 'team' }).expect(201)).body;
+    const all = (await h.as(admin).get('/api/v4/schemes?scope=team&per_page=200').expect(200)).body as Array<{ id: string }>;
+    const ids = all.map((s) => s.id);
+    expect(ids).toEqual(expect.arrayContaining([first.id, second.id]));
+    expect(ids.indexOf(second.id)).toBeLessThan(ids.indexOf(first.id));
+    expect(all.find((s) => s.id === first.id)).toMatchObject({ display_name: 'Unused one', scope: 'team' });
+    const page = (await h.as(admin).get('/api/v4/schemes?page=0&per_page=1').expect(200)).body as Array<{ id: string }>;
+    expect(page.map((s) => s.id)).toEqual([ids[0]]);
+    expect((await h.as(admin).get('/api/v4/schemes?scope=channel').expect(200)).body).toEqual([]);
+    await h.as(admin).get('/api/v4/schemes?scope=system').expect(400);
+    await h.as(alice).get('/api/v4/schemes').expect(403);
+  });
+});
+
 describe('/console/', () => {
   const built = fs.existsSync(path.join(__dirname, '../../dist/console/index.html'));
 

@@ -9,6 +9,7 @@ import { AcceptInvitation } from './pages/AcceptInvitation';
 import { EditConnection } from './pages/EditConnection';
 import { Invitations } from './pages/Invitations';
 import { PermissionsPage } from './pages/Permissions';
+import { useLiveConnection } from './live';
 
 interface Session {
   me: Me;
@@ -19,6 +20,7 @@ export function App() {
   const [path, setPath] = useState(currentPath());
   const [session, setSession] = useState<Session | null>();
   const [loadError, setLoadError] = useState<string>();
+  const live = useLiveConnection(!!session);
 
   const navigate = useCallback((to: string) => {
     window.history.pushState(null, '', `${BASE}${to}`);
@@ -80,6 +82,9 @@ export function App() {
         )}
         {session && (
           <div className="user">
+            <span className="live" role="status" title="Changes from the server appear at once; otherwise pages refresh every few seconds">
+              {live ? 'Live' : 'Refreshing every 5 s'}
+            </span>
             <span>
               Signed in as <strong>{session.me.username}</strong>
             </span>

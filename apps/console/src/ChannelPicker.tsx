@@ -1,11 +1,24 @@
 import { useEffect, useId, useMemo, useState } from 'react';
-import { client, errorText, type Channel, type Team } from './api';
+import { call, client, errorText, statusOf, type Channel, type Team } from './api';
 import { ErrorMessage, Loading } from './components';
 
-/** The public channels of every team (Mattermost's team channel list), the ones an admin shares. */
+/**
+ * The channels an admin shares: every team's public channels and, for a system admin (manage_system, which the
+ * private channel list needs), its private channels too; without it the private list is refused and left out.
+ */
 export async function shareableChannels(teams: Team[]): Promise<Channel[]> {
-  const lists = await Promise.all(teams.map((t) => client.getChannels(t.id, 0, 200) as unknown as Promise<Channel[]>));
-  return lists.flat().filter((c) => c.type === 'O' || c.type === 'P');
+  const privateOf = (teamId: string) =>
+    call<Channel[]>('GET', `/teams/${teamId}/channels/private?per_page=200`).catch((err: unknown) => {
+      if (statusOf(err) === 403) return [];
+      throw err;
+    });
+  const lists = await Promise.all(
+    teams.flatMap((t) => [client.getChannels(t.id, 0, 200) as unknown as Promise<Channel[]>, privateOf(t.id)]),
+  );
+  return lists
+    .flat()
+    .filter((c) => c.type === 'O' || c.type === 'P')
+    .sort((x, y) => x.display_name.localeCompare(y.display_name));
 }
 
 /** A searchable list of checkboxes: type to filter, Space to pick. */

@@ -64,6 +64,30 @@ export interface ChannelShare {
   is_invite_accepted: boolean;
   is_invite_confirmed: boolean;
   delete_at: number;
+  /** The connection is not accepted yet: the invitation is recorded and sent when it is. */
+  connection_pending?: boolean;
+}
+
+/** `GET/POST /remotecluster/{id}/sync_users`: a manual full user sync with one connection. */
+export interface UserSyncProgress {
+  remote_id: string;
+  users_total: number;
+  users_sent: number;
+  in_progress: boolean;
+}
+
+/** A post a connection refused (`/sharedchannels/{channel_id}/errors`), kept for re-sending or for an admin. */
+export interface RefusedItem {
+  id: string;
+  channel_id: string;
+  remote_id: string;
+  post_id: string;
+  reason: string;
+  attempts: number;
+  state: 'retrying' | 'failed';
+  next_retry_at: number;
+  create_at: number;
+  update_at: number;
 }
 
 export interface ReceivedInvitation {

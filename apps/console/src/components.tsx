@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { errorText, type ConnectionState } from './api';
+import { useLiveChanges } from './live';
 
 /** Polls `load` every `intervalMs` while mounted: the console's live view of states, pings and queues. */
 export function usePolling<T>(load: () => Promise<T>, intervalMs = 5000) {
@@ -20,6 +21,7 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs = 5000) {
     const timer = window.setInterval(() => void refresh(), intervalMs);
     return () => window.clearInterval(timer);
   }, [refresh, intervalMs]);
+  useLiveChanges(refresh);
   return { data, error, refresh };
 }
 

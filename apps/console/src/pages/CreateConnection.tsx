@@ -9,7 +9,8 @@ interface Created {
   connection: Connection;
   invite: string;
   password: string;
-  shareErrors: string[];
+  /** The channels whose invitations the server recorded; they are sent when the other side accepts. */
+  sharedChannelIds: string[];
 }
 
 export const NAME_HINT = 'Lower-case letters, digits, dots, dashes and underscores; used in channel and user names from this workspace.';
@@ -40,16 +41,15 @@ export function CreateConnection() {
         display_name: displayName,
         default_team_id: teamId,
         auto_accept_channel_invites: autoAccept,
-      } as never)) as unknown as { remote_cluster: Connection; invite: string; password: string };
-      const shareErrors: string[] = [];
-      for (const channelId of channels) {
-        try {
-          await client.sharedChannelRemoteInvite(answer.remote_cluster.remote_id, channelId);
-        } catch (err) {
-          shareErrors.push(errorText(err));
-        }
-      }
-      setCreated({ connection: answer.remote_cluster, invite: answer.invite, password: answer.password, shareErrors });
+        // One request: the server checks every channel first (a refused one creates nothing) and sends the invitations on acceptance.
+        ...(channels.size > 0 ? { share_channel_ids: [...channels] } : {}),
+      } as never)) as unknown as { remote_cluster: Connection; invite: string; password: string; shared_channel_ids?: string[] };
+      setCreated({
+        connection: answer.remote_cluster,
+        invite: answer.invite,
+        password: answer.password,
+        sharedChannelIds: answer.shared_channel_ids ?? [],
+      });
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -71,7 +71,12 @@ export function CreateConnection() {
         </div>
         <CopyField label="Invitation code" value={created.invite} />
         <CopyField label="Password" value={created.password} />
-        <ErrorMessage>{created.shareErrors.length > 0 && `Some channels were not shared: ${created.shareErrors.join('; ')}`}</ErrorMessage>
+        {created.sharedChannelIds.length > 0 && (
+          <p role="status">
+            {created.sharedChannelIds.length === 1 ? '1 channel is' : `${created.sharedChannelIds.length} channels are`} shared with them as
+            soon as they accept.
+          </p>
+        )}
         <button type="button" className="primary" onClick={() => navigate('/')}>
           Done
         </button>

@@ -10,7 +10,9 @@ import {
   type ChannelShare,
   type Connection,
   type ReceivedInvitation,
+  type RefusedItem,
   type Team,
+  type UserSyncProgress,
 } from '../api';
 import {
   ConfirmDialog,
@@ -222,6 +224,8 @@ function Details(props: { connection: Connection; teams: Team[]; onSaved: () => 
         </div>
       )}
 
+      <UserSync connection={c} />
+
       <h2>Delete</h2>
       <button type="button" className="danger" onClick={() => setConfirmDelete(true)}>
         Delete connection
@@ -243,9 +247,77 @@ function Details(props: { connection: Connection; teams: Team[]; onSaved: () => 
   );
 }
 
+/**
+ * A manual full user sync: every local user is sent to the connection again (for example after it lost its copies).
+ * Progress comes from the server, polled each second while the pass runs.
+ */
+function UserSync({ connection }: { connection: Connection }) {
+  const [progress, setProgress] = useState<UserSyncProgress>();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const pending = connectionState(connection) === 'Connection Pending';
+  const path = `/remotecluster/${connection.remote_id}/sync_users`;
+  const running = progress?.in_progress ?? false;
+
+  useEffect(() => {
+    if (!running) return undefined;
+    const timer = window.setInterval(() => {
+      call<UserSyncProgress>('GET', path).then(setProgress, (err) => setError(errorText(err)));
+    }, 1000);
+    return () => window.clearInterval(timer);
+  }, [running, path]);
+
+  const start = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      setProgress(await call<UserSyncProgress>('POST', path));
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <h2>Users</h2>
+      <p>Users from here reach {connection.display_name || connection.name} as they change. Sync users now sends every user again.</p>
+      <button type="button" onClick={() => void start()} disabled={pending || busy || running}>
+        Sync users now
+      </button>
+      {pending && <p className="hint">Possible once the connection is accepted.</p>}
+      <div role="status" className="saved">
+        {progress &&
+          (progress.in_progress
+            ? `Sending users: ${progress.users_sent} of ${progress.users_total}`
+            : `Done: ${progress.users_total} ${progress.users_total === 1 ? 'user' : 'users'} sent.`)}
+      </div>
+      {progress?.in_progress && (
+        <progress max={progress.users_total} value={progress.users_sent} aria-label="Users sent">
+          {progress.users_sent} of {progress.users_total}
+        </progress>
+      )}
+      <ErrorMessage>{error}</ErrorMessage>
+    </>
+  );
+}
+
+function shareState(share: ChannelShare): string {
+  if (share.connection_pending) return 'Sent when accepted';
+  return share.is_invite_confirmed ? 'Shared' : 'Waiting for them to accept';
+}
+
 interface ShareRow {
   share: ChannelShare;
   channel?: Channel;
+  /** Posts this connection refused in the channel (only for channels we share, and only with manage_shared_channels). */
+  refused?: RefusedItem[];
+}
+
+async function refusedIn(channelId: string, remoteId: string): Promise<RefusedItem[]> {
+  const items = await call<RefusedItem[]>('GET', `/sharedchannels/${channelId}/errors?per_page=200`);
+  return items.filter((item) => item.remote_id === remoteId);
 }
 
 async function withChannels(shares: ChannelShare[]): Promise<ShareRow[]> {
@@ -266,7 +338,11 @@ async function loadShares(remoteId: string, canShare: boolean) {
       ChannelShare[]
     >;
   const [ours, theirs, invitations] = await Promise.all([
-    list({ exclude_remote: true }).then(withChannels),
+    list({ exclude_remote: true })
+      .then(withChannels)
+      .then((rows) =>
+        canShare ? Promise.all(rows.map(async (row) => ({ ...row, refused: await refusedIn(row.share.channel_id, remoteId) }))) : rows,
+      ),
     list({ exclude_home: true }).then(withChannels),
     canShare ? call<ReceivedInvitation[]>('GET', '/sharedchannels/invitations?status=pending') : Promise.resolve([]),
   ]);
@@ -311,10 +387,10 @@ function SharedChannels({ connection, teams, canShare }: { connection: Connectio
         <p className="empty-inline">No channels are shared with {name} yet.</p>
       ) : (
         <ul className="rows" aria-label={`Channels shared with ${name}`}>
-          {data.ours.map(({ share, channel }) => (
+          {data.ours.map(({ share, channel, refused }) => (
             <li key={share.id}>
               <span className="row-main">{channel?.display_name ?? share.channel_id}</span>
-              <span className="sub">{share.is_invite_confirmed ? 'Shared' : 'Waiting for them to accept'}</span>
+              <span className="sub">{shareState(share)}</span>
               <button
                 type="button"
                 disabled={!canShare || busy}
@@ -323,6 +399,15 @@ function SharedChannels({ connection, teams, canShare }: { connection: Connectio
               >
                 Remove
               </button>
+              {refused && refused.length > 0 && (
+                <RefusedItems
+                  channelName={channel?.display_name ?? share.channel_id}
+                  items={refused}
+                  busy={busy}
+                  onRetry={(item) => void act(() => call('POST', `/sharedchannels/${item.channel_id}/errors/${item.id}/retry`))}
+                  onDiscard={(item) => void act(() => call('DELETE', `/sharedchannels/${item.channel_id}/errors/${item.id}`))}
+                />
+              )}
             </li>
           ))}
         </ul>
@@ -375,6 +460,61 @@ function SharedChannels({ connection, teams, canShare }: { connection: Connectio
           </ul>
         )
       )}
+    </div>
+  );
+}
+
+/** The posts a connection refused in one channel: why, how often, when; Retry sends one again now, Discard gives up on it. */
+function RefusedItems(props: {
+  channelName: string;
+  items: RefusedItem[];
+  busy: boolean;
+  onRetry: (item: RefusedItem) => void;
+  onDiscard: (item: RefusedItem) => void;
+}) {
+  const count = props.items.length;
+  return (
+    <div className="refused">
+      <h3>
+        {count === 1 ? '1 refused post' : `${count} refused posts`} in {props.channelName}
+      </h3>
+      <table>
+        <caption className="visually-hidden">Posts refused in {props.channelName}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Reason</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Last refused</th>
+            <th scope="col">State</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.items.map((item) => (
+            <tr key={item.id}>
+              <td>{item.reason}</td>
+              <td>{item.attempts}</td>
+              <td>{formatTime(item.update_at)}</td>
+              <td>{item.state === 'retrying' ? `Retrying at ${formatTime(item.next_retry_at)}` : 'Waiting for an administrator'}</td>
+              <td className="row-actions">
+                <button type="button" disabled={props.busy} onClick={() => props.onRetry(item)} aria-label={`Retry post ${item.post_id}`}>
+                  Retry
+                </button>
+                <button
+                  type="button"
+                  disabled={props.busy}
+                  onClick={() => props.onDiscard(item)}
+                  aria-label={`Discard post ${item.post_id}`}
+                >
+                  Discard
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

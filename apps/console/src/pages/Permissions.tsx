@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import { client, errorText, Permissions, type Role, type Scheme, type Team } from '../api';
+import { call, client, errorText, Permissions, type Role, type Scheme, type Team } from '../api';
 import { ErrorMessage, Loading, usePolling } from '../components';
 
 const GRANTS = [
@@ -13,18 +13,20 @@ interface Target {
   role: Role;
 }
 
-/** The system scheme's user role, then each team override scheme's team user role (schemes found through the teams using them). */
+/** The system scheme's user role, then each team override scheme's team user role, in use by a team or not. */
 async function loadTargets(): Promise<Target[]> {
   const [systemUser] = (await client.getRolesByNames(['system_user'])) as Role[];
-  const teams = (await client.getTeams(0, 200)) as Team[];
-  const schemeIds = [...new Set(teams.map((t) => t.scheme_id).filter((id): id is string => !!id))];
-  const schemes = await Promise.all(schemeIds.map((id) => client.getScheme(id) as unknown as Promise<Scheme>));
+  const [teams, schemes] = await Promise.all([
+    client.getTeams(0, 200) as Promise<Team[]>,
+    call<Scheme[]>('GET', '/schemes?scope=team&page=0&per_page=200'),
+  ]);
   const schemeRoles = schemes.length ? ((await client.getRolesByNames(schemes.map((s) => s.default_team_user_role))) as Role[]) : [];
   const targets: Target[] = [{ label: 'System scheme: all members', description: 'Every user of this workspace', role: systemUser }];
   for (const scheme of schemes) {
     const role = schemeRoles.find((r) => r.name === scheme.default_team_user_role);
     const using = teams.filter((t) => t.scheme_id === scheme.id).map((t) => t.display_name);
-    if (role) targets.push({ label: `Team scheme: ${scheme.display_name}`, description: `Members of ${using.join(', ')}`, role });
+    const description = using.length ? `Members of ${using.join(', ')}` : 'No team uses this scheme yet';
+    if (role) targets.push({ label: `Team scheme: ${scheme.display_name}`, description, role });
   }
   return targets;
 }
@@ -100,7 +102,7 @@ export function PermissionsPage() {
           </table>
         </div>
       )}
-      {data && data.length === 1 && <p className="hint">No team uses an override scheme; only the system scheme can be changed here.</p>}
+      {data && data.length === 1 && <p className="hint">There are no team override schemes; only the system scheme can be changed here.</p>}
     </section>
   );
 }

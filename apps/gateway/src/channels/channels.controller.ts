@@ -174,6 +174,14 @@ export class ChannelsController {
     return (await this.channels.publicChannels(caller, teamId, paging.skip, paging.take)).map(toChannelJson);
   }
 
+  /** Mattermost's `GET /teams/{id}/channels/private`: the team's private, unarchived channels, for system admins. */
+  @Get('teams/:team_id/channels/private')
+  @RequirePermission(Permission.ManageSystem)
+  @ApiOkResponse({ type: [ChannelJson] })
+  async privateChannels(@Param('team_id') teamId: string, @Query() paging: PageQuery): Promise<Record<string, unknown>[]> {
+    return (await this.channels.privateChannels(teamId, paging.skip, paging.take)).map(toChannelJson);
+  }
+
   /** Public channels of the team whose name or display name starts with `term` (at most 100), for team members. */
   @Post('teams/:team_id/channels/search')
   @HttpCode(200)

@@ -427,6 +427,18 @@ export class ChannelsService {
     });
   }
 
+  /** The caller holds manage_system (checked by the route), which sees every channel of every team. */
+  async privateChannels(teamId: string, skip: number, take: number): Promise<Channel[]> {
+    if (!isValidId(teamId)) throw AppError.invalidParam('team_id');
+    if (!(await this.teams.existsBy({ id: teamId }))) throw AppError.notFound('team', 'app.team.get.find.app_error');
+    return this.channels.find({
+      where: { team_id: teamId, type: 'P', delete_at: 0 },
+      order: { display_name: 'ASC', id: 'ASC' },
+      skip,
+      take,
+    });
+  }
+
   /**
    * Mattermost's `PUT /channels/{id}/members/{user_id}/schemes`: makes a member a channel admin or a plain member.
    * Channel admins, the team's admins and system admins may (Mattermost's manage_channel_roles); direct and group

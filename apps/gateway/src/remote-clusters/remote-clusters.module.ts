@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { FilesModule } from '../files/files.module';
+import { ConnectionLiveEventsHandlers } from './connection-live-events.handlers';
+import { ConnectionLiveEvents } from './connection-live-events.service';
 import { PeerAuthGuard } from './peer-auth.guard';
 import { RemoteClusterAdminController } from './remote-cluster-admin.controller';
 import { RemoteClusterPeerController } from './remote-cluster-peer.controller';
@@ -10,8 +12,8 @@ import { SharesOnCreate } from './shares-on-create.service';
 @Module({
   imports: [FilesModule],
   // The peer controller comes first so that its fixed paths (ping, msg, confirm_invite) win over `:remote_id`.
-  controllers: [RemoteClusterPeerController, RemoteClusterAdminController],
-  providers: [PeerAuthGuard, SecureConnectionCommand, SharesOnCreate],
+  controllers: [RemoteClusterPeerController, RemoteClusterAdminController, ConnectionLiveEventsHandlers],
+  providers: [PeerAuthGuard, SecureConnectionCommand, SharesOnCreate, ConnectionLiveEvents],
   exports: [PeerAuthGuard],
 })
 export class RemoteClustersModule {}

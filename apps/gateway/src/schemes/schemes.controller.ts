@@ -1,10 +1,10 @@
-import { Body, Controller, Get, Param, Patch, Post, Put, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Put, Query, UsePipes } from '@nestjs/common';
 import { Permission } from '@fedchat/chat';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/auth.guard';
 import { apiValidationPipe } from '../http/validation';
 import { OkJson } from '../users/users.dto';
-import { CreateSchemeBody, PatchSchemeBody, SchemeJson, TeamSchemeBody, toSchemeJson } from './schemes.dto';
+import { CreateSchemeBody, PatchSchemeBody, SchemeJson, SchemeListQuery, TeamSchemeBody, toSchemeJson } from './schemes.dto';
 import { SchemesService } from './schemes.service';
 
 const OK = { status: 'OK' };
@@ -22,6 +22,13 @@ export class SchemesController {
   @ApiCreatedResponse({ type: SchemeJson })
   async create(@Body() body: CreateSchemeBody): Promise<SchemeJson> {
     return toSchemeJson(await this.schemes.create(body));
+  }
+
+  /** Mattermost's `GET /schemes`: every scheme, newest first, in use by a team or not (the suite has team schemes only). */
+  @Get('schemes')
+  @ApiOkResponse({ type: [SchemeJson] })
+  async list(@Query() query: SchemeListQuery): Promise<SchemeJson[]> {
+    return (await this.schemes.list(query.scope ?? '', query.skip, query.take)).map(toSchemeJson);
   }
 
   @Get('schemes/:scheme_id')

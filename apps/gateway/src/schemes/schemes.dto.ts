@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import type { Scheme } from '@fedchat/models';
+import { PageQuery } from '../http/page-query';
 
 /** Mattermost's scheme name rule: 1–64 of a-z, 0-9, `_` and `-`. */
 const SCHEME_NAME = /^[a-z0-9_-]{1,64}$/;
@@ -17,6 +18,14 @@ export class PatchSchemeBody {
   @ApiPropertyOptional() @IsOptional() @IsString() @Matches(SCHEME_NAME) name?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 128) display_name?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) description?: string;
+}
+
+/** Query of `GET /schemes`: Mattermost's scope filter ('' for all) and paging. */
+export class SchemeListQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ['', 'team', 'channel'], description: "'' (or absent) lists every scope; the suite has no channel schemes" })
+  @IsOptional()
+  @IsIn(['', 'team', 'channel'])
+  scope?: '' | 'team' | 'channel';
 }
 
 export class TeamSchemeBody {

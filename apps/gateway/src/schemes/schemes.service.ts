@@ -81,6 +81,12 @@ export class SchemesService {
     return scheme;
   }
 
+  /** Newest first, as Mattermost lists them; every scheme here is a team scheme, so scope 'channel' finds none. */
+  async list(scope: '' | 'team' | 'channel', skip: number, take: number): Promise<Scheme[]> {
+    if (scope === 'channel') return [];
+    return this.schemes.find({ where: { delete_at: 0 }, order: { create_at: 'DESC', id: 'ASC' }, skip, take });
+  }
+
   async get(id: string): Promise<Scheme> {
     if (!isValidId(id)) throw AppError.invalidParam('scheme_id');
     const scheme = await this.schemes.findOneBy({ id, delete_at: 0 });
