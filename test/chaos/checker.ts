@@ -92,7 +92,7 @@ export async function check(clusters: ClusterView[], channelIds: string[], ledge
       const found = new Map(posts.map((p) => [p.tag, p]));
       for (const record of ledger.posts.values()) {
         if (record.channelId !== channelId) continue;
-        checkPost(cluster.name, record, found.get(record.tag), add);
+        checkPost(cluster.name, record, found.get(record.tag), threadDeleted(record, ledger), add);
       }
     }
     const [first, ...others] = clusters;
@@ -126,7 +126,23 @@ export async function check(clusters: ClusterView[], channelIds: string[], ledge
   return violations;
 }
 
-function checkPost(cluster: string, record: PostRecord, post: SeenPost | undefined, add: (kind: string, detail: string) => void): void {
+/**
+ * Deleting a thread's root deletes its replies, also a reply written on another cluster while the deletion was on
+ * its way: such a reply may be gone although its creation was acknowledged (every cluster must agree, though).
+ */
+function threadDeleted(record: PostRecord, ledger: Ledger): boolean {
+  if (!record.rootId) return false;
+  const root = [...ledger.posts.values()].find((p) => p.id === record.rootId);
+  return root !== undefined && root.deleted !== 'no';
+}
+
+function checkPost(
+  cluster: string,
+  record: PostRecord,
+  post: SeenPost | undefined,
+  rootDeleted: boolean,
+  add: (kind: string, detail: string) => void,
+): void {
   const where = `${cluster} channel ${record.channelId}: ${record.tag}${record.id ? ` (${record.id})` : ''}`;
   if (record.created === 'uncertain') {
     // Either outcome is allowed; that all clusters agree is checked by comparing them.
@@ -137,7 +153,7 @@ function checkPost(cluster: string, record: PostRecord, post: SeenPost | undefin
     return;
   }
   if (!post) {
-    if (record.deleted === 'no') add('lost', `${where} acknowledged on ${record.cluster} is missing`);
+    if (record.deleted === 'no' && !rootDeleted) add('lost', `${where} acknowledged on ${record.cluster} is missing`);
     return;
   }
   if (post.id !== record.id) add('wrong-id', `${where} shown with id ${post.id}`);

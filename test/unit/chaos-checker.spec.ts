@@ -139,6 +139,18 @@ describe('chaos checker', () => {
     expect(await kinds(run([p1, p2], [p1], uncertain))).toEqual(['diverged']);
   });
 
+  it('accepts a reply gone with its deleted root, but not gone on one cluster only', async () => {
+    const thread = ledgerOf(
+      record('[a-user0#1]', 'p1', 100, { deleted: 'acked' }),
+      record('[a-user0#2]', 'p2', 200, { rootId: 'p1' }),
+      record('[a-user0#3]', 'p3', 300),
+    );
+    const p3 = post('p3', '[a-user0#3]', 300);
+    const reply = { ...p2, root_id: 'p1' };
+    expect(await run([p3], [p3], thread)).toEqual([]);
+    expect(await kinds(run([p3], [reply, p3], thread))).toEqual(['diverged']);
+  });
+
   it('reports the same user twice on a cluster', async () => {
     const twice = [
       { id: 'u1', username: 'a-user0' },
