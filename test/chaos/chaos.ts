@@ -304,7 +304,8 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
         break;
       }
       if (Date.now() - calm > settings.convergeSeconds * 1000) break;
-      await sleep(2000);
+      log(`chaos: +${((Date.now() - calm) / 1000).toFixed(0)} s after the faults: ${violations.length} differences left`);
+      await sleep(5000);
     }
     const { log: _log, ...plain } = settings;
     void _log;
