@@ -110,8 +110,10 @@ async function call<T>(cluster: FederatedCluster, token: string, method: string,
       parsed = undefined;
     }
     return { status: res.status as number | undefined, body: parsed as T };
-  } catch {
-    return { status: undefined, body: undefined as T };
+  } catch (err) {
+    // Nothing listening (the cluster is down): the request was never sent, so it certainly had no effect.
+    const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+    return { status: refused ? 0 : undefined, body: undefined as T };
   }
 }
 

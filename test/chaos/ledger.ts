@@ -55,8 +55,9 @@ export class Ledger {
   }
 }
 
-/** Outcome of an HTTP status (undefined: no answer at all). */
+/** Outcome of an HTTP status (0: connection refused, nothing sent; undefined: sent, but no answer). */
 export function outcomeOf(status: number | undefined): Outcome {
+  if (status === 0) return 'rejected';
   if (status === undefined || status >= 500) return 'uncertain';
   return status < 300 ? 'acked' : 'rejected';
 }
