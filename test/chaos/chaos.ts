@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import {
   FaultProxy,
   FederatedCluster,
@@ -211,6 +214,8 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
   let fed: Federation | undefined;
   const ledger = new Ledger();
   const faults: FaultRecord[] = [];
+  /** Server logs of every cluster, killed processes' included, kept for a report with violations. */
+  const serverLogs = new Map<string, string[]>();
   try {
     fed = await startFederation({
       clusters: names,
@@ -282,7 +287,7 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
         const kind = queue.length ? queue.shift()! : faultPrng.pick(settings.faults);
         const target = kind === 'kill' ? faultPrng.pick(peers) : faultPrng.pick(clusters);
         const at = (Date.now() - started) / 1000;
-        const record = await inject(kind, target, proxies, faultPrng, log, at);
+        const record = await inject(kind, target, proxies, faultPrng, log, at, serverLogs);
         faults.push(record);
       }
     })();
@@ -309,6 +314,12 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
       log(`chaos: +${((Date.now() - calm) / 1000).toFixed(0)} s after the faults: ${violations.length} differences left`);
       await sleep(5000);
     }
+    if (violations.length > 0) {
+      for (const cluster of clusters) keepLog(serverLogs, cluster);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `chaos-${settings.seed}-`));
+      for (const [name, parts] of serverLogs) fs.writeFileSync(path.join(dir, `${name}.log`), parts.join(''));
+      log(`chaos: server logs of every cluster (warnings and errors) are in ${dir}`);
+    }
     const { log: _log, ...plain } = settings;
     void _log;
     return {
@@ -325,6 +336,11 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
   }
 }
 
+function keepLog(serverLogs: Map<string, string[]>, cluster: FederatedCluster): void {
+  const proc = cluster.suite.processes.get('embedded')!;
+  serverLogs.set(cluster.name, [...(serverLogs.get(cluster.name) ?? []), `--- process ${proc.pid}\n`, proc.log()]);
+}
+
 /** Applies one fault, waits its duration, and undoes it; returns what was done. */
 async function inject(
   kind: FaultKind,
@@ -333,6 +349,7 @@ async function inject(
   prng: Prng,
   log: (line: string) => void,
   at: number,
+  serverLogs: Map<string, string[]>,
 ): Promise<FaultRecord> {
   const proxy = proxies.get(target.name)!;
   let detail: string;
@@ -341,6 +358,7 @@ async function inject(
     detail = `SIGKILL, restart after ${downMs} ms`;
     log(`chaos: +${at.toFixed(1)} s ${target.name}: ${detail}`);
     await target.suite.processes.get('embedded')!.stop('SIGKILL');
+    keepLog(serverLogs, target);
     await sleep(downMs);
     const t = Date.now();
     await target.restart();
