@@ -283,7 +283,8 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
       const queue = faultPrng.shuffle(settings.faults);
       while (true) {
         await sleep(faultPrng.between(0.5, 1.5) * settings.faultGapSeconds * 1000);
-        if (Date.now() > deadline - 3000) return;
+        // The first round runs whole even past the writes (a slow restart must not skip a kind); later ones stop.
+        if (queue.length === 0 && Date.now() > deadline - 3000) return;
         const kind = queue.length ? queue.shift()! : faultPrng.pick(settings.faults);
         const target = kind === 'kill' ? faultPrng.pick(peers) : faultPrng.pick(clusters);
         const at = (Date.now() - started) / 1000;
