@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import productionImports from './scripts/eslint-production-imports.mjs';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'coverage/**', 'data/**', '*.js', '*.mjs'] },
+  { ignores: ['dist/**', 'dist-bench/**', 'dist-chaos/**', 'node_modules/**', 'coverage/**', 'data/**', '*.js', '*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

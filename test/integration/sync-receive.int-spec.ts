@@ -150,6 +150,21 @@ describe('sharedchannel_sync receiver', () => {
     expect(Number((await postRow(own))!.delete_at)).toBeGreaterThan(0);
   });
 
+  it('deletes the replies of a root deleted by its cluster, also a local reply that cluster never got', async () => {
+    // Found by the chaos suite (seed 42): a reply written here while the root's deletion was on its way was refused
+    // by the root's cluster and, without the cascade, stayed here only.
+    const root = newId();
+    const theirs = newId();
+    await send(R, { channel_id: channelId, users: { [alice]: user(alice, 'alice') }, posts: [post(root, alice, 'root')] });
+    await send(R, { channel_id: channelId, posts: [post(theirs, alice, 'their reply', { root_id: root, create_at: 1_700_000_000_001 })] });
+    const local = await h.as(admin).post('/api/v4/posts').send({ channel_id: channelId, message: 'our reply', root_id: root }).expect(201);
+    expect(Number((await postRow(local.body.id))!.delete_at)).toBe(0);
+
+    const res = await send(R, { channel_id: channelId, posts: [post(root, alice, 'root', { delete_at: Date.now() })] });
+    expect(res.status).toBe('OK');
+    for (const id of [root, theirs, local.body.id]) expect(Number((await postRow(id))!.delete_at)).toBeGreaterThan(0);
+  });
+
   it('refuses a post whose channel differs from the message, and replies to unknown roots', async () => {
     const [a, b] = [newId(), newId()];
     const res = await send(R, {

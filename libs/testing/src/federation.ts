@@ -132,6 +132,11 @@ export interface FederationOptions {
   distributed?: Record<string, { replicas?: Partial<Record<AppName, number>> }>;
   /** Direct connections besides the star, e.g. `[['b', 'c']]` (the first invites the second). */
   links?: [string, string][];
+  /**
+   * The address peers dial for an embedded cluster (its SITE_URL), given the address it listens on: e.g. a fault
+   * proxy in front of it. The harness itself keeps calling the cluster directly.
+   */
+  siteUrl?: (name: string, url: string) => Promise<string>;
 }
 
 export interface FederatedCluster {
@@ -255,7 +260,8 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     }
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const fixed = { ...env, PORT: String(port), SITE_URL: url, DATA_DIR: path.join(root, name) };
+    const siteUrl = options.siteUrl ? await options.siteUrl(name, url) : url;
+    const fixed = { ...env, PORT: String(port), SITE_URL: siteUrl, DATA_DIR: path.join(root, name) };
     return new Cluster(name, url, await startEmbeddedSuite(fixed), () => startEmbeddedSuite(fixed));
   };
 

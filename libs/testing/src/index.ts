@@ -8,3 +8,4 @@ export * from './s3';
 export * from './files';
 export * from './bus-tap';
 export * from './builders';
+export * from './fault-proxy';

@@ -157,8 +157,13 @@ export class ReceivedPosts {
       if (existing.delete_at > 0) return;
       if (incoming.delete_at > 0) {
         await posts.update({ id: existing.id }, { delete_at: stamp, update_at: stamp });
-        await tx.query(`UPDATE file_infos SET delete_at = $2, update_at = $2 WHERE post_id = $1 AND delete_at = 0`, [existing.id, stamp]);
-        ctx.news.deleted.push({ ...existing, delete_at: stamp, update_at: stamp });
+        // A deleted root takes its replies, as a local deletion does: also a reply written here while the deletion
+        // was on its way, which the root's cluster refused and would otherwise keep it here only.
+        const replies = existing.root_id ? [] : await posts.findBy({ root_id: existing.id, delete_at: 0 });
+        if (replies.length) await posts.update({ root_id: existing.id, delete_at: 0 }, { delete_at: stamp, update_at: stamp });
+        const ids = [existing.id, ...replies.map((r) => r.id)];
+        await tx.query(`UPDATE file_infos SET delete_at = $2, update_at = $2 WHERE post_id = ANY($1) AND delete_at = 0`, [ids, stamp]);
+        for (const gone of [existing, ...replies]) ctx.news.deleted.push({ ...gone, delete_at: stamp, update_at: stamp });
         return;
       }
       const message = await this.localMessage(tx, ctx, incoming.message);

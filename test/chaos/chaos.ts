@@ -1,0 +1,431 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  FaultProxy,
+  FederatedCluster,
+  Federation,
+  PostJson,
+  QUICK_FEDERATION_ENV,
+  startFederation,
+  TestUser,
+  waitFor,
+} from '@fedchat/testing';
+import { check, Violation } from './checker';
+import { Ledger, OpKind, outcomeOf, PostRecord } from './ledger';
+import { Prng } from './prng';
+
+/**
+ * The reliability run: clusters connected through fault proxies, shared channels, users on every cluster writing at
+ * a steady rate while faults chosen from a seed hit the clusters and the links between them; then the faults stop,
+ * the run waits (bounded) for the clusters to converge, and the checker compares every cluster with what the
+ * workload was told.
+ */
+
+export type FaultKind = 'kill' | 'partition' | 'latency' | 'reset';
+export const FAULT_KINDS: FaultKind[] = ['kill', 'partition', 'latency', 'reset'];
+
+export interface ChaosSettings {
+  seed: number;
+  /** How long the workload writes. */
+  seconds: number;
+  clusters: number;
+  channels: number;
+  usersPerCluster: number;
+  /** Writes per second of each user. */
+  rate: number;
+  faults: FaultKind[];
+  /** Mean gap between two faults. */
+  faultGapSeconds: number;
+  /** Longest wait for the clusters to agree once faults and writes stopped. */
+  convergeSeconds: number;
+  log: (line: string) => void;
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ChaosSettings {
+  const num = (name: string, fallback: number) => {
+    const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number >= 0, got "${env[name]}"`);
+    return value;
+  };
+  const faults = (env.CHAOS_FAULTS ?? FAULT_KINDS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s && s !== 'none');
+  for (const f of faults)
+    if (!FAULT_KINDS.includes(f as FaultKind)) throw new Error(`CHAOS_FAULTS: unknown fault "${f}" (${FAULT_KINDS.join(', ')})`);
+  return {
+    seed: num('CHAOS_SEED', Math.floor(Math.random() * 2 ** 31)),
+    seconds: num('CHAOS_SECONDS', 60),
+    clusters: Math.min(3, Math.max(2, num('CHAOS_CLUSTERS', 2))),
+    channels: Math.max(1, num('CHAOS_CHANNELS', 4)),
+    usersPerCluster: Math.max(1, num('CHAOS_USERS', 2)),
+    rate: num('CHAOS_RATE', 2),
+    faults: faults as FaultKind[],
+    faultGapSeconds: num('CHAOS_FAULT_GAP_SECONDS', 8),
+    convergeSeconds: num('CHAOS_CONVERGE_SECONDS', 120),
+    log: (line) => process.stdout.write(`${line}\n`),
+  };
+}
+
+export interface FaultRecord {
+  at: number;
+  kind: FaultKind;
+  target: string;
+  detail: string;
+}
+
+export interface ChaosReport {
+  settings: Omit<ChaosSettings, 'log'>;
+  operations: Record<string, number>;
+  acked: number;
+  faults: FaultRecord[];
+  /** Seconds from the end of faults and writes to the first clean check (undefined: never clean). */
+  convergenceSeconds?: number;
+  violations: Violation[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const EMOJIS = ['smile', 'thumbsup', 'heart', 'tada'];
+const CLUSTER_NAMES = ['a', 'b', 'c'];
+
+interface Actor {
+  cluster: FederatedCluster;
+  user: TestUser;
+  prng: Prng;
+  written: number;
+}
+
+/** One write through `/api/v4` with a deadline, as a client would: no answer in time is an unknown outcome. */
+async function call<T>(cluster: FederatedCluster, token: string, method: string, path: string, body?: unknown) {
+  try {
+    const res = await fetch(`${cluster.url}/api/v4${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status as number | undefined, body: parsed as T };
+  } catch (err) {
+    // Nothing listening (the cluster is down): the request was never sent, so it certainly had no effect.
+    const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+    return { status: refused ? 0 : undefined, body: undefined as T };
+  }
+}
+
+/** One write chosen by the actor's generator; its outcome goes into the ledger. */
+async function act(actor: Actor, channelIds: string[], ledger: Ledger): Promise<void> {
+  const { prng, user, cluster } = actor;
+  const channelId = prng.pick(channelIds);
+  const live = ledger.livePosts(channelId);
+  const mine = live.filter((p) => p.authorId === user.id && p.cluster === cluster.name);
+  const roll = prng.next();
+  let kind: OpKind =
+    roll < 0.4 ? 'post' : roll < 0.55 ? 'reply' : roll < 0.7 ? 'edit' : roll < 0.75 ? 'delete' : roll < 0.9 ? 'react' : 'unreact';
+  if ((kind === 'edit' || kind === 'delete') && mine.length === 0) kind = 'post';
+  if ((kind === 'reply' || kind === 'react' || kind === 'unreact') && live.length === 0) kind = 'post';
+
+  if (kind === 'post' || kind === 'reply') {
+    const root =
+      kind === 'reply' ? prng.pick(live.filter((p) => p.rootId === '').length ? live.filter((p) => p.rootId === '') : live) : undefined;
+    const rootId = root ? root.rootId || root.id! : '';
+    const tag = `[${user.username}#${++actor.written}]`;
+    const message = `${tag} ${kind === 'reply' ? 'reply' : 'post'}`;
+    const res = await call<PostJson>(cluster, user.token, 'POST', '/posts', { channel_id: channelId, message, root_id: rootId });
+    const outcome = outcomeOf(res.status);
+    ledger.count(kind, outcome);
+    if (outcome === 'rejected') return;
+    const record: PostRecord = {
+      tag,
+      channelId,
+      rootId,
+      authorId: user.id,
+      cluster: cluster.name,
+      created: outcome === 'acked' ? 'acked' : 'uncertain',
+      message,
+      pendingMessages: [],
+      deleted: 'no',
+      reactions: new Map(),
+    };
+    if (outcome === 'acked') {
+      record.id = res.body.id;
+      record.createAt = res.body.create_at;
+    }
+    ledger.posts.set(tag, record);
+    return;
+  }
+
+  if (kind === 'edit') {
+    const post = prng.pick(mine);
+    const message = `${post.tag} edit ${prng.int(0, 1_000_000)}`;
+    const res = await call(cluster, user.token, 'PUT', `/posts/${post.id}/patch`, { message });
+    const outcome = outcomeOf(res.status);
+    ledger.count(kind, outcome);
+    if (outcome === 'acked') {
+      post.message = message;
+      post.pendingMessages = [];
+    } else if (outcome === 'uncertain') {
+      post.pendingMessages.push(message);
+    }
+    return;
+  }
+
+  if (kind === 'delete') {
+    const post = prng.pick(mine);
+    const res = await call(cluster, user.token, 'DELETE', `/posts/${post.id}`);
+    const outcome = outcomeOf(res.status);
+    ledger.count(kind, outcome);
+    if (outcome !== 'rejected') post.deleted = outcome === 'acked' ? 'acked' : 'uncertain';
+    return;
+  }
+
+  const post = prng.pick(live);
+  const emoji = prng.pick(EMOJIS);
+  const key = `${user.id}:${emoji}`;
+  const res =
+    kind === 'react'
+      ? await call(cluster, user.token, 'POST', '/reactions', { user_id: user.id, post_id: post.id, emoji_name: emoji })
+      : await call(cluster, user.token, 'DELETE', `/users/${user.id}/posts/${post.id}/reactions/${emoji}`);
+  const outcome = outcomeOf(res.status);
+  ledger.count(kind, outcome);
+  if (outcome === 'acked') post.reactions.set(key, kind === 'react' ? 'on' : 'off');
+  else if (outcome === 'uncertain') post.reactions.set(key, 'unknown');
+}
+
+export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
+  const { log } = settings;
+  const root = new Prng(settings.seed);
+  const names = CLUSTER_NAMES.slice(0, settings.clusters);
+  log(
+    `chaos: seed ${settings.seed}, ${settings.clusters} clusters, ${settings.channels} channels, ${settings.usersPerCluster} users per cluster, ` +
+      `${settings.rate} writes/s each, ${settings.seconds} s, faults ${settings.faults.join(',') || 'none'}`,
+  );
+
+  // One proxy in front of every cluster: what its peers dial. A cut of a cluster's proxy cuts what comes in.
+  const proxies = new Map<string, FaultProxy>();
+  const faultPrng = root.fork('faults');
+  let fed: Federation | undefined;
+  const ledger = new Ledger();
+  const faults: FaultRecord[] = [];
+  /** Server logs of every cluster, killed processes' included, kept for a report with violations. */
+  const serverLogs = new Map<string, string[]>();
+  try {
+    fed = await startFederation({
+      clusters: names,
+      env: { ...QUICK_FEDERATION_ENV, SHARED_CHANNELS_LEASE_MS: '2000', SHARED_CHANNELS_INTERRUPTED_AFTER_MS: '4000' },
+      siteUrl: async (name, url) => {
+        const proxyPrng = root.fork(`proxy-${name}`);
+        const proxy = await FaultProxy.start(Number(new URL(url).port), () => proxyPrng.next());
+        proxies.set(name, proxy);
+        return proxy.url;
+      },
+    });
+    const clusters = names.map((n) => fed!.clusters[n]);
+    const [hub, ...peers] = clusters;
+    log(
+      `chaos: ${names.length} clusters up: ${clusters.map((c) => `${c.name} ${c.url} (peers dial ${proxies.get(c.name)!.url})`).join(', ')}`,
+    );
+
+    const actors: Actor[] = [];
+    const usernames: string[] = [];
+    for (const cluster of clusters) {
+      for (let i = 0; i < settings.usersPerCluster; i++) {
+        const username = `${cluster.name}-user${i}`;
+        usernames.push(username);
+        actors.push({ cluster, user: await cluster.createUser(username), prng: root.fork(username), written: 0 });
+      }
+    }
+
+    const channelIds: string[] = [];
+    for (let i = 0; i < settings.channels; i++) {
+      const channel = await hub
+        .api()
+        .post<{ id: string }>('/channels', { team_id: hub.teamId, name: `chaos-${i}`, display_name: `Chaos ${i}`, type: 'O' });
+      channelIds.push(channel.id);
+      for (const peer of peers) await hub.api().post(`/remotecluster/${hub.remoteIds[peer.name]}/channels/${channel.id}/invite`);
+    }
+    for (const cluster of clusters) {
+      for (const channelId of channelIds) {
+        await waitFor(
+          `channel ${channelId} on ${cluster.name}`,
+          async () => ((await cluster.api().request('GET', `/channels/${channelId}`)).status === 200 ? true : undefined),
+          60_000,
+          200,
+        );
+        for (const actor of actors.filter((a) => a.cluster === cluster)) {
+          await cluster.api().post(`/channels/${channelId}/members`, { user_id: actor.user.id });
+        }
+      }
+    }
+    log(`chaos: ${channelIds.length} channels shared, ${actors.length} users joined`);
+
+    // Writes and faults run side by side until the deadline.
+    const started = Date.now();
+    const deadline = started + settings.seconds * 1000;
+    const writers = actors.map(async (actor) => {
+      const gap = settings.rate > 0 ? 1000 / settings.rate : 1000;
+      while (Date.now() < deadline) {
+        const t = Date.now();
+        await act(actor, channelIds, ledger);
+        await sleep(Math.max(0, gap * actor.prng.between(0.5, 1.5) - (Date.now() - t)));
+      }
+    });
+    const injector = (async () => {
+      if (settings.faults.length === 0) return;
+      // Every kind once (in an order from the seed) before any repeats, so a short run still sees each.
+      const queue = faultPrng.shuffle(settings.faults);
+      while (true) {
+        await sleep(faultPrng.between(0.5, 1.5) * settings.faultGapSeconds * 1000);
+        // The first round runs whole even past the writes (a slow restart must not skip a kind); later ones stop.
+        if (queue.length === 0 && Date.now() > deadline - 3000) return;
+        const kind = queue.length ? queue.shift()! : faultPrng.pick(settings.faults);
+        const target = kind === 'kill' ? faultPrng.pick(peers) : faultPrng.pick(clusters);
+        const at = (Date.now() - started) / 1000;
+        const record = await inject(kind, target, proxies, faultPrng, log, at, serverLogs);
+        faults.push(record);
+      }
+    })();
+    await Promise.all([...writers, injector]);
+    // Whatever is still broken heals now: convergence is measured from here.
+    for (const proxy of proxies.values()) proxy.heal();
+    log(`chaos: writes and faults stopped: ${ledger.total} writes (${ledger.acked()} acknowledged), ${faults.length} faults`);
+
+    const views = clusters.map((c) => ({ name: c.name, api: c.api() }));
+    const calm = Date.now();
+    let violations: Violation[] = [];
+    let convergenceSeconds: number | undefined;
+    while (true) {
+      try {
+        violations = await check(views, channelIds, ledger, usernames);
+      } catch (err) {
+        violations = [{ kind: 'check-failed', detail: String(err) }];
+      }
+      if (violations.length === 0) {
+        convergenceSeconds = (Date.now() - calm) / 1000;
+        break;
+      }
+      if (Date.now() - calm > settings.convergeSeconds * 1000) break;
+      log(`chaos: +${((Date.now() - calm) / 1000).toFixed(0)} s after the faults: ${violations.length} differences left`);
+      await sleep(5000);
+    }
+    if (violations.length > 0) {
+      for (const cluster of clusters) keepLog(serverLogs, cluster);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `chaos-${settings.seed}-`));
+      for (const [name, parts] of serverLogs) fs.writeFileSync(path.join(dir, `${name}.log`), parts.join(''));
+      log(`chaos: server logs of every cluster (warnings and errors) are in ${dir}`);
+    }
+    const { log: _log, ...plain } = settings;
+    void _log;
+    return {
+      settings: plain,
+      operations: Object.fromEntries(ledger.counts),
+      acked: ledger.acked(),
+      faults,
+      convergenceSeconds,
+      violations,
+    };
+  } finally {
+    await fed?.stop();
+    for (const proxy of proxies.values()) await proxy.close();
+  }
+}
+
+function keepLog(serverLogs: Map<string, string[]>, cluster: FederatedCluster): void {
+  const proc = cluster.suite.processes.get('embedded')!;
+  serverLogs.set(cluster.name, [...(serverLogs.get(cluster.name) ?? []), `--- process ${proc.pid}\n`, proc.log()]);
+}
+
+/** Applies one fault, waits its duration, and undoes it; returns what was done. */
+async function inject(
+  kind: FaultKind,
+  target: FederatedCluster,
+  proxies: Map<string, FaultProxy>,
+  prng: Prng,
+  log: (line: string) => void,
+  at: number,
+  serverLogs: Map<string, string[]>,
+): Promise<FaultRecord> {
+  const proxy = proxies.get(target.name)!;
+  let detail: string;
+  if (kind === 'kill') {
+    const downMs = Math.round(prng.between(1000, 6000));
+    detail = `SIGKILL, restart after ${downMs} ms`;
+    log(`chaos: +${at.toFixed(1)} s ${target.name}: ${detail}`);
+    await target.suite.processes.get('embedded')!.stop('SIGKILL');
+    keepLog(serverLogs, target);
+    await sleep(downMs);
+    const t = Date.now();
+    await target.restart();
+    detail += `, up again in ${((Date.now() - t) / 1000).toFixed(1)} s`;
+  } else if (kind === 'partition') {
+    const mode = prng.pick(['refuse', 'hold'] as const);
+    const ms = Math.round(prng.between(3000, 10_000));
+    detail = `partition (${mode}) of what its peers send it, ${ms} ms`;
+    log(`chaos: +${at.toFixed(1)} s ${target.name}: ${detail}`);
+    proxy.set({ partition: mode });
+    await sleep(ms);
+    proxy.heal();
+  } else if (kind === 'latency') {
+    const latencyMs = Math.round(prng.between(50, 400));
+    const jitterMs = Math.round(prng.between(0, 200));
+    const ms = Math.round(prng.between(3000, 10_000));
+    detail = `latency ${latencyMs} ms + jitter ${jitterMs} ms, ${ms} ms`;
+    log(`chaos: +${at.toFixed(1)} s ${target.name}: ${detail}`);
+    proxy.set({ latencyMs, jitterMs });
+    await sleep(ms);
+    proxy.heal();
+  } else {
+    const resetProbability = Number(prng.between(0.05, 0.4).toFixed(2));
+    const ms = Math.round(prng.between(3000, 10_000));
+    const before = proxy.stats.resets;
+    log(`chaos: +${at.toFixed(1)} s ${target.name}: connection resets p=${resetProbability}, ${ms} ms`);
+    proxy.set({ resetProbability });
+    await sleep(ms);
+    proxy.heal();
+    detail = `connection resets p=${resetProbability}, ${ms} ms (${proxy.stats.resets - before} resets)`;
+  }
+  return { at, kind, target: target.name, detail };
+}
+
+/** The summary printed at the end; violations grouped by kind with a few examples each. */
+export function formatReport(report: ChaosReport): string {
+  const lines: string[] = [];
+  const s = report.settings;
+  lines.push('=== chaos report ===');
+  lines.push(
+    `seed ${s.seed} (rerun: CHAOS_SEED=${s.seed} CHAOS_SECONDS=${s.seconds} CHAOS_CLUSTERS=${s.clusters} CHAOS_CHANNELS=${s.channels} CHAOS_FAULTS=${s.faults.join(',') || 'none'})`,
+  );
+  lines.push(
+    `operations: ${Object.entries(report.operations)
+      .sort()
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
+  lines.push(`acknowledged writes: ${report.acked}`);
+  lines.push(`faults (${report.faults.length}):`);
+  for (const f of report.faults) lines.push(`  +${f.at.toFixed(1)} s ${f.kind} ${f.target}: ${f.detail}`);
+  lines.push(
+    report.convergenceSeconds === undefined
+      ? `convergence: NOT reached within ${s.convergeSeconds} s`
+      : `convergence: ${report.convergenceSeconds.toFixed(1)} s`,
+  );
+  if (report.violations.length === 0) {
+    lines.push('violations: none');
+  } else {
+    const byKind = new Map<string, Violation[]>();
+    for (const v of report.violations) byKind.set(v.kind, [...(byKind.get(v.kind) ?? []), v]);
+    lines.push(`violations: ${report.violations.length}`);
+    for (const [kind, list] of byKind) {
+      lines.push(`  ${kind}: ${list.length}`);
+      for (const v of list.slice(0, 5)) lines.push(`    ${v.detail}`);
+    }
+  }
+  return lines.join('\n');
+}

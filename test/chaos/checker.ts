@@ -1,0 +1,180 @@
+import { Api, PostJson } from '@fedchat/testing';
+import { Ledger, PostRecord, TAG_PATTERN } from './ledger';
+
+/** One broken promise, with enough to find it again (cluster, channel, post). */
+export interface Violation {
+  kind: string;
+  detail: string;
+}
+
+export interface ClusterView {
+  name: string;
+  /** As the cluster's admin. */
+  api: Api;
+}
+
+interface SeenPost {
+  id: string;
+  tag: string;
+  message: string;
+  rootId: string;
+  createAt: number;
+  userId: string;
+  reactions: string[];
+}
+
+/** A cluster's user posts of a channel through `/api/v4`, oldest first as its pages list them. */
+async function readChannel(client: Api, channelId: string): Promise<PostJson[]> {
+  const all: PostJson[] = [];
+  for (let page = 0; ; page++) {
+    const list = await client.get<{ order: string[]; posts: Record<string, PostJson> }>(
+      `/channels/${channelId}/posts?page=${page}&per_page=200&skipFetchThreads=true`,
+    );
+    all.push(...list.order.map((id) => list.posts[id]));
+    if (list.order.length < 200) break;
+  }
+  return all.reverse().filter((p) => p.type === '');
+}
+
+function seen(p: PostJson): SeenPost {
+  return {
+    id: p.id,
+    tag: TAG_PATTERN.exec(p.message)?.[0] ?? '',
+    message: p.message,
+    rootId: p.root_id,
+    createAt: p.create_at,
+    userId: p.user_id,
+    reactions: (p.metadata?.reactions ?? []).map((r) => `${r.user_id}:${r.emoji_name}`).sort(),
+  };
+}
+
+const fingerprint = (p: SeenPost) => JSON.stringify([p.id, p.message, p.rootId, p.createAt, p.userId, p.reactions]);
+
+/**
+ * Checks every cluster against the ledger and against each other:
+ *  - each acknowledged, undeleted post exactly once on every cluster (by id and by tag), with its id, author,
+ *    create_at, root and final message; each acknowledged deletion applied everywhere;
+ *  - acknowledged reactions present, acknowledged removals absent;
+ *  - no post the workload never wrote (a tag it does not know), no post of a rejected write;
+ *  - per channel, the listing in create_at order and the same list (ids, messages, reactions) on every cluster,
+ *    which also settles writes whose outcome was unknown;
+ *  - no user twice on a cluster (the same workload user under two ids).
+ */
+export async function check(clusters: ClusterView[], channelIds: string[], ledger: Ledger, usernames: string[]): Promise<Violation[]> {
+  const violations: Violation[] = [];
+  const add = (kind: string, detail: string) => violations.push({ kind, detail });
+  const byTag = new Map([...ledger.posts.values()].map((p) => [p.tag, p]));
+
+  for (const channelId of channelIds) {
+    const views = new Map<string, SeenPost[]>();
+    for (const cluster of clusters) {
+      const posts = (await readChannel(cluster.api, channelId)).map(seen);
+      views.set(cluster.name, posts);
+      for (let i = 1; i < posts.length; i++) {
+        if (posts[i].createAt < posts[i - 1].createAt) {
+          add(
+            'order',
+            `${cluster.name} channel ${channelId}: ${posts[i].id} (${posts[i].createAt}) listed after ${posts[i - 1].id} (${posts[i - 1].createAt})`,
+          );
+        }
+      }
+      const ids = new Map<string, number>();
+      const tags = new Map<string, number>();
+      for (const p of posts) {
+        ids.set(p.id, (ids.get(p.id) ?? 0) + 1);
+        tags.set(p.tag, (tags.get(p.tag) ?? 0) + 1);
+        const record = byTag.get(p.tag);
+        if (!record || record.channelId !== channelId)
+          add('phantom', `${cluster.name} channel ${channelId}: post ${p.id} "${p.message}" was never written here`);
+      }
+      for (const [id, n] of ids) if (n > 1) add('duplicate', `${cluster.name} channel ${channelId}: post ${id} listed ${n} times`);
+      for (const [tag, n] of tags) if (n > 1) add('duplicate', `${cluster.name} channel ${channelId}: ${tag} appears as ${n} posts`);
+      const found = new Map(posts.map((p) => [p.tag, p]));
+      for (const record of ledger.posts.values()) {
+        if (record.channelId !== channelId) continue;
+        checkPost(cluster.name, record, found.get(record.tag), threadDeleted(record, ledger), add);
+      }
+    }
+    const [first, ...others] = clusters;
+    const reference = views.get(first.name)!.map(fingerprint);
+    for (const other of others) {
+      const theirs = views.get(other.name)!.map(fingerprint);
+      const missing = reference.filter((f) => !theirs.includes(f));
+      const extra = theirs.filter((f) => !reference.includes(f));
+      if (missing.length || extra.length || reference.join() !== theirs.join()) {
+        add(
+          'diverged',
+          `channel ${channelId}: ${first.name} and ${other.name} differ (${missing.length} only on ${first.name}, ${extra.length} only on ${other.name}` +
+            `${missing.length + extra.length === 0 ? ', same posts in another order' : ''})` +
+            (missing[0] ? `; e.g. ${first.name} has ${missing[0]}` : '') +
+            (extra[0] ? `; e.g. ${other.name} has ${extra[0]}` : ''),
+        );
+      }
+    }
+  }
+
+  for (const cluster of clusters) {
+    const users = await listUsers(cluster.api);
+    const counts = new Map<string, number>();
+    for (const u of users) {
+      // A remote user may be shown as `name:remote`; the workload's names are unique across clusters.
+      const base = u.username.split(':')[0];
+      if (usernames.includes(base)) counts.set(base, (counts.get(base) ?? 0) + 1);
+    }
+    for (const [name, n] of counts) if (n > 1) add('duplicate-user', `${cluster.name}: user ${name} exists ${n} times`);
+  }
+  return violations;
+}
+
+/**
+ * Deleting a thread's root deletes its replies, also a reply written on another cluster while the deletion was on
+ * its way: such a reply may be gone although its creation was acknowledged (every cluster must agree, though).
+ */
+function threadDeleted(record: PostRecord, ledger: Ledger): boolean {
+  if (!record.rootId) return false;
+  const root = [...ledger.posts.values()].find((p) => p.id === record.rootId);
+  return root !== undefined && root.deleted !== 'no';
+}
+
+function checkPost(
+  cluster: string,
+  record: PostRecord,
+  post: SeenPost | undefined,
+  rootDeleted: boolean,
+  add: (kind: string, detail: string) => void,
+): void {
+  const where = `${cluster} channel ${record.channelId}: ${record.tag}${record.id ? ` (${record.id})` : ''}`;
+  if (record.created === 'uncertain') {
+    // Either outcome is allowed; that all clusters agree is checked by comparing them.
+    return;
+  }
+  if (record.deleted === 'acked') {
+    if (post) add('not-deleted', `${where} was deleted on ${record.cluster} but is still shown`);
+    return;
+  }
+  if (!post) {
+    if (record.deleted === 'no' && !rootDeleted) add('lost', `${where} acknowledged on ${record.cluster} is missing`);
+    return;
+  }
+  if (post.id !== record.id) add('wrong-id', `${where} shown with id ${post.id}`);
+  if (post.createAt !== record.createAt) add('create_at', `${where} create_at ${post.createAt}, acknowledged ${record.createAt}`);
+  if (post.rootId !== record.rootId) add('thread', `${where} root "${post.rootId}", acknowledged "${record.rootId}"`);
+  if (post.userId !== record.authorId) add('author', `${where} by ${post.userId}, written by ${record.authorId}`);
+  const allowed = [record.message, ...record.pendingMessages];
+  if (!allowed.includes(post.message)) add('edit', `${where} shows "${post.message}", expected "${record.message}"`);
+  for (const [key, state] of record.reactions) {
+    const has = post.reactions.includes(key);
+    if (state === 'on' && !has) add('reaction-lost', `${where} lacks reaction ${key}`);
+    if (state === 'off' && has) add('reaction-kept', `${where} still has removed reaction ${key}`);
+  }
+}
+
+async function listUsers(client: Api): Promise<{ id: string; username: string }[]> {
+  const all: { id: string; username: string }[] = [];
+  for (let page = 0; ; page++) {
+    const users = await client.get<{ id: string; username: string }[]>(`/users?page=${page}&per_page=200`);
+    all.push(...users);
+    if (users.length < 200) break;
+  }
+  return all;
+}
