@@ -129,26 +129,8 @@ export class PostsService {
       if (!root || root.delete_at > 0 || root.channel_id !== channel.id || root.root_id !== '') throw invalidRoot();
     }
 
-    const post = this.posts.create({
-      id: newId(),
-      // Both times are the change stamp, taken inside the transaction.
-      create_at: 0,
-      update_at: 0,
-      edit_at: 0,
-      delete_at: 0,
-      is_pinned: false,
-      user_id: author.id,
-      channel_id: channel.id,
-      root_id: rootId,
-      original_id: '',
-      message,
-      type,
-      props,
-      hashtags: parseHashtags(message),
-      file_ids: fileIds,
-      remote_id: '',
-      has_reactions: false,
-    });
+    // Both times are the change stamp, taken inside the transaction.
+    const post = newLocalPost(author, channel, { root_id: rootId, message, type, props, file_ids: fileIds });
     let saved!: SavedPost;
     let followedThreads: TouchedThread[] = [];
     await this.commitChange(
@@ -200,25 +182,7 @@ export class PostsService {
     channel: Channel,
     input: { message: string; type: string; props: Record<string, unknown>; pendingPostId?: string },
   ): Promise<SavedPost> {
-    const post = Object.assign(new Post(), {
-      id: newId(),
-      create_at: 0,
-      update_at: 0,
-      edit_at: 0,
-      delete_at: 0,
-      is_pinned: false,
-      user_id: author.id,
-      channel_id: channel.id,
-      root_id: '',
-      original_id: '',
-      message: input.message,
-      type: input.type,
-      props: input.props,
-      hashtags: parseHashtags(input.message),
-      file_ids: [],
-      remote_id: '',
-      has_reactions: false,
-    });
+    const post = newLocalPost(author, channel, { root_id: '', message: input.message, type: input.type, props: input.props, file_ids: [] });
     const rows: { create_at: string; props: Record<string, unknown>; shared: boolean; members: string[] }[] = await this.dataSource.query(
       `WITH stamp AS (
          UPDATE shared_channels SET last_change_at = GREATEST(last_change_at + 1, $3) WHERE channel_id = $2 RETURNING last_change_at
@@ -575,4 +539,27 @@ export class PostsService {
     const rows = await qb.getRawMany<{ id: string }>();
     return rows.map((r) => r.id);
   }
+}
+
+/** A post written here by `author`, not yet stamped (create_at and update_at 0): what both create paths insert. */
+function newLocalPost(
+  author: User,
+  channel: Channel,
+  fields: { root_id: string; message: string; type: string; props: Record<string, unknown>; file_ids: string[] },
+): Post {
+  return Object.assign(new Post(), {
+    id: newId(),
+    create_at: 0,
+    update_at: 0,
+    edit_at: 0,
+    delete_at: 0,
+    is_pinned: false,
+    user_id: author.id,
+    channel_id: channel.id,
+    original_id: '',
+    hashtags: parseHashtags(fields.message),
+    remote_id: '',
+    has_reactions: false,
+    ...fields,
+  });
 }
