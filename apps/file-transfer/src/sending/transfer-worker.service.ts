@@ -28,6 +28,7 @@ export class TransferWorker implements OnApplicationBootstrap, OnApplicationShut
   ) {
     this.loop = new WorkLoop<ClaimedTransfer>({
       what: 'file transfers',
+      describe: (t) => `file ${t.file_id} to remote ${t.remote_id}`,
       log: this.log,
       concurrency: config.fileTransfer.concurrency,
       claim: (limit) => this.queue.claim(limit),

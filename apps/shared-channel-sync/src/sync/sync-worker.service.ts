@@ -38,6 +38,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   ) {
     this.loop = new WorkLoop<ClaimedPair>({
       what: 'sync work',
+      describe: (pair) => `channel ${pair.channel_id} to remote ${pair.remote_id}`,
       log: this.log,
       concurrency: config.sharedChannels.concurrency,
       claim: (limit, channelId) => this.queue.claim(limit, channelId),

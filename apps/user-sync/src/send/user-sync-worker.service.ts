@@ -32,6 +32,7 @@ export class UserSyncWorker implements OnApplicationBootstrap, OnApplicationShut
   ) {
     this.loop = new WorkLoop<ClaimedRemote>({
       what: 'user-sync work',
+      describe: (remote) => `remote ${remote.remote_id}`,
       log: this.log,
       concurrency: config.sharedChannels.concurrency,
       claim: (limit) => this.lease.claim(limit),

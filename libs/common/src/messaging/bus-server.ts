@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShu
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { eventContractFor, queueGroupFor } from '@fedchat/contracts';
 import { lastValueFrom } from 'rxjs';
+import { drain, Pending } from '../work/drain';
 import { busHandlersInFlight, busMessages } from './bus-metrics';
 import { LinkMessage, LinkSubscription, MessageLink } from './message-link';
 import { decode, encodeReply, errorMessage, ReplyEnvelope, toWireError, WireError } from './wire';
@@ -39,7 +40,8 @@ export interface EventConsumer {
 export class BusServer extends Server implements CustomTransportStrategy, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly log = new Logger('Bus');
   private readonly subscriptions: LinkSubscription[] = [];
-  private readonly running = new Set<Promise<void>>();
+  /** Handlers running now, by subject. */
+  private readonly running: Pending<string> = new Map();
 
   constructor(@Inject(MESSAGE_LINK) private readonly link: MessageLink) {
     super();
@@ -92,7 +94,7 @@ export class BusServer extends Server implements CustomTransportStrategy, Before
         busHandlersInFlight.dec();
         this.running.delete(job);
       });
-      this.running.add(job);
+      this.running.set(job, subject);
     });
     this.subscriptions.push(sub);
   }
@@ -135,7 +137,9 @@ export class BusServer extends Server implements CustomTransportStrategy, Before
   /** Unsubscribes (once) and waits until every handler already running has finished. */
   private async stopTaking(): Promise<void> {
     for (const sub of this.subscriptions.splice(0)) sub.unsubscribe();
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    await drain(this.running, (subjects, waitedMs) =>
+      this.log.warn({ handlers: subjects, waitedMs }, 'shutdown is waiting for message handlers still running'),
+    );
   }
 }
 

@@ -25,7 +25,7 @@ class FakeQueue {
   options(overrides: Partial<WorkLoopOptions<number>> = {}): WorkLoopOptions<number> {
     return {
       what: 'test items',
-      log: { error: () => undefined },
+      log: { error: () => undefined, warn: () => undefined },
       concurrency: 3,
       claim: async (limit, scope) => {
         this.claims.push({ limit, scope });
@@ -215,7 +215,11 @@ describe('WorkLoop', () => {
     q.due = [1, 2];
     q.failing.add(1);
     const loop = new WorkLoop(
-      q.options({ concurrency: 1, lookAgain: () => true, log: { error: (_details, message) => errors.push(message) } }),
+      q.options({
+        concurrency: 1,
+        lookAgain: () => true,
+        log: { error: (_details, message) => errors.push(message), warn: () => undefined },
+      }),
     );
     loop.ring();
     await settle();
@@ -235,7 +239,7 @@ describe('WorkLoop', () => {
     const q = new FakeQueue();
     const errors: string[] = [];
     let failClaim = true;
-    const options = q.options({ log: { error: (_details, message) => errors.push(message) } });
+    const options = q.options({ log: { error: (_details, message) => errors.push(message), warn: () => undefined } });
     const claim = options.claim;
     const loop = new WorkLoop({
       ...options,

@@ -1,10 +1,14 @@
+import { drain, Pending } from './drain';
+
 /** What a finished item asks the loop for: `true` any due item, a scope (e.g. its channel) that scope's, `false` nothing. */
 export type LookAgain = boolean | string;
 
 export interface WorkLoopOptions<T> {
   /** Names the work in logs: "claiming <what> failed". */
   what: string;
-  log: { error(details: object, message: string): void };
+  /** Names one item in logs (e.g. a shutdown waiting for it); `what` when not given. */
+  describe?(item: T): string;
+  log: { error(details: object, message: string): void; warn(details: object, message: string): void };
   /** Most items running at once on this replica. */
   concurrency: number;
   /** Claims (leases to this replica) up to `limit` due items, of `scope` only when one is given. */
@@ -38,7 +42,7 @@ export interface WorkLoopOptions<T> {
  * replica within its concurrency and makes sure that no ring is lost.
  */
 export class WorkLoop<T> {
-  private readonly active = new Set<Promise<void>>();
+  private readonly active: Pending<string> = new Map();
   private readonly stopped = new AbortController();
   /** Scopes rung and not yet claimed; `anyRung` covers every scope. */
   private readonly scopesRung = new Set<string>();
@@ -69,7 +73,9 @@ export class WorkLoop<T> {
   async stop(): Promise<void> {
     this.stopped.abort();
     await this.pass;
-    while (this.active.size > 0) await Promise.allSettled([...this.active]);
+    await drain(this.active, (items, waitedMs) =>
+      this.options.log.warn({ items, waitedMs }, `shutdown is waiting for ${this.options.what} still running`),
+    );
   }
 
   /**
@@ -120,7 +126,7 @@ export class WorkLoop<T> {
       if (again === false) this.pump();
       else this.want(again === true ? undefined : again);
     });
-    this.active.add(run);
+    this.active.set(run, this.options.describe?.(item) ?? this.options.what);
   }
 
   /** Never rejects: one item's failure must not stop the loop. */
