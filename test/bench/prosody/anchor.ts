@@ -202,7 +202,7 @@ export async function runProsodyAnchor(options: Partial<ProsodyAnchorOptions> = 
   const pair = await startProsodyPair();
   try {
     log(
-      `prosody A (${DOMAIN_A}, ${MUC_DOMAIN_A}) c2s ${pair.a.c2sPort} s2s ${pair.a.s2sPort}; B (${DOMAIN_B}) c2s ${pair.b.c2sPort} s2s ${pair.b.s2sPort}`,
+      `prosody in ${pair.dir}: A (${DOMAIN_A}, ${MUC_DOMAIN_A}) c2s ${pair.a.c2sPort} s2s ${pair.a.s2sPort}; B (${DOMAIN_B}) c2s ${pair.b.c2sPort} s2s ${pair.b.s2sPort}`,
     );
     const latency = await latencyPart(pair, opts);
     const sustained = await sustainedPart(pair, opts);

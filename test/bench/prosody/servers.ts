@@ -194,6 +194,7 @@ export function tail(server: ProsodyServer, lines = 30): string {
 }
 
 const running = new Set<ChildProcess>();
+const temporaryDirs = new Set<string>();
 
 /** Last resort when the benchmark is interrupted: no Prosody is left behind (the `finally` blocks do the rest). */
 function killAllSync(): void {
@@ -204,6 +205,7 @@ function killAllSync(): void {
       // already gone
     }
   }
+  for (const dir of temporaryDirs) fs.rmSync(dir, { recursive: true, force: true });
 }
 let exitHookInstalled = false;
 function installExitHooks(): void {
@@ -237,6 +239,7 @@ export async function startProsodyPair(options: { logLevel?: string } = {}): Pro
   const ids = unprivilegedIds();
   const logLevel = options.logLevel ?? process.env.BENCH_PROSODY_LOG_LEVEL ?? 'warn';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-prosody-'));
+  temporaryDirs.add(dir);
   const [c2sA, s2sA, c2sB, s2sB] = [await freePort(), await freePort(), await freePort(), await freePort()];
 
   fs.mkdirSync(path.join(dir, 'plugins'));
@@ -261,13 +264,15 @@ export async function startProsodyPair(options: { logLevel?: string } = {}): Pro
   }
   if (ids) execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, dir]);
 
-  const pdeathsig = hasSetpriv();
+  // BENCH_PROSODY_PDEATHSIG=0 leaves the cleanup to this process alone (the smoke test checks that it does it).
+  const pdeathsig = process.env.BENCH_PROSODY_PDEATHSIG !== '0' && hasSetpriv();
   const servers: ProsodyServer[] = [];
   const stop = async () => {
     await Promise.all(servers.map((s) => stopServer(s.process)));
     // BENCH_PROSODY_KEEP=1 leaves the configs and logs for a look at what the servers did.
     if (process.env.BENCH_PROSODY_KEEP === '1') process.stderr.write(`prosody configs and logs kept in ${dir}\n`);
     else fs.rmSync(dir, { recursive: true, force: true });
+    temporaryDirs.delete(dir);
   };
   try {
     for (const layout of layouts) {
