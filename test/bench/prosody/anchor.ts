@@ -1,5 +1,5 @@
 import { BenchXmppClient, RoomMessage } from './xmpp';
-import { DOMAIN_A, DOMAIN_B, MUC_DOMAIN_A, ProsodyPair, startProsodyPair, tail } from './servers';
+import { cpuSecondsOf, DOMAIN_A, DOMAIN_B, MUC_DOMAIN_A, ProsodyPair, startProsodyPair, tail } from './servers';
 import { anchorOptionsFromEnv, ProsodyAnchorOptions, ProsodyAnchorResult, quantileOf } from './figures';
 
 /**
@@ -102,6 +102,7 @@ async function sustainedPart(pair: ProsodyPair, opts: ProsodyAnchorOptions): Pro
 
     let reflected = 0;
     let failed = 0;
+    const cpuBefore = { a: cpuSecondsOf(pair.a), b: cpuSecondsOf(pair.b), clients: process.cpuUsage() };
     const started = performance.now();
     const deadline = started + opts.sustainedSeconds * 1000;
     windowEnd = deadline;
@@ -130,6 +131,12 @@ async function sustainedPart(pair: ProsodyPair, opts: ProsodyAnchorOptions): Pro
       }),
     );
     const ingestSeconds = (performance.now() - started) / 1000;
+    const clientsCpu = process.cpuUsage(cpuBefore.clients);
+    const cpuSeconds = {
+      prosodyA: cpuSecondsOf(pair.a) - cpuBefore.a,
+      prosodyB: cpuSecondsOf(pair.b) - cpuBefore.b,
+      clients: (clientsCpu.user + clientsCpu.system) / 1e6,
+    };
     const expected = reflected + failed;
     const drainedAt = (await until(() => lags.length >= expected, 300_000, 20)) ? performance.now() : undefined;
     const sorted = [...lags].sort((x, y) => x - y);
@@ -142,6 +149,7 @@ async function sustainedPart(pair: ProsodyPair, opts: ProsodyAnchorOptions): Pro
       received: lags.length,
       failed,
       drainedAfterSeconds: drainedAt === undefined ? undefined : (drainedAt - (started + ingestSeconds * 1000)) / 1000,
+      cpuSeconds,
     };
   } finally {
     await Promise.all([...posters, receiver].map((c) => c.close()));

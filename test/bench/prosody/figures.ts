@@ -26,6 +26,11 @@ export interface ProsodyAnchorResult {
     failed: number;
     /** Seconds from the end of the window until B had every message; undefined when B never had them all. */
     drainedAfterSeconds?: number;
+    /**
+     * CPU seconds used during the window by each Prosody and by this process (the XMPP clients): who is busy, so
+     * that a client-bound figure is not read as Prosody's.
+     */
+    cpuSeconds: { prosodyA: number; prosodyB: number; clients: number };
   };
   options: Omit<ProsodyAnchorOptions, 'log'>;
 }
@@ -123,6 +128,8 @@ export function formatProsodyAnchor(result: ProsodyAnchorResult, suite: SuiteFig
         ? `B did not receive every message: ${sustained.received} of ${sustained.sent + sustained.failed}`
         : `all ${sustained.received} on B ${sustained.drainedAfterSeconds.toFixed(2)} s after the window`),
     `   lag, sent on A -> arrival on B: p50 ${fmt(sustained.lagP50, 'ms')}, p99 ${fmt(sustained.lagP99, 'ms')}`,
+    `   CPU during the window: Prosody A ${sustained.cpuSeconds.prosodyA.toFixed(1)} s, Prosody B ${sustained.cpuSeconds.prosodyB.toFixed(1)} s, ` +
+      `the XMPP clients (this process) ${sustained.cpuSeconds.clients.toFixed(1)} s of ${options.sustainedSeconds} s`,
   ];
   if (Object.keys(suite).length > 0) {
     lines.push('', '   figure                    fedchat        Prosody        fedchat/Prosody');

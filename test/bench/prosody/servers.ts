@@ -71,6 +71,14 @@ function lua(value: string): string {
   return JSON.stringify(value);
 }
 
+/**
+ * Prosody's network defaults are kept (Nagle's algorithm on, like Node's sockets); BENCH_PROSODY_NODELAY=1 turns it
+ * off on both servers (network_settings) and on the bench's client sockets, to see what it costs.
+ */
+export function noDelay(): boolean {
+  return process.env.BENCH_PROSODY_NODELAY === '1';
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -119,6 +127,7 @@ function config(opts: {
   s2sPort: number;
   routes: Record<string, number>;
   logLevel: string;
+  nagle: boolean;
 }): string {
   const routes = Object.entries(opts.routes)
     .map(([host, port]) => `  [${lua(host)}] = { "127.0.0.1", ${port} };`)
@@ -134,7 +143,7 @@ c2s_ports = { ${opts.c2sPort} }
 s2s_ports = { ${opts.s2sPort} }
 c2s_direct_tls_ports = {}
 s2s_direct_tls_ports = {}
-
+${opts.nagle ? '' : 'network_settings = { nagle = false }\n'}
 modules_enabled = { "saslauth", "disco", "dialback", "bench_static_routes" }
 bench_static_routes = {
 ${routes}
@@ -183,6 +192,20 @@ async function waitForPort(port: number, server: ProsodyServer, timeoutMs: numbe
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** User and system CPU seconds a server has used so far (Linux /proc; NaN elsewhere). */
+export function cpuSecondsOf(server: ProsodyServer): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${server.process.pid}/stat`, 'utf8');
+    // Fields after the command name (in parentheses, which may contain spaces): utime and stime are 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ, 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** The end of a server's log, for error messages. */
 export function tail(server: ProsodyServer, lines = 30): string {
@@ -260,7 +283,7 @@ export async function startProsodyPair(options: { logLevel?: string } = {}): Pro
     fs.mkdirSync(path.join(serverDir, 'data'), { recursive: true });
     // Looked in at startup even without TLS; an empty one keeps an error line out of the log.
     fs.mkdirSync(path.join(serverDir, 'certs'));
-    fs.writeFileSync(path.join(serverDir, 'prosody.cfg.lua'), config({ dir: serverDir, logLevel, ...layout }));
+    fs.writeFileSync(path.join(serverDir, 'prosody.cfg.lua'), config({ dir: serverDir, logLevel, nagle: !noDelay(), ...layout }));
   }
   if (ids) execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, dir]);
 

@@ -1,5 +1,7 @@
 import { Client, client, xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
+import type { Socket } from 'node:net';
+import { noDelay } from './servers';
 
 /** A groupchat message as a room occupant receives it. */
 export interface RoomMessage {
@@ -35,6 +37,7 @@ export class BenchXmppClient {
     });
     xmpp.on('stanza', (stanza: Element) => self.onStanza(stanza));
     await xmpp.start();
+    if (noDelay()) (xmpp as unknown as { socket?: Socket }).socket?.setNoDelay(true);
     return self;
   }
 
