@@ -14,6 +14,7 @@ const result: ProsodyAnchorResult = {
     received: 30000,
     failed: 0,
     drainedAfterSeconds: 0.5,
+    cpuSeconds: { prosodyA: 30, prosodyB: 10, clients: 40 },
   },
   options: { latencyRate: 20, latencySeconds: 30, sustainedSeconds: 60, sustainedPosters: 16, sustainedRooms: 4 },
 };
@@ -45,6 +46,7 @@ describe('Prosody anchor figures', () => {
   it("prints the anchor's figures alone, or side by side with the suite's and the ratio suite / Prosody", () => {
     const alone = formatProsodyAnchor(result);
     expect(alone).toContain('n=600 p50 4.0 ms, p99 20.0 ms, max 25.0 ms; missing on B: 0');
+    expect(alone).toContain('CPU during the window: Prosody A 30.0 s, Prosody B 10.0 s, the XMPP clients (this process) 40.0 s of 60 s');
     expect(alone).not.toContain('fedchat/Prosody');
 
     const side = formatProsodyAnchor(result, { latencyP50: 22, lagP99: 240, sentPerSec: 200 }).split('\n');
