@@ -67,6 +67,7 @@ function module.unload()
 end
 `;
 
+/** A Lua string literal; the paths and host names written here are ASCII, where JSON's escapes are also Lua's. */
 function lua(value: string): string {
   return JSON.stringify(value);
 }
