@@ -1,19 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  FaultProxy,
-  FederatedCluster,
-  Federation,
-  PostJson,
-  QUICK_FEDERATION_ENV,
-  startFederation,
-  TestUser,
-  waitFor,
-} from '@fedchat/testing';
+import { FaultProxy, FederatedCluster, Federation, QUICK_FEDERATION_ENV, startFederation } from '@fedchat/testing';
 import { check, Violation } from './checker';
-import { Ledger, OpKind, outcomeOf, PostRecord } from './ledger';
+import { Ledger } from './ledger';
+import { Load, LoadReport, mb } from './load';
 import { Prng } from './prng';
+import { act, Actor, setUpChannels } from './workload';
 
 /**
  * The reliability run: clusters connected through fault proxies, shared channels, users on every cluster writing at
@@ -30,6 +23,7 @@ export interface ChaosSettings {
   /** How long the workload writes. */
   seconds: number;
   clusters: number;
+  /** Public channels; a private, a read-only, a DM and a GM come on top. */
   channels: number;
   usersPerCluster: number;
   /** Writes per second of each user. */
@@ -39,6 +33,10 @@ export interface ChaosSettings {
   faultGapSeconds: number;
   /** Longest wait for the clusters to agree once faults and writes stopped. */
   convergeSeconds: number;
+  /** Websocket clients held connected across the clusters while the workload runs. */
+  wsClients: number;
+  /** How often the memory of every process is sampled. */
+  memorySampleSeconds: number;
   log: (line: string) => void;
 }
 
@@ -64,6 +62,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ChaosSett
     faults: faults as FaultKind[],
     faultGapSeconds: num('CHAOS_FAULT_GAP_SECONDS', 8),
     convergeSeconds: num('CHAOS_CONVERGE_SECONDS', 120),
+    wsClients: num('CHAOS_WS_CLIENTS', 30),
+    memorySampleSeconds: Math.max(1, num('CHAOS_MEMORY_SAMPLE_SECONDS', 60)),
     log: (line) => process.stdout.write(`${line}\n`),
   };
 }
@@ -83,121 +83,11 @@ export interface ChaosReport {
   /** Seconds from the end of faults and writes to the first clean check (undefined: never clean). */
   convergenceSeconds?: number;
   violations: Violation[];
+  load?: LoadReport;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const EMOJIS = ['smile', 'thumbsup', 'heart', 'tada'];
 const CLUSTER_NAMES = ['a', 'b', 'c'];
-
-interface Actor {
-  cluster: FederatedCluster;
-  user: TestUser;
-  prng: Prng;
-  written: number;
-}
-
-/** One write through `/api/v4` with a deadline, as a client would: no answer in time is an unknown outcome. */
-async function call<T>(cluster: FederatedCluster, token: string, method: string, path: string, body?: unknown) {
-  try {
-    const res = await fetch(`${cluster.url}/api/v4${path}`, {
-      method,
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status as number | undefined, body: parsed as T };
-  } catch (err) {
-    // Nothing listening (the cluster is down): the request was never sent, so it certainly had no effect.
-    const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
-    return { status: refused ? 0 : undefined, body: undefined as T };
-  }
-}
-
-/** One write chosen by the actor's generator; its outcome goes into the ledger. */
-async function act(actor: Actor, channelIds: string[], ledger: Ledger): Promise<void> {
-  const { prng, user, cluster } = actor;
-  const channelId = prng.pick(channelIds);
-  const live = ledger.livePosts(channelId);
-  const mine = live.filter((p) => p.authorId === user.id && p.cluster === cluster.name);
-  const roll = prng.next();
-  let kind: OpKind =
-    roll < 0.4 ? 'post' : roll < 0.55 ? 'reply' : roll < 0.7 ? 'edit' : roll < 0.75 ? 'delete' : roll < 0.9 ? 'react' : 'unreact';
-  if ((kind === 'edit' || kind === 'delete') && mine.length === 0) kind = 'post';
-  if ((kind === 'reply' || kind === 'react' || kind === 'unreact') && live.length === 0) kind = 'post';
-
-  if (kind === 'post' || kind === 'reply') {
-    const root =
-      kind === 'reply' ? prng.pick(live.filter((p) => p.rootId === '').length ? live.filter((p) => p.rootId === '') : live) : undefined;
-    const rootId = root ? root.rootId || root.id! : '';
-    const tag = `[${user.username}#${++actor.written}]`;
-    const message = `${tag} ${kind === 'reply' ? 'reply' : 'post'}`;
-    const res = await call<PostJson>(cluster, user.token, 'POST', '/posts', { channel_id: channelId, message, root_id: rootId });
-    const outcome = outcomeOf(res.status);
-    ledger.count(kind, outcome);
-    if (outcome === 'rejected') return;
-    const record: PostRecord = {
-      tag,
-      channelId,
-      rootId,
-      authorId: user.id,
-      cluster: cluster.name,
-      created: outcome === 'acked' ? 'acked' : 'uncertain',
-      message,
-      pendingMessages: [],
-      deleted: 'no',
-      reactions: new Map(),
-    };
-    if (outcome === 'acked') {
-      record.id = res.body.id;
-      record.createAt = res.body.create_at;
-    }
-    ledger.posts.set(tag, record);
-    return;
-  }
-
-  if (kind === 'edit') {
-    const post = prng.pick(mine);
-    const message = `${post.tag} edit ${prng.int(0, 1_000_000)}`;
-    const res = await call(cluster, user.token, 'PUT', `/posts/${post.id}/patch`, { message });
-    const outcome = outcomeOf(res.status);
-    ledger.count(kind, outcome);
-    if (outcome === 'acked') {
-      post.message = message;
-      post.pendingMessages = [];
-    } else if (outcome === 'uncertain') {
-      post.pendingMessages.push(message);
-    }
-    return;
-  }
-
-  if (kind === 'delete') {
-    const post = prng.pick(mine);
-    const res = await call(cluster, user.token, 'DELETE', `/posts/${post.id}`);
-    const outcome = outcomeOf(res.status);
-    ledger.count(kind, outcome);
-    if (outcome !== 'rejected') post.deleted = outcome === 'acked' ? 'acked' : 'uncertain';
-    return;
-  }
-
-  const post = prng.pick(live);
-  const emoji = prng.pick(EMOJIS);
-  const key = `${user.id}:${emoji}`;
-  const res =
-    kind === 'react'
-      ? await call(cluster, user.token, 'POST', '/reactions', { user_id: user.id, post_id: post.id, emoji_name: emoji })
-      : await call(cluster, user.token, 'DELETE', `/users/${user.id}/posts/${post.id}/reactions/${emoji}`);
-  const outcome = outcomeOf(res.status);
-  ledger.count(kind, outcome);
-  if (outcome === 'acked') post.reactions.set(key, kind === 'react' ? 'on' : 'off');
-  else if (outcome === 'uncertain') post.reactions.set(key, 'unknown');
-}
 
 export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
   const { log } = settings;
@@ -219,7 +109,14 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
   try {
     fed = await startFederation({
       clusters: names,
-      env: { ...QUICK_FEDERATION_ENV, SHARED_CHANNELS_LEASE_MS: '2000', SHARED_CHANNELS_INTERRUPTED_AFTER_MS: '4000' },
+      env: {
+        ...QUICK_FEDERATION_ENV,
+        SHARED_CHANNELS_LEASE_MS: '2000',
+        SHARED_CHANNELS_INTERRUPTED_AFTER_MS: '4000',
+        // The workload's DM and GM, and the checker's membership comparison.
+        MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS: 'true',
+        MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC: 'true',
+      },
       siteUrl: async (name, url) => {
         const proxyPrng = root.fork(`proxy-${name}`);
         const proxy = await FaultProxy.start(Number(new URL(url).port), () => proxyPrng.next());
@@ -228,7 +125,7 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
       },
     });
     const clusters = names.map((n) => fed!.clusters[n]);
-    const [hub, ...peers] = clusters;
+    const peers = clusters.slice(1);
     log(
       `chaos: ${names.length} clusters up: ${clusters.map((c) => `${c.name} ${c.url} (peers dial ${proxies.get(c.name)!.url})`).join(', ')}`,
     );
@@ -239,32 +136,20 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
       for (let i = 0; i < settings.usersPerCluster; i++) {
         const username = `${cluster.name}-user${i}`;
         usernames.push(username);
-        actors.push({ cluster, user: await cluster.createUser(username), prng: root.fork(username), written: 0 });
+        actors.push({ cluster, user: await cluster.createUser(username), prng: root.fork(username), written: 0, channels: [] });
       }
     }
 
-    const channelIds: string[] = [];
-    for (let i = 0; i < settings.channels; i++) {
-      const channel = await hub
-        .api()
-        .post<{ id: string }>('/channels', { team_id: hub.teamId, name: `chaos-${i}`, display_name: `Chaos ${i}`, type: 'O' });
-      channelIds.push(channel.id);
-      for (const peer of peers) await hub.api().post(`/remotecluster/${hub.remoteIds[peer.name]}/channels/${channel.id}/invite`);
-    }
-    for (const cluster of clusters) {
-      for (const channelId of channelIds) {
-        await waitFor(
-          `channel ${channelId} on ${cluster.name}`,
-          async () => ((await cluster.api().request('GET', `/channels/${channelId}`)).status === 200 ? true : undefined),
-          60_000,
-          200,
-        );
-        for (const actor of actors.filter((a) => a.cluster === cluster)) {
-          await cluster.api().post(`/channels/${channelId}/members`, { user_id: actor.user.id });
-        }
-      }
-    }
-    log(`chaos: ${channelIds.length} channels shared, ${actors.length} users joined`);
+    await setUpChannels(clusters, actors, settings.channels, ledger);
+    const channelIds = ledger.channels.map((c) => c.id);
+    log(`chaos: ${channelIds.length} channels shared (${ledger.channels.map((c) => c.kind).join(', ')}), ${actors.length} users joined`);
+
+    const load = await Load.start(
+      Array.from({ length: settings.wsClients }, (_, i) => actors[i % actors.length]),
+      clusters,
+      settings.memorySampleSeconds * 1000,
+    );
+    log(`chaos: ${settings.wsClients} websocket clients connected`);
 
     // Writes and faults run side by side until the deadline.
     const started = Date.now();
@@ -273,7 +158,7 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
       const gap = settings.rate > 0 ? 1000 / settings.rate : 1000;
       while (Date.now() < deadline) {
         const t = Date.now();
-        await act(actor, channelIds, ledger);
+        await act(actor, ledger, load.acknowledged);
         await sleep(Math.max(0, gap * actor.prng.between(0.5, 1.5) - (Date.now() - t)));
       }
     });
@@ -293,11 +178,20 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
       }
     })();
     await Promise.all([...writers, injector]);
+    const loadReport = load.stop();
     // Whatever is still broken heals now: convergence is measured from here.
     for (const proxy of proxies.values()) proxy.heal();
     log(`chaos: writes and faults stopped: ${ledger.total} writes (${ledger.acked()} acknowledged), ${faults.length} faults`);
 
-    const views = clusters.map((c) => ({ name: c.name, api: c.api() }));
+    const views = clusters.map((c) => ({
+      name: c.name,
+      api: c.api(),
+      // The admin is no member of the DM and GM: a member reads them.
+      apiFor: (channelId: string) => {
+        const member = actors.find((a) => a.cluster === c && a.channels.some((ch) => ch.id === channelId));
+        return member ? c.api(member.user.token) : c.api();
+      },
+    }));
     const calm = Date.now();
     let violations: Violation[] = [];
     let convergenceSeconds: number | undefined;
@@ -312,7 +206,8 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
         break;
       }
       if (Date.now() - calm > settings.convergeSeconds * 1000) break;
-      log(`chaos: +${((Date.now() - calm) / 1000).toFixed(0)} s after the faults: ${violations.length} differences left`);
+      const kinds = [...new Set(violations.map((v) => v.kind))].join(', ');
+      log(`chaos: +${((Date.now() - calm) / 1000).toFixed(0)} s after the faults: ${violations.length} differences left (${kinds})`);
       await sleep(5000);
     }
     if (violations.length > 0) {
@@ -330,9 +225,11 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
       faults,
       convergenceSeconds,
       violations,
+      load: loadReport,
     };
   } finally {
-    await fed?.stop();
+    // A failed clean-up must not hide what ended the run.
+    await fed?.stop().catch((err: unknown) => log(`chaos: clean-up failed: ${String(err)}`));
     for (const proxy of proxies.values()) await proxy.close();
   }
 }
@@ -416,6 +313,25 @@ export function formatReport(report: ChaosReport): string {
       ? `convergence: NOT reached within ${s.convergeSeconds} s`
       : `convergence: ${report.convergenceSeconds.toFixed(1)} s`,
   );
+  if (report.load) {
+    const l = report.load;
+    const ms = (v?: number) => (v === undefined ? '-' : `${v} ms`);
+    lines.push(
+      `load: ${l.clients} websocket clients (${l.connectedAtEnd} connected at the end, ${l.reconnects} reconnection attempts); ` +
+        `${l.events} post events, delay from the acknowledgement p50 ${ms(l.delayP50Ms)}, p99 ${ms(l.delayP99Ms)}, max ${ms(l.delayMaxMs)}`,
+    );
+    const [first, last] = [l.memory[0], l.memory[l.memory.length - 1]];
+    if (first && last) {
+      const keys = [...new Set([...Object.keys(first.rss), ...Object.keys(last.rss)])].sort();
+      lines.push(`memory (RSS) at +${first.at.toFixed(0)} s -> +${last.at.toFixed(0)} s (${l.memory.length} samples):`);
+      for (const key of keys) lines.push(`  ${key}: ${mb(first.rss[key] ?? 0)} -> ${mb(last.rss[key] ?? 0)}`);
+    }
+    if (l.memory.length > 2) {
+      const trend = (key: string) => l.memory.map((m) => (m.rss[key] ? (m.rss[key] / 2 ** 20).toFixed(0) : '-')).join(' ');
+      for (const key of Object.keys(last?.rss ?? {}).sort()) lines.push(`  trend ${key} (MB): ${trend(key)}`);
+    }
+    lines.push(l.growth.length ? `memory growth: ${l.growth.join('; ')}` : 'memory growth: none flagged');
+  }
   if (report.violations.length === 0) {
     lines.push('violations: none');
   } else {

@@ -1,4 +1,4 @@
-import { Api, PostJson } from '@fedchat/testing';
+import { Api, downloadSha256, PostJson } from '@fedchat/testing';
 import { Ledger, PostRecord, TAG_PATTERN } from './ledger';
 
 /** One broken promise, with enough to find it again (cluster, channel, post). */
@@ -11,6 +11,18 @@ export interface ClusterView {
   name: string;
   /** As the cluster's admin. */
   api: Api;
+  /** A member's view of a channel the admin may not read (a DM or GM); `api` by default. */
+  apiFor?: (channelId: string) => Api;
+  /** SHA-256 of a file as the cluster serves it (undefined: not served); by default a download through `apiFor`. */
+  download?: (fileId: string, channelId: string) => Promise<string | undefined>;
+}
+
+const reader = (cluster: ClusterView, channelId: string) => cluster.apiFor?.(channelId) ?? cluster.api;
+
+/** The clusters that hold a channel: those the ledger names for it (a DM or GM), or all. */
+function holding(clusters: ClusterView[], ledger: Ledger, channelId: string): ClusterView[] {
+  const names = ledger.channels.find((c) => c.id === channelId)?.clusters;
+  return names ? clusters.filter((c) => names.includes(c.name)) : clusters;
 }
 
 interface SeenPost {
@@ -21,6 +33,9 @@ interface SeenPost {
   createAt: number;
   userId: string;
   reactions: string[];
+  /** User ids of the live acknowledgements. */
+  acks: string[];
+  fileIds: string[];
 }
 
 /** A cluster's user posts of a channel through `/api/v4`, oldest first as its pages list them. */
@@ -45,20 +60,25 @@ function seen(p: PostJson): SeenPost {
     createAt: p.create_at,
     userId: p.user_id,
     reactions: (p.metadata?.reactions ?? []).map((r) => `${r.user_id}:${r.emoji_name}`).sort(),
+    acks: (p.metadata?.acknowledgements ?? []).map((a) => a.user_id).sort(),
+    fileIds: [...((p as { file_ids?: string[] }).file_ids ?? [])].sort(),
   };
 }
 
-const fingerprint = (p: SeenPost) => JSON.stringify([p.id, p.message, p.rootId, p.createAt, p.userId, p.reactions]);
+const fingerprint = (p: SeenPost) => JSON.stringify([p.id, p.message, p.rootId, p.createAt, p.userId, p.reactions, p.acks, p.fileIds]);
 
 /**
  * Checks every cluster against the ledger and against each other:
  *  - each acknowledged, undeleted post exactly once on every cluster (by id and by tag), with its id, author,
  *    create_at, root and final message; each acknowledged deletion applied everywhere;
- *  - acknowledged reactions present, acknowledged removals absent;
+ *  - acknowledged reactions and acknowledgements present, acknowledged removals absent;
+ *  - every attachment of an acknowledged post listed and served with the SHA-256 that was uploaded;
  *  - no post the workload never wrote (a tag it does not know), no post of a rejected write;
  *  - per channel, the listing in create_at order and the same list (ids, messages, reactions) on every cluster,
  *    which also settles writes whose outcome was unknown;
- *  - no user twice on a cluster (the same workload user under two ids).
+ *  - no user twice on a cluster (the same workload user under two ids);
+ *  - per channel of the ledger, the same members on every cluster, the workload's members among them;
+ *  - no write answered 2xx where it must be refused (a read-only share's remote side).
  */
 export async function check(clusters: ClusterView[], channelIds: string[], ledger: Ledger, usernames: string[]): Promise<Violation[]> {
   const violations: Violation[] = [];
@@ -67,8 +87,9 @@ export async function check(clusters: ClusterView[], channelIds: string[], ledge
 
   for (const channelId of channelIds) {
     const views = new Map<string, SeenPost[]>();
-    for (const cluster of clusters) {
-      const posts = (await readChannel(cluster.api, channelId)).map(seen);
+    const here = holding(clusters, ledger, channelId);
+    for (const cluster of here) {
+      const posts = (await readChannel(reader(cluster, channelId), channelId)).map(seen);
       views.set(cluster.name, posts);
       for (let i = 1; i < posts.length; i++) {
         if (posts[i].createAt < posts[i - 1].createAt) {
@@ -93,9 +114,11 @@ export async function check(clusters: ClusterView[], channelIds: string[], ledge
       for (const record of ledger.posts.values()) {
         if (record.channelId !== channelId) continue;
         checkPost(cluster.name, record, found.get(record.tag), threadDeleted(record, ledger), add);
+        const post = found.get(record.tag);
+        if (post && record.created === 'acked' && record.deleted !== 'acked') await checkFiles(cluster, record, post, add);
       }
     }
-    const [first, ...others] = clusters;
+    const [first, ...others] = here;
     const reference = views.get(first.name)!.map(fingerprint);
     for (const other of others) {
       const theirs = views.get(other.name)!.map(fingerprint);
@@ -112,6 +135,33 @@ export async function check(clusters: ClusterView[], channelIds: string[], ledge
       }
     }
   }
+
+  for (const channel of ledger.channels) {
+    const sets = new Map<string, string[]>();
+    const here = holding(clusters, ledger, channel.id);
+    for (const cluster of here) {
+      const members = await listMembers(reader(cluster, channel.id), channel.id);
+      sets.set(cluster.name, members);
+      for (const id of channel.members) {
+        if (!members.includes(id)) add('membership', `${cluster.name} ${channel.kind} channel ${channel.id}: member ${id} missing`);
+      }
+    }
+    const [first, ...others] = here;
+    const reference = sets.get(first.name)!.join();
+    for (const other of others) {
+      if (sets.get(other.name)!.join() !== reference) {
+        const theirs = sets.get(other.name)!;
+        const ours = sets.get(first.name)!;
+        add(
+          'membership',
+          `${channel.kind} channel ${channel.id}: members differ between ${first.name} and ${other.name}` +
+            ` (only on ${first.name}: ${ours.filter((id) => !theirs.includes(id)).join(' ') || '-'};` +
+            ` only on ${other.name}: ${theirs.filter((id) => !ours.includes(id)).join(' ') || '-'})`,
+        );
+      }
+    }
+  }
+  for (const detail of ledger.readonlyAccepted) add('readonly-accepted', detail);
 
   for (const cluster of clusters) {
     const users = await listUsers(cluster.api);
@@ -167,6 +217,38 @@ function checkPost(
     if (state === 'on' && !has) add('reaction-lost', `${where} lacks reaction ${key}`);
     if (state === 'off' && has) add('reaction-kept', `${where} still has removed reaction ${key}`);
   }
+  for (const [userId, state] of record.acks) {
+    const has = post.acks.includes(userId);
+    if (state === 'on' && !has) add('ack-lost', `${where} lacks the acknowledgement of ${userId}`);
+    if (state === 'off' && has) add('ack-kept', `${where} still has the removed acknowledgement of ${userId}`);
+  }
+}
+
+/** Every attachment of the post listed on it and served by the cluster with the bytes that were uploaded. */
+async function checkFiles(cluster: ClusterView, record: PostRecord, post: SeenPost, add: (kind: string, detail: string) => void) {
+  const where = `${cluster.name} channel ${record.channelId}: ${record.tag} (${record.id})`;
+  const api = reader(cluster, record.channelId);
+  const download = cluster.download ?? (async (id: string) => (await downloadSha256(api.url, api.token!, id))?.sha256);
+  for (const file of record.files) {
+    if (!post.fileIds.includes(file.id)) {
+      add('file', `${where} does not list its file ${file.id}`);
+      continue;
+    }
+    const sha256 = await download(file.id, record.channelId);
+    if (sha256 === undefined) add('file', `${where}: file ${file.id} is not served`);
+    else if (sha256 !== file.sha256) add('file', `${where}: file ${file.id} has SHA-256 ${sha256}, uploaded ${file.sha256}`);
+  }
+}
+
+/** User ids of a channel's members, sorted. */
+async function listMembers(client: Api, channelId: string): Promise<string[]> {
+  const all: string[] = [];
+  for (let page = 0; ; page++) {
+    const members = await client.get<{ user_id: string }[]>(`/channels/${channelId}/members?page=${page}&per_page=200`);
+    all.push(...members.map((m) => m.user_id));
+    if (members.length < 200) break;
+  }
+  return all.sort();
 }
 
 async function listUsers(client: Api): Promise<{ id: string; username: string }[]> {

@@ -5,7 +5,21 @@
  */
 export type Outcome = 'acked' | 'rejected' | 'uncertain';
 
-export type OpKind = 'post' | 'reply' | 'edit' | 'delete' | 'react' | 'unreact';
+export type OpKind = 'post' | 'attach' | 'reply' | 'edit' | 'delete' | 'react' | 'unreact' | 'ack' | 'unack';
+
+export type ChannelKind = 'public' | 'private' | 'readonly' | 'dm' | 'gm';
+
+/** A shared channel of the run. */
+export interface ChannelRecord {
+  id: string;
+  kind: ChannelKind;
+  /** The cluster it is homed on. */
+  home: string;
+  /** Ids of the workload users that are members (on every cluster). */
+  members: string[];
+  /** Clusters that hold the channel (a DM or GM only those of its members). */
+  clusters: string[];
+}
 
 export type ReactionState = 'on' | 'off' | 'unknown';
 
@@ -28,6 +42,10 @@ export interface PostRecord {
   deleted: 'no' | 'acked' | 'uncertain';
   /** By `userId:emoji`. */
   reactions: Map<string, ReactionState>;
+  /** Acknowledgements by user id. */
+  acks: Map<string, ReactionState>;
+  /** Attachments posted with it and the SHA-256 of what was uploaded. */
+  files: { id: string; sha256: string }[];
 }
 
 export const TAG_PATTERN = /^\[[^\]]+\]/;
@@ -35,6 +53,16 @@ export const TAG_PATTERN = /^\[[^\]]+\]/;
 export class Ledger {
   readonly posts = new Map<string, PostRecord>();
   readonly counts = new Map<string, number>();
+  readonly channels: ChannelRecord[] = [];
+  /** Writes answered 2xx where they must be refused: in a read-only channel, on a cluster other than its home. */
+  readonly readonlyAccepted: string[] = [];
+
+  /** Notes a write's outcome where it matters beyond its post (a read-only share must refuse its remotes' writes). */
+  noteWrite(channel: ChannelRecord, cluster: string, outcome: Outcome): void {
+    if (channel.kind === 'readonly' && cluster !== channel.home && outcome === 'acked') {
+      this.readonlyAccepted.push(`${cluster} accepted a write in read-only channel ${channel.id} homed on ${channel.home}`);
+    }
+  }
 
   count(kind: OpKind, outcome: Outcome): void {
     const key = `${kind} ${outcome}`;

@@ -189,4 +189,38 @@ describe('content sync between two clusters', () => {
     // Batches double while full (7, 14, 28, then 56 = 8 × 7): four messages, where batches of 7 took ten.
     expect(messages).toBeLessThanOrEqual(5);
   });
+  it('sends reaction changes of a post changed again later, also when a backlog splits into full batches', async () => {
+    const reactionsOn = async (c: Cluster, postId: string) =>
+      (
+        (await db(c).query(`SELECT emoji_name FROM reactions WHERE post_id = $1 AND delete_at = 0 ORDER BY emoji_name`, [postId])) as {
+          emoji_name: string;
+        }[]
+      ).map((r) => r.emoji_name);
+    const target = await a.h.as(a.admin).post('/api/v4/posts').send({ channel_id: a.channelId, message: 'react to me' }).expect(201);
+    const postId: string = target.body.id;
+    await a.h.as(a.admin).post('/api/v4/reactions').send({ user_id: a.admin.id, post_id: postId, emoji_name: 'smile' }).expect(201);
+    await until(async () => (await reactionsOn(b, postId)).includes('smile'), 10_000);
+
+    const keep = { port: b.port, databaseUrl: b.h.databaseUrl, teamId: b.teamId };
+    await b.h.close();
+    // The reaction changes get stamps older than the posts after them; the edit then moves the post past those posts,
+    // so the first batch (MaxPostsPerSync, 7) ends between the reaction changes and the post's last change.
+    await a.h.as(a.admin).post('/api/v4/reactions').send({ user_id: a.admin.id, post_id: postId, emoji_name: 'tada' }).expect(201);
+    await a.h.as(a.admin).delete(`/api/v4/users/${a.admin.id}/posts/${postId}/reactions/smile`).expect(200);
+    for (let i = 0; i < 10; i++) {
+      await a.h
+        .as(a.admin)
+        .post('/api/v4/posts')
+        .send({ channel_id: a.channelId, message: `after the reactions ${i}` })
+        .expect(201);
+    }
+    await a.h.as(a.admin).put(`/api/v4/posts/${postId}/patch`).send({ message: 'react to me (edited)' }).expect(200);
+    b = await startCluster('b', keep);
+    await until(async () => (await postsOn(b, a.channelId)).some((p) => p.id === postId && p.message === 'react to me (edited)'), 30_000);
+    // The reactions travel right after the posts of the same batch: a short wait, then the verdict.
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (await reactionsOn(b, postId)).join() !== 'tada') await new Promise((r) => setTimeout(r, 100));
+    expect(await reactionsOn(a, postId)).toEqual(['tada']);
+    expect(await reactionsOn(b, postId)).toEqual(['tada']);
+  });
 });

@@ -27,9 +27,10 @@ function post(id: string, tag: string, createAt: number, extra: Partial<PostJson
   };
 }
 
-/** A cluster showing `posts` (oldest first) and `users`. */
-function stubApi(posts: PostJson[], users = [{ id: 'u1', username: 'a-user0' }]): Api {
+/** A cluster showing `posts` (oldest first), `users`, and `members` of every channel. */
+function stubApi(posts: PostJson[], users = [{ id: 'u1', username: 'a-user0' }], members = ['u1']): Api {
   const get = async (path: string): Promise<unknown> => {
+    if (/^\/channels\/[^/]+\/members\?/.test(path)) return members.map((user_id) => ({ user_id }));
     if (path.startsWith(`/channels/${CHANNEL}/posts`)) {
       const newestFirst = [...posts].reverse();
       return { order: newestFirst.map((p) => p.id), posts: Object.fromEntries(posts.map((p) => [p.id, p])) };
@@ -54,6 +55,8 @@ function record(tag: string, id: string, createAt: number, extra: Partial<PostRe
     pendingMessages: [],
     deleted: 'no',
     reactions: new Map(),
+    acks: new Map(),
+    files: [],
     ...extra,
   };
 }
@@ -64,11 +67,20 @@ function ledgerOf(...records: PostRecord[]): Ledger {
   return ledger;
 }
 
-const run = (a: PostJson[], b: PostJson[], ledger: Ledger, usersB?: { id: string; username: string }[]) =>
+/** What each cluster serves: SHA-256 by file id. */
+type Served = Record<string, string>;
+
+const run = (
+  a: PostJson[],
+  b: PostJson[],
+  ledger: Ledger,
+  usersB?: { id: string; username: string }[],
+  more: { membersB?: string[]; filesA?: Served; filesB?: Served } = {},
+) =>
   check(
     [
-      { name: 'a', api: stubApi(a) },
-      { name: 'b', api: stubApi(b, usersB) },
+      { name: 'a', api: stubApi(a), download: async (id) => more.filesA?.[id] },
+      { name: 'b', api: stubApi(b, usersB, more.membersB), download: async (id) => more.filesB?.[id] },
     ],
     [CHANNEL],
     ledger,
@@ -124,6 +136,51 @@ describe('chaos checker', () => {
     const shown = (emoji: string) => ({ ...p1, metadata: { reactions: [{ user_id: 'u1', post_id: 'p1', emoji_name: emoji }] } });
     expect(await kinds(run([shown('smile'), p2], [shown('smile'), p2], withReactions))).toEqual([]);
     expect(await kinds(run([shown('heart'), p2], [shown('heart'), p2], withReactions))).toEqual(['reaction-kept', 'reaction-lost']);
+  });
+
+  it('reports a lost acknowledgement and a removed one still shown', async () => {
+    const acks = new Map([
+      ['u1', 'on' as const],
+      ['u2', 'off' as const],
+    ]);
+    const withAcks = ledgerOf(record('[a-user0#1]', 'p1', 100, { acks }), record('[a-user0#2]', 'p2', 200));
+    const shown = (userId: string) => ({ ...p1, metadata: { acknowledgements: [{ user_id: userId, post_id: 'p1', acknowledged_at: 5 }] } });
+    expect(await run([shown('u1'), p2], [shown('u1'), p2], withAcks)).toEqual([]);
+    expect(await kinds(run([shown('u1'), p2], [shown('u2'), p2], withAcks))).toEqual(['ack-kept', 'ack-lost', 'diverged']);
+  });
+
+  it('reports an attachment not listed, not served, or served with other bytes', async () => {
+    const files = [{ id: 'f1', sha256: 'good' }];
+    const withFile = ledgerOf(record('[a-user0#1]', 'p1', 100, { files }), record('[a-user0#2]', 'p2', 200));
+    const shown = { ...p1, file_ids: ['f1'] } as PostJson;
+    expect(await run([shown, p2], [shown, p2], withFile, undefined, { filesA: { f1: 'good' }, filesB: { f1: 'good' } })).toEqual([]);
+    const notServed = await run([shown, p2], [shown, p2], withFile, undefined, { filesA: { f1: 'good' } });
+    expect(notServed.map((v) => v.detail)).toEqual([expect.stringContaining('f1 is not served')]);
+    const otherBytes = await run([shown, p2], [shown, p2], withFile, undefined, { filesA: { f1: 'good' }, filesB: { f1: 'bad' } });
+    expect(otherBytes.map((v) => v.detail)).toEqual([expect.stringContaining('SHA-256 bad')]);
+    expect(await kinds(run([shown, p2], [p1, p2], withFile, undefined, { filesA: { f1: 'good' }, filesB: { f1: 'good' } }))).toEqual([
+      'diverged',
+      'file',
+    ]);
+  });
+
+  it("reports a channel's members differing between clusters or lacking a workload member", async () => {
+    const withChannel = ledger();
+    withChannel.channels.push({ id: CHANNEL, kind: 'private', home: 'a', members: ['u1'], clusters: ['a', 'b'] });
+    expect(await run([p1, p2], [p1, p2], withChannel, undefined, { membersB: ['u1'] })).toEqual([]);
+    const missing = await run([p1, p2], [p1, p2], withChannel, undefined, { membersB: ['u2'] });
+    expect(missing.map((v) => v.kind)).toEqual(['membership', 'membership']);
+    expect(missing[0].detail).toContain('member u1 missing');
+    expect(missing[1].detail).toContain('only on b: u2');
+  });
+
+  it('reports a write accepted on the remote side of a read-only share', async () => {
+    const accepted = ledger();
+    accepted.noteWrite({ id: CHANNEL, kind: 'readonly', home: 'a', members: [], clusters: ['a', 'b'] }, 'a', 'acked');
+    accepted.noteWrite({ id: CHANNEL, kind: 'readonly', home: 'a', members: [], clusters: ['a', 'b'] }, 'b', 'rejected');
+    expect(await run([p1, p2], [p1, p2], accepted)).toEqual([]);
+    accepted.noteWrite({ id: CHANNEL, kind: 'readonly', home: 'a', members: [], clusters: ['a', 'b'] }, 'b', 'acked');
+    expect(await kinds(run([p1, p2], [p1, p2], accepted))).toEqual(['readonly-accepted']);
   });
 
   it('reports a post nobody wrote (a refused creation is not in the ledger either)', async () => {

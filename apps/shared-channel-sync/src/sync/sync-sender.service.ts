@@ -182,11 +182,13 @@ export class SyncSender {
       return { ...batch, reactions: [], acks: [], users: [], mentionTransforms: {}, wire: [], foreignLinks: [] };
     }
     const ids = [...new Set([...batch.changed, ...batch.posts].map((p) => p.id))];
+    // Every reaction row of the batch's posts (removed ones too: state, not toggle), not only those changed since
+    // `from`: a post changed again after a reaction may sort past the end of the batch that passes the reaction's
+    // stamp, and the next batch's `from` is then already later than it (a lost reaction, found by the chaos run).
     const reactions = await this.dataSource
       .getRepository(Reaction)
       .createQueryBuilder('r')
       .where('r.post_id IN (:...ids)', { ids })
-      .andWhere('r.update_at >= :since', { since: from.at })
       .andWhere('r.remote_id <> :remote', { remote: pair.remote_id })
       .getMany();
     const acks = await this.dataSource
