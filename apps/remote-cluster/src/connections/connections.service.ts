@@ -188,7 +188,7 @@ export class ConnectionsService {
       const reason = err instanceof Error ? err.message : String(err);
       this.logger.warn({ remote_id: rc.remote_id, err: reason }, 'invitation confirmation failed; connection removed');
       // A site that never answered is named: the address is inside the code, and the administrator cannot see it.
-      const message = isUnanswered(err) ? `the inviting site ${rc.site_url} did not answer (${reason})` : reason;
+      const message = isUnanswered(err) ? `the inviting site ${rc.site_url} did not answer (${reason}).` : reason;
       throw new AppError('api.remote_cluster.accept_invitation_error', `Could not accept the invitation: ${message}`, 500, reason);
     }
     this.logger.log({ remote_id: rc.remote_id, site_url: rc.site_url }, 'invitation accepted and confirmed');
