@@ -58,7 +58,14 @@ export async function startEmbeddedSuite(env: Record<string, string> = {}): Prom
     PORT: String(port),
     DATA_DIR: env.DATA_DIR ?? path.join(dir!, 'data'),
   });
-  await waitReady(proc, port);
+  try {
+    await waitReady(proc, port);
+  } catch (err) {
+    // A suite that did not come up in time is stopped: left running, it would keep the test runner from exiting.
+    await proc.stop('SIGKILL');
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     gateways: [`http://127.0.0.1:${port}`],
     processes: new Map([['embedded', proc]]),
