@@ -62,7 +62,10 @@ export async function startEmbeddedSuite(env: Record<string, string> = {}): Prom
     await waitReady(proc, port);
   } catch (err) {
     // A suite that did not come up in time is stopped: left running, it would keep the test runner from exiting.
-    await proc.stop('SIGKILL');
+    // SIGTERM first, so that it stops its PostgreSQL too; SIGKILL if it does not end.
+    const kill = setTimeout(() => void proc.stop('SIGKILL'), 10_000);
+    await proc.stop('SIGTERM');
+    clearTimeout(kill);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
     throw err;
   }
