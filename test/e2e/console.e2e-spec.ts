@@ -5,6 +5,7 @@ import axe from 'axe-core';
 import { Client } from 'pg';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { EmbeddedPostgres } from '@fedchat/common';
+import { encryptInvite, INVITE_EXPIRES_AFTER_MS, newId } from '@fedchat/crypto';
 import { api, freePort, login, REPO_ROOT, RunningSuite, startEmbeddedSuite, waitFor } from '@fedchat/testing';
 
 /*
@@ -15,6 +16,9 @@ import { api, freePort, login, REPO_ROOT, RunningSuite, startEmbeddedSuite, wait
  * pending invitation, delete, and a permission grant that lets a non-admin in. Also: a channel shared at creation that
  * reaches B once B accepts, a manual user sync with its progress, and a post B refuses, retried and discarded. Every page is checked with axe-core
  * (no serious or critical violations) and photographed into docs/console/ for docs/console.md.
+ * The Accept page's errors are each produced for real: an invitation A created 49 hours ago, one whose site is a
+ * closed port, and a third instance C started with REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES=false that refuses A's
+ * loopback address.
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,6 +26,15 @@ const SCREENSHOTS = path.join(REPO_ROOT, 'docs/console');
 const PASSWORD = 'admin-password-1';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
+
+/** What a person types into the Accept page (a team picked by its label). */
+interface AcceptForm {
+  name: string;
+  displayName: string;
+  team: string;
+  invite: string;
+  password: string;
+}
 
 interface Instance {
   suite: RunningSuite;
@@ -73,10 +86,64 @@ async function signIn(page: Page, url: string, username: string, password: strin
   await page.getByText(`Signed in as ${username}`).waitFor();
 }
 
+/** The Accept page of an instance, signing the page in first when it is not yet. */
+async function openAcceptPage(page: Page, instance: Instance): Promise<void> {
+  await page.goto(`${instance.url}/console/accept`);
+  const heading = page.getByRole('heading', { name: /^(Sign in|Accept an invitation)$/ });
+  await heading.waitFor();
+  if ((await heading.innerText()) === 'Sign in') {
+    await signIn(page, instance.url, 'admin', PASSWORD);
+    await page.getByRole('link', { name: 'Accept an invitation' }).click();
+  }
+  await page.getByRole('heading', { name: 'Accept an invitation' }).waitFor();
+}
+
+async function fillAcceptForm(page: Page, form: AcceptForm): Promise<void> {
+  await page.getByLabel('Organization name').fill(form.name);
+  await page.getByLabel('Display name').fill(form.displayName);
+  await page.getByLabel('Destination team').selectOption({ label: form.team });
+  await page.getByLabel('Invitation code', { exact: true }).fill(form.invite);
+  await page.getByLabel('Password', { exact: true }).fill(form.password);
+}
+
+/** Submits the Accept page and answers the error it shows, once the request is over (the button is back). */
+async function acceptError(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Accept' }).click();
+  await page.getByRole('alert').waitFor({ timeout: 20_000 });
+  await page.getByRole('button', { name: 'Accept' }).waitFor();
+  return page.getByRole('alert').innerText();
+}
+
+/** After an error the page still holds what the person typed: they fix one field and try again. */
+async function expectFormKept(page: Page, form: AcceptForm): Promise<void> {
+  expect(await page.getByRole('heading', { name: 'Accept an invitation' }).isVisible()).toBe(true);
+  const team = await page.getByLabel('Destination team').evaluate((select) => {
+    const s = select as unknown as { selectedOptions: Array<{ textContent: string }> };
+    return s.selectedOptions[0]?.textContent ?? '';
+  });
+  expect({
+    name: await page.getByLabel('Organization name').inputValue(),
+    displayName: await page.getByLabel('Display name').inputValue(),
+    team,
+    invite: await page.getByLabel('Invitation code', { exact: true }).inputValue(),
+    password: await page.getByLabel('Password', { exact: true }).inputValue(),
+  }).toEqual(form);
+  expect(await page.getByRole('button', { name: 'Accept' }).isDisabled()).toBe(false);
+}
+
+/** Nothing half-made: the instance has no connection by that name, live or deleted. */
+async function expectNoConnection(instance: Instance, name: string): Promise<void> {
+  const all = await api(instance.url, instance.token).get<Array<{ name: string }>>('/remotecluster?include_deleted=true');
+  expect(all.map((rc) => rc.name)).not.toContain(name);
+}
+
 describeInBrowser('Connected Workspaces console in a browser', () => {
   let root: string;
   let a: Instance;
   let b: Instance;
+  /** C refuses private and loopback peers; it is started alongside and awaited only by the test that needs it. */
+  let cStarting: Promise<Instance> | undefined;
+  let suiteCStarting: Promise<RunningSuite> | undefined;
   let browser: Browser;
   let contextA: BrowserContext;
   let contextB: BrowserContext;
@@ -102,8 +169,8 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-console-'));
     fs.chmodSync(root, 0o755);
-    const [portA, portB] = [await freePort(), await freePort()];
-    const [suiteA, suiteB] = await Promise.all([
+    const [portA, portB, portC] = [await freePort(), await freePort(), await freePort()];
+    const started = await Promise.allSettled([
       startEmbeddedSuite({
         PORT: String(portA),
         DATA_DIR: path.join(root, 'a'),
@@ -111,7 +178,22 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
       }),
       startEmbeddedSuite({ PORT: String(portB), DATA_DIR: path.join(root, 'b') }),
     ]);
+    if (started.some((s) => s.status === 'rejected')) {
+      // One came up and the other did not: stop the one, so that nothing keeps the runner from exiting.
+      await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+      throw (started.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
+    }
+    const [suiteA, suiteB] = started.map((s) => (s as PromiseFulfilledResult<RunningSuite>).value);
     [a, b] = await Promise.all([provision(suiteA, portA, 'a'), provision(suiteB, portB, 'b')]);
+    // C starts once A and B are up (three at once may pass the start timeout on a busy machine) and while the
+    // browser tests run; only the refused-address test waits for it, and a failed start fails that test alone.
+    suiteCStarting = startEmbeddedSuite({
+      PORT: String(portC),
+      DATA_DIR: path.join(root, 'c'),
+      REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'false',
+    });
+    cStarting = suiteCStarting.then((suiteC) => provision(suiteC, portC, 'c'));
+    cStarting.catch(() => undefined);
     browser = await chromium.launch({ executablePath: CHROMIUM });
     // One context per instance: both sites are on localhost, and cookies do not tell ports apart.
     contextA = await browser.newContext({ viewport: DESKTOP, permissions: ['clipboard-read', 'clipboard-write'] });
@@ -125,7 +207,8 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([a?.suite.stop(), b?.suite.stop()]);
+    const suiteC = await suiteCStarting?.catch(() => undefined);
+    await Promise.all([a?.suite.stop(), b?.suite.stop(), suiteC?.stop()]);
     if (root) fs.rmSync(root, { recursive: true, force: true });
   });
 
@@ -171,6 +254,83 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
       .waitFor();
     await expectAccessible(pageA, 'empty list');
     await shot(pageA, '02-list-empty');
+  });
+
+  // Before B accepts A's invitation: B may hold one connection per site, and these invitations come from A.
+  describe('the Accept page says what went wrong, keeps the form and creates nothing', () => {
+    let context: BrowserContext;
+    let page: Page;
+
+    beforeAll(async () => {
+      context = await browser.newContext({ viewport: DESKTOP });
+      page = await context.newPage();
+      watch(page);
+    });
+
+    afterAll(async () => {
+      await context?.close();
+    });
+
+    it('for an expired invitation', async () => {
+      // A real invitation from A, made older than its lifetime in A's database: A refuses B's confirmation.
+      const created = await api(a.url, a.token).post<{ remote_cluster: { remote_id: string }; invite: string; password: string }>(
+        '/remotecluster',
+        { name: 'org-late', display_name: 'Late organization', default_team_id: a.teamId },
+      );
+      const dbA = new Client({ connectionString: new EmbeddedPostgres({ dataDir: path.join(root, 'a') }).url });
+      await dbA.connect();
+      try {
+        await dbA.query('UPDATE remote_clusters SET create_at = $2 WHERE remote_id = $1', [
+          created.remote_cluster.remote_id,
+          Date.now() - INVITE_EXPIRES_AFTER_MS - 3600_000,
+        ]);
+      } finally {
+        await dbA.end();
+      }
+      const form = {
+        name: 'org-late',
+        displayName: 'Late organization',
+        team: 'Team B',
+        invite: created.invite,
+        password: created.password,
+      };
+      await openAcceptPage(page, b);
+      await fillAcceptForm(page, form);
+      const error = await acceptError(page);
+      expect(error).toMatch(/invitation has expired/i);
+      expect(error).toContain('Ask the other organization to delete that connection and create a new one');
+      expect(error).not.toMatch(/password/i);
+      await expectFormKept(page, form);
+      await expectNoConnection(b, 'org-late');
+      // A's connection stays pending: it is A's to delete.
+      expect((await api(a.url, a.token).get<{ site_url: string }>(`/remotecluster/${created.remote_cluster.remote_id}`)).site_url).toMatch(
+        /^pending_/,
+      );
+      await expectAccessible(page, 'accept: expired');
+      await shot(page, '05b-accept-expired');
+      await api(a.url, a.token).delete(`/remotecluster/${created.remote_cluster.remote_id}`);
+    });
+
+    it('for a site that does not answer', async () => {
+      // A correct code and password for a site whose port nothing listens on.
+      const closedPort = await freePort();
+      const siteUrl = `http://127.0.0.1:${closedPort}`;
+      const password = 'Unreachable-S1te-Pass!';
+      const invite = await encryptInvite({ remote_id: newId(), remote_team_id: '', site_url: siteUrl, token: newId() }, password);
+      const form = { name: 'org-gone', displayName: 'Gone organization', team: 'Team B', invite, password };
+      await openAcceptPage(page, b);
+      await fillAcceptForm(page, form);
+      const error = await acceptError(page);
+      expect(error).toContain(`the inviting site ${siteUrl} did not answer`);
+      expect(error).toContain('Check that the other site is running and that this server can reach its address.');
+      // Not a policy refusal and not a password problem: those would send the person the wrong way.
+      expect(error).not.toContain('REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES');
+      expect(error).not.toMatch(/password/i);
+      await expectFormKept(page, form);
+      await expectNoConnection(b, 'org-gone');
+      await expectAccessible(page, 'accept: unreachable');
+      await shot(page, '05c-accept-unreachable');
+    });
   });
 
   it('creates a connection on A with a channel to share, and shows the code and the password once, with copy buttons', async () => {
@@ -490,6 +650,38 @@ describeInBrowser('Connected Workspaces console in a browser', () => {
     } finally {
       await contextC.close();
     }
+  });
+
+  describe('the Accept page on a server that refuses private and loopback peers', () => {
+    it('for an address this server refuses (REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES=false)', async () => {
+      const c = await cStarting!;
+      const created = await api(a.url, a.token).post<{ remote_cluster: { remote_id: string }; invite: string; password: string }>(
+        '/remotecluster',
+        { name: 'org-refused', display_name: 'Refused organization', default_team_id: a.teamId },
+      );
+      const contextC = await browser.newContext({ viewport: DESKTOP });
+      try {
+        const pageC = await contextC.newPage();
+        watch(pageC);
+        const form = { name: 'org-a', displayName: 'Organization A', team: 'Team C', invite: created.invite, password: created.password };
+        await openAcceptPage(pageC, c);
+        await fillAcceptForm(pageC, form);
+        const error = await acceptError(pageC);
+        // The address, the rule and the setting, and what to do about it.
+        expect(error).toContain(a.url);
+        expect(error).toMatch(/loopback/);
+        expect(error).toContain('REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES=false');
+        expect(error).toContain("Only this server's operator can change that setting");
+        expect(error).not.toMatch(/password|did not answer/i);
+        await expectFormKept(pageC, form);
+        await expectNoConnection(c, 'org-a');
+        await expectAccessible(pageC, 'accept: refused address');
+        await shot(pageC, '05d-accept-refused');
+      } finally {
+        await contextC.close();
+        await api(a.url, a.token).delete(`/remotecluster/${created.remote_cluster.remote_id}`);
+      }
+    });
   });
 
   it('fits a phone-sized screen', async () => {

@@ -1,13 +1,5 @@
-import {
-  FederatedCluster,
-  Federation,
-  PostJson,
-  QUICK_FEDERATION_ENV,
-  startFederation,
-  TestUser,
-  userPosts,
-  waitFor,
-} from '@fedchat/testing';
+import { FederatedCluster, Federation, PostJson, startFederation, TestUser, userPosts, waitFor } from '@fedchat/testing';
+import { clusterEnv, SYNC_MS } from './support/cluster-env';
 
 /*
  * Direct and group messages with remote users (flag EnableSharedChannelsDMs) across three embedded clusters in a
@@ -19,13 +11,7 @@ import {
  * shares with both (the lobby below): global sync never relays another cluster's users.
  */
 
-const ENV = {
-  ...QUICK_FEDERATION_ENV,
-  MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS: 'true',
-  MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER: 'true',
-};
-/** How long content may take to cross (generous: the suite runs on small machines). */
-const SYNC_MS = 45_000;
+const ENV = clusterEnv(['directMessages', 'syncAllUsers']);
 
 interface ChannelJson {
   id: string;

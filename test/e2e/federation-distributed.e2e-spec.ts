@@ -3,7 +3,6 @@ import {
   FederatedCluster,
   Federation,
   pictureSha256,
-  QUICK_FEDERATION_ENV,
   startFederation,
   TestUser,
   uploadFile,
@@ -12,6 +11,7 @@ import {
   waitFor,
 } from '@fedchat/testing';
 import { encodeRgbPng } from '../../apps/gateway/src/files/png';
+import { clusterEnv } from './support/cluster-env';
 
 /*
  * Files and users across clusters when a cluster runs distributed: A is five apps as separate processes over NATS
@@ -20,14 +20,10 @@ import { encodeRgbPng } from '../../apps/gateway/src/files/png';
  */
 
 const MiB = 1024 * 1024;
-const ENV = {
-  ...QUICK_FEDERATION_ENV,
+const ENV = clusterEnv(['memberSync', 'syncAllUsers', 'directMessages'], {
   // Several segments per file, so that segments written through one gateway replica are joined correctly.
   FILE_TRANSFER_SEGMENT_BYTES: String(1 * MiB),
-  MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC: 'true',
-  MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER: 'true',
-  MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS: 'true',
-};
+});
 const SYNC_MS = 60_000;
 const STATUS_MS = 5_000;
 

@@ -3,13 +3,13 @@ import {
   FederatedCluster,
   Federation,
   metricValue,
-  QUICK_FEDERATION_ENV,
   startFederation,
   TestUser,
   uploadFile,
   userPosts,
   waitFor,
 } from '@fedchat/testing';
+import { clusterEnv } from './support/cluster-env';
 
 /*
  * A large attachment from A to B, and B is killed (SIGKILL) in the middle of receiving it. After B restarts on the same
@@ -23,13 +23,12 @@ const SIZE = 400 * MiB;
 const SEGMENT = 16 * MiB;
 /** Bytes A had handed to the connection that B never read when it died: the kernel socket buffers of both ends. */
 const IN_FLIGHT = 16 * MiB;
-const ENV = {
-  ...QUICK_FEDERATION_ENV,
+const ENV = clusterEnv([], {
   // Big transfers load both CPUs: a little more room before a slow ping counts as offline.
   REMOTE_CLUSTER_OFFLINE_AFTER_MS: '3000',
   FILE_TRANSFER_SEGMENT_BYTES: String(SEGMENT),
   MM_FILESETTINGS_MAXFILESIZE: String(1024 * MiB),
-};
+});
 
 let fed: Federation;
 let a: FederatedCluster;

@@ -4,7 +4,6 @@ import {
   FederatedCluster,
   Federation,
   pictureSha256,
-  QUICK_FEDERATION_ENV,
   startFederation,
   TestUser,
   UploadedFile,
@@ -14,6 +13,7 @@ import {
   waitFor,
 } from '@fedchat/testing';
 import { encodeRgbPng } from '../../apps/gateway/src/files/png';
+import { clusterEnv } from './support/cluster-env';
 
 /*
  * Attachments and profile pictures between two embedded clusters (real processes): A shares a channel with B; a post
@@ -23,12 +23,11 @@ import { encodeRgbPng } from '../../apps/gateway/src/files/png';
 
 const MiB = 1024 * 1024;
 const BIG = 200 * MiB;
-const ENV = {
-  ...QUICK_FEDERATION_ENV,
+const ENV = clusterEnv([], {
   // Big transfers load both CPUs: a little more room before a slow ping counts as offline.
   REMOTE_CLUSTER_OFFLINE_AFTER_MS: '3000',
   MM_FILESETTINGS_MAXFILESIZE: String(512 * MiB),
-};
+});
 /** Generous: two 200 MiB uploads, transfers and downloads on a small machine. */
 const TRANSFER_MS = 240_000;
 

@@ -5,12 +5,12 @@ import {
   openEvents,
   EventStream,
   PostJson,
-  QUICK_FEDERATION_ENV,
   startFederation,
   userPosts,
   waitFor,
   WsEventJson,
 } from '@fedchat/testing';
+import { clusterEnv, SYNC_MS } from './support/cluster-env';
 
 /*
  * Reviewing a channel invitation from the system bot's message, between two real clusters (processes started from
@@ -19,8 +19,6 @@ import {
  * (`Client4.doPostAction`), so the requests are the ones the webapp sends; the click crosses from B's gateway to its
  * shared-channel-sync process, and the review post and its update come back over B's websocket.
  */
-
-const SYNC_MS = 45_000;
 
 let fed: Federation;
 let a: FederatedCluster;
@@ -44,7 +42,7 @@ async function clientError(p: Promise<unknown>): Promise<{ status_code?: number;
 }
 
 beforeAll(async () => {
-  fed = await startFederation({ clusters: ['a', 'b'], env: QUICK_FEDERATION_ENV, distributed: { b: {} } });
+  fed = await startFederation({ clusters: ['a', 'b'], env: clusterEnv(), distributed: { b: {} } });
   ({ a, b } = fed.clusters);
   await b.api().patch(`/remotecluster/${b.remoteIds.a}`, { auto_accept_channel_invites: false });
   events = await openEvents(b.url, b.adminToken);

@@ -19,7 +19,8 @@ import { autocompleteUsers, getProfilesByIds, getStatusesByIds, loadMe } from 'm
 import { Client4 } from 'mattermost-redux/client';
 import configureStore from 'mattermost-redux/store';
 import { FEDERATION_PASSWORD, PostJson, waitFor } from '@fedchat/testing';
-import { AppWorld, startAppWorld, SYNC_MS, waitForPostOn } from './support/mattermost-apps';
+import { SYNC_MS } from './support/cluster-env';
+import { AppWorld, startAppWorld, waitForPostOn } from './support/mattermost-apps';
 
 /*
  * The Mattermost webapp's own client logic (npm mattermost-redux, its actions over @mattermost/client's Client4) with a

@@ -1,4 +1,5 @@
-import { FederatedCluster, Federation, QUICK_FEDERATION_ENV, startFederation, TestUser, userPosts, waitFor } from '@fedchat/testing';
+import { FederatedCluster, Federation, startFederation, TestUser, userPosts, waitFor } from '@fedchat/testing';
+import { clusterEnv, SYNC_MS } from './support/cluster-env';
 
 /*
  * Channels chosen while creating a connection (design preview "select channels to share while creating the
@@ -9,7 +10,6 @@ import { FederatedCluster, Federation, QUICK_FEDERATION_ENV, startFederation, Te
  * another process, sends the invitations when the confirmation event reaches it over NATS).
  */
 
-const SYNC_MS = 45_000;
 const PASSWORD = 'Pending-Connection-S3cret!';
 
 describe.each([
@@ -25,8 +25,8 @@ describe.each([
   beforeAll(async () => {
     // Two federations of one cluster each: nothing connects them until the test does. One after the other, so that
     // a slow start does not starve the other, and afterAll stops whichever started.
-    fedA = await startFederation({ clusters: ['a'], env: QUICK_FEDERATION_ENV, ...(distributed ? { distributed: { a: {} } } : {}) });
-    fedB = await startFederation({ clusters: ['b'], env: QUICK_FEDERATION_ENV });
+    fedA = await startFederation({ clusters: ['a'], env: clusterEnv(), ...(distributed ? { distributed: { a: {} } } : {}) });
+    fedB = await startFederation({ clusters: ['b'], env: clusterEnv() });
     a = fedA.clusters.a;
     b = fedB.clusters.b;
     alice = await a.createUser('alice');

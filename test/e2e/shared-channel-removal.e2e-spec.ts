@@ -5,12 +5,12 @@ import {
   Federation,
   openEvents,
   PostJson,
-  QUICK_FEDERATION_ENV,
   startFederation,
   TestUser,
   userPosts,
   waitFor,
 } from '@fedchat/testing';
+import { clusterEnv, SYNC_MS } from './support/cluster-env';
 
 /*
  * Removing a shared channel from a connection (Mattermost 10.10) between two real embedded clusters, each a process
@@ -18,7 +18,6 @@ import {
  * driven through A's REST API and slash commands, and asserted on what B's own API and websocket show.
  */
 
-const SYNC_MS = 45_000;
 const NO_LONGER_SHARED = 'This channel is no longer shared.';
 
 let fed: Federation;
@@ -29,7 +28,7 @@ let bob: TestUser;
 let bobEvents: EventStream;
 
 beforeAll(async () => {
-  fed = await startFederation({ clusters: ['a', 'b'], env: QUICK_FEDERATION_ENV });
+  fed = await startFederation({ clusters: ['a', 'b'], env: clusterEnv() });
   ({ a, b } = fed.clusters);
   [alice, bob] = await Promise.all([a.createUser('alice'), b.createUser('bob')]);
   bobEvents = await openEvents(b.url, bob.token);

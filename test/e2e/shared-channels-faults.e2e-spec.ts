@@ -1,14 +1,5 @@
-import {
-  channelPosts,
-  FederatedCluster,
-  Federation,
-  PostJson,
-  QUICK_FEDERATION_ENV,
-  startFederation,
-  TestUser,
-  userPosts,
-  waitFor,
-} from '@fedchat/testing';
+import { channelPosts, FederatedCluster, Federation, PostJson, startFederation, TestUser, userPosts, waitFor } from '@fedchat/testing';
+import { clusterEnv } from './support/cluster-env';
 
 /*
  * Shared channels when things break: (a) a peer down for longer than the interruption threshold gets the
@@ -17,10 +8,7 @@ import {
  * posts, and the peer still ends with each post exactly once, in order.
  */
 
-const ENV = {
-  ...QUICK_FEDERATION_ENV,
-  SHARED_CHANNELS_LEASE_MS: '2000',
-};
+const ENV = clusterEnv([], { SHARED_CHANNELS_LEASE_MS: '2000' });
 const SYNC_MS = 60_000;
 
 function byCreateAt(posts: PostJson[]): PostJson[] {

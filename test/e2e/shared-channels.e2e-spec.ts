@@ -6,12 +6,12 @@ import {
   Federation,
   FEDERATION_PASSWORD,
   PostJson,
-  QUICK_FEDERATION_ENV,
   startFederation,
   TestUser,
   userPosts,
   waitFor,
 } from '@fedchat/testing';
+import { clusterEnv, SYNC_MS } from './support/cluster-env';
 
 /*
  * Shared channels across three embedded clusters: A (home) shares a channel with B (read-write) and C (read-only).
@@ -22,9 +22,7 @@ import {
 // WebSocketClient reads `WebSocket.OPEN` from the global scope, which Node 20 does not have.
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
-const ENV = QUICK_FEDERATION_ENV;
-/** How long content may take to cross (generous: the suite runs on small machines). */
-const SYNC_MS = 45_000;
+const ENV = clusterEnv();
 const NOT_SHARED = /This channel is no longer shared/;
 
 let fed: Federation;

@@ -1,17 +1,12 @@
-import { FederatedCluster, Federation, QUICK_FEDERATION_ENV, startFederation, TestUser, userPosts, waitFor } from '@fedchat/testing';
+import { FederatedCluster, Federation, startFederation, TestUser, userPosts, waitFor } from '@fedchat/testing';
+import { clusterEnv, SYNC_MS } from './support/cluster-env';
 
 /*
  * User sync across three embedded clusters: B and C are connected to A (the hub), with global user sync and
  * membership sync on. A shares a channel with B and C. Everything is asserted on what each cluster's own API shows.
  */
 
-const ENV = {
-  ...QUICK_FEDERATION_ENV,
-  MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC: 'true',
-  MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER: 'true',
-};
-/** How long a change may take to cross (generous: the suite runs on small machines). */
-const SYNC_MS = 45_000;
+const ENV = clusterEnv(['memberSync', 'syncAllUsers']);
 /** The promise for statuses. */
 const STATUS_MS = 5_000;
 

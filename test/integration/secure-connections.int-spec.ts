@@ -1,7 +1,7 @@
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
 import { ConnectionStateChanged, ConnectionStateChangedEvent } from '@fedchat/contracts';
 import { decryptInvite, encryptInvite, hashToken, newId, toBase64UrlPadded } from '@fedchat/crypto';
-import { addChannelMember, tapEvents, waitFor } from '@fedchat/testing';
+import { addChannelMember, freePort, tapEvents, waitFor } from '@fedchat/testing';
 import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
@@ -182,6 +182,21 @@ describe('secure connections between two clusters', () => {
     expect(res.body.id).toBe('api.remote_cluster.accept_invitation_error');
     expect(res.body.message).toMatch(/expired/);
     await b.h.as(b.admin).get(`/api/v4/remotecluster/${id}`).expect(404);
+  });
+
+  it('names the inviting site when it does not answer, and the acceptor keeps nothing', async () => {
+    const siteUrl = `http://127.0.0.1:${await freePort()}`;
+    const remoteId = newId();
+    const invite = await encryptInvite({ remote_id: remoteId, remote_team_id: '', site_url: siteUrl, token: newId() }, 'Pw-pw-pw-pw-1!');
+    const res = await b.h
+      .as(b.admin)
+      .post('/api/v4/remotecluster/accept_invite')
+      .send({ name: 'nobody', default_team_id: b.teamId, invite, password: 'Pw-pw-pw-pw-1!' })
+      .expect(500);
+    expect(res.body.id).toBe('api.remote_cluster.accept_invitation_error');
+    expect(res.body.message).toContain(`Could not accept the invitation: the inviting site ${siteUrl} did not answer (`);
+    expect(res.body.message).toContain('ECONNREFUSED');
+    await b.h.as(b.admin).get(`/api/v4/remotecluster/${remoteId}`).expect(404);
   });
 
   it('connects through the REST API and both sides go online within seconds', async () => {

@@ -139,6 +139,13 @@ export function statusOf(err: unknown): number | undefined {
   return err && typeof err === 'object' && 'status_code' in err && typeof err.status_code === 'number' ? err.status_code : undefined;
 }
 
+/** The server's error id (`api.remote_cluster.invalid_site_url`, ...): what went wrong, whatever the message says. */
+export function errorIdOf(err: unknown): string | undefined {
+  return err && typeof err === 'object' && 'server_error_id' in err && typeof err.server_error_id === 'string'
+    ? err.server_error_id
+    : undefined;
+}
+
 export const call = <T>(method: string, path: string, body?: unknown): Promise<T> => client.call<T>(method, path, body);
 
 export const Permissions = {

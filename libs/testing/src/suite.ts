@@ -58,7 +58,17 @@ export async function startEmbeddedSuite(env: Record<string, string> = {}): Prom
     PORT: String(port),
     DATA_DIR: env.DATA_DIR ?? path.join(dir!, 'data'),
   });
-  await waitReady(proc, port);
+  try {
+    await waitReady(proc, port);
+  } catch (err) {
+    // A suite that did not come up in time is stopped: left running, it would keep the test runner from exiting.
+    // SIGTERM first, so that it stops its PostgreSQL too; SIGKILL if it does not end.
+    const kill = setTimeout(() => void proc.stop('SIGKILL'), 10_000);
+    await proc.stop('SIGTERM');
+    clearTimeout(kill);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     gateways: [`http://127.0.0.1:${port}`],
     processes: new Map([['embedded', proc]]),

@@ -1,22 +1,11 @@
-import {
-  FederatedCluster,
-  Federation,
-  PostJson,
-  QUICK_FEDERATION_ENV,
-  startFederation,
-  TestUser,
-  userPosts,
-  waitFor,
-} from '@fedchat/testing';
+import { FederatedCluster, Federation, PostJson, startFederation, TestUser, userPosts, waitFor } from '@fedchat/testing';
+import { clusterEnv, SYNC_MS } from './cluster-env';
 
 /*
  * The world the Mattermost-app tests (webapp client logic, mobile app entry) log into: two embedded clusters. On A,
  * alice (the app's user) and bob share a team, an open channel with a thread that mentions alice, and a DM. B's
  * channel `peer-room` is shared with A; dave, a user of B, has posted in it, so A knows him as a remote user.
  */
-
-/** How long content may take to cross between clusters (the suite runs on small machines). */
-export const SYNC_MS = 45_000;
 
 export interface AppWorld {
   fed: Federation;
@@ -39,7 +28,7 @@ export interface AppWorld {
 }
 
 export async function startAppWorld(): Promise<AppWorld> {
-  const fed = await startFederation({ clusters: ['a', 'b'], env: QUICK_FEDERATION_ENV });
+  const fed = await startFederation({ clusters: ['a', 'b'], env: clusterEnv() });
   try {
     const { a, b } = fed.clusters;
     const [alice, bob, dave] = await Promise.all([a.createUser('alice'), a.createUser('bob'), b.createUser('dave')]);

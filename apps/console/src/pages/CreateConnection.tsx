@@ -1,7 +1,8 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import { allTeams, client, errorText, type Connection, type Team } from '../api';
-import { ErrorMessage, InviteModeField, Loading, TextField, TeamSelect, CopyField } from '../components';
+import { useState } from 'react';
+import { client, errorText, type Connection } from '../api';
+import { CopyField } from '../components';
 import { ChannelPicker } from '../ChannelPicker';
+import { ConnectionForm, NEW_CONNECTION_FIELDS, useTeams } from '../ConnectionForm';
 import { useNavigate } from '../router';
 import { Link } from '../App';
 
@@ -13,34 +14,24 @@ interface Created {
   sharedChannelIds: string[];
 }
 
-export const NAME_HINT = 'Lower-case letters, digits, dots, dashes and underscores; used in channel and user names from this workspace.';
-
 export function CreateConnection() {
   const navigate = useNavigate();
-  const [teams, setTeams] = useState<Team[]>();
-  const [name, setName] = useState('');
-  const [displayName, setDisplayName] = useState('');
-  const [teamId, setTeamId] = useState('');
-  const [autoAccept, setAutoAccept] = useState(true);
+  const { teams, teamsError } = useTeams();
+  const [fields, setFields] = useState(NEW_CONNECTION_FIELDS);
   const [channels, setChannels] = useState(new Set<string>());
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<Created>();
 
-  useEffect(() => {
-    allTeams().then(setTeams, (err) => setError(errorText(err)));
-  }, []);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = async () => {
     setBusy(true);
     setError(undefined);
     try {
       const answer = (await client.createRemoteCluster({
-        name,
-        display_name: displayName,
-        default_team_id: teamId,
-        auto_accept_channel_invites: autoAccept,
+        name: fields.name,
+        display_name: fields.displayName,
+        default_team_id: fields.teamId,
+        auto_accept_channel_invites: fields.autoAccept,
         // One request: the server checks every channel first (a refused one creates nothing) and sends the invitations on acceptance.
         ...(channels.size > 0 ? { share_channel_ids: [...channels] } : {}),
       } as never)) as unknown as { remote_cluster: Connection; invite: string; password: string; shared_channel_ids?: string[] };
@@ -93,30 +84,19 @@ export function CreateConnection() {
       <p>
         Creates an invitation for another organization. <Link to="/accept">Received an invitation? Accept it instead.</Link>
       </p>
-      {!teams && !error && <Loading what="teams" />}
-      <form onSubmit={(e) => void submit(e)}>
-        <TextField label="Organization name" value={name} onChange={setName} required pattern="[a-z0-9._\-]{1,64}" hint={NAME_HINT} />
-        <TextField label="Display name" value={displayName} onChange={setDisplayName} hint="How the other organization appears here." />
-        <InviteModeField autoAccept={autoAccept} onChange={setAutoAccept} />
-        <TeamSelect
-          label="Destination team"
-          teams={teams ?? []}
-          value={teamId}
-          onChange={setTeamId}
-          required={autoAccept}
-          hint="Channels this organization shares with us are created in this team."
-        />
+      <ConnectionForm
+        fields={fields}
+        onChange={setFields}
+        teams={teams}
+        error={error ?? teamsError}
+        busy={busy}
+        complete
+        submitLabel="Save"
+        busyLabel="Saving…"
+        onSubmit={() => void submit()}
+      >
         {teams && <ChannelPicker teams={teams} selected={channels} onChange={setChannels} label="Channels to share now (optional)" />}
-        <ErrorMessage>{error}</ErrorMessage>
-        <div className="actions">
-          <button type="button" onClick={() => navigate('/')}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy || !name || (autoAccept && !teamId)}>
-            {busy ? 'Saving…' : 'Save'}
-          </button>
-        </div>
-      </form>
+      </ConnectionForm>
     </section>
   );
 }

@@ -1,6 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { APP_CONFIG, AppConfig, AppError, Bus, PeerAddressPolicy, peerAddressPolicy, PeerClient, PING_TIMEOUT_MS } from '@fedchat/common';
+import {
+  APP_CONFIG,
+  AppConfig,
+  AppError,
+  Bus,
+  PeerAddressPolicy,
+  peerAddressPolicy,
+  PeerClient,
+  PeerRequestError,
+  PING_TIMEOUT_MS,
+} from '@fedchat/common';
 import {
   AcceptInviteRequest,
   ConnectionConfirmedEvent,
@@ -177,7 +187,9 @@ export class ConnectionsService {
       await this.remotes.delete({ remote_id: rc.remote_id });
       const reason = err instanceof Error ? err.message : String(err);
       this.logger.warn({ remote_id: rc.remote_id, err: reason }, 'invitation confirmation failed; connection removed');
-      throw new AppError('api.remote_cluster.accept_invitation_error', `Could not accept the invitation: ${reason}`, 500, reason);
+      // A site that never answered is named: the address is inside the code, and the administrator cannot see it.
+      const message = isUnanswered(err) ? `the inviting site ${rc.site_url} did not answer (${reason}).` : reason;
+      throw new AppError('api.remote_cluster.accept_invitation_error', `Could not accept the invitation: ${message}`, 500, reason);
     }
     this.logger.log({ remote_id: rc.remote_id, site_url: rc.site_url }, 'invitation accepted and confirmed');
     this.heartbeat.pingSoon(rc.remote_id);
@@ -379,6 +391,18 @@ export class ConnectionsService {
       throw err;
     }
   }
+}
+
+/**
+ * Whether a request to a peer got no HTTP answer at all: nothing listens, the host is unknown or unreachable, the
+ * connection dropped before an answer, or the deadline passed. An answer (any status, a malformed body) is not this.
+ */
+function isUnanswered(err: unknown): boolean {
+  if (!(err instanceof PeerRequestError) || err.status !== undefined) return false;
+  return (
+    err.timeout ||
+    /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN)\b|before the peer answered/.test(err.message)
+  );
 }
 
 /** Invitation passwords protect codes sent over other channels: weak ones are refused (never logged). */
