@@ -201,3 +201,15 @@ it('the one-statement session lookup refuses what the two-statement one refused,
     .get('/api/v4/users/me')
     .expect(401);
 });
+
+it('keeps authenticating when another version adds a column to users (a prepared statement names its columns)', async () => {
+  const erin = await h.signUp('qcerin', admin);
+  // Prepare the lookup on the connection the next requests reuse.
+  for (let i = 0; i < 3; i++) await h.as(erin).get('/api/v4/users/me').expect(200);
+  await h.db.query(`ALTER TABLE users ADD COLUMN qc_added integer NOT NULL DEFAULT 0`);
+  try {
+    for (let i = 0; i < 3; i++) await h.as(erin).get('/api/v4/users/me').expect(200);
+  } finally {
+    await h.db.query(`ALTER TABLE users DROP COLUMN qc_added`);
+  }
+});

@@ -25,13 +25,20 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const SESSION_LENGTH_MS = 30 * 24 * 3600 * 1000;
 
-/** A session or an active personal access token of a token hash ($1), with its user's columns (null if gone). */
-const AUTHENTICATE_SQL = `SELECT 'session' AS credential_kind, s.id AS credential_id, s.expires_at AS credential_expires_at,
-    s.props->>'csrf' AS credential_csrf, u.*
-  FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1
-  UNION ALL
-  SELECT 'token', t.id, 0, NULL, u.*
-  FROM user_access_tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.is_active`;
+/**
+ * A session or an active personal access token of a token hash ($1), with its user's columns (null if gone). The
+ * columns are named, not `u.*`: a prepared `*` changes its result type when a newer version adds a column, and
+ * PostgreSQL then refuses the statement on every connection that prepared it.
+ */
+function authenticateSql(userColumns: string[]): string {
+  const user = userColumns.map((column) => `u.${column}`).join(', ');
+  return `SELECT 'session' AS credential_kind, s.id AS credential_id, s.expires_at AS credential_expires_at,
+      s.props->>'csrf' AS credential_csrf, ${user}
+    FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1
+    UNION ALL
+    SELECT 'token', t.id, 0, NULL, ${user}
+    FROM user_access_tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.is_active`;
+}
 
 type CredentialRow = Record<string, unknown> & {
   credential_kind: 'session' | 'token';
@@ -43,6 +50,7 @@ type CredentialRow = Record<string, unknown> & {
 @Injectable()
 export class AuthService {
   private readonly byRequest = new WeakMap<Request, Promise<AuthContext | undefined>>();
+  private authenticateSql?: string;
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -143,7 +151,8 @@ export class AuthService {
   async authenticate(token: string): Promise<AuthContext | undefined> {
     if (!isValidId(token)) return undefined;
     const dataSource = this.users.manager.connection;
-    const rows = await preparedQuery<CredentialRow>(dataSource, 'auth.authenticate', AUTHENTICATE_SQL, [hashToken(token)]);
+    this.authenticateSql ??= authenticateSql(dataSource.getMetadata(User).columns.map((column) => column.databaseName));
+    const rows = await preparedQuery<CredentialRow>(dataSource, 'auth.authenticate', this.authenticateSql, [hashToken(token)]);
     const row = rows.find((r) => r.credential_kind === 'session') ?? rows[0];
     if (!row) return undefined;
     if (row.credential_kind === 'session') {
