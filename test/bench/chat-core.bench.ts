@@ -1,5 +1,6 @@
+import * as fs from 'node:fs';
 import WebSocket from 'ws';
-import { startEmbeddedSuite } from '@fedchat/testing';
+import { postgresProcessesFor, startEmbeddedSuite } from '@fedchat/testing';
 
 /**
  * `npm run bench`: the chat core on one embedded instance.
@@ -19,6 +20,56 @@ function percentile(sorted: number[], p: number): number {
 function summary(ms: number[]): string {
   const s = [...ms].sort((a, b) => a - b);
   return `p50 ${percentile(s, 50).toFixed(2)} ms, p99 ${percentile(s, 99).toFixed(2)} ms, max ${s[s.length - 1].toFixed(2)} ms`;
+}
+
+const TICKS_PER_MS = 100 / 1000; // USER_HZ is 100 on Linux
+
+/**
+ * CPU time (ms) used by processes and everything under them, live processes by their own time, ended ones through
+ * their parents' `cutime`/`cstime`.
+ */
+function treeCpuMs(rootPids: number[]): number {
+  const children = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const parent = Number(fields[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let total = 0;
+  const pending = [...rootPids];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    total += ticks.get(pid) ?? 0;
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return total / TICKS_PER_MS;
+}
+
+/**
+ * The server's processes: the embedded process and its PostgreSQL (which pg_ctl detaches, so it is found by its data
+ * directory). Their CPU time per post is less sensitive than posts/s to other work sharing the machine, so
+ * before/after comparisons on a busy machine read it.
+ */
+function serverRoots(embeddedPid: number): { node: number[]; postgres: number[] } {
+  const environ = fs.readFileSync(`/proc/${embeddedPid}/environ`, 'utf8').split('\0');
+  const dataDir = environ.find((v) => v.startsWith('DATA_DIR='))!.slice('DATA_DIR='.length);
+  return { node: [embeddedPid], postgres: postgresProcessesFor(dataDir) };
+}
+
+function serverCpuMs(server: { node: number[]; postgres: number[] }): { node: number; postgres: number } {
+  return { node: treeCpuMs(server.node), postgres: treeCpuMs(server.postgres) };
+}
+
+function cpuPerPost(cpu: { node: number; postgres: number }): string {
+  return `${(cpu.node + cpu.postgres).toFixed(2)} ms (node ${cpu.node.toFixed(2)}, PostgreSQL ${cpu.postgres.toFixed(2)})`;
 }
 
 async function api(
@@ -41,6 +92,7 @@ async function api(
 async function main(): Promise<void> {
   const suite = await startEmbeddedSuite({ LOG_LEVEL: 'warn' });
   const base = suite.gateways[0];
+  const server = serverRoots(suite.processes.get('embedded')!.pid);
   try {
     const password = 'bench-password-1';
     const signUp = async (username: string, by?: string) => {
@@ -76,6 +128,7 @@ async function main(): Promise<void> {
     const throughput = async (channelIds: string[]) => {
       const latencies: number[] = [];
       let next = 0;
+      const cpuBefore = serverCpuMs(server);
       const started = performance.now();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async (_, client) => {
@@ -88,7 +141,13 @@ async function main(): Promise<void> {
           }
         }),
       );
-      return { seconds: (performance.now() - started) / 1000, latencies };
+      const seconds = (performance.now() - started) / 1000;
+      const cpuAfter = serverCpuMs(server);
+      const cpuMsPerPost = {
+        node: (cpuAfter.node - cpuBefore.node) / TOTAL_POSTS,
+        postgres: (cpuAfter.postgres - cpuBefore.postgres) / TOTAL_POSTS,
+      };
+      return { seconds, latencies, cpuMsPerPost };
     };
 
     // 1. Throughput, one channel.
@@ -120,10 +179,12 @@ async function main(): Promise<void> {
         `chat core benchmark (embedded, one process, ${CONCURRENCY} concurrent clients)`,
         `  create post, one channel: ${TOTAL_POSTS} posts in ${oneChannel.seconds.toFixed(2)} s = ${(TOTAL_POSTS / oneChannel.seconds).toFixed(0)} posts/s`,
         `  create post latency, one channel: ${summary(oneChannel.latencies)}`,
+        `  server CPU per post, one channel: ${cpuPerPost(oneChannel.cpuMsPerPost)}`,
         ...(manyChannels
           ? [
               `  create post, ${CHANNELS} channels: ${TOTAL_POSTS} posts in ${manyChannels.seconds.toFixed(2)} s = ${(TOTAL_POSTS / manyChannels.seconds).toFixed(0)} posts/s`,
               `  create post latency, ${CHANNELS} channels: ${summary(manyChannels.latencies)}`,
+              `  server CPU per post, ${CHANNELS} channels: ${cpuPerPost(manyChannels.cpuMsPerPost)}`,
             ]
           : []),
         `  POST /posts -> posted event on another websocket (${DELIVERY_SAMPLES} sequential): ${summary(delivery)}`,

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { hashToken } from '@fedchat/crypto';
 import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
 import { newRemote, newShare, tapEvents, waitFor } from '@fedchat/testing';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
@@ -16,6 +17,8 @@ let bob: TestUser;
 let channelId: string;
 const events: WebSocketEventMessage[] = [];
 const statements: string[] = [];
+/** Per statement: whether it went as a named prepared statement (parsed and planned once per connection). */
+const prepared: boolean[] = [];
 let counting = false;
 const originalQuery = Client.prototype.query;
 
@@ -23,8 +26,9 @@ beforeAll(async () => {
   // Every pooled connection TypeORM uses is a pg Client; counting at the prototype sees them all.
   Client.prototype.query = function (this: Client, ...args: unknown[]) {
     if (counting) {
-      const first = args[0] as string | { text?: string };
+      const first = args[0] as string | { text?: string; name?: string };
       statements.push(typeof first === 'string' ? first : (first?.text ?? '?'));
+      prepared.push(typeof first === 'object' && !!first?.name);
     }
     return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof Client.prototype.query;
@@ -45,6 +49,7 @@ afterAll(async () => {
 
 async function countStatements(work: () => Promise<void>): Promise<string[]> {
   statements.length = 0;
+  prepared.length = 0;
   counting = true;
   try {
     await work();
@@ -56,7 +61,7 @@ async function countStatements(work: () => Promise<void>): Promise<string[]> {
 
 const POSTS = 20;
 
-it('creates a plain post in at most 4 statements (session, access, write), its answer and event as a re-read gives', async () => {
+it('creates a plain post in at most 3 statements (session with its user, access, write), its answer and event as a re-read gives', async () => {
   // Warm: the first request of a process may prepare what later ones reuse.
   await h.as(alice).post('/api/v4/posts').send({ channel_id: channelId, message: 'warm-up' }).expect(201);
 
@@ -74,7 +79,10 @@ it('creates a plain post in at most 4 statements (session, access, write), its a
   const perPost = seen.length / POSTS;
   // Before: about 15 (session and user, channel and membership twice, BEGIN, stamp, insert, counters, member
   // read state, COMMIT, re-read, four metadata reads, the channel's members for the event).
-  if (perPost > 4) throw new Error(`${perPost} statements per post, expected at most 4:\n${seen.slice(0, 30).join('\n')}`);
+  // Then 4 (the session, then its user). Now the session or token and its user are one statement.
+  if (perPost > 3) throw new Error(`${perPost} statements per post, expected at most 3:\n${seen.slice(0, 30).join('\n')}`);
+  // All of them prepared once per connection, not parsed and planned per post.
+  expect(seen.filter((_, i) => !prepared[i])).toEqual([]);
 
   // The answer is exactly what reading the post back gives (plus the client's pending id), and so is the event.
   for (const answer of answers) {
@@ -152,4 +160,56 @@ it('refuses writes as before: non-members, archived channels, read-only shares; 
   // Archived: members may no longer post.
   await h.db.query(`UPDATE channels SET delete_at = $2 WHERE id = $1`, [open.channelId, Date.now()]);
   expect((await postAs(alice, open.channelId).expect(403)).body.id).toBe('api.post.create_post.can_not_post_to_deleted.error');
+});
+
+it('the one-statement session lookup refuses what the two-statement one refused, and answers with the same user', async () => {
+  const dora = await h.signUp('qcdora', admin);
+  const me = (await h.as(dora).get('/api/v4/users/me').expect(200)).body;
+  expect(me).toMatchObject({ id: dora.id, username: 'qcdora', roles: 'system_user', delete_at: 0 });
+  // The user as the handlers see it, converted as TypeORM converts it (numbers, jsonb).
+  expect(typeof me.create_at).toBe('number');
+  expect(me.notify_props).toEqual(expect.any(Object));
+
+  // An expired session is refused and removed.
+  const expired = await h.login('qcdora');
+  await h.db.query(`UPDATE sessions SET expires_at = 1 WHERE token_hash = $1`, [hashToken(expired.token)]);
+  await h.as(expired).get('/api/v4/users/me').expect(401);
+  const [{ left }] = await h.db.query(`SELECT count(*)::int AS left FROM sessions WHERE token_hash = $1`, [hashToken(expired.token)]);
+  expect(left).toBe(0);
+  await h.as(dora).get('/api/v4/users/me').expect(200);
+
+  // A logged-out session is refused at once.
+  const other = await h.login('qcdora');
+  await h.as(other).post('/api/v4/users/logout').expect(200);
+  await h.as(other).get('/api/v4/users/me').expect(401);
+
+  // A personal access token authenticates as its user until deactivated.
+  const pat = (await h.as(admin).post(`/api/v4/users/${dora.id}/tokens`).send({ description: 'qc' }).expect(200)).body;
+  const asPat = { ...dora, token: pat.token as string };
+  expect((await h.as(asPat).get('/api/v4/users/me').expect(200)).body.id).toBe(dora.id);
+  await h.db.query(`UPDATE user_access_tokens SET is_active = false WHERE id = $1`, [pat.id]);
+  await h.as(asPat).get('/api/v4/users/me').expect(401);
+  await h.db.query(`UPDATE user_access_tokens SET is_active = true WHERE id = $1`, [pat.id]);
+  await h.as(asPat).get('/api/v4/users/me').expect(200);
+
+  // A deactivated user's session and token are refused, whatever is left of them.
+  await h.db.query(`UPDATE users SET delete_at = $2 WHERE id = $1`, [dora.id, Date.now()]);
+  await h.as(dora).get('/api/v4/users/me').expect(401);
+  await h.as(asPat).get('/api/v4/users/me').expect(401);
+  await h
+    .as({ ...dora, token: 'x'.repeat(26) })
+    .get('/api/v4/users/me')
+    .expect(401);
+});
+
+it('keeps authenticating when another version adds a column to users (a prepared statement names its columns)', async () => {
+  const erin = await h.signUp('qcerin', admin);
+  // Prepare the lookup on the connection the next requests reuse.
+  for (let i = 0; i < 3; i++) await h.as(erin).get('/api/v4/users/me').expect(200);
+  await h.db.query(`ALTER TABLE users ADD COLUMN qc_added integer NOT NULL DEFAULT 0`);
+  try {
+    for (let i = 0; i < 3; i++) await h.as(erin).get('/api/v4/users/me').expect(200);
+  } finally {
+    await h.db.query(`ALTER TABLE users DROP COLUMN qc_added`);
+  }
 });

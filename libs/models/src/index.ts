@@ -4,3 +4,4 @@ export { dataSourceOptions, runMigrations, pendingSchemaChanges } from './data-s
 export { isUniqueViolation } from './unique-violation';
 export { isTransientDbError } from './transient-error';
 export { returning } from './returning';
+export { hydrate, preparedQuery } from './prepared-query';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
-import { returning, Session, User, UserAccessToken } from '@fedchat/models';
+import { hydrate, preparedQuery, returning, Session, User } from '@fedchat/models';
 import { Not, Repository } from 'typeorm';
 import type { Request } from 'express';
 import { locateToken } from './token';
@@ -25,14 +25,36 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const SESSION_LENGTH_MS = 30 * 24 * 3600 * 1000;
 
+/**
+ * A session or an active personal access token of a token hash ($1), with its user's columns (null if gone). The
+ * columns are named, not `u.*`: a prepared `*` changes its result type when a newer version adds a column, and
+ * PostgreSQL then refuses the statement on every connection that prepared it.
+ */
+function authenticateSql(userColumns: string[]): string {
+  const user = userColumns.map((column) => `u.${column}`).join(', ');
+  return `SELECT 'session' AS credential_kind, s.id AS credential_id, s.expires_at AS credential_expires_at,
+      s.props->>'csrf' AS credential_csrf, ${user}
+    FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1
+    UNION ALL
+    SELECT 'token', t.id, 0, NULL, ${user}
+    FROM user_access_tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.is_active`;
+}
+
+type CredentialRow = Record<string, unknown> & {
+  credential_kind: 'session' | 'token';
+  credential_id: string;
+  credential_expires_at: number | string;
+  credential_csrf: string | null;
+};
+
 @Injectable()
 export class AuthService {
   private readonly byRequest = new WeakMap<Request, Promise<AuthContext | undefined>>();
+  private authenticateSql?: string;
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
-    @InjectRepository(UserAccessToken) private readonly accessTokens: Repository<UserAccessToken>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -122,23 +144,29 @@ export class AuthService {
     return found;
   }
 
-  /** Resolves a bearer token (session or personal access token) to its user, or undefined. */
+  /**
+   * Resolves a bearer token (session or personal access token) to its user, or undefined. Every API request asks,
+   * so it is one statement: the session or the token with its user. A session wins over a token of the same hash.
+   */
   async authenticate(token: string): Promise<AuthContext | undefined> {
     if (!isValidId(token)) return undefined;
-    const tokenHash = hashToken(token);
-    const session = await this.sessions.findOneBy({ token_hash: tokenHash });
-    if (session) {
-      if (session.expires_at !== 0 && session.expires_at < Date.now()) {
-        await this.sessions.delete({ id: session.id });
+    const dataSource = this.users.manager.connection;
+    this.authenticateSql ??= authenticateSql(dataSource.getMetadata(User).columns.map((column) => column.databaseName));
+    const rows = await preparedQuery<CredentialRow>(dataSource, 'auth.authenticate', this.authenticateSql, [hashToken(token)]);
+    const row = rows.find((r) => r.credential_kind === 'session') ?? rows[0];
+    if (!row) return undefined;
+    if (row.credential_kind === 'session') {
+      const expiresAt = Number(row.credential_expires_at);
+      if (expiresAt !== 0 && expiresAt < Date.now()) {
+        await this.sessions.delete({ id: row.credential_id });
         return undefined;
       }
-      const user = await this.users.findOneBy({ id: session.user_id });
-      return user && user.delete_at === 0 ? { user, sessionId: session.id, csrfToken: session.props?.csrf ?? '' } : undefined;
     }
-    const pat = await this.accessTokens.findOneBy({ token_hash: tokenHash, is_active: true });
-    if (!pat) return undefined;
-    const user = await this.users.findOneBy({ id: pat.user_id });
-    return user && user.delete_at === 0 ? { user, sessionId: pat.id, accessTokenId: pat.id } : undefined;
+    const user = hydrate(dataSource, User, row);
+    if (!user || user.delete_at !== 0) return undefined;
+    return row.credential_kind === 'session'
+      ? { user, sessionId: row.credential_id, csrfToken: row.credential_csrf ?? '' }
+      : { user, sessionId: row.credential_id, accessTokenId: row.credential_id };
   }
 
   /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { isValidId } from '@fedchat/crypto';
 import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Channel, ChannelMember, TeamMember, User } from '@fedchat/models';
+import { Channel, ChannelMember, preparedQuery, TeamMember, User } from '@fedchat/models';
 import { Repository } from 'typeorm';
 import { hasPermission, Permission } from '../permissions';
 import { HeldRoles, heldRoles, heldRolesGrant, MembershipRow } from '../roles/held-roles';
@@ -55,13 +55,10 @@ export class ChannelAccess {
    */
   async requireWrite(user: User, channelId: string, permission?: Permission): Promise<Channel> {
     if (!isValidId(channelId)) throw AppError.invalidParam('channel_id');
-    const rows: (ChannelRow & MembershipRow & { read_only_share: boolean })[] = await this.channels.query(
-      `SELECT ${CHANNEL_COLUMNS},
-         c.shared AND EXISTS (SELECT 1 FROM shared_channels s WHERE s.channel_id = c.id AND NOT s.home AND s.readonly) AS read_only_share,
-         ${ROLE_COLUMNS}
-       FROM channels c
-       ${ROLE_JOINS}
-       WHERE c.id = $1`,
+    const rows = await preparedQuery<ChannelRow & MembershipRow & { read_only_share: boolean }>(
+      this.channels.manager.connection,
+      'channel-access.require-write',
+      REQUIRE_WRITE_SQL,
       [channelId, user.id],
     );
     if (rows.length === 0) throw AppError.notFound('channel');
@@ -149,6 +146,14 @@ const CHANNEL_COLUMNS = [
 ]
   .map((column) => `c.${column}`)
   .join(', ');
+
+/** The channel ($1), whether it is a read-only share here, and the roles user $2 holds in it. */
+const REQUIRE_WRITE_SQL = `SELECT ${CHANNEL_COLUMNS},
+    c.shared AND EXISTS (SELECT 1 FROM shared_channels s WHERE s.channel_id = c.id AND NOT s.home AND s.readonly) AS read_only_share,
+    ${ROLE_COLUMNS}
+  FROM channels c
+  ${ROLE_JOINS}
+  WHERE c.id = $1`;
 
 function toChannel(row: ChannelRow): Channel {
   return Object.assign(new Channel(), {

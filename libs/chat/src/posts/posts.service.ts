@@ -3,7 +3,18 @@ import { AppError, Bus } from '@fedchat/common';
 import { SharedChannelChangedEvent } from '@fedchat/contracts';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { isValidId, newId } from '@fedchat/crypto';
-import { Channel, FileInfo, isUniqueViolation, Post, PostAcknowledgement, PostPriority, Reaction, returning, User } from '@fedchat/models';
+import {
+  Channel,
+  FileInfo,
+  isUniqueViolation,
+  Post,
+  PostAcknowledgement,
+  PostPriority,
+  Reaction,
+  preparedQuery,
+  returning,
+  User,
+} from '@fedchat/models';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { hasPermission, Permission } from '../permissions';
@@ -183,7 +194,9 @@ export class PostsService {
     input: { message: string; type: string; props: Record<string, unknown>; pendingPostId?: string },
   ): Promise<SavedPost> {
     const post = newLocalPost(author, channel, { root_id: '', message: input.message, type: input.type, props: input.props, file_ids: [] });
-    const rows: { create_at: string; props: Record<string, unknown>; shared: boolean; members: string[] }[] = await this.dataSource.query(
+    const rows = await preparedQuery<{ create_at: string; props: Record<string, unknown>; shared: boolean; members: string[] }>(
+      this.dataSource,
+      'posts.create-plain',
       `WITH stamp AS (
          UPDATE shared_channels SET last_change_at = GREATEST(last_change_at + 1, $3) WHERE channel_id = $2 RETURNING last_change_at
        ), change AS (
