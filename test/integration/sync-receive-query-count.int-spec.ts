@@ -115,3 +115,11 @@ it('still reads the metadata of new replies for their posted events', async () =
   expect(rootJson).toMatchObject({ id: root, reply_count: 1 });
   expect(replyJson).toMatchObject({ id: reply, root_id: root, reply_count: 1 });
 });
+
+it('stores a lone surrogate in a received message as U+FFFD, as a single post always was', async () => {
+  const id = newId();
+  const res = await send({ channel_id: channelId, posts: [post(id, 'broken \ud800 text')] });
+  expect(res.payload).toMatchObject({ post_errors: [] });
+  const [row] = await db.query('SELECT message FROM posts WHERE id = $1', [id]);
+  expect(row?.message).toBe('broken \ufffd text');
+});

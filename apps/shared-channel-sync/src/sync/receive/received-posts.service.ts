@@ -238,6 +238,14 @@ async function insertPostRows(tx: EntityManager, rows: Post[]): Promise<void> {
      FROM jsonb_to_recordset($1::jsonb) AS r(id varchar, create_at bigint, update_at bigint, edit_at bigint, delete_at bigint,
        is_pinned boolean, user_id varchar, channel_id varchar, root_id varchar, original_id varchar, message text, type varchar,
        props jsonb, hashtags text, file_ids jsonb, remote_id varchar, has_reactions boolean)`,
-    [JSON.stringify(rows)],
+    [JSON.stringify(rows.map((r) => ({ ...r, message: wellFormed(r.message), hashtags: wellFormed(r.hashtags) })))],
   );
+}
+
+/**
+ * Lone UTF-16 surrogates become U+FFFD, as they do when a string parameter is encoded for PostgreSQL; in a JSON
+ * document they would stay escapes that jsonb refuses, and the post would be refused for it.
+ */
+function wellFormed(text: string): string {
+  return (text as unknown as { toWellFormed(): string }).toWellFormed();
 }
