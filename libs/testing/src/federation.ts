@@ -325,7 +325,8 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     await Promise.all(peers.map((peer) => connect(hub, peer)));
     for (const [from, to] of options.links ?? []) await connect(from, to);
   } catch (err) {
-    await stop();
+    // The start's failure is the news; a clean-up that fails after it (e.g. a data dir still being written) must not hide it.
+    await stop().catch(() => undefined);
     throw err;
   }
   return { clusters, connect, waitConnected, stop };
