@@ -151,6 +151,8 @@ export interface FederatedCluster {
   readonly remoteIds: Record<string, string>;
   /** The running suite (a new one after `restart`). */
   readonly suite: RunningSuite;
+  /** DATA_DIR of an embedded cluster (its PostgreSQL lives there); undefined for a distributed one. */
+  readonly dataDir?: string;
   readonly running: boolean;
   /** The cluster's API as its admin, or as the session of `token`. */
   api(token?: string): Api;
@@ -184,6 +186,7 @@ class Cluster implements FederatedCluster {
     private current: RunningSuite | undefined,
     /** Starts the same instance again (embedded clusters only). */
     private readonly relaunch?: () => Promise<RunningSuite>,
+    readonly dataDir?: string,
   ) {}
 
   get suite(): RunningSuite {
@@ -262,7 +265,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     const url = `http://127.0.0.1:${port}`;
     const siteUrl = options.siteUrl ? await options.siteUrl(name, url) : url;
     const fixed = { ...env, PORT: String(port), SITE_URL: siteUrl, DATA_DIR: path.join(root, name) };
-    return new Cluster(name, url, await startEmbeddedSuite(fixed), () => startEmbeddedSuite(fixed));
+    return new Cluster(name, url, await startEmbeddedSuite(fixed), () => startEmbeddedSuite(fixed), fixed.DATA_DIR);
   };
 
   const waitConnected = async (x: string, y: string, since = 0, timeoutMs = 60_000): Promise<void> => {
@@ -322,7 +325,8 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     await Promise.all(peers.map((peer) => connect(hub, peer)));
     for (const [from, to] of options.links ?? []) await connect(from, to);
   } catch (err) {
-    await stop();
+    // The start's failure is the news; a clean-up that fails after it (e.g. a data dir still being written) must not hide it.
+    await stop().catch(() => undefined);
     throw err;
   }
   return { clusters, connect, waitConnected, stop };

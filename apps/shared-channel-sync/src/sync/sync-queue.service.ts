@@ -16,6 +16,10 @@ export interface ClaimedPair {
   interruption_notified: boolean;
   /** The channel metadata stamp the remote has confirmed (home side). */
   metadata_synced_at: number;
+  /** The channel metadata stamp as claimed (home side; 0 otherwise): newer than `metadata_synced_at` means it travels. */
+  metadata_changed_at: number;
+  /** The pair had refused posts in the dead-letter table when claimed (or got some since): only then are they looked at. */
+  dead_letters: boolean;
 }
 
 /** Keyset position in a channel's changes: everything up to (at, id) in `(update_at, id)` order was delivered. */
@@ -34,6 +38,8 @@ interface PairRow {
   interrupted_since: string;
   interruption_notified: boolean;
   last_metadata_sync_at: string;
+  metadata_changed_at: string;
+  dead_letters: boolean;
   /** Lease owner before this claim: another instance's means its lease ran out (it died or hung). */
   previous_owner: string;
 }
@@ -82,7 +88,10 @@ export class SyncQueue {
        ) due
        WHERE s.id = due.id
        RETURNING s.id, s.channel_id, s.remote_id, s.last_post_update_at, s.last_post_id, s.failures, s.interrupted_since,
-                 s.interruption_notified, s.last_metadata_sync_at, due.previous_owner`,
+                 s.interruption_notified, s.last_metadata_sync_at, due.previous_owner,
+                 COALESCE((SELECT sc.metadata_changed_at FROM shared_channels sc WHERE sc.channel_id = s.channel_id AND sc.home), 0)
+                   AS metadata_changed_at,
+                 EXISTS (SELECT 1 FROM sync_dead_letters d WHERE d.channel_id = s.channel_id AND d.remote_id = s.remote_id) AS dead_letters`,
       [this.owner, now + this.config.sharedChannels.leaseMs, now, limit, channelId ?? null],
     );
     logLeaseTakeovers(
@@ -100,6 +109,8 @@ export class SyncQueue {
       interrupted_since: Number(r.interrupted_since),
       interruption_notified: r.interruption_notified,
       metadata_synced_at: Number(r.last_metadata_sync_at),
+      metadata_changed_at: Number(r.metadata_changed_at),
+      dead_letters: r.dead_letters,
     }));
   }
 
@@ -185,12 +196,18 @@ export class SyncQueue {
     );
   }
 
-  /** The channel changed (e.g. a file arrived at a remote): healthy pairs waiting for files are due now. */
-  async wakeChannel(channelId: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE shared_channel_remotes SET next_sync_at = 0 WHERE channel_id = $1 AND failures = 0 AND next_sync_at > 0 AND delete_at = 0`,
+  /**
+   * The channel changed (e.g. a file arrived at a remote): healthy pairs waiting for files are due now. True when
+   * any pair was waiting.
+   */
+  async wakeChannel(channelId: string): Promise<boolean> {
+    const woken = await returning(
+      this.dataSource,
+      `UPDATE shared_channel_remotes SET next_sync_at = 0 WHERE channel_id = $1 AND failures = 0 AND next_sync_at > 0 AND delete_at = 0
+       RETURNING id`,
       [channelId],
     );
+    return woken.length > 0;
   }
 
   /** A remote came back: its pairs are due now, whatever their backoff said (full catch-up). */

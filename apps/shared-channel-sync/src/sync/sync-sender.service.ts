@@ -141,6 +141,8 @@ export class SyncSender {
    * ignores unknown keys). False when the lease was lost.
    */
   private async deliverMetadata(pair: ClaimedPair): Promise<boolean> {
+    // The claim read the stamp; a change after it rings the channel again, and the next claim sees it.
+    if (pair.metadata_changed_at <= pair.metadata_synced_at) return true;
     const share = await this.dataSource.getRepository(SharedChannel).findOneBy({ channel_id: pair.channel_id, home: true });
     if (!share || share.metadata_changed_at <= pair.metadata_synced_at) return true;
     const metadata: ChannelMetadataMsg = {
@@ -182,23 +184,26 @@ export class SyncSender {
       return { ...batch, reactions: [], acks: [], users: [], mentionTransforms: {}, wire: [], foreignLinks: [] };
     }
     const ids = [...new Set([...batch.changed, ...batch.posts].map((p) => p.id))];
+    // Independent reads, each on a connection of its own: a batch is ready after the slowest, not after their sum.
     // Every reaction row of the batch's posts (removed ones too: state, not toggle), not only those changed since
     // `from`: a post changed again after a reaction may sort past the end of the batch that passes the reaction's
     // stamp, and the next batch's `from` is then already later than it (a lost reaction, found by the chaos run).
-    const reactions = await this.dataSource
-      .getRepository(Reaction)
-      .createQueryBuilder('r')
-      .where('r.post_id IN (:...ids)', { ids })
-      .andWhere('r.remote_id <> :remote', { remote: pair.remote_id })
-      .getMany();
-    const acks = await this.dataSource
-      .getRepository(PostAcknowledgement)
-      .createQueryBuilder('a')
-      .where('a.post_id IN (:...ids)', { ids })
-      .andWhere('a.remote_id <> :remote', { remote: pair.remote_id })
-      .getMany();
+    const [reactions, acks, { wire, foreignLinks }] = await Promise.all([
+      this.dataSource
+        .getRepository(Reaction)
+        .createQueryBuilder('r')
+        .where('r.post_id IN (:...ids)', { ids })
+        .andWhere('r.remote_id <> :remote', { remote: pair.remote_id })
+        .getMany(),
+      this.dataSource
+        .getRepository(PostAcknowledgement)
+        .createQueryBuilder('a')
+        .where('a.post_id IN (:...ids)', { ids })
+        .andWhere('a.remote_id <> :remote', { remote: pair.remote_id })
+        .getMany(),
+      batch.posts.length ? this.wirePosts(pair, from, batch.posts) : { wire: [], foreignLinks: [] },
+    ]);
     const { users, mentionTransforms } = await this.usersFor(pair, batch.posts, reactions, acks);
-    const { wire, foreignLinks } = batch.posts.length ? await this.wirePosts(pair, from, batch.posts) : { wire: [], foreignLinks: [] };
     return { ...batch, reactions, acks, users, mentionTransforms, wire, foreignLinks };
   }
 
@@ -290,7 +295,10 @@ export class SyncSender {
       this.metrics.refusedByPeer.inc({ remote_id: pair.remote_id }, refused.size);
       this.log.warn({ remote: pair.remote_id, channel: pair.channel_id, posts: [...refused] }, 'remote refused posts');
       await this.deadLetters.refused(pair.channel_id, pair.remote_id, [...refused]);
+      pair.dead_letters = true;
     }
+    // Only this run (it holds the lease) adds dead letters for the pair: without any there is nothing to settle.
+    if (!pair.dead_letters) return;
     const taken = sent.map((p) => String(p.id)).filter((id) => !refused.has(id));
     await this.deadLetters.settled(pair.channel_id, pair.remote_id, taken);
   }
@@ -300,6 +308,7 @@ export class SyncSender {
    * now the remote's own have nothing left to send.
    */
   private async resendRefused(pair: ClaimedPair): Promise<void> {
+    if (!pair.dead_letters) return;
     const due = await this.deadLetters.due(pair.channel_id, pair.remote_id, this.config.connectedWorkspaces.maxPostsPerSync);
     if (due.length === 0) return;
     const found = await this.dataSource.getRepository(Post).findBy({ id: In(due), channel_id: pair.channel_id });

@@ -71,10 +71,14 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     await this.loop.stop();
   }
 
-  /** Doorbell: the channel changed, so its pairs are due now. */
+  /**
+   * Doorbell: the channel changed, so its pairs are due now. Most pairs are due already, so the claim starts at once
+   * (a new post goes out without waiting for the wake-up's round trip); a pair that was waiting for its files is
+   * claimed by a second ring once woken.
+   */
   async channelChanged(channelId: string): Promise<void> {
-    await this.queue.wakeChannel(channelId);
     this.ring(channelId);
+    if (await this.queue.wakeChannel(channelId)) this.ring(channelId);
   }
 
   /** Doorbell: a remote came (back) online, so its pairs waiting for a retry are due now. */

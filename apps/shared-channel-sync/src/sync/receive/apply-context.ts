@@ -11,6 +11,10 @@ export interface Announcements {
   acks: { ack: PostAcknowledgement; added: boolean }[];
   /** Threads that got replies, for their followers' `thread_updated`. */
   threads: TouchedThread[];
+  /** Usernames of the new posts' authors, as read while applying (the `posted` event's sender_name). */
+  senders: Map<string, string>;
+  /** A new post got a priority. */
+  prioritized?: boolean;
 }
 
 /** One received message being applied, inside its transaction: what it may touch, what it answers, what it changed. */
@@ -33,5 +37,5 @@ export interface ApplyContext {
 }
 
 export function noAnnouncements(): Announcements {
-  return { posted: [], edited: [], deleted: [], reactions: [], acks: [], threads: [] };
+  return { posted: [], edited: [], deleted: [], reactions: [], acks: [], threads: [], senders: new Map() };
 }

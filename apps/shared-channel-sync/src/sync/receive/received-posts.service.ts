@@ -84,7 +84,7 @@ export class ReceivedPosts {
   /** A new post as it will be stored, or a refusal; undefined when there is nothing to store (deleted before it came). */
   private async newPostRow(tx: EntityManager, ctx: ApplyContext, incoming: SyncPost, known: Known): Promise<Post | undefined> {
     checkPostShape(ctx, incoming);
-    ownedBySender(ctx, known.users.get(incoming.user_id));
+    const author = ownedBySender(ctx, known.users.get(incoming.user_id));
     if (ctx.readonly) throw new RefusedItem('read-only share: the remote may not post');
     if (incoming.delete_at > 0) return undefined;
     if (incoming.root_id) {
@@ -93,6 +93,7 @@ export class ReceivedPosts {
         throw new RefusedItem('unknown thread root');
     }
     const message = await this.localMessage(tx, ctx, incoming.message);
+    ctx.news.senders.set(author.id, author.username);
     return tx.getRepository(Post).create({
       id: incoming.id,
       create_at: incoming.create_at,
@@ -117,11 +118,10 @@ export class ReceivedPosts {
   /** One INSERT for all new posts; if it fails, one at a time so that only the rows at fault are refused. */
   private async insertPosts(tx: EntityManager, ctx: ApplyContext, rows: Post[], list: SyncPost[]): Promise<void> {
     if (rows.length === 0) return;
-    const repo = tx.getRepository(Post);
     let inserted = rows;
     await tx.query('SAVEPOINT sync_bulk');
     try {
-      await repo.insert(rows.map((r) => ({ ...r })) as QueryDeepPartialEntity<Post>[]);
+      await insertPostRows(tx, rows);
       await tx.query('RELEASE SAVEPOINT sync_bulk');
     } catch (err) {
       await tx.query('ROLLBACK TO SAVEPOINT sync_bulk');
@@ -129,7 +129,7 @@ export class ReceivedPosts {
       inserted = [];
       for (const row of rows) {
         await applyItem(tx, ctx.response.post_errors, row.id, async () => {
-          await repo.insert({ ...row } as QueryDeepPartialEntity<Post>);
+          await insertPostRows(tx, [row]);
           inserted.push(row);
         });
       }
@@ -139,7 +139,9 @@ export class ReceivedPosts {
     if (roots.length) await tx.query(`UPDATE posts SET update_at = GREATEST(update_at, $2) WHERE id = ANY($1)`, [roots, ctx.stamp]);
     const byId = new Map(list.map((p) => [p.id, p]));
     for (const row of inserted) {
-      if (byId.get(row.id)?.metadata?.priority) await savePriority(tx, row.id, byId.get(row.id)!);
+      if (!byId.get(row.id)?.metadata?.priority) continue;
+      await savePriority(tx, row.id, byId.get(row.id)!);
+      ctx.news.prioritized = true;
     }
     ctx.news.posted.push(...inserted);
   }
@@ -221,4 +223,29 @@ export class ReceivedPosts {
     }
     return out;
   }
+}
+
+/**
+ * Inserts received post rows with one statement whose only parameter is the rows as one JSON document: the
+ * statement's text stays the same whatever the batch size (parsed and planned alike), and no per-row query building.
+ */
+async function insertPostRows(tx: EntityManager, rows: Post[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO posts (id, create_at, update_at, edit_at, delete_at, is_pinned, user_id, channel_id, root_id, original_id,
+                        message, type, props, hashtags, file_ids, remote_id, has_reactions)
+     SELECT r.id, r.create_at, r.update_at, r.edit_at, r.delete_at, r.is_pinned, r.user_id, r.channel_id, r.root_id, r.original_id,
+            r.message, r.type, r.props, r.hashtags, r.file_ids, r.remote_id, r.has_reactions
+     FROM jsonb_to_recordset($1::jsonb) AS r(id varchar, create_at bigint, update_at bigint, edit_at bigint, delete_at bigint,
+       is_pinned boolean, user_id varchar, channel_id varchar, root_id varchar, original_id varchar, message text, type varchar,
+       props jsonb, hashtags text, file_ids jsonb, remote_id varchar, has_reactions boolean)`,
+    [JSON.stringify(rows.map((r) => ({ ...r, message: wellFormed(r.message), hashtags: wellFormed(r.hashtags) })))],
+  );
+}
+
+/**
+ * Lone UTF-16 surrogates become U+FFFD, as they do when a string parameter is encoded for PostgreSQL; in a JSON
+ * document they would stay escapes that jsonb refuses, and the post would be refused for it.
+ */
+function wellFormed(text: string): string {
+  return (text as unknown as { toWellFormed(): string }).toWellFormed();
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { PostReads, ThreadReads, toAcknowledgementJson, toReactionJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
+import { PostReads, ThreadReads, toAcknowledgementJson, toPostJson, toReactionJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
 import { Channel, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
 import { Announcements } from './apply-context';
@@ -17,12 +17,13 @@ export class SyncAnnouncer {
 
   async announce(channel: Channel, news: Announcements): Promise<void> {
     const events: { event: string; data: Record<string, unknown> }[] = [];
-    const senders = new Map<string, string>();
-    if (news.posted.length) {
-      const users = await this.dataSource.getRepository(User).findBy({ id: In([...new Set(news.posted.map((p) => p.user_id))]) });
+    const senders = new Map(news.senders);
+    const unnamed = [...new Set(news.posted.map((p) => p.user_id))].filter((id) => !senders.has(id));
+    if (unnamed.length) {
+      const users = await this.dataSource.getRepository(User).findBy({ id: In(unnamed) });
       for (const u of users) senders.set(u.id, u.username);
     }
-    for (const [i, json] of (await this.reads.toJsonMany(news.posted)).entries()) {
+    for (const [i, json] of (await this.postedJson(news)).entries()) {
       events.push({
         event: WsEvent.Posted,
         data: {
@@ -50,5 +51,19 @@ export class SyncAnnouncer {
     }
     await this.events.toChannelMany(channel.id, events);
     await this.threads.announceUpdated(news.threads);
+  }
+
+  /**
+   * The new posts as clients see them. Thread roots without files or priority, in a message that added no reactions
+   * or acknowledgements, have no metadata yet and no replies: their JSON is built from the rows as written, without
+   * the metadata reads (the common case of a catch-up).
+   */
+  private async postedJson(news: Announcements): Promise<Record<string, unknown>[]> {
+    const bare =
+      !news.prioritized &&
+      news.reactions.length === 0 &&
+      news.acks.length === 0 &&
+      news.posted.every((p) => p.root_id === '' && p.file_ids.length === 0);
+    return bare ? news.posted.map((p) => toPostJson(p)) : this.reads.toJsonMany(news.posted);
   }
 }
