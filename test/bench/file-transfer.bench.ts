@@ -99,6 +99,9 @@ async function main(): Promise<void> {
     out(`   resident memory, idle before / sampled max during transfer / peak over the run (VmHWM, includes the upload):`);
     out(`     A (sender):   ${mib(idle.a)} / ${mib(sampled.a)} / ${mib(peak.a)} MiB`);
     out(`     B (receiver): ${mib(idle.b)} / ${mib(sampled.b)} / ${mib(peak.b)} MiB`);
+    out(
+      `   RSS growth during the transfer (sampled max - idle; target <= 64 MiB): A ${mib(sampled.a - idle.a)} MiB, B ${mib(sampled.b - idle.b)} MiB`,
+    );
     out();
   } finally {
     await fed.stop();

@@ -6,6 +6,7 @@ import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
+import { GlobalUserSyncReceiver } from '../../apps/user-sync/src/receive/global-user-sync.receiver';
 import { UserSyncModule } from '../../apps/user-sync/src/user-sync.module';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
 import { connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
@@ -294,6 +295,56 @@ describe('global user sync (EnableSyncAllUsersForRemoteCluster)', () => {
     } finally {
       config(a).featureFlags.enableSyncAllUsersForRemoteCluster = false;
       config(b).featureFlags.enableSyncAllUsersForRemoteCluster = false;
+    }
+  });
+
+  it('keeps several batches on their way at once, and moves the cursor only over batches confirmed in order', async () => {
+    const ids = Array.from({ length: 45 }, () => newId());
+    await db(a).query(
+      `INSERT INTO users (id, create_at, update_at, username, email, roles)
+       SELECT id, $2, $2, 'p' || substr(id, 1, 20), substr(id, 1, 20) || '@pipe.test', 'system_user' FROM unnest($1::varchar[]) AS id`,
+      [ids, Date.now()],
+    );
+    const receiver = b.h.app.get(GlobalUserSyncReceiver);
+    const original = receiver.receive.bind(receiver);
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    const spy = jest.spyOn(receiver, 'receive').mockImplementation(async (remoteId, payload) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        // The second batch fails once: the ones after it may be applied, but the cursor must wait for it.
+        if (++calls === 2) return { status: 'FAIL', err: 'failing once on purpose' } as PeerResponse;
+        return await original(remoteId, payload);
+      } finally {
+        inFlight--;
+      }
+    });
+    // Every user of A at or before A's cursor is on B, whenever we look.
+    const cursorPassedMissing = async () => {
+      const [{ n }] = await db(a).query(
+        `SELECT count(*)::int AS n FROM users u JOIN remote_clusters rc ON rc.remote_id = $1
+         WHERE u.id = ANY($2) AND (u.update_at, u.id) <= (rc.last_global_user_sync_at, rc.last_global_user_sync_id)`,
+        [rid, ids],
+      );
+      const onB: unknown[] = await db(b).query('SELECT 1 FROM users WHERE id = ANY($1)', [ids]);
+      return n > onB.length;
+    };
+    config(a).featureFlags.enableSyncAllUsersForRemoteCluster = true;
+    config(b).featureFlags.enableSyncAllUsersForRemoteCluster = true;
+    try {
+      await until(async () => {
+        expect(await cursorPassedMissing()).toBe(false);
+        return (await db(b).query('SELECT 1 FROM users WHERE id = ANY($1)', [ids])).length === ids.length;
+      });
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(4);
+    } finally {
+      config(a).featureFlags.enableSyncAllUsersForRemoteCluster = false;
+      config(b).featureFlags.enableSyncAllUsersForRemoteCluster = false;
+      spy.mockRestore();
     }
   });
 

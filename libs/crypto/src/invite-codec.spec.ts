@@ -1,4 +1,5 @@
-import { createCipheriv } from 'node:crypto';
+import nodeCrypto, { createCipheriv } from 'node:crypto';
+import os from 'node:os';
 import {
   decryptInvite,
   deriveKeyPbkdf2,
@@ -6,6 +7,7 @@ import {
   encryptInvite,
   fromBase64Url,
   InviteCodecError,
+  KDF_CONCURRENCY,
   RemoteClusterInvite,
   toBase64UrlPadded,
 } from './invite-codec';
@@ -108,5 +110,29 @@ describe('invitation codes', () => {
     await encryptInvite(INVITE, PASSWORD);
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(3);
+  });
+
+  it('runs at most KDF_CONCURRENCY key derivations at once (one core fewer than the machine has), leaving the event loop a core', async () => {
+    const real = nodeCrypto.pbkdf2;
+    let running = 0;
+    let most = 0;
+    const spy = jest.spyOn(nodeCrypto, 'pbkdf2').mockImplementation(((...args: unknown[]) => {
+      const callback = args[args.length - 1] as (err: Error | null, key: Buffer) => void;
+      running++;
+      most = Math.max(most, running);
+      (real as (...a: unknown[]) => void)(...args.slice(0, -1), (err: Error | null, key: Buffer) => {
+        running--;
+        callback(err, key);
+      });
+    }) as typeof nodeCrypto.pbkdf2);
+    try {
+      const keys = await Promise.all(Array.from({ length: 4 }, () => deriveKeyPbkdf2(PASSWORD, SALT)));
+      expect(new Set(keys.map((k) => k.toString('hex'))).size).toBe(1);
+      expect(spy).toHaveBeenCalledTimes(4);
+      expect(most).toBe(Math.min(4, KDF_CONCURRENCY));
+      expect(KDF_CONCURRENCY).toBe(Math.max(1, os.availableParallelism() - 1));
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -1,11 +1,15 @@
 import { createCipheriv, createDecipheriv, pbkdf2, randomBytes, scrypt } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { ConcurrencyLimit } from './concurrency-limit';
 import { isValidId } from './ids';
 
 /**
  * Mattermost's secure-connection invitation code (protocol reference §1):
  * base64url-with-padding( salt(16) ‖ nonce(12) ‖ AES-256-GCM ciphertext ‖ tag(16) ), key from the password by
  * PBKDF2-HMAC-SHA256 (600,000 iterations) for version ≥ 3, or scrypt (N=32768, r=8, p=1) for older invites.
- * Both KDFs run on libuv's thread pool: a KDF never blocks the event loop.
+ * Both KDFs run on libuv's thread pool: a KDF never blocks the event loop. At most KDF_CONCURRENCY of them run at
+ * once (one core fewer than the machine has, at least one), so that the event loop keeps a core for requests while
+ * invitations are accepted: many at once are then accepted one after another instead of side by side.
  */
 
 export interface RemoteClusterInvite {
@@ -27,6 +31,9 @@ const TAG_BYTES = 16;
 const KEY_BYTES = 32;
 const PBKDF2_ITERATIONS = 600_000;
 const SCRYPT = { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+/** Key derivations running at once in this process (each takes a core for ~0.1–0.3 s). */
+export const KDF_CONCURRENCY = Math.max(1, availableParallelism() - 1);
+const kdfs = new ConcurrencyLimit(KDF_CONCURRENCY);
 
 export type InviteErrorCode = 'api.remote_cluster.base64_decode_error' | 'api.remote_cluster.invite_decrypt_error';
 
@@ -41,14 +48,22 @@ export class InviteCodecError extends Error {
 }
 
 export function deriveKeyPbkdf2(password: string, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    pbkdf2(Buffer.from(password, 'utf8'), salt, PBKDF2_ITERATIONS, KEY_BYTES, 'sha256', (err, key) => (err ? reject(err) : resolve(key))),
+  return kdfs.run(
+    () =>
+      new Promise((resolve, reject) =>
+        pbkdf2(Buffer.from(password, 'utf8'), salt, PBKDF2_ITERATIONS, KEY_BYTES, 'sha256', (err, key) =>
+          err ? reject(err) : resolve(key),
+        ),
+      ),
   );
 }
 
 export function deriveKeyScrypt(password: string, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(Buffer.from(password, 'utf8'), salt, KEY_BYTES, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))),
+  return kdfs.run(
+    () =>
+      new Promise((resolve, reject) =>
+        scrypt(Buffer.from(password, 'utf8'), salt, KEY_BYTES, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))),
+      ),
   );
 }
 

@@ -4,29 +4,29 @@ import {
   APP_CONFIG,
   AppConfig,
   AppError,
+  DigestMismatchError,
   FILE_STORE,
   FileReceiveErrorReason,
   fileReceiveMetrics,
   FileStore,
   fileExtension,
   mimeTypeForExtension,
+  MissingPartsError,
   uploadSegmentFolder,
   WriteResult,
 } from '@fedchat/common';
 import { isValidId } from '@fedchat/crypto';
 import { FileInfo, isUniqueViolation, UploadSession } from '@fedchat/models';
 import type { Request } from 'express';
-import { createHash } from 'node:crypto';
+import { createHash, Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { Repository } from 'typeorm';
 import { makeDerivedImages } from './images';
 import { badMultipart, isMultipart, multipartParts } from './multipart';
 
-/** A segment is named by its start offset, zero-padded to 16 digits, so that listing sorts them in order. */
-function segmentPath(sessionId: string, start: number): string {
-  return `${uploadSegmentFolder(sessionId)}${String(start).padStart(16, '0')}`;
-}
+/** Running SHA-256 states kept for uploads in progress; past this many, the oldest go (their digest is read back). */
+const MAX_RUNNING_DIGESTS = 256;
 
 /** An AppError that also names its metric reason. */
 class UploadRefused extends AppError {
@@ -49,12 +49,18 @@ export function parseContentRange(header: string | undefined): { start: number; 
   return end < start || end >= total ? 'invalid' : { start, end, total };
 }
 
-/** A segment being written: bytes go into `input`, `written` settles when the store has it (or has discarded it). */
+/** A segment being written: bytes go into `input`, `written` settles when the store has it (or has failed). */
 interface Segment {
   start: number;
   bytes: number;
   input: PassThrough;
-  written: Promise<WriteResult>;
+  written: Promise<{ size: number }>;
+}
+
+/** The SHA-256 of a session's first `offset` bytes, carried from one request to the next. */
+interface RunningDigest {
+  offset: number;
+  hash: Hash;
 }
 
 export type RemoteUploadResult = { complete: true; info: FileInfo } | { complete: false; offset: number };
@@ -62,16 +68,21 @@ export type RemoteUploadResult = { complete: true; info: FileInfo } | { complete
 /**
  * `POST /api/v4/remotecluster/upload/{upload_id}` (protocol §3.2, §5.12): the bytes of an attachment a peer announced
  * with `sharedchannel_upload`. The body is streamed, never buffered: it is cut into segments of
- * FILE_TRANSFER_SEGMENT_BYTES stored as `uploads/<session>/<offset>`, and `file_offset` moves in the database after
- * each stored segment (conditionally: a concurrent request on the session loses with 409). A body that breaks off
- * loses only its segment in flight, so the sender resumes from `file_offset`. At `file_offset == file_size` the
- * segments are joined into the attachment's place in one streamed write, checked (size, and the sender's SHA-256
- * when given), and only then does the FileInfo (id = the sender's file id) make the file visible.
+ * FILE_TRANSFER_SEGMENT_BYTES written as parts into `uploads/<session>/` (FileStore.writePart), and `file_offset`
+ * moves in the database after each stored segment (conditionally: a request on the session from another process
+ * loses with 409; in this process a new request supersedes the one before). A body that breaks off loses only its
+ * segment in flight, so the sender resumes from `file_offset`. At `file_offset == file_size` the parts become the
+ * attachment (FileStore.assembleParts: a rename on local disk, so each byte is written once), checked (size, and
+ * the sender's SHA-256 when given: hashed as the bytes arrive, read back only when a restart lost the running
+ * state), and only then does the FileInfo (id = the sender's file id) make the file visible.
  */
 @Injectable()
 export class RemoteUploadsService {
   private readonly log = new Logger('RemoteUploads');
   private readonly metrics = fileReceiveMetrics();
+  /** Per session, the request that has its turn (the newest). */
+  private readonly turns = new Map<string, { req: Readable; done: Promise<void> }>();
+  private readonly digests = new Map<string, RunningDigest>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -89,6 +100,27 @@ export class RemoteUploadsService {
       this.log.warn({ remoteId, uploadId, reason, err: err instanceof Error ? err.message : String(err) }, 'upload from remote refused');
       throw err;
     }
+  }
+
+  /**
+   * Makes `req` the one request writing the session in this process. The sender only sends one at a time, so one
+   * still running is a connection it gave up (its body may still be draining): that one is broken off, and this waits
+   * until it has stopped writing, so that two requests never write the same parts and a late write can never reach
+   * the assembled file. Returns the release for when `req` is done.
+   */
+  private async takeTurn(sessionId: string, req: Readable): Promise<() => void> {
+    const previous = this.turns.get(sessionId);
+    let release!: () => void;
+    const mine = { req, done: new Promise<void>((resolve) => (release = resolve)) };
+    this.turns.set(sessionId, mine);
+    if (previous) {
+      previous.req.destroy();
+      await previous.done;
+    }
+    return () => {
+      release();
+      if (this.turns.get(sessionId) === mine) this.turns.delete(sessionId);
+    };
   }
 
   private async receiveChecked(remoteId: string, uploadId: string, req: Request): Promise<RemoteUploadResult> {
@@ -113,6 +145,18 @@ export class RemoteUploadsService {
         401,
       );
     }
+    const release = await this.takeTurn(uploadId, req);
+    try {
+      // Read again now that no other request of this process moves it.
+      const current = await this.sessions.findOneBy({ id: uploadId });
+      if (!current) throw new UploadRefused('no_session', 'app.upload.get.app_error', 'Unable to find the upload session.', 404);
+      return await this.receiveInTurn(current, req);
+    } finally {
+      release();
+    }
+  }
+
+  private async receiveInTurn(session: UploadSession, req: Request): Promise<RemoteUploadResult> {
     if (session.file_offset >= session.file_size) return { complete: true, info: await this.finish(session) };
 
     const remaining = session.file_size - session.file_offset;
@@ -171,6 +215,10 @@ export class RemoteUploadsService {
    */
   private async append(session: UploadSession, source: Readable, limit: number): Promise<number> {
     const segmentBytes = this.config.files.transferSegmentBytes;
+    const known = this.digests.get(session.id);
+    // Without the state of the bytes before (a restart, or another process took them), assembling reads them back.
+    const running =
+      session.file_offset === 0 ? createHash('sha256') : known?.offset === session.file_offset ? known.hash.copy() : undefined;
     let offset = session.file_offset;
     let received = 0;
     let segment: Segment | undefined;
@@ -192,14 +240,15 @@ export class RemoteUploadsService {
           const part = rest.subarray(0, segmentBytes - segment.bytes);
           rest = rest.subarray(part.length);
           segment.bytes += part.length;
+          running?.update(part);
           if (!segment.input.write(part)) await Promise.race([once(segment.input, 'drain'), segment.written]);
           if (segment.bytes === segmentBytes) {
-            offset = await this.commit(session, segment);
+            offset = await this.commit(session, segment, running);
             segment = undefined;
           }
         }
       }
-      if (segment) offset = await this.commit(session, segment);
+      if (segment) offset = await this.commit(session, segment, running);
       return offset;
     } catch (err) {
       if (segment) {
@@ -223,13 +272,16 @@ export class RemoteUploadsService {
 
   private openSegment(sessionId: string, start: number, maxBytes: number): Segment {
     const input = new PassThrough();
-    const written = this.store.writeStream(segmentPath(sessionId, start), input, { maxBytes });
+    const written = this.store.writePart(uploadSegmentFolder(sessionId), start, input, { maxBytes });
     written.catch(() => undefined); // awaited by commit or by the failure path
     return { start, bytes: 0, input, written };
   }
 
-  /** Ends and stores the segment, then moves `file_offset` past it if no one else moved it meanwhile. */
-  private async commit(session: UploadSession, segment: Segment): Promise<number> {
+  /**
+   * Ends and stores the segment, then moves `file_offset` past it if no one else moved it meanwhile; `running` (the
+   * digest of every byte up to the segment's end) is kept for the next request or for assembling.
+   */
+  private async commit(session: UploadSession, segment: Segment, running: Hash | undefined): Promise<number> {
     segment.input.end();
     await segment.written;
     const next = segment.start + segment.bytes;
@@ -243,6 +295,7 @@ export class RemoteUploadsService {
       );
     }
     this.metrics.bytes.inc({ remote_id: session.remote_id }, segment.bytes);
+    if (running) this.keepDigest(session.id, { offset: next, hash: running.copy() });
     return next;
   }
 
@@ -255,40 +308,26 @@ export class RemoteUploadsService {
     if (existing) return this.ownFile(session, existing);
 
     const folder = uploadSegmentFolder(session.id);
-    const segments = await this.store.list(folder);
-    let position = 0;
-    for (const path of segments) {
-      if (Number(path.slice(folder.length)) !== position) break;
-      position += (await this.store.stat(path)).size;
-    }
-    if (position !== session.file_size) {
-      await this.reset(session);
-      throw new UploadRefused(
-        'digest_mismatch',
-        'api.upload.upload_data.integrity.app_error',
-        `The stored parts hold ${position} of ${session.file_size} bytes; the upload starts again at offset 0.`,
-        400,
-      );
-    }
-
-    const store = this.store;
-    const expected = session.content_digest;
-    async function* joined(): AsyncGenerator<Buffer> {
-      const hash = createHash('sha256');
-      for (const path of segments) {
-        for await (const chunk of await store.readStream(path)) {
-          hash.update(chunk as Buffer);
-          yield chunk as Buffer;
-        }
-      }
-      // Failing before the end keeps the joined file from ever appearing.
-      if (expected && hash.digest('hex') !== expected) throw new DigestMismatch();
-    }
+    const running = this.digests.get(session.id);
+    this.digests.delete(session.id);
     let written: WriteResult;
     try {
-      written = await this.store.writeStream(session.path, Readable.from(joined()), { maxBytes: session.file_size });
+      written = await this.store.assembleParts(folder, session.path, {
+        size: session.file_size,
+        sha256: running?.offset === session.file_size ? running.hash.digest('hex') : undefined,
+        expectedSha256: session.content_digest || undefined,
+      });
     } catch (err) {
-      if (!(err instanceof DigestMismatch)) throw err;
+      if (err instanceof MissingPartsError) {
+        await this.reset(session);
+        throw new UploadRefused(
+          'digest_mismatch',
+          'api.upload.upload_data.integrity.app_error',
+          `The stored parts hold ${err.stored} of ${session.file_size} bytes; the upload starts again at offset 0.`,
+          400,
+        );
+      }
+      if (!(err instanceof DigestMismatchError)) throw err;
       await this.reset(session);
       throw new UploadRefused(
         'digest_mismatch',
@@ -340,7 +379,6 @@ export class RemoteUploadsService {
       }
       return this.ownFile(session, other);
     }
-    await this.store.removePrefix(folder);
     this.metrics.files.inc({ remote_id: session.remote_id });
     this.metrics.duration.observe({ remote_id: session.remote_id }, Math.max(0, now - session.create_at) / 1000);
     this.log.log({ remoteId: session.remote_id, fileId: info.id, size: info.size }, 'file received from remote');
@@ -357,11 +395,17 @@ export class RemoteUploadsService {
     throw new UploadRefused('file_id_taken', 'api.upload.create.file_id_taken.app_error', `File id ${info.id} is already taken.`, 400);
   }
 
+  /** Keeps a session's running digest, forgetting the oldest one beyond the bound. */
+  private keepDigest(sessionId: string, digest: RunningDigest): void {
+    this.digests.delete(sessionId); // re-inserted last: the map's order is the age
+    this.digests.set(sessionId, digest);
+    if (this.digests.size > MAX_RUNNING_DIGESTS) this.digests.delete(this.digests.keys().next().value!);
+  }
+
   /** Back to offset 0, without the stored segments: the sender starts over. */
   private async reset(session: UploadSession): Promise<void> {
+    this.digests.delete(session.id);
     await this.sessions.update({ id: session.id }, { file_offset: 0, update_at: Date.now() });
     await this.store.removePrefix(uploadSegmentFolder(session.id));
   }
 }
-
-class DigestMismatch extends Error {}

@@ -9,6 +9,11 @@ import { UserSyncMetrics } from '../user-sync.metrics';
 import { idList, NotConfirmedError, RemoteFailedError, sendSyncMsg } from './peer-send';
 import { ClaimedRemote, RemoteLease } from './remote-lease.service';
 
+/**
+ * Global user sync messages on their way to one remote at once. Mattermost itself sends up to 10 messages at a time
+ * (MaxConcurrentSends); 4 keeps the pipe full on a loopback round trip without crowding a peer.
+ */
+const GLOBAL_SYNC_IN_FLIGHT = 4;
 /** Users per `sharedchannel_sync` message of the profile sync (the receiver takes up to 200). */
 const PROFILE_BATCH = 100;
 /** Users per message that ride with membership changes (the receiver takes up to 200). */
@@ -58,40 +63,67 @@ export class UserSyncSender {
 
   // ---- global user sync (protocol §5.9) --------------------------------------------------------------------------
 
-  /** Local users changed since the cursor, in `(update_at, id)` order, one batch per message. False if the lease was lost. */
+  /**
+   * Local users changed since the cursor, in `(update_at, id)` order, one batch per message. Up to
+   * GLOBAL_SYNC_IN_FLIGHT messages are on their way at once (each user is in one of them, so the order in which the
+   * remote applies them does not matter); the cursor moves over a batch only once it and every batch before it are
+   * confirmed, so a failure resends from the first unconfirmed one. False if the lease was lost.
+   */
   async globalUsers(remote: ClaimedRemote, stop: () => boolean): Promise<boolean> {
     const size = this.config.connectedWorkspaces.globalUserSyncBatchSize;
-    while (!stop()) {
-      const users = await this.dataSource
-        .getRepository(User)
-        .createQueryBuilder('u')
-        .where(`u.remote_id = ''`)
-        .andWhere('(u.update_at, u.id) > (:at, :id)', remote.globalCursor)
-        .orderBy('u.update_at', 'ASC')
-        .addOrderBy('u.id', 'ASC')
-        .limit(size)
-        .getMany();
-      if (users.length === 0) return true;
-      if (!(await this.lease.renew(remote))) return false;
-      let response: Record<string, unknown>;
-      try {
-        response = await sendSyncMsg(this.bus, remote.remote_id, 'sharedchannel_global_user_sync', {
-          channel_id: '',
-          users: Object.fromEntries(users.map((u) => [u.id, this.wire(u)])),
-        });
-      } catch (err) {
-        if (!(err instanceof NotConfirmedError)) throw err;
-        // The remote does not take global user sync: the cursor stays, the other parts go on, a later run asks again.
-        this.log.debug({ remoteId: remote.remote_id }, 'global user sync not accepted by the remote');
-        return true;
+    const inFlight: { users: User[]; answer: Promise<Record<string, unknown>> }[] = [];
+    let readCursor = remote.globalCursor;
+    let exhausted = false;
+    try {
+      while (!stop()) {
+        while (!exhausted && inFlight.length < GLOBAL_SYNC_IN_FLIGHT) {
+          const users = await this.usersAfter(readCursor, size);
+          if (users.length === 0 || users.length < size) exhausted = true;
+          if (users.length === 0) break;
+          if (!(await this.lease.renew(remote))) return false;
+          const answer = sendSyncMsg(this.bus, remote.remote_id, 'sharedchannel_global_user_sync', {
+            channel_id: '',
+            users: Object.fromEntries(users.map((u) => [u.id, this.wire(u)])),
+          });
+          answer.catch(() => undefined); // awaited in order below; a failure ahead of it discards it
+          inFlight.push({ users, answer });
+          const last = users[users.length - 1];
+          readCursor = { at: last.update_at, id: last.id };
+        }
+        const head = inFlight.shift();
+        if (!head) return true;
+        let response: Record<string, unknown>;
+        try {
+          response = await head.answer;
+        } catch (err) {
+          if (!(err instanceof NotConfirmedError)) throw err;
+          // The remote does not take global user sync: the cursor stays, the other parts go on, a later run asks again.
+          this.log.debug({ remoteId: remote.remote_id }, 'global user sync not accepted by the remote');
+          return true;
+        }
+        this.countUsers(remote.remote_id, head.users.length, response);
+        await this.recordSent('', remote.remote_id, head.users);
+        const last = head.users[head.users.length - 1];
+        if (!(await this.lease.advanceGlobal(remote, { at: last.update_at, id: last.id }))) return false;
       }
-      this.countUsers(remote.remote_id, users.length, response);
-      await this.recordSent('', remote.remote_id, users);
-      const last = users[users.length - 1];
-      if (!(await this.lease.advanceGlobal(remote, { at: last.update_at, id: last.id }))) return false;
-      if (users.length < size) return true;
+      return false;
+    } finally {
+      // Answers still on their way are not needed any more (they are resent from the cursor); let them settle first,
+      // so that a next run does not race them.
+      await Promise.allSettled(inFlight.map((m) => m.answer));
     }
-    return false;
+  }
+
+  private usersAfter(cursor: { at: number; id: string }, limit: number): Promise<User[]> {
+    return this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .where(`u.remote_id = ''`)
+      .andWhere('(u.update_at, u.id) > (:at, :id)', cursor)
+      .orderBy('u.update_at', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .limit(limit)
+      .getMany();
   }
 
   // ---- profile sync ------------------------------------------------------------------------------------------------

@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
-import { FileNotFoundError, FileStore, FileTooLargeError, InvalidFilePathError } from './file-store';
+import {
+  DigestMismatchError,
+  FileNotFoundError,
+  FileStore,
+  FileTooLargeError,
+  InvalidFilePathError,
+  MissingPartsError,
+} from './file-store';
 
 /** A driver under test, plus how to list what it really holds (to prove nothing partial is left behind). */
 export interface FileStoreDriverHarness {
@@ -179,6 +186,50 @@ export function describeFileStoreDriver(name: string, factory: () => Promise<Fil
         expect(await h.listAll()).toEqual(['up/s1/a']);
       },
     );
+
+    it('assembles parts written in order into a file, replacing what a failed part left, and removes the parts', async () => {
+      const data = randomBytes(250_000);
+      expect(await store.writePart('up/s1', 0, Readable.from([data.subarray(0, 100_000)]), { maxBytes: 100_000 })).toEqual({
+        size: 100_000,
+      });
+      // A part that broke off midway, then the same part again, whole.
+      await expect(
+        store.writePart('up/s1', 100_000, failingSource(randomBytes(60_000), new Error('gone')), { maxBytes: 100_000 }),
+      ).rejects.toThrow('gone');
+      await store.writePart('up/s1', 100_000, Readable.from([data.subarray(100_000, 200_000)]), { maxBytes: 100_000 });
+      await store.writePart('up/s1', 200_000, Readable.from([data.subarray(200_000)]), { maxBytes: 100_000 });
+      expect(await store.exists('done/f.bin')).toBe(false);
+
+      const result = await store.assembleParts('up/s1', 'done/f.bin', { size: data.length, expectedSha256: sha256(data) });
+      expect(result).toEqual({ size: data.length, sha256: sha256(data) });
+      expect(sha256(await readAll(await store.readStream('done/f.bin')))).toBe(sha256(data));
+      expect(await h.listAll()).toEqual(['done/f.bin']);
+    });
+
+    it('assembles an empty file from no parts, and trusts a digest the caller computed', async () => {
+      expect(await store.assembleParts('up/s0', 'done/empty', { size: 0 })).toEqual({ size: 0, sha256: sha256(Buffer.alloc(0)) });
+      expect((await store.stat('done/empty')).size).toBe(0);
+      const data = randomBytes(1000);
+      await store.writePart('up/s1', 0, Readable.from([data]), { maxBytes: 1000 });
+      const result = await store.assembleParts('up/s1', 'done/f', { size: 1000, sha256: sha256(data), expectedSha256: sha256(data) });
+      expect(result.sha256).toBe(sha256(data));
+    });
+
+    it('refuses to assemble parts that miss bytes or do not match the expected digest, leaving no file', async () => {
+      const data = randomBytes(5000);
+      await store.writePart('up/s1', 0, Readable.from([data]), { maxBytes: 5000 });
+      await expect(store.assembleParts('up/s1', 'done/f', { size: 6000 })).rejects.toBeInstanceOf(MissingPartsError);
+      await expect(store.assembleParts('up/none', 'done/f', { size: 1 })).rejects.toBeInstanceOf(MissingPartsError);
+      await expect(store.assembleParts('up/s1', 'done/f', { size: 5000, expectedSha256: sha256(randomBytes(5)) })).rejects.toBeInstanceOf(
+        DigestMismatchError,
+      );
+      expect(await store.exists('done/f')).toBe(false);
+      await expect(store.writePart('up/s1', 0, Readable.from([data, Buffer.alloc(1)]), { maxBytes: 5000 })).rejects.toBeInstanceOf(
+        FileTooLargeError,
+      );
+      await store.removePrefix('up/s1');
+      expect(await h.listAll()).toEqual([]);
+    });
 
     it('accepts unicode and unusual but harmless names', async () => {
       for (const path of ['u/résumé 日本語.txt', 'u/..hidden', 'u/a b;c&d.txt', 'u/...']) {

@@ -26,6 +26,15 @@ export interface WriteOptions {
   maxBytes: number;
 }
 
+export interface AssembleOptions {
+  /** The file's length: the first `size` bytes written into the parts folder. */
+  size: number;
+  /** The SHA-256 of those bytes when the caller hashed them as they went in; saves reading them again. */
+  sha256?: string;
+  /** The SHA-256 the file must have; otherwise it never appears and the call fails with {@link DigestMismatchError}. */
+  expectedSha256?: string;
+}
+
 /**
  * Where file contents live: attachments, profile pictures, files received from remote clusters.
  * Paths are relative, `/`-separated keys such as `data/20240101/teams/noteam/channels/<id>/users/<id>/<id>/a.png`
@@ -63,6 +72,23 @@ export interface FileStore {
   list(prefix: string): Promise<string[]>;
 
   /**
+   * Writes `source` into the unfinished file kept in the folder `folder` (e.g. `uploads/<session>`), from byte
+   * `start`, which must not lie past the bytes already there (else {@link MissingPartsError}); a part overwrites
+   * whatever an earlier failed part left from `start` on. Nothing is visible at a file path until
+   * {@link assembleParts}. On failure the folder may keep some of the bytes (they are overwritten by the next part).
+   */
+  writePart(folder: string, start: number, source: Readable, opts: WriteOptions): Promise<{ size: number }>;
+
+  /**
+   * Makes the first `opts.size` bytes written with {@link writePart} the file at `path` (replacing one there), then
+   * removes the folder. The local driver renames its one parts file into place, so no byte is written twice; a driver
+   * that cannot append (S3) keeps each part as an object and joins them here. Fails with {@link MissingPartsError}
+   * when fewer bytes are there, and {@link DigestMismatchError} (nothing at `path`) when they do not match
+   * `opts.expectedSha256`.
+   */
+  assembleParts(folder: string, path: string, opts: AssembleOptions): Promise<WriteResult>;
+
+  /**
    * Deletes every file under the folder `prefix` (all that {@link list} lists); a missing folder is not an error.
    * A write under `prefix` running at the same time may survive it or fail.
    */
@@ -83,7 +109,7 @@ export async function existsByStat(stat: () => Promise<StoredFileStat>): Promise
 export class FileStoreError extends Error {
   constructor(
     message: string,
-    readonly code: 'too_large' | 'not_found' | 'invalid_path' | 'io',
+    readonly code: 'too_large' | 'not_found' | 'invalid_path' | 'io' | 'missing_parts' | 'digest_mismatch',
   ) {
     super(message);
     this.name = new.target.name;
@@ -99,6 +125,24 @@ export class FileTooLargeError extends FileStoreError {
 export class FileNotFoundError extends FileStoreError {
   constructor(readonly path: string) {
     super(`No file at ${JSON.stringify(path)}.`, 'not_found');
+  }
+}
+
+/** The parts folder holds fewer contiguous bytes than a part's start or the assembled size needs. */
+export class MissingPartsError extends FileStoreError {
+  constructor(
+    readonly folder: string,
+    readonly stored: number,
+    readonly needed: number,
+  ) {
+    super(`The parts in ${JSON.stringify(folder)} hold ${stored} bytes, ${needed} are needed.`, 'missing_parts');
+  }
+}
+
+/** The assembled bytes do not have the SHA-256 they were expected to have. */
+export class DigestMismatchError extends FileStoreError {
+  constructor(readonly path: string) {
+    super(`The content for ${JSON.stringify(path)} does not match its SHA-256 digest.`, 'digest_mismatch');
   }
 }
 

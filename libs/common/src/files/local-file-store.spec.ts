@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -6,6 +6,7 @@ import { waitFor } from '@fedchat/testing';
 import { loadConfig } from '../config/config.schema';
 import { describeFileStoreDriver } from './file-store.driver-suite';
 import { createFileStore } from './file-store.module';
+import { MissingPartsError } from './file-store';
 import { LocalFileStore } from './local-file-store';
 
 async function listFiles(root: string, dir = root): Promise<string[]> {
@@ -78,5 +79,26 @@ describe('LocalFileStore specifics', () => {
     source.end('done');
     await writing;
     expect(await store.list('up')).toEqual(['up/s1/a']);
+  });
+
+  it('writes parts into one file that assembling renames into place: each byte is written once', async () => {
+    const store = new LocalFileStore(path.join(base, 'files'));
+    await store.writePart('up/s1', 0, Readable.from([Buffer.alloc(3000, 1)]), { maxBytes: 3000 });
+    await store.writePart('up/s1', 3000, Readable.from([Buffer.alloc(3000, 2)]), { maxBytes: 3000 });
+    expect(await listFiles(path.join(base, 'files'))).toEqual(['up/s1/parts.bin']);
+    const parts = await stat(store.resolve('up/s1/parts.bin'));
+    await store.assembleParts('up/s1', 'data/f.bin', { size: 6000 });
+    const assembled = await stat(store.resolve('data/f.bin'));
+    expect([assembled.ino, assembled.size]).toEqual([parts.ino, 6000]);
+    expect(await listDirs(path.join(base, 'files'))).toEqual(['data']);
+  });
+
+  it('refuses a part that would leave a gap after the bytes stored (they would read as zeros)', async () => {
+    const store = new LocalFileStore(path.join(base, 'files'));
+    await store.writePart('up/s1', 0, Readable.from([Buffer.alloc(100, 1)]), { maxBytes: 100 });
+    await expect(store.writePart('up/s1', 200, Readable.from([Buffer.alloc(100, 2)]), { maxBytes: 100 })).rejects.toBeInstanceOf(
+      MissingPartsError,
+    );
+    expect((await stat(store.resolve('up/s1/parts.bin'))).size).toBe(100);
   });
 });

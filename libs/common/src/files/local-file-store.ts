@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat, truncate } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { Readable, Transform, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  AssembleOptions,
   ByteRange,
+  DigestMismatchError,
+  MissingPartsError,
   FileNotFoundError,
   FileStore,
   FileTooLargeError,
@@ -21,6 +24,8 @@ import {
 const TEMP_SUFFIX = '.partial';
 /** Names of the temporary files of writes in progress (`.<18 hex digits>.partial`), never listed. */
 const TEMP_NAME = /^\.[0-9a-f]{18}\.partial$/;
+/** The one file in a parts folder that {@link LocalFileStore.writePart} writes into at each part's offset. */
+const PARTS_FILE = 'parts.bin';
 
 /**
  * The `local` driver: files under one root directory (`<DATA_DIR>/files`). Writes go to a temporary file in the
@@ -62,16 +67,9 @@ export class LocalFileStore implements FileStore {
     const keepSourceError = (err: unknown) => (sourceError ??= err);
     source.on('error', keepSourceError);
     try {
-      // A concurrent failed write or removal may prune a directory we just made; one retry covers that.
-      for (let attempt = 0; ; attempt++) {
-        firstCreated = (await mkdir(dir, { recursive: true })) ?? firstCreated;
-        try {
-          handle = await open(temp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o640);
-          break;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 2) throw err;
-        }
-      }
+      const opened = await openCreating(dir, temp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY);
+      firstCreated = opened.firstCreated;
+      handle = opened.handle;
       const meter = new Transform({
         transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
           size += chunk.length;
@@ -94,6 +92,79 @@ export class LocalFileStore implements FileStore {
       source.off('error', keepSourceError);
     }
     return { size, sha256: hash.digest('hex') };
+  }
+
+  async writePart(folder: string, start: number, source: Readable, opts: WriteOptions): Promise<{ size: number }> {
+    let file: string;
+    try {
+      file = this.resolve(`${folderPath(folder)}/${PARTS_FILE}`);
+    } catch (err) {
+      source.destroy();
+      throw err;
+    }
+    let size = 0;
+    let handle: FileHandle | undefined;
+    let sourceError: unknown;
+    const keepSourceError = (err: unknown) => (sourceError ??= err);
+    source.on('error', keepSourceError);
+    try {
+      // No O_TRUNC: the parts before `start` stay; positional writes from `start` replace what a failed part left.
+      handle = (await openCreating(nodePath.dirname(file), file, fsConstants.O_CREAT | fsConstants.O_WRONLY)).handle;
+      const stored = (await handle.stat()).size;
+      // A gap would read back as zeros: refuse it (the parts file was lost, e.g. the store was wiped).
+      if (stored < start) throw new MissingPartsError(folder, stored, start);
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+          size += chunk.length;
+          if (size > opts.maxBytes) return callback(new FileTooLargeError(opts.maxBytes));
+          callback(null, chunk);
+        },
+      });
+      if (sourceError !== undefined) throw sourceError;
+      const output = handle.createWriteStream({ start, autoClose: true });
+      handle = undefined; // the stream closes it
+      await pipeline(source, meter, output);
+    } catch (err) {
+      source.destroy();
+      await handle?.close().catch(() => undefined);
+      throw sourceError ?? err;
+    } finally {
+      source.off('error', keepSourceError);
+    }
+    return { size };
+  }
+
+  async assembleParts(folder: string, path: string, opts: AssembleOptions): Promise<WriteResult> {
+    const dir = this.resolve(folderPath(folder));
+    const file = nodePath.join(dir, PARTS_FILE);
+    const target = this.resolve(path);
+    let stored = 0;
+    try {
+      stored = (await stat(file)).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // An empty file never had a part written.
+      if (opts.size === 0) await this.writeStream(`${folderPath(folder)}/${PARTS_FILE}`, Readable.from([]), { maxBytes: 0 });
+    }
+    if (stored < opts.size) throw new MissingPartsError(folder, stored, opts.size);
+    if (stored > opts.size) await truncate(file, opts.size);
+    let sha256 = opts.sha256;
+    if (sha256 === undefined) {
+      const hash = createHash('sha256');
+      if (opts.size > 0) await pipeline((await open(file, 'r')).createReadStream({ start: 0, end: opts.size - 1 }), hash);
+      sha256 = hash.digest('hex');
+    }
+    if (opts.expectedSha256 && sha256 !== opts.expectedSha256) throw new DigestMismatchError(path);
+    const made = await mkdir(nodePath.dirname(target), { recursive: true });
+    try {
+      await rename(file, target);
+    } catch (err) {
+      if (made) await this.pruneEmptyDirs(nodePath.dirname(target), made);
+      throw err;
+    }
+    await rm(dir, { recursive: true, force: true });
+    await this.pruneEmptyDirs(nodePath.dirname(dir), this.root);
+    return { size: opts.size, sha256 };
   }
 
   async readStream(path: string, range?: ByteRange): Promise<Readable> {
@@ -187,6 +258,22 @@ export class LocalFileStore implements FileStore {
       } catch {
         return; // not empty (or already gone): its parents are not empty either
       }
+    }
+  }
+}
+
+/**
+ * Opens `file` in `dir`, making the directory first. A concurrent failed write or removal may prune a directory just
+ * made; retries cover that. `firstCreated` is the topmost directory this call made, if any.
+ */
+async function openCreating(dir: string, file: string, flags: number): Promise<{ handle: FileHandle; firstCreated?: string }> {
+  let firstCreated: string | undefined;
+  for (let attempt = 0; ; attempt++) {
+    firstCreated = (await mkdir(dir, { recursive: true })) ?? firstCreated;
+    try {
+      return { handle: await open(file, flags, 0o640), firstCreated };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 2) throw err;
     }
   }
 }

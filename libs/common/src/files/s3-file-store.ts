@@ -10,7 +10,9 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import { pipeline, Readable, Transform, TransformCallback } from 'node:stream';
 import type { AmazonS3Settings } from '../config/config.schema';
+import { SegmentedParts } from './segmented-parts';
 import {
+  AssembleOptions,
   ByteRange,
   FileNotFoundError,
   FileStore,
@@ -39,6 +41,8 @@ export class S3FileStore implements FileStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly keyPrefix: string;
+  /** S3 has no append: parts are objects of their own, joined on assembly. */
+  private readonly parts = new SegmentedParts(this);
 
   constructor(settings: AmazonS3Settings) {
     const host = settings.endpoint.replace(/:\d+$/, '');
@@ -99,6 +103,14 @@ export class S3FileStore implements FileStore {
       throw failure;
     }
     return { size, sha256: hash.digest('hex') };
+  }
+
+  writePart(folder: string, start: number, source: Readable, opts: WriteOptions): Promise<{ size: number }> {
+    return this.parts.writePart(folder, start, source, opts);
+  }
+
+  assembleParts(folder: string, path: string, opts: AssembleOptions): Promise<WriteResult> {
+    return this.parts.assembleParts(folder, path, opts);
   }
 
   async readStream(path: string, range?: ByteRange): Promise<Readable> {
