@@ -129,12 +129,12 @@ export interface FederationOptions {
   /** Extra environment per cluster (wins over `env`). */
   clusterEnv?: Record<string, Record<string, string>>;
   /** Clusters that run distributed (each app its own process over NATS), with their replicas. */
-  distributed?: Record<string, { replicas?: Partial<Record<AppName, number>> }>;
+  distributed?: Record<string, { replicas?: Partial<Record<AppName, number>>; databaseUrl?: string; natsUrl?: string }>;
   /** Direct connections besides the star, e.g. `[['b', 'c']]` (the first invites the second). */
   links?: [string, string][];
   /**
-   * The address peers dial for an embedded cluster (its SITE_URL), given the address it listens on: e.g. a fault
-   * proxy in front of it. The harness itself keeps calling the cluster directly.
+   * The address peers dial for a cluster (its SITE_URL), given the address it listens on (a distributed cluster's
+   * first gateway): e.g. a fault proxy in front of it. The harness itself keeps calling the cluster directly.
    */
   siteUrl?: (name: string, url: string) => Promise<string>;
 }
@@ -149,6 +149,8 @@ export interface FederatedCluster {
   readonly teamId: string;
   /** Connection id by the name of the cluster at the other end. */
   readonly remoteIds: Record<string, string>;
+  /** DATA_DIR of an embedded cluster (its PostgreSQL is under `postgres/`); undefined for a distributed one. */
+  readonly dataDir?: string;
   /** The running suite (a new one after `restart`). */
   readonly suite: RunningSuite;
   readonly running: boolean;
@@ -184,6 +186,7 @@ class Cluster implements FederatedCluster {
     private current: RunningSuite | undefined,
     /** Starts the same instance again (embedded clusters only). */
     private readonly relaunch?: () => Promise<RunningSuite>,
+    readonly dataDir?: string,
   ) {}
 
   get suite(): RunningSuite {
@@ -255,14 +258,19 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     const distributed = options.distributed?.[name];
     if (distributed) {
       // The distributed suite picks its own ports; its SITE_URL is its first gateway.
-      const suite = await startDistributedSuite({ replicas: distributed.replicas, env });
+      const siteUrl = options.siteUrl;
+      const suite = await startDistributedSuite({
+        ...distributed,
+        env,
+        siteUrl: siteUrl ? (gatewayUrl) => siteUrl(name, gatewayUrl) : undefined,
+      });
       return new Cluster(name, suite.gateways[0], suite);
     }
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const siteUrl = options.siteUrl ? await options.siteUrl(name, url) : url;
     const fixed = { ...env, PORT: String(port), SITE_URL: siteUrl, DATA_DIR: path.join(root, name) };
-    return new Cluster(name, url, await startEmbeddedSuite(fixed), () => startEmbeddedSuite(fixed));
+    return new Cluster(name, url, await startEmbeddedSuite(fixed), () => startEmbeddedSuite(fixed), fixed.DATA_DIR);
   };
 
   const waitConnected = async (x: string, y: string, since = 0, timeoutMs = 60_000): Promise<void> => {
