@@ -27,7 +27,8 @@ async function waitReady(proc: SuiteProcess, port: number, probe = '/health/read
       const res = await fetch(`http://127.0.0.1:${port}${probe}`);
       return res.status === 200 ? true : undefined;
     },
-    60_000,
+    // Generous: nine processes starting at once on a loaded 2-core CI machine can take minutes.
+    180_000,
     200,
   );
 }
