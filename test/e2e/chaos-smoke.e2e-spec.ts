@@ -29,5 +29,5 @@ describe('chaos smoke run', () => {
     expect(new Set(report.faults.map((f) => f.kind))).toEqual(new Set(FAULT_KINDS));
     expect(report.acked).toBeGreaterThan(0);
     expect(report.violations).toEqual([]);
-  }, 420_000);
+  }, 600_000);
 });

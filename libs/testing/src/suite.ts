@@ -28,7 +28,7 @@ async function waitReady(proc: SuiteProcess, port: number, probe = '/health/read
       return res.status === 200 ? true : undefined;
     },
     // Generous: nine processes starting at once on a loaded 2-core CI machine can take minutes.
-    180_000,
+    300_000,
     200,
   );
 }
