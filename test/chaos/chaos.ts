@@ -330,6 +330,7 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
       proxies,
       channelIds,
       interruptedAfterMs,
+      writesUntil: deadline,
       durationScale: settings.faultScale,
       log,
       keepLog: (cluster) => keepLog(serverLogs, cluster),

@@ -2,7 +2,7 @@ import { ChaosReport, FAULT_KINDS, formatReport, runChaos, settingsFromEnv } fro
 
 /*
  * The reliability suite's CI profile (docs/reliability.md): cluster a distributed (every app its own process, two of
- * each sync app, over nats-server and PostgreSQL), b embedded, two shared channels, writes from both sides, and
+ * each sync app, over nats-server and PostgreSQL), b embedded, two shared channels, 75 s of writes from both sides (most faults fall inside them), and
  * every fault kind once from a fixed seed, the network ones shortened. Nothing about timing is asserted; only the
  * checker's verdict (faults whose effect did not show count as violations), and that every kind happened (or the
  * run proved nothing).
@@ -13,7 +13,7 @@ describe('chaos smoke run', () => {
   it('loses, duplicates and misorders nothing acknowledged under every kind of fault', async () => {
     const settings = settingsFromEnv({
       CHAOS_SEED: process.env.CHAOS_SEED ?? '1807',
-      CHAOS_SECONDS: '40',
+      CHAOS_SECONDS: '75',
       CHAOS_CLUSTERS: '2',
       CHAOS_CHANNELS: '2',
       CHAOS_USERS: '2',

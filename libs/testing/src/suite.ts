@@ -118,7 +118,15 @@ export async function startDistributedSuite(options: DistributedSuiteOptions = {
     processes.set(name, proc);
     await waitReady(proc, ports[index]);
   };
-  await Promise.all(planned.map((_, i) => launch(i)));
+  const launched = await Promise.allSettled(planned.map((_, i) => launch(i)));
+  const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // The processes that did start would outlive the caller's error (and keep its event loop alive).
+    await Promise.all([...processes.values()].map((p) => p.stop('SIGKILL')));
+    await nats?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw failed.reason;
+  }
   /** Base URLs of every process, by name (`remote-cluster-1`), for /metrics and /health. */
   const urls = new Map(planned.map((p, i) => [p.name, `http://127.0.0.1:${ports[i]}`]));
   return {
