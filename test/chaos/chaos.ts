@@ -5,8 +5,21 @@ import { FaultProxy, FederatedCluster, Federation, QUICK_FEDERATION_ENV, startFe
 import { check, Violation } from './checker';
 import { Ledger } from './ledger';
 import { Load, LoadReport, mb } from './load';
+import {
+  chooseSkew,
+  DISTRIBUTED_FAULT_KINDS,
+  FAULT_KINDS,
+  FaultContext,
+  FaultKind,
+  FaultRecord,
+  HubServers,
+  inject,
+  skewEnv,
+} from './faults';
 import { Prng } from './prng';
 import { act, Actor, setUpChannels } from './workload';
+
+export { FAULT_KINDS, FaultKind, FaultRecord } from './faults';
 
 /**
  * The reliability run: clusters connected through fault proxies, shared channels, users on every cluster writing at
@@ -14,9 +27,6 @@ import { act, Actor, setUpChannels } from './workload';
  * the run waits (bounded) for the clusters to converge, and the checker compares every cluster with what the
  * workload was told.
  */
-
-export type FaultKind = 'kill' | 'partition' | 'latency' | 'reset';
-export const FAULT_KINDS: FaultKind[] = ['kill', 'partition', 'latency', 'reset'];
 
 export interface ChaosSettings {
   seed: number;
@@ -37,6 +47,10 @@ export interface ChaosSettings {
   wsClients: number;
   /** How often the memory of every process is sampled. */
   memorySampleSeconds: number;
+  /** Cluster `a` runs distributed: every app its own process (two of each sync app), over nats-server and PostgreSQL. */
+  distributed: boolean;
+  /** Multiplies how long latency, bandwidth, reset, truncate and http-error faults last. */
+  faultScale: number;
   log: (line: string) => void;
 }
 
@@ -52,6 +66,9 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ChaosSett
     .filter((s) => s && s !== 'none');
   for (const f of faults)
     if (!FAULT_KINDS.includes(f as FaultKind)) throw new Error(`CHAOS_FAULTS: unknown fault "${f}" (${FAULT_KINDS.join(', ')})`);
+  const distributed = !['0', 'false', 'no'].includes((env.CHAOS_DISTRIBUTED ?? '1').toLowerCase());
+  const needsHub = faults.filter((f) => DISTRIBUTED_FAULT_KINDS.includes(f as FaultKind));
+  if (!distributed && needsHub.length) throw new Error(`CHAOS_FAULTS: ${needsHub.join(', ')} need CHAOS_DISTRIBUTED=1`);
   return {
     seed: num('CHAOS_SEED', Math.floor(Math.random() * 2 ** 31)),
     seconds: num('CHAOS_SECONDS', 60),
@@ -64,15 +81,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ChaosSett
     convergeSeconds: num('CHAOS_CONVERGE_SECONDS', 120),
     wsClients: num('CHAOS_WS_CLIENTS', 30),
     memorySampleSeconds: Math.max(1, num('CHAOS_MEMORY_SAMPLE_SECONDS', 60)),
+    distributed,
+    faultScale: num('CHAOS_FAULT_SCALE', 1),
     log: (line) => process.stdout.write(`${line}\n`),
   };
-}
-
-export interface FaultRecord {
-  at: number;
-  kind: FaultKind;
-  target: string;
-  detail: string;
 }
 
 export interface ChaosReport {
@@ -95,7 +107,8 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
   const names = CLUSTER_NAMES.slice(0, settings.clusters);
   log(
     `chaos: seed ${settings.seed}, ${settings.clusters} clusters, ${settings.channels} channels, ${settings.usersPerCluster} users per cluster, ` +
-      `${settings.rate} writes/s each, ${settings.seconds} s, faults ${settings.faults.join(',') || 'none'}`,
+      `${settings.rate} writes/s each, ${settings.seconds} s, faults ${settings.faults.join(',') || 'none'}` +
+      (settings.distributed ? ', a distributed' : ''),
   );
 
   // One proxy in front of every cluster: what its peers dial. A cut of a cluster's proxy cuts what comes in.
@@ -106,17 +119,45 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
   const faults: FaultRecord[] = [];
   /** Server logs of every cluster, killed processes' included, kept for a report with violations. */
   const serverLogs = new Map<string, string[]>();
+  const interruptedAfterMs = 4000;
+  let hubServers: HubServers | undefined;
+  const hubDir = settings.distributed ? fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-hub-')) : undefined;
   try {
+    // Clock skew is a property of a host: the chosen peer runs with its clock off for the whole run, restarts included.
+    const clusterEnv: Record<string, Record<string, string>> = {};
+    if (settings.faults.includes('skew')) {
+      const skew = chooseSkew(faultPrng, names.slice(1));
+      clusterEnv[skew.target] = skewEnv(skew.offsetMs);
+      const minutes = (skew.offsetMs / 60_000).toFixed(1);
+      faults.push({
+        at: 0,
+        kind: 'skew',
+        target: skew.target,
+        detail: `clock ${skew.offsetMs > 0 ? '+' : ''}${minutes} min for the whole run`,
+      });
+      log(`chaos: clock of ${skew.target} runs ${minutes} min off`);
+    }
+    if (hubDir) hubServers = await HubServers.start(hubDir);
     fed = await startFederation({
       clusters: names,
       env: {
         ...QUICK_FEDERATION_ENV,
         SHARED_CHANNELS_LEASE_MS: '2000',
-        SHARED_CHANNELS_INTERRUPTED_AFTER_MS: '4000',
+        SHARED_CHANNELS_INTERRUPTED_AFTER_MS: String(interruptedAfterMs),
         // The workload's DM and GM, and the checker's membership comparison.
         MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS: 'true',
         MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC: 'true',
       },
+      clusterEnv,
+      distributed: hubServers
+        ? {
+            [names[0]]: {
+              replicas: { 'shared-channel-sync': 2, 'file-transfer': 2, 'user-sync': 2 },
+              databaseUrl: hubServers.databaseUrl,
+              natsUrl: hubServers.natsUrl,
+            },
+          }
+        : undefined,
       siteUrl: async (name, url) => {
         const proxyPrng = root.fork(`proxy-${name}`);
         const proxy = await FaultProxy.start(Number(new URL(url).port), () => proxyPrng.next());
@@ -162,19 +203,31 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
         await sleep(Math.max(0, gap * actor.prng.between(0.5, 1.5) - (Date.now() - t)));
       }
     });
+    const faultContext: FaultContext = {
+      clusters,
+      peers,
+      hub,
+      hubServers,
+      proxies,
+      channelIds,
+      interruptedAfterMs,
+      writesUntil: deadline,
+      durationScale: settings.faultScale,
+      log,
+      keepLog: (cluster) => keepLog(serverLogs, cluster),
+    };
+    const injected = settings.faults.filter((f) => f !== 'skew');
     const injector = (async () => {
-      if (settings.faults.length === 0) return;
+      if (injected.length === 0) return;
       // Every kind once (in an order from the seed) before any repeats, so a short run still sees each.
-      const queue = faultPrng.shuffle(settings.faults);
+      const queue = faultPrng.shuffle(injected);
       while (true) {
         await sleep(faultPrng.between(0.5, 1.5) * settings.faultGapSeconds * 1000);
         // The first round runs whole even past the writes (a slow restart must not skip a kind); later ones stop.
         if (queue.length === 0 && Date.now() > deadline - 3000) return;
-        const kind = queue.length ? queue.shift()! : faultPrng.pick(settings.faults);
-        const target = kind === 'kill' ? faultPrng.pick(peers) : faultPrng.pick(clusters);
+        const kind = queue.length ? queue.shift()! : faultPrng.pick(injected);
         const at = (Date.now() - started) / 1000;
-        const record = await inject(kind, target, proxies, faultPrng, log, at, serverLogs);
-        faults.push(record);
+        faults.push(await inject(kind, faultContext, faultPrng, at));
       }
     })();
     await Promise.all([...writers, injector]);
@@ -210,6 +263,10 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
       log(`chaos: +${((Date.now() - calm) / 1000).toFixed(0)} s after the faults: ${violations.length} differences left (${kinds})`);
       await sleep(5000);
     }
+    // A fault whose expected effect did not show (no interruption notice, a process that did not notice its database
+    // died) is a broken promise too.
+    for (const f of faults)
+      if (f.problem) violations.push({ kind: 'fault', detail: `${f.kind} ${f.target} at +${f.at.toFixed(1)} s: ${f.problem}` });
     if (violations.length > 0) {
       for (const cluster of clusters) keepLog(serverLogs, cluster);
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `chaos-${settings.seed}-`));
@@ -231,64 +288,16 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
     // A failed clean-up must not hide what ended the run.
     await fed?.stop().catch((err: unknown) => log(`chaos: clean-up failed: ${String(err)}`));
     for (const proxy of proxies.values()) await proxy.close();
+    await hubServers?.stop();
+    if (hubDir) fs.rmSync(hubDir, { recursive: true, force: true });
   }
 }
 
 function keepLog(serverLogs: Map<string, string[]>, cluster: FederatedCluster): void {
-  const proc = cluster.suite.processes.get('embedded')!;
-  serverLogs.set(cluster.name, [...(serverLogs.get(cluster.name) ?? []), `--- process ${proc.pid}\n`, proc.log()]);
-}
-
-/** Applies one fault, waits its duration, and undoes it; returns what was done. */
-async function inject(
-  kind: FaultKind,
-  target: FederatedCluster,
-  proxies: Map<string, FaultProxy>,
-  prng: Prng,
-  log: (line: string) => void,
-  at: number,
-  serverLogs: Map<string, string[]>,
-): Promise<FaultRecord> {
-  const proxy = proxies.get(target.name)!;
-  let detail: string;
-  if (kind === 'kill') {
-    const downMs = Math.round(prng.between(1000, 6000));
-    detail = `SIGKILL, restart after ${downMs} ms`;
-    log(`chaos: +${at.toFixed(1)} s ${target.name}: ${detail}`);
-    await target.suite.processes.get('embedded')!.stop('SIGKILL');
-    keepLog(serverLogs, target);
-    await sleep(downMs);
-    const t = Date.now();
-    await target.restart();
-    detail += `, up again in ${((Date.now() - t) / 1000).toFixed(1)} s`;
-  } else if (kind === 'partition') {
-    const mode = prng.pick(['refuse', 'hold'] as const);
-    const ms = Math.round(prng.between(3000, 10_000));
-    detail = `partition (${mode}) of what its peers send it, ${ms} ms`;
-    log(`chaos: +${at.toFixed(1)} s ${target.name}: ${detail}`);
-    proxy.set({ partition: mode });
-    await sleep(ms);
-    proxy.heal();
-  } else if (kind === 'latency') {
-    const latencyMs = Math.round(prng.between(50, 400));
-    const jitterMs = Math.round(prng.between(0, 200));
-    const ms = Math.round(prng.between(3000, 10_000));
-    detail = `latency ${latencyMs} ms + jitter ${jitterMs} ms, ${ms} ms`;
-    log(`chaos: +${at.toFixed(1)} s ${target.name}: ${detail}`);
-    proxy.set({ latencyMs, jitterMs });
-    await sleep(ms);
-    proxy.heal();
-  } else {
-    const resetProbability = Number(prng.between(0.05, 0.4).toFixed(2));
-    const ms = Math.round(prng.between(3000, 10_000));
-    const before = proxy.stats.resets;
-    log(`chaos: +${at.toFixed(1)} s ${target.name}: connection resets p=${resetProbability}, ${ms} ms`);
-    proxy.set({ resetProbability });
-    await sleep(ms);
-    proxy.heal();
-    detail = `connection resets p=${resetProbability}, ${ms} ms (${proxy.stats.resets - before} resets)`;
+  for (const [name, proc] of cluster.suite.processes) {
+    const key = name === 'embedded' ? cluster.name : `${cluster.name}-${name}`;
+    serverLogs.set(key, [...(serverLogs.get(key) ?? []), `--- process ${proc.pid}\n`, proc.log()]);
   }
-  return { at, kind, target: target.name, detail };
 }
 
 /** The summary printed at the end; violations grouped by kind with a few examples each. */
@@ -297,7 +306,7 @@ export function formatReport(report: ChaosReport): string {
   const s = report.settings;
   lines.push('=== chaos report ===');
   lines.push(
-    `seed ${s.seed} (rerun: CHAOS_SEED=${s.seed} CHAOS_SECONDS=${s.seconds} CHAOS_CLUSTERS=${s.clusters} CHAOS_CHANNELS=${s.channels} CHAOS_FAULTS=${s.faults.join(',') || 'none'})`,
+    `seed ${s.seed} (rerun: CHAOS_SEED=${s.seed} CHAOS_SECONDS=${s.seconds} CHAOS_CLUSTERS=${s.clusters} CHAOS_CHANNELS=${s.channels} CHAOS_FAULTS=${s.faults.join(',') || 'none'} CHAOS_DISTRIBUTED=${s.distributed ? 1 : 0} CHAOS_FAULT_SCALE=${s.faultScale})`,
   );
   lines.push(
     `operations: ${Object.entries(report.operations)

@@ -103,6 +103,34 @@ describe('embedded mode', () => {
     expect(postgresProcessesFor(dir)).toEqual([]);
   });
 
+  it('exits when its PostgreSQL dies under it, and starts again on the same data', async () => {
+    const port = await freePort();
+    const dir = tempDataDir();
+    const first = await startEmbedded(port, dir);
+    const created = await fetch(`http://127.0.0.1:${port}/api/v4/users`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'survivor', email: 'survivor@example.com', password: 'survivor-password-1' }),
+    });
+    expect(created.status).toBe(201);
+
+    const [postmaster] = postgresProcessesFor(dir);
+    process.kill(postmaster, 'SIGKILL');
+    // Unhealthy within its watch interval: it says why and exits, for its supervisor to restart it.
+    const exited = await Promise.race([first.waitForExit(), new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
+    expect(exited).toEqual({ code: 69, signal: null });
+    expect(first.log()).toMatch(/embedded PostgreSQL \(postmaster \d+\) is gone/);
+
+    const second = await startEmbedded(port, dir);
+    const login = await fetch(`http://127.0.0.1:${port}/api/v4/users/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ login_id: 'survivor', password: 'survivor-password-1' }),
+    });
+    expect(login.status).toBe(200);
+    expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  }, 120_000);
+
   it('stops at start with a message naming a bad setting', async () => {
     const proc = SuiteProcess.start('embedded', { PORT: 'http', DATA_DIR: tempDataDir(), MM_FILESETTINGS_MAXFILESIZE: '-1' });
     started.push(proc);

@@ -6,6 +6,9 @@ import { RemoteClusterModule } from '../../remote-cluster/src/remote-cluster.mod
 import { SharedChannelSyncModule } from '../../shared-channel-sync/src/shared-channel-sync.module';
 import { UserSyncModule } from '../../user-sync/src/user-sync.module';
 
+/** Exit status when the embedded PostgreSQL dies under the running process (EX_UNAVAILABLE). */
+const EXIT_POSTGRES_GONE = 69;
+
 /**
  * The embedded mode: all five apps in one process, on the in-process bus, with a PostgreSQL cluster that this
  * process starts under DATA_DIR and stops on exit. DATABASE_URL, when set, replaces the embedded cluster.
@@ -24,6 +27,12 @@ async function main(): Promise<void> {
         // Whatever ends this process, PostgreSQL must not outlive it.
         process.once('exit', () => postgres?.stopSync());
         config.databaseUrl = await postgres.start();
+        // Without its postmaster the process only fails: it exits, and its supervisor restarts it (PostgreSQL
+        // replays its WAL at the next start). See docs/reliability.md.
+        postgres.watch((pid) => {
+          logger.fatal(`embedded PostgreSQL (postmaster ${pid}) is gone: exiting so that the suite is restarted`);
+          process.exit(EXIT_POSTGRES_GONE);
+        });
       },
       afterClose: async () => postgres?.stop(),
     });

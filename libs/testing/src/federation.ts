@@ -129,12 +129,12 @@ export interface FederationOptions {
   /** Extra environment per cluster (wins over `env`). */
   clusterEnv?: Record<string, Record<string, string>>;
   /** Clusters that run distributed (each app its own process over NATS), with their replicas. */
-  distributed?: Record<string, { replicas?: Partial<Record<AppName, number>> }>;
+  distributed?: Record<string, { replicas?: Partial<Record<AppName, number>>; databaseUrl?: string; natsUrl?: string }>;
   /** Direct connections besides the star, e.g. `[['b', 'c']]` (the first invites the second). */
   links?: [string, string][];
   /**
-   * The address peers dial for an embedded cluster (its SITE_URL), given the address it listens on: e.g. a fault
-   * proxy in front of it. The harness itself keeps calling the cluster directly.
+   * The address peers dial for a cluster (its SITE_URL), given the address it listens on (a distributed cluster's
+   * first gateway): e.g. a fault proxy in front of it. The harness itself keeps calling the cluster directly.
    */
   siteUrl?: (name: string, url: string) => Promise<string>;
 }
@@ -149,6 +149,8 @@ export interface FederatedCluster {
   readonly teamId: string;
   /** Connection id by the name of the cluster at the other end. */
   readonly remoteIds: Record<string, string>;
+  /** DATA_DIR of an embedded cluster (its PostgreSQL is under `postgres/`); undefined for a distributed one. */
+  readonly dataDir?: string;
   /** The running suite (a new one after `restart`). */
   readonly suite: RunningSuite;
   /** DATA_DIR of an embedded cluster (its PostgreSQL lives there); undefined for a distributed one. */
@@ -258,7 +260,12 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     const distributed = options.distributed?.[name];
     if (distributed) {
       // The distributed suite picks its own ports; its SITE_URL is its first gateway.
-      const suite = await startDistributedSuite({ replicas: distributed.replicas, env });
+      const siteUrl = options.siteUrl;
+      const suite = await startDistributedSuite({
+        ...distributed,
+        env,
+        siteUrl: siteUrl ? (gatewayUrl) => siteUrl(name, gatewayUrl) : undefined,
+      });
       return new Cluster(name, suite.gateways[0], suite);
     }
     const port = await freePort();
@@ -288,7 +295,6 @@ export async function startFederation(options: FederationOptions): Promise<Feder
 
   const connect = async (from: string, to: string): Promise<string> => {
     const [cf, ct] = [clusters[from], clusters[to]];
-    const since = Date.now();
     const created = await cf.api().post<{ invite: string; remote_cluster: RemoteClusterJson }>('/remotecluster', {
       name: `peer-${to}`,
       display_name: `Peer ${to.toUpperCase()}`,
@@ -304,7 +310,8 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     });
     cf.remoteIds[to] = accepted.remote_id;
     ct.remoteIds[from] = accepted.remote_id;
-    await waitConnected(from, to, since);
+    // A new connection has no ping before it; `since` (the harness's clock) would wrongly reject a peer whose clock is behind.
+    await waitConnected(from, to, 0);
     return accepted.remote_id;
   };
 

@@ -5,6 +5,8 @@ import { freePort, waitFor } from './ports';
 export interface TestNats {
   url: string;
   stop: () => Promise<void>;
+  /** SIGKILL, as a crash: no goodbye to the clients. */
+  kill: () => Promise<void>;
 }
 
 export interface TestNatsOptions {
@@ -29,13 +31,11 @@ export async function startNats(options: TestNatsOptions = {}): Promise<TestNats
     await nc.close();
     return true;
   });
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  const end = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  return { url, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
 }

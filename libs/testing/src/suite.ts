@@ -15,6 +15,8 @@ export interface RunningSuite {
   /** Base URL of each process by name. */
   urls: Map<string, string>;
   stop(): Promise<void>;
+  /** Distributed suites: starts a process that exited (or was killed) again, same name, port and settings. */
+  restartProcess?(name: string): Promise<void>;
 }
 
 async function waitReady(proc: SuiteProcess, port: number, probe = '/health/ready'): Promise<void> {
@@ -25,7 +27,8 @@ async function waitReady(proc: SuiteProcess, port: number, probe = '/health/read
       const res = await fetch(`http://127.0.0.1:${port}${probe}`);
       return res.status === 200 ? true : undefined;
     },
-    60_000,
+    // Generous: nine processes starting at once on a loaded 2-core CI machine can take minutes.
+    300_000,
     200,
   );
 }
@@ -85,11 +88,21 @@ export async function startEmbeddedSuite(env: Record<string, string> = {}): Prom
  * process of an app (e.g. two gateways: clients of one must see events caused through another). SITE_URL is the
  * first gateway's URL.
  */
-export async function startDistributedSuite(
-  options: { replicas?: Partial<Record<(typeof APP_NAMES)[number], number>>; env?: Record<string, string> } = {},
-): Promise<RunningSuite> {
-  const nats: TestNats = await startNats();
-  const databaseUrl = await createTestDatabase();
+export interface DistributedSuiteOptions {
+  replicas?: Partial<Record<(typeof APP_NAMES)[number], number>>;
+  env?: Record<string, string>;
+  /** A database of the caller's (it outlives the suite) instead of a copy of the test template. */
+  databaseUrl?: string;
+  /** A nats-server of the caller's (it outlives the suite) instead of one of the suite's own. */
+  natsUrl?: string;
+  /** The SITE_URL peers dial, given the first gateway's address (e.g. a fault proxy in front of it). */
+  siteUrl?: (gatewayUrl: string) => Promise<string>;
+}
+
+export async function startDistributedSuite(options: DistributedSuiteOptions = {}): Promise<RunningSuite> {
+  const nats: TestNats | undefined = options.natsUrl ? undefined : await startNats();
+  const natsUrl = options.natsUrl ?? nats!.url;
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   // Shared by all processes, as the file volume is in Kubernetes.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-suite-'));
   fs.chmodSync(dataDir, 0o755);
@@ -99,22 +112,31 @@ export async function startDistributedSuite(
   );
   const ports = await Promise.all(planned.map(() => freePort()));
   const gateways = planned.flatMap((p, i) => (p.app === 'gateway' ? [`http://127.0.0.1:${ports[i]}`] : []));
-  await Promise.all(
-    planned.map(async ({ app, name }, i) => {
-      const proc = SuiteProcess.start(app, {
-        ...HIGH_RATE_LIMITS_ENV,
-        PORT: String(ports[i]),
-        DATABASE_URL: databaseUrl,
-        NATS_URL: nats.url,
-        DATA_DIR: dataDir,
-        SITE_URL: gateways[0],
-        HOSTNAME: name,
-        ...options.env,
-      });
-      processes.set(name, proc);
-      await waitReady(proc, ports[i]);
-    }),
-  );
+  const siteUrl = options.siteUrl ? await options.siteUrl(gateways[0]) : gateways[0];
+  const launch = async (index: number) => {
+    const { app, name } = planned[index];
+    const proc = SuiteProcess.start(app, {
+      ...HIGH_RATE_LIMITS_ENV,
+      PORT: String(ports[index]),
+      DATABASE_URL: databaseUrl,
+      NATS_URL: natsUrl,
+      DATA_DIR: dataDir,
+      SITE_URL: siteUrl,
+      HOSTNAME: name,
+      ...options.env,
+    });
+    processes.set(name, proc);
+    await waitReady(proc, ports[index]);
+  };
+  const launched = await Promise.allSettled(planned.map((_, i) => launch(i)));
+  const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // The processes that did start would outlive the caller's error (and keep its event loop alive).
+    await Promise.all([...processes.values()].map((p) => p.stop('SIGKILL')));
+    await nats?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw failed.reason;
+  }
   /** Base URLs of every process, by name (`remote-cluster-1`), for /metrics and /health. */
   const urls = new Map(planned.map((p, i) => [p.name, `http://127.0.0.1:${ports[i]}`]));
   return {
@@ -123,8 +145,14 @@ export async function startDistributedSuite(
     urls,
     stop: async () => {
       await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM')));
-      await nats.stop();
+      await nats?.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+    restartProcess: async (name) => {
+      const index = planned.findIndex((p) => p.name === name);
+      if (index < 0) throw new Error(`no process ${name} in this suite`);
+      if (processes.get(name)?.running) throw new Error(`process ${name} is still running`);
+      await launch(index);
     },
   };
 }

@@ -35,6 +35,7 @@ export class EmbeddedPostgres {
   private readonly database: string;
   private readonly log: (message: string) => void;
   private readonly runAs?: { uid: number; gid: number };
+  private watcher?: NodeJS.Timeout;
 
   constructor(private readonly options: EmbeddedPostgresOptions) {
     const dataDir = path.resolve(options.dataDir);
@@ -85,6 +86,7 @@ export class EmbeddedPostgres {
    * that group would kill it mid-wait.
    */
   async stop(): Promise<void> {
+    this.unwatch();
     const pid = this.postmasterPid();
     if (pid !== undefined && isAlive(pid) && processNameMatches(pid, /postgres/)) {
       this.log(`stopping embedded PostgreSQL ${pid}`);
@@ -101,9 +103,31 @@ export class EmbeddedPostgres {
    * fast shutdown without waiting. Synchronous, so it works inside `process.on('exit')`.
    */
   stopSync(): void {
+    this.unwatch();
     const pid = this.postmasterPid();
     if (pid !== undefined && isAlive(pid) && processNameMatches(pid, /postgres/)) signal(pid, 'SIGINT');
     this.releaseLock();
+  }
+
+  /**
+   * Calls `onDeath` once if the running postmaster goes away without `stop` (killed, crashed, OOM): the suite cannot
+   * work without it, and nothing else would notice (the pool just fails every query). Checks every `intervalMs`.
+   */
+  watch(onDeath: (pid: number) => void, intervalMs = 1000): void {
+    const pid = this.postmasterPid();
+    if (pid === undefined) throw new Error('embedded PostgreSQL is not running');
+    this.unwatch();
+    this.watcher = setInterval(() => {
+      if (isAlive(pid) && processNameMatches(pid, /postgres/)) return;
+      this.unwatch();
+      onDeath(pid);
+    }, intervalMs);
+    this.watcher.unref();
+  }
+
+  private unwatch(): void {
+    clearInterval(this.watcher);
+    this.watcher = undefined;
   }
 
   /** As root, the cluster runs as another user, who must be able to traverse every directory above it. */
