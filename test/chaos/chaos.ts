@@ -206,7 +206,7 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
     const faultContext: FaultContext = {
       clusters,
       peers,
-      hub,
+      hub: clusters[0],
       hubServers,
       proxies,
       channelIds,

@@ -153,8 +153,6 @@ export interface FederatedCluster {
   readonly dataDir?: string;
   /** The running suite (a new one after `restart`). */
   readonly suite: RunningSuite;
-  /** DATA_DIR of an embedded cluster (its PostgreSQL lives there); undefined for a distributed one. */
-  readonly dataDir?: string;
   readonly running: boolean;
   /** The cluster's API as its admin, or as the session of `token`. */
   api(token?: string): Api;
