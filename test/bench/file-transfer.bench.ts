@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { downloadSha256, metricValue, peakRss, startFederation, uploadFile, userPosts, waitFor } from '@fedchat/testing';
+import { recordFigures } from './report';
 
 /**
  * `npm run bench` (part 4): file transfer between two embedded clusters on this machine, A sharing a channel with B.
@@ -99,6 +100,10 @@ async function main(): Promise<void> {
     out(`   resident memory, idle before / sampled max during transfer / peak over the run (VmHWM, includes the upload):`);
     out(`     A (sender):   ${mib(idle.a)} / ${mib(sampled.a)} / ${mib(peak.a)} MiB`);
     out(`     B (receiver): ${mib(idle.b)} / ${mib(sampled.b)} / ${mib(peak.b)} MiB`);
+    recordFigures('file-transfer', {
+      'attachment A → B, end to end': { value: FILE_MIB / seconds, note: `${FILE_MIB} MiB` },
+      'attachment A → B, receiver RSS growth': { value: (sampled.b - idle.b) / MiB, note: `${FILE_MIB} MiB` },
+    });
     out();
   } finally {
     await fed.stop();
