@@ -35,6 +35,8 @@ const ENV: Record<string, string> = {
   REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
   REMOTE_CLUSTER_PING_INTERVAL_MS: '1000',
   REMOTE_CLUSTER_OFFLINE_AFTER_MS: '5000',
+  // Retries of the pairs after the outage at most a second apart, so their backoff does not decide the figure.
+  SHARED_CHANNELS_RETRY_MAX_MS: '1000',
   // Engine settings given to the bench reach both clusters, as in the shared-channels bench.
   ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SHARED_CHANNELS_'))),
 } as Record<string, string>;

@@ -30,7 +30,7 @@ function number(x: number): string {
 }
 
 function ratio(x: number): string {
-  return `${x >= 10 ? x.toFixed(0) : x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)}×`;
+  return `${x >= 10 ? x.toFixed(0) : x >= 0.1 ? x.toFixed(2) : Number(x.toPrecision(2))}×`;
 }
 
 /** `aim` when the aim is met, `yes` for the must-reach target alone, `NO` when not, `—` without a target. */

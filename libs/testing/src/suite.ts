@@ -17,6 +17,9 @@ export interface RunningSuite {
   stop(): Promise<void>;
 }
 
+/** How long a suite process may take to become ready; SUITE_READY_TIMEOUT_MS raises it on a heavily loaded machine. */
+const READY_TIMEOUT_MS = Number(process.env.SUITE_READY_TIMEOUT_MS ?? 60_000);
+
 async function waitReady(proc: SuiteProcess, port: number, probe = '/health/ready'): Promise<void> {
   await waitFor(
     `${proc.name} on port ${port}`,
@@ -25,7 +28,7 @@ async function waitReady(proc: SuiteProcess, port: number, probe = '/health/read
       const res = await fetch(`http://127.0.0.1:${port}${probe}`);
       return res.status === 200 ? true : undefined;
     },
-    60_000,
+    READY_TIMEOUT_MS,
     200,
   );
 }
