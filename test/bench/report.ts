@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { stopAllSuiteProcesses } from '@fedchat/testing';
 
 /**
  * What every benchmark leaves for the summary (`summary.bench.ts`, the last step of `npm run bench`): one JSON line
@@ -256,4 +257,14 @@ export const TINY_SIZES: Record<string, string> = {
 
 if (isTiny()) {
   for (const [key, value] of Object.entries(TINY_SIZES)) process.env[key] ??= value;
+}
+
+/**
+ * A bench stopped by a signal (Ctrl-C, the smoke test's timeout) stops the suite processes it started first, so that
+ * their PostgreSQL servers do not outlive it. Not inside jest, whose workers import this module for its types.
+ */
+if (process.env.JEST_WORKER_ID === undefined) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stopAllSuiteProcesses().finally(() => process.exit(130)));
+  }
 }

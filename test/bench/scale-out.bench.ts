@@ -237,6 +237,8 @@ async function main(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-bench-scale-'));
   fs.chmodSync(root, 0o755);
   const pg = await startPostgres(root);
+  // Interrupted (the report module's signal handler exits): the postmaster is told to stop rather than left running.
+  process.once('exit', () => pg.stopSync());
   const results: RunResult[] = [];
   try {
     for (const replicas of REPLICAS) {
