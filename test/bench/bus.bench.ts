@@ -5,6 +5,7 @@ import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservice
 import { Bus, BusContext, BusModule, InProcessLink, MessageHandlers, MessageLink, NatsLink, startMessageHandlers } from '@fedchat/common';
 import { PeerResponse, SendToPeer, SendToPeerRequest, WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
 import { startNats } from '@fedchat/testing';
+import { quantile, recordFigures } from './report';
 
 /**
  * `npm run bench` (bus): the cost of one hop between two apps, without the apps. A request (SendToPeer with a sync
@@ -112,6 +113,10 @@ async function main(): Promise<void> {
     `2. events, published in bursts of 100: ${EVENTS} handled in ${evSeconds.toFixed(2)} s = ${(EVENTS / evSeconds).toFixed(0)} events/s`,
   );
   out(`   CPU ${((evCpu.user + evCpu.system) / EVENTS).toFixed(0)} µs an event`);
+  recordFigures('bus', {
+    'bus request/reply p50': { value: quantile(rtt, 0.5) / 1000, note: `${LINK} link` },
+    'bus events': { value: EVENTS / evSeconds, note: `${LINK} link` },
+  });
 
   await app.close();
   await stopNats();

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import WebSocket from 'ws';
 import { postgresProcessesFor, startEmbeddedSuite } from '@fedchat/testing';
+import { quantile, recordFigures } from './report';
 
 /**
  * `npm run bench`: the chat core on one embedded instance.
@@ -191,6 +192,15 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
+    const size = `${TOTAL_POSTS} posts, ${CONCURRENCY} clients`;
+    recordFigures('chat-core', {
+      'chat core, 16 clients, 1 channel': { value: TOTAL_POSTS / oneChannel.seconds, note: size },
+      'chat core, 16 clients, 1 channel, p99': { value: quantile(oneChannel.latencies, 0.99), note: size },
+      'chat core, 16 clients, 16 channels': manyChannels && {
+        value: TOTAL_POSTS / manyChannels.seconds,
+        note: `${size}, ${CHANNELS} channels`,
+      },
+    });
   } finally {
     await suite.stop();
   }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { downloadSha256, metricValue, peakRss, startFederation, uploadFile, userPosts, waitFor } from '@fedchat/testing';
+import { recordFigures } from './report';
 
 /**
  * `npm run bench` (part 4): file transfer between two embedded clusters on this machine, A sharing a channel with B.
@@ -102,6 +103,10 @@ async function main(): Promise<void> {
     out(
       `   RSS growth during the transfer (sampled max - idle; target <= 64 MiB): A ${mib(sampled.a - idle.a)} MiB, B ${mib(sampled.b - idle.b)} MiB`,
     );
+    recordFigures('file-transfer', {
+      'attachment A → B, end to end': { value: FILE_MIB / seconds, note: `${FILE_MIB} MiB` },
+      'attachment A → B, receiver RSS growth': { value: (sampled.b - idle.b) / MiB, note: `${FILE_MIB} MiB` },
+    });
     out();
   } finally {
     await fed.stop();

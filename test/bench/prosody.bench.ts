@@ -1,4 +1,5 @@
 import { anchorOptionsFromEnv, formatProsodyAnchor, readSuiteFigures, runProsodyAnchor } from './prosody/anchor';
+import { recordProsodyAnchor } from './report';
 
 /**
  * `npm run bench` (after shared-channels): the federated peer as anchor, two Prosody servers on loopback measured in
@@ -10,6 +11,8 @@ async function main(): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const result = await runProsodyAnchor({ ...anchorOptionsFromEnv(), log: out });
   out(formatProsodyAnchor(result, readSuiteFigures()));
+  // For the summary's "ratio to Prosody" column.
+  recordProsodyAnchor(result);
   if (process.env.BENCH_PROSODY_JSON) out(`PROSODY_ANCHOR_RESULT ${JSON.stringify(result)}`);
 }
 

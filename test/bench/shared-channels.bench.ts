@@ -3,6 +3,7 @@ import { EmbeddedPostgres } from '@fedchat/common';
 import { newId } from '@fedchat/crypto';
 import { Api, FederatedCluster, Federation, openEvents, startFederation, waitFor } from '@fedchat/testing';
 import { Client } from 'pg';
+import { quantile, recordFigures } from './report';
 
 /**
  * `npm run bench` (part 3): shared channels between two embedded clusters on this machine, A sharing with B.
@@ -121,6 +122,11 @@ async function propagationLatency(a: FederatedCluster, b: FederatedCluster): Pro
     const latencies = [...sent].flatMap(([m, t]) => (arrived.has(m) ? [arrived.get(m)! - t] : []));
     out(`1. propagation latency, POST /posts on A -> posted event on B, ${LATENCY_RATE} posts/s for ${LATENCY_SECONDS} s`);
     out(`   ${summary(latencies)}; missing on B: ${total - latencies.length}; failed posts on A: ${errors.length}`);
+    const note = `${LATENCY_RATE} posts/s for ${LATENCY_SECONDS} s`;
+    recordFigures('shared-channels', {
+      'propagation p50 at 20 posts/s': { value: quantile(latencies, 0.5), note },
+      'propagation p99 at 20 posts/s': { value: quantile(latencies, 0.99), note },
+    });
   } finally {
     events.close();
   }
@@ -180,6 +186,13 @@ async function sustainedReplication(a: FederatedCluster, b: FederatedCluster): P
         : `   B did not receive all posts within 300 s after ingest stopped: ${arrivedTotal} of ${created}`,
     );
     out(`   lag, A create_at -> posted event on B: ${summary(lags)}`);
+    const note = `${SUSTAINED_POSTERS} posters, ${SUSTAINED_CHANNELS} channels, ${SUSTAINED_SECONDS} s`;
+    recordFigures('shared-channels', {
+      "sustained replication, share of A's ingest": { value: (100 * arrivedInWindow) / Math.max(1, created), note },
+      'sustained replication, rate on B': { value: arrivedInWindow / ingestSeconds, note },
+      'sustained replication, lag p50': { value: quantile(lags, 0.5), note },
+      'sustained replication, lag p99': { value: quantile(lags, 0.99), note },
+    });
   } finally {
     events.close();
   }
@@ -254,6 +267,8 @@ async function catchUp(fed: Federation): Promise<void> {
     const seconds = (done - ready) / 1000;
     out(`   B held all ${loaded} posts ${seconds.toFixed(1)} s after it was ready = ${(loaded / seconds).toFixed(0)} posts/s`);
     out(`   (${((done - restartStarted) / 1000).toFixed(1)} s from the restart; posts counted beyond the backlog: ${extra})`);
+    const note = `${loaded} posts, ${channelIds.length} channels`;
+    recordFigures('shared-channels', { 'catch-up after an outage': { value: seconds, floorValue: loaded / seconds, note } });
   } else {
     out(`   B did not catch up within ${CATCHUP_TIMEOUT_S} s: ${received} of ${loaded} posts arrived`);
   }

@@ -5,6 +5,7 @@ import { EmbeddedPostgres } from '@fedchat/common';
 import { newId } from '@fedchat/crypto';
 import { api, freePort, login, RunningSuite, startEmbeddedSuite, waitFor } from '@fedchat/testing';
 import { Client } from 'pg';
+import { recordFigures } from './report';
 
 /**
  * `npm run bench` (part 4): global user sync between two embedded clusters on this machine. A and B are connected
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - start) / 1000;
     const batch = ENV.MM_CONNECTEDWORKSPACESSETTINGS_GLOBALUSERSYNCBATCHSIZE ?? '100 (default)';
     out(`   global user sync A -> B: ${USERS} users in ${seconds.toFixed(1)} s = ${(USERS / seconds).toFixed(0)} users/s (batch ${batch})`);
+    recordFigures('user-sync', { 'global user sync': { value: USERS / seconds, note: `${USERS} users, batch ${batch}` } });
     out();
   } finally {
     for (const node of nodes) {

@@ -18,6 +18,23 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/**
+ * Stops every suite process still running with SIGTERM, so each stops its own PostgreSQL, and waits for them: for a
+ * benchmark or script that is interrupted (a SIGKILL at exit would leave their PostgreSQL servers running).
+ */
+export async function stopAllSuiteProcesses(): Promise<void> {
+  await Promise.all(
+    [...live].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
 /** A suite process started from the build output (`npm run build`), as an operator would start it. */
 export class SuiteProcess {
   readonly output: string[] = [];

@@ -19,6 +19,12 @@ export interface RunningSuite {
   restartProcess?(name: string): Promise<void>;
 }
 
+/**
+ * How long a suite process may take to become ready: generous, since nine processes starting at once on a loaded
+ * 2-core machine can take minutes; SUITE_READY_TIMEOUT_MS changes it.
+ */
+const READY_TIMEOUT_MS = Number(process.env.SUITE_READY_TIMEOUT_MS ?? 300_000);
+
 async function waitReady(proc: SuiteProcess, port: number, probe = '/health/ready'): Promise<void> {
   await waitFor(
     `${proc.name} on port ${port}`,
@@ -27,8 +33,7 @@ async function waitReady(proc: SuiteProcess, port: number, probe = '/health/read
       const res = await fetch(`http://127.0.0.1:${port}${probe}`);
       return res.status === 200 ? true : undefined;
     },
-    // Generous: nine processes starting at once on a loaded 2-core CI machine can take minutes.
-    300_000,
+    READY_TIMEOUT_MS,
     200,
   );
 }

@@ -1,5 +1,4 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { readResults, resultsFile } from '../report';
 
 /** The Prosody anchor's options and figures, and their printing side by side with the suite's (no XMPP here). */
 export interface ProsodyAnchorOptions {
@@ -77,20 +76,8 @@ const SUITE_SHARE_NAME = "sustained replication, share of A's ingest";
  * Reads the suite's figures from the bench results file (one JSON object a line with `name` and `value`; BENCH_RESULTS,
  * default dist-bench/bench-results.jsonl), the latest of each name; empty when no bench has written it.
  */
-export function readSuiteFigures(
-  file = process.env.BENCH_RESULTS ?? path.join(__dirname, '..', '..', '..', 'bench-results.jsonl'),
-): SuiteFigures {
-  if (!fs.existsSync(file)) return {};
-  const latest = new Map<string, number>();
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const figure = JSON.parse(line) as { name?: unknown; value?: unknown };
-      if (typeof figure.name === 'string' && typeof figure.value === 'number') latest.set(figure.name, figure.value);
-    } catch {
-      // a line being written by another process: skip it
-    }
-  }
+export function readSuiteFigures(file = resultsFile()): SuiteFigures {
+  const latest = new Map(readResults(file).map((figure) => [figure.name as string, figure.value]));
   const figures: SuiteFigures = {};
   for (const [key, name] of Object.entries(SUITE_FIGURE_NAMES) as Array<[keyof SuiteFigures, string]>) {
     const value = latest.get(name);
