@@ -9,6 +9,11 @@ export interface RpcContract<Req extends object, Res extends object> {
   readonly subject: string;
   readonly request: PayloadClass<Req>;
   readonly reply: PayloadClass<Res>;
+  /**
+   * How long a requester waits for the answer, when the handler itself waits on something slower than the bus's
+   * BUS_REQUEST_TIMEOUT_MS (a peer's HTTP deadline); the longer of the two applies.
+   */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -27,8 +32,18 @@ export function defineRpc<Req extends object, Res extends object>(
   subject: string,
   request: PayloadClass<Req>,
   reply: PayloadClass<Res>,
+  options: { timeoutMs?: number } = {},
 ): RpcContract<Req, Res> {
-  return { kind: 'rpc', subject, request, reply };
+  if (options.timeoutMs !== undefined) rpcTimeouts.set(subject, options.timeoutMs);
+  return { kind: 'rpc', subject, request, reply, timeoutMs: options.timeoutMs };
+}
+
+/** The own answer timeouts of request subjects that have one; the transport's client reads it by subject. */
+const rpcTimeouts = new Map<string, number>();
+
+/** How long a request on `subject` may wait by its contract, if the contract says so. */
+export function rpcTimeoutFor(subject: string): number | undefined {
+  return rpcTimeouts.get(subject);
 }
 
 /** Every event contract by subject: the transport reads an event's delivery (`one`/`all`) from it. */

@@ -1,4 +1,5 @@
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
+import { rpcTimeoutFor } from '@fedchat/contracts';
 import { BusError, MessageLink } from './message-link';
 import { decode, encode, ReplyEnvelope } from './wire';
 
@@ -43,7 +44,8 @@ export class BusClientProxy extends ClientProxy {
   /** One request and its answer as Nest's write packet; never rejects. */
   private async exchange(subject: string, data: unknown): Promise<WritePacket> {
     try {
-      const envelope = decode(await this.options.link.request(subject, encode(data), this.options.requestTimeoutMs)) as ReplyEnvelope;
+      const timeoutMs = Math.max(this.options.requestTimeoutMs, rpcTimeoutFor(subject) ?? 0);
+      const envelope = decode(await this.options.link.request(subject, encode(data), timeoutMs)) as ReplyEnvelope;
       if (!envelope || typeof envelope !== 'object' || typeof envelope.ok !== 'boolean') {
         return { err: new BusError('invalid_payload', `malformed reply on ${subject}`) };
       }

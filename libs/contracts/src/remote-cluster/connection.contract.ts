@@ -99,7 +99,14 @@ export class OkReply {
 
 /** The connection CRUD of `/api/v4/remotecluster`, answered by the remote-cluster app. */
 export const CreateConnection = defineRpc('remote-cluster.connection.create', CreateConnectionRequest, CreateConnectionReply);
-export const AcceptInvite = defineRpc('remote-cluster.connection.accept-invite', AcceptInviteRequest, RemoteClusterJson);
+/**
+ * Waits for the invitation's key derivation (queued behind other accepts: they run a few at a time) and the inviting
+ * site's confirmation (PeerClient's PING_TIMEOUT_MS, 15 s); a gateway that gave up first would answer an error for a
+ * connection that is then made.
+ */
+export const AcceptInvite = defineRpc('remote-cluster.connection.accept-invite', AcceptInviteRequest, RemoteClusterJson, {
+  timeoutMs: 60_000,
+});
 export const GenerateInvite = defineRpc('remote-cluster.connection.generate-invite', GenerateInviteRequest, GenerateInviteReply);
 export const GetConnection = defineRpc('remote-cluster.connection.get', ConnectionIdRequest, RemoteClusterJson);
 export const ListConnections = defineRpc('remote-cluster.connection.list', ListConnectionsRequest, ConnectionListReply);

@@ -35,9 +35,11 @@ export class SendToPeerRequest {
 
 /**
  * Sends a message to a peer's `/api/v4/remotecluster/msg` and returns its Response; the one way any app talks to a
- * peer. A transport failure or a non-200 answer comes back as `FAIL` with the reason in `err`.
+ * peer. A transport failure or a non-200 answer comes back as `FAIL` with the reason in `err`. The requester waits
+ * longer than the peer request's own deadline (PeerClient's SEND_TIMEOUT_MS, 60 s): a sender that gave up first
+ * would send the same batch again while the peer was still applying it, and a slow peer would never catch up.
  */
-export const SendToPeer = defineRpc('remote-cluster.message.send', SendToPeerRequest, PeerResponse);
+export const SendToPeer = defineRpc('remote-cluster.message.send', SendToPeerRequest, PeerResponse, { timeoutMs: 65_000 });
 
 /**
  * Topics a peer may send to `/msg`, and the app that owns each (the subject is `peer.<topic>.received`). A topic not
