@@ -1,7 +1,9 @@
+import { APP_CONFIG } from '@fedchat/common';
 import { waitFor } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
+import { ClaimedPair, SyncQueue } from '../../apps/shared-channel-sync/src/sync/sync-queue.service';
 import { TestUser } from '../support/gateway-harness';
 import { ClusterPlace, connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
 
@@ -164,6 +166,24 @@ describe('content sync between two clusters', () => {
     const onA = (await postsOn(a, a.channelId)).map((p) => p.id);
     const onB = (await postsOn(b, a.channelId)).map((p) => p.id);
     expect(onB).toEqual(onA);
+  });
+
+  it('ends a notified interruption once: of two runs that held the pair, only the first posts "resumed"', async () => {
+    // Two runs of one pair (a lease that ran out under a slow run, then a new claim) both succeed; the chaos run saw
+    // 15 "resumed" notices after one partition.
+    const queue = new SyncQueue(db(a), a.h.app.get(APP_CONFIG));
+    const [{ id }] = (await db(a).query(`SELECT id FROM shared_channel_remotes WHERE channel_id = $1`, [a.channelId])) as { id: string }[];
+    await db(a).query(
+      `UPDATE shared_channel_remotes SET lease_owner = $2, lease_until = $3, interrupted_since = $4, interruption_notified = true WHERE id = $1`,
+      [id, queue.owner, Date.now() + 60_000, Date.now() - 5_000],
+    );
+    const pair = { id } as ClaimedPair;
+    expect([await queue.succeed(pair), await queue.succeed(pair)]).toEqual([true, false]);
+    const [row] = (await db(a).query(`SELECT lease_owner, interruption_notified FROM shared_channel_remotes WHERE id = $1`, [id])) as {
+      lease_owner: string;
+      interruption_notified: boolean;
+    }[];
+    expect(row).toEqual({ lease_owner: '', interruption_notified: false });
   });
 
   it('drains a backlog of many batches in growing messages: every post once and in order', async () => {

@@ -143,14 +143,20 @@ export class SyncQueue {
     return true;
   }
 
-  /** The run ended well: the pair is healthy again and free for any replica. */
-  async succeed(pair: ClaimedPair): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE shared_channel_remotes SET lease_owner = '', lease_until = 0, failures = 0, last_error = '', next_sync_at = 0,
+  /**
+   * The run ended well: the pair is healthy again and free for any replica. True when this run ended an interruption
+   * the channel was told about: only that run posts "resumed", not every run that claimed the pair meanwhile.
+   */
+  async succeed(pair: ClaimedPair): Promise<boolean> {
+    const rows = await returning<{ was_notified: boolean }>(
+      this.dataSource,
+      `WITH before AS (SELECT interruption_notified FROM shared_channel_remotes WHERE id = $1 AND lease_owner = $2 FOR UPDATE)
+       UPDATE shared_channel_remotes s SET lease_owner = '', lease_until = 0, failures = 0, last_error = '', next_sync_at = 0,
          interrupted_since = 0, interruption_notified = false
-       WHERE id = $1 AND lease_owner = $2`,
+       FROM before WHERE s.id = $1 AND s.lease_owner = $2 RETURNING before.interruption_notified AS was_notified`,
       [pair.id, this.owner],
     );
+    return rows[0]?.was_notified === true;
   }
 
   /** The run failed: retry after `retryInMs`; the cursor stays where the last delivered batch left it. */

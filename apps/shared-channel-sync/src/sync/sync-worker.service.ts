@@ -103,8 +103,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
         await this.queue.waitForFiles(pair, FILES_WAIT_MS);
         return;
       }
-      await this.queue.succeed(pair);
-      if (pair.interruption_notified) await this.notice(pair, 'resumed');
+      if (await this.queue.succeed(pair)) await this.notice(pair, 'resumed');
     } catch (err) {
       if (err instanceof SyncSendError && err.notShared) {
         this.log.warn({ channel: pair.channel_id, remote: pair.remote_id }, 'the remote no longer shares the channel');
