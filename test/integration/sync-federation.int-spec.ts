@@ -186,6 +186,22 @@ describe('content sync between two clusters', () => {
     expect(row).toEqual({ lease_owner: '', interruption_notified: false });
   });
 
+  it('renews the lease of a pair only for the run that holds it', async () => {
+    const queue = new SyncQueue(db(a), a.h.app.get(APP_CONFIG));
+    const [{ id }] = (await db(a).query(`SELECT id FROM shared_channel_remotes WHERE channel_id = $1`, [a.channelId])) as { id: string }[];
+    const soon = Date.now() + 1_000;
+    await db(a).query(`UPDATE shared_channel_remotes SET lease_owner = $2, lease_until = $3 WHERE id = $1`, [id, queue.owner, soon]);
+    expect(await queue.renew({ id } as ClaimedPair)).toBe(true);
+    const [{ lease_until }] = (await db(a).query(`SELECT lease_until FROM shared_channel_remotes WHERE id = $1`, [id])) as {
+      lease_until: string;
+    }[];
+    expect(Number(lease_until)).toBeGreaterThan(soon);
+
+    await db(a).query(`UPDATE shared_channel_remotes SET lease_owner = 'another-replica' WHERE id = $1`, [id]);
+    expect(await queue.renew({ id } as ClaimedPair)).toBe(false);
+    await db(a).query(`UPDATE shared_channel_remotes SET lease_owner = '', lease_until = 0 WHERE id = $1`, [id]);
+  });
+
   it('drains a backlog of many batches in growing messages: every post once and in order', async () => {
     const keep = { port: b.port, databaseUrl: b.h.databaseUrl, teamId: b.teamId };
     await b.h.close();

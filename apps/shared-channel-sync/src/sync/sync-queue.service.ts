@@ -114,6 +114,16 @@ export class SyncQueue {
     }));
   }
 
+  /** Keeps the lease of a pair still running (a batch may wait up to a peer's deadline). False when it was lost. */
+  async renew(pair: ClaimedPair): Promise<boolean> {
+    const rows = await returning(
+      this.dataSource,
+      `UPDATE shared_channel_remotes SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND delete_at = 0 RETURNING id`,
+      [pair.id, this.owner, Date.now() + this.config.sharedChannels.leaseMs],
+    );
+    return rows.length > 0;
+  }
+
   /** Records a delivered batch: the cursor moves and the lease is renewed. False when the lease was lost. */
   async advance(pair: ClaimedPair, cursor: Cursor): Promise<boolean> {
     const now = Date.now();
