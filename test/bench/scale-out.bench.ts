@@ -14,6 +14,7 @@ import {
   TEST_PG_URL_ENV,
   waitFor,
 } from '@fedchat/testing';
+import { sharedChannels } from './channels';
 import { FigureName, recordFigures } from './report';
 
 /**
@@ -99,27 +100,6 @@ function cpuOf(groups: Map<string, number>): Map<string, number> {
   return new Map([...groups].map(([name, pid]) => [name, treeSeconds(table, pid)]));
 }
 
-/** Makes `count` channels on A, shares each with B, and waits until B has them all. */
-async function sharedChannels(a: FederatedCluster, b: FederatedCluster, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const channel = await a
-      .api()
-      .post<{ id: string }>('/channels', { team_id: a.teamId, name: `scale-${i}`, display_name: `Scale ${i}`, type: 'O' });
-    await a.api().post(`/remotecluster/${a.remoteIds.b}/channels/${channel.id}/invite`);
-    ids.push(channel.id);
-  }
-  for (const id of ids) {
-    await waitFor(
-      `channel ${id} on B`,
-      async () => ((await b.api().request('GET', `/channels/${id}`)).status === 200 ? true : undefined),
-      60_000,
-      100,
-    );
-  }
-  return ids;
-}
-
 async function counts(b: FederatedCluster, channelIds: string[]): Promise<number[]> {
   const result: number[] = [];
   for (let i = 0; i < channelIds.length; i += 20) {
@@ -145,7 +125,7 @@ async function run(replicas: number, pgDataDir: string): Promise<RunResult> {
   });
   try {
     const { a, b } = fed.clusters;
-    const channelIds = await sharedChannels(a, b, CHANNELS);
+    const channelIds = await sharedChannels(a, b, 'scale', CHANNELS);
     const before = await counts(b, channelIds);
     await b.stop();
 

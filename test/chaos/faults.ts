@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EmbeddedPostgres } from '@fedchat/common';
+import { EmbeddedPostgres, isAlive, readPid } from '@fedchat/common';
 import { channelPosts, FaultProxy, FederatedCluster, freePort, REPO_ROOT, startNats, TestNats, waitFor } from '@fedchat/testing';
 import { Prng } from './prng';
 
@@ -344,22 +344,4 @@ async function countNotices(clusters: FederatedCluster[], channelIds: string[]):
 
 function seconds(since: number): string {
   return ((Date.now() - since) / 1000).toFixed(1);
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0].trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -258,7 +258,8 @@ function unprivilegedUser(): { uid: number; gid: number } {
   throw new Error('running as root, and neither a "postgres" nor a "nobody" user exists to run PostgreSQL');
 }
 
-function readPid(file: string): number | undefined {
+/** The pid on the first line of a pid file (postmaster.pid, the suite's lock file), if it names one. */
+export function readPid(file: string): number | undefined {
   try {
     const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0].trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
@@ -279,7 +280,8 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (one of another user's counts). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
