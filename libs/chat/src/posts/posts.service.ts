@@ -69,8 +69,17 @@ function mentionsAnyone(channel: Channel, message: string): boolean {
   return parsed.everyone || parsed.names.size > 0;
 }
 
-/** The `posted` event of a new post, as Mattermost sends it. */
-function postedEvent(channel: Channel, author: User, json: Record<string, unknown>, mentions: string[]): ChannelEvent {
+/**
+ * The `posted` event of a new post, as Mattermost sends it: `set_online` for a post of a local user's own client,
+ * not for one received from a peer.
+ */
+export function postedEvent(
+  channel: Channel,
+  senderUsername: string,
+  json: Record<string, unknown>,
+  options: { setOnline: boolean; mentions?: string[] },
+): ChannelEvent {
+  const mentions = options.mentions ?? [];
   return {
     event: WsEvent.Posted,
     data: {
@@ -78,16 +87,16 @@ function postedEvent(channel: Channel, author: User, json: Record<string, unknow
       channel_type: channel.type,
       channel_display_name: channel.display_name,
       channel_name: channel.name,
-      sender_name: '@' + author.username,
+      sender_name: '@' + senderUsername,
       team_id: channel.team_id,
-      set_online: true,
+      set_online: options.setOnline,
       ...(mentions.length ? { mentions: JSON.stringify(mentions) } : {}),
     },
   };
 }
 
 /** What a committed change announces on its channel's websocket. */
-interface ChannelEvent {
+export interface ChannelEvent {
   event: string;
   data: Record<string, unknown>;
 }
@@ -173,7 +182,7 @@ export class PostsService {
         const stored = await this.posts.findOneByOrFail({ id: post.id });
         saved = { post: stored, json: await this.reads.toJson(stored, input.pending_post_id) };
         const mentions = await this.mentionedUsers(channel, stored, author);
-        return postedEvent(channel, author, saved.json, mentions);
+        return postedEvent(channel, author.username, saved.json, { setOnline: true, mentions });
       },
     );
     await this.threads.announceUpdated(followedThreads);
@@ -226,7 +235,7 @@ export class PostsService {
     post.create_at = post.update_at = Number(written.create_at);
     post.props = written.props;
     const json = toPostJson(post, { pendingPostId: input.pendingPostId || undefined });
-    this.events.toChannelMembers(channel.id, written.members, [postedEvent(channel, author, json, [])]);
+    this.events.toChannelMembers(channel.id, written.members, [postedEvent(channel, author.username, json, { setOnline: true })]);
     if (written.shared) this.bus.emit(SharedChannelChangedEvent, { channel_id: channel.id });
     return { post, json };
   }

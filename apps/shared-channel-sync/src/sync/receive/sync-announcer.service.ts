@@ -1,6 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { PostReads, ThreadReads, toAcknowledgementJson, toPostJson, toReactionJson, WebSocketEvents, WsEvent } from '@fedchat/chat';
+import {
+  ChannelEvent,
+  postedEvent,
+  PostReads,
+  ThreadReads,
+  toAcknowledgementJson,
+  toPostJson,
+  toReactionJson,
+  WebSocketEvents,
+  WsEvent,
+} from '@fedchat/chat';
 import { Channel, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
 import { Announcements } from './apply-context';
@@ -16,7 +26,7 @@ export class SyncAnnouncer {
   ) {}
 
   async announce(channel: Channel, news: Announcements): Promise<void> {
-    const events: { event: string; data: Record<string, unknown> }[] = [];
+    const events: ChannelEvent[] = [];
     const senders = new Map(news.senders);
     const unnamed = [...new Set(news.posted.map((p) => p.user_id))].filter((id) => !senders.has(id));
     if (unnamed.length) {
@@ -24,18 +34,7 @@ export class SyncAnnouncer {
       for (const u of users) senders.set(u.id, u.username);
     }
     for (const [i, json] of (await this.postedJson(news)).entries()) {
-      events.push({
-        event: WsEvent.Posted,
-        data: {
-          post: JSON.stringify(json),
-          channel_type: channel.type,
-          channel_display_name: channel.display_name,
-          channel_name: channel.name,
-          sender_name: '@' + (senders.get(news.posted[i].user_id) ?? ''),
-          team_id: channel.team_id,
-          set_online: false,
-        },
-      });
+      events.push(postedEvent(channel, senders.get(news.posted[i].user_id) ?? '', json, { setOnline: false }));
     }
     for (const json of await this.reads.toJsonMany(news.edited))
       events.push({ event: WsEvent.PostEdited, data: { post: JSON.stringify(json) } });
