@@ -1,4 +1,5 @@
-import { APP_CONFIG } from '@fedchat/common';
+import { APP_CONFIG, Bus } from '@fedchat/common';
+import { SendToPeer } from '@fedchat/contracts';
 import { waitFor } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
@@ -200,6 +201,70 @@ describe('content sync between two clusters', () => {
     await db(a).query(`UPDATE shared_channel_remotes SET lease_owner = 'another-replica' WHERE id = $1`, [id]);
     expect(await queue.renew({ id } as ClaimedPair)).toBe(false);
     await db(a).query(`UPDATE shared_channel_remotes SET lease_owner = '', lease_until = 0 WHERE id = $1`, [id]);
+  });
+
+  it('sends a post made while the previous batch travels in the same run, once that batch is confirmed', async () => {
+    // Before, the run ended with the first post, released the pair and claimed it again for the second: a gap of two
+    // statements and a scheduling hop after every batch while a channel is busy.
+    const queue = a.h.app.get(SyncQueue);
+    const bus = a.h.app.get(Bus);
+    // Counted from an idle pair: no run of an earlier change still going.
+    await until(async () => {
+      const [pair] = (await db(a).query(`SELECT lease_owner FROM shared_channel_remotes WHERE channel_id = $1`, [a.channelId])) as {
+        lease_owner: string;
+      }[];
+      return pair.lease_owner === '' && (await queue.healthOf(remoteId)).queue_size === 0;
+    }, 10_000);
+    const claimsOfPair: number[] = [];
+    const successes: string[] = [];
+    const claim = queue.claim.bind(queue);
+    const succeed = queue.succeed.bind(queue);
+    const request = bus.request.bind(bus) as (...args: unknown[]) => Promise<unknown>;
+    let firstInFlight!: () => void;
+    const inFlight = new Promise<void>((resolve) => (firstInFlight = resolve));
+    let confirmFirst!: () => void;
+    const confirmed = new Promise<void>((resolve) => (confirmFirst = resolve));
+    const claimSpy = jest.spyOn(queue, 'claim').mockImplementation(async (limit, channelId) => {
+      const pairs = await claim(limit, channelId);
+      claimsOfPair.push(pairs.filter((p) => p.channel_id === a.channelId).length);
+      return pairs;
+    });
+    const succeedSpy = jest.spyOn(queue, 'succeed').mockImplementation(async (pair) => {
+      if (pair.channel_id === a.channelId) successes.push(pair.id);
+      return succeed(pair);
+    });
+    const requestSpy = jest.spyOn(bus, 'request').mockImplementation((async (
+      contract: unknown,
+      payload: { payload: { posts?: { message: string }[] } },
+    ) => {
+      if (contract === SendToPeer && payload.payload.posts?.some((p) => p.message === 'in flight 1')) {
+        firstInFlight();
+        await confirmed;
+      }
+      return request(contract, payload);
+    }) as unknown as typeof bus.request);
+    try {
+      const first = await a.h.as(a.admin).post('/api/v4/posts').send({ channel_id: a.channelId, message: 'in flight 1' }).expect(201);
+      await inFlight;
+      const second = await a.h.as(a.admin).post('/api/v4/posts').send({ channel_id: a.channelId, message: 'in flight 2' }).expect(201);
+      // The second post's doorbell is handled (its claim finds the pair held) before the first batch is confirmed.
+      const claimsBefore = claimsOfPair.length;
+      await until(async () => claimsOfPair.length > claimsBefore, 5_000);
+      confirmFirst();
+      const ids = [first.body.id, second.body.id];
+      await until(async () => (await postsOn(b, a.channelId)).filter((p) => ids.includes(p.id)).length === 2, 10_000);
+      // Let the run end and its look-again claim happen.
+      await until(async () => successes.length > 0, 5_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await postsOn(b, a.channelId)).map((p) => p.id).filter((id) => ids.includes(id))).toEqual(ids);
+      expect(claimsOfPair.filter((n) => n > 0)).toEqual([1]);
+      expect(successes).toHaveLength(1);
+    } finally {
+      claimSpy.mockRestore();
+      succeedSpy.mockRestore();
+      requestSpy.mockRestore();
+      confirmFirst();
+    }
   });
 
   it('drains a backlog of many batches in growing messages: every post once and in order', async () => {

@@ -7,6 +7,7 @@ import { newId } from '@fedchat/crypto';
 import { Post, PostAcknowledgement, Reaction, RemoteCluster, SharedChannel, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
 import { DeadLetters } from './dead-letters.service';
+import { ChannelRings } from './channel-rings';
 import { ClaimedPair, Cursor, SyncQueue } from './sync-queue.service';
 import { SyncMetrics } from './sync.metrics';
 import { ChannelMetadataMsg, NOT_SHARED_ERROR, SYNC_LIMITS, SyncResponse } from './sync-message';
@@ -63,6 +64,19 @@ interface PreparedBatch extends Batch {
  */
 const CATCH_UP_GROWTH = 8;
 
+/** A batch being read, and the rings heard before its read began. */
+interface Upcoming {
+  batch: Promise<PreparedBatch>;
+  mark: number;
+}
+
+/**
+ * How long a run goes on with changes announced while it runs (see ChannelRings). After it the run ends, and the
+ * finished pair's look-again claim reads what a claim reads (the channel's metadata stamp, refused posts to retry), so
+ * a channel that never goes quiet still gets those.
+ */
+const FOLLOW_ON_MS = 2000;
+
 /** Mattermost's window for telling authors that their fresh posts could not be delivered (NotifyRemoteOfflineThreshold). */
 const FRESH_POST_MS = 10_000;
 /** Keeps each message well under the peer's request size limit (Mattermost's default MaximumPayloadSizeBytes is 300 kB). */
@@ -90,39 +104,46 @@ export class SyncSender {
 
   /**
    * Sends batches until the pair is caught up, the lease is lost, `stop()` says so, or a batch waits for its files.
-   * Throws SyncSendError on failure.
+   * With `rings` (the channel's doorbells heard while the run lasts), changes announced while a batch travels are read
+   * at once and sent the moment it is confirmed, in the same run, for FOLLOW_ON_MS. Throws SyncSendError on failure.
    */
-  async run(pair: ClaimedPair, stop: () => boolean): Promise<SyncRunOutcome> {
+  async run(pair: ClaimedPair, stop: () => boolean, rings?: ChannelRings): Promise<SyncRunOutcome> {
     const remote = pair.remote_id;
     if (!(await this.deliverMetadata(pair))) return 'caught-up';
     await this.resendRefused(pair);
     const base = this.config.connectedWorkspaces.maxPostsPerSync;
     const largest = Math.max(base, Math.min(base * CATCH_UP_GROWTH, SYNC_LIMITS.posts));
+    const followOnUntil = Date.now() + FOLLOW_ON_MS;
     let size = base;
     // Users sent during this run (id -> update_at): a batch read while the previous one travelled may list them again.
     const usersSent = new Map<string, number>();
-    let upcoming: Promise<PreparedBatch> | undefined;
+    let upcoming: Upcoming | undefined;
     for (let first = true; !stop(); first = false) {
       const collecting = Date.now();
-      const batch = await (upcoming ?? this.prepare(pair, pair.cursor, size));
+      const current = upcoming ?? this.readFrom(pair, pair.cursor, size, rings);
+      const batch = await current.batch;
       upcoming = undefined;
       if (batch.changed.length === 0 && batch.next === batch.from) return 'caught-up';
       if (batch.full) {
         // Behind: the next, larger batch is read while this one travels. It starts where this one ends and is sent only
         // after this one is confirmed and the cursor moved, so the peer still gets every change once and in order.
         size = Math.min(size * 2, largest);
-        upcoming = this.prepare(pair, batch.next, size);
-        // Its failure shows where it is awaited; a run that ends before (stop, lost lease, an error) drops it.
-        upcoming.catch(() => undefined);
+        upcoming = this.readFrom(pair, batch.next, size, rings);
       }
       if (first && batch.posts.length > 0) this.metrics.inQueue.observe(Math.max(0, collecting - batch.posts[0].update_at) / 1000);
       const sending = Date.now();
       this.metrics.collection.observe({ remote_id: remote }, (sending - collecting) / 1000);
+      // Not full, but the channel rings while this batch travels: read the next one now, from where this one ends (sent,
+      // like a read-ahead, only after this one is confirmed and the cursor moved).
+      const followOn = !upcoming && rings && Date.now() < followOnUntil;
+      const cancelFollowOn = followOn ? rings.once(() => (upcoming ??= this.readFrom(pair, batch.next, size, rings))) : undefined;
       try {
         if (!(await this.deliver(pair, batch, usersSent))) return 'files-pending';
       } catch (err) {
         if (err instanceof SyncSendError && !err.notShared) await this.tellAuthors(pair, batch.posts);
         throw err;
+      } finally {
+        cancelFollowOn?.();
       }
       this.metrics.send.observe({ remote_id: remote }, (Date.now() - sending) / 1000);
       this.metrics.syncCount.inc({ remote_id: remote });
@@ -130,9 +151,19 @@ export class SyncSender {
         this.log.warn({ pair: pair.id }, 'lease lost; another replica continues from the cursor');
         return 'caught-up';
       }
-      if (!batch.full) return 'caught-up';
+      // A ring heard after this batch's read began may announce a change it did not see.
+      if (!batch.full && !upcoming && !(followOn && rings.since(current.mark))) return 'caught-up';
     }
     return 'caught-up';
+  }
+
+  /** Starts reading a batch, marking the rings heard before the read began. */
+  private readFrom(pair: ClaimedPair, from: Cursor, max: number, rings?: ChannelRings): Upcoming {
+    const mark = rings?.mark() ?? 0;
+    const batch = this.prepare(pair, from, max);
+    // Its failure shows where it is awaited; a run that ends before (stop, lost lease, an error) drops it.
+    batch.catch(() => undefined);
+    return { batch, mark };
   }
 
   /**

@@ -6,8 +6,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ShareTeardown } from '../sharing/share-teardown.service';
 import { DeadLetters } from './dead-letters.service';
+import { ChannelRings } from './channel-rings';
 import { ClaimedPair, SyncQueue } from './sync-queue.service';
-import { SyncSendError, SyncSender } from './sync-sender.service';
+import { SyncRunOutcome, SyncSendError, SyncSender } from './sync-sender.service';
 import { SyncMetrics } from './sync.metrics';
 
 /** How soon a pair whose posts wait for their attachments looks again (a completed transfer wakes it sooner). */
@@ -24,6 +25,8 @@ const FILES_WAIT_MS = 1000;
 export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('SyncWorker');
   private readonly loop: WorkLoop<ClaimedPair>;
+  /** The doorbells of each channel with a pair running here, passed on to those runs. */
+  private readonly running = new Map<string, Set<ChannelRings>>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -80,6 +83,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
    * claimed by a second ring once woken.
    */
   async channelChanged(channelId: string): Promise<void> {
+    for (const rings of this.running.get(channelId) ?? []) rings.ring();
     this.ring(channelId);
     if (await this.queue.wakeChannel(channelId)) this.ring(channelId);
   }
@@ -95,9 +99,22 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     this.loop.ring(channelId);
   }
 
+  /** Runs the sender with the channel's doorbells heard meanwhile, so that it goes on with what they announce. */
+  private async send(pair: ClaimedPair, stop: AbortSignal): Promise<SyncRunOutcome> {
+    const rings = new ChannelRings();
+    const listening = this.running.get(pair.channel_id) ?? new Set<ChannelRings>();
+    this.running.set(pair.channel_id, listening.add(rings));
+    try {
+      return await this.sender.run(pair, () => stop.aborted, rings);
+    } finally {
+      listening.delete(rings);
+      if (listening.size === 0) this.running.delete(pair.channel_id);
+    }
+  }
+
   private async runPair(pair: ClaimedPair, stop: AbortSignal): Promise<void> {
     try {
-      const outcome = await this.sender.run(pair, () => stop.aborted);
+      const outcome = await this.send(pair, stop);
       if (stop.aborted) {
         await this.queue.release(pair);
         return;
