@@ -149,6 +149,9 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
         MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC: 'true',
       },
       clusterEnv,
+      // Three clusters (nine processes for a distributed hub) starting at once miss their deadlines on a loaded machine.
+      oneByOne: settings.clusters > 2,
+      connectTimeoutMs: 180_000,
       distributed: hubServers
         ? {
             [names[0]]: {
