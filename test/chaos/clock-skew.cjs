@@ -1,4 +1,4 @@
-/* global process, require */
+/* global process, require, setInterval */
 'use strict';
 /*
  * Preloaded (node --require) into the processes of a chaos cluster, never into production: shifts that process's
@@ -7,6 +7,7 @@
  * running cluster (as NTP or a restored VM does). Date.now() and `new Date()` move; explicit dates and monotonic
  * timers (performance.now, setTimeout) do not, as on such a host.
  */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS preload (node --require) cannot import
 const fs = require('node:fs');
 
 const fixed = Number(process.env.CHAOS_CLOCK_OFFSET_MS || 0);
