@@ -121,13 +121,24 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
   const serverLogs = new Map<string, string[]>();
   const interruptedAfterMs = 4000;
   let hubServers: HubServers | undefined;
+  const clockFiles = new Map<string, string>();
+  let clockDir: string | undefined;
   const hubDir = settings.distributed ? fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-hub-')) : undefined;
   try {
     // Clock skew is a property of a host: the chosen peer runs with its clock off for the whole run, restarts included.
     const clusterEnv: Record<string, Record<string, string>> = {};
+    // A clock step changes a running cluster's clock: every cluster's processes re-read a step from a file of their own.
+    if (settings.faults.includes('clock-step')) {
+      clockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-clock-'));
+      for (const name of names) {
+        clockFiles.set(name, path.join(clockDir, `${name}.offset`));
+        fs.writeFileSync(clockFiles.get(name)!, '0');
+        clusterEnv[name] = skewEnv(0, clockFiles.get(name));
+      }
+    }
     if (settings.faults.includes('skew')) {
       const skew = chooseSkew(faultPrng, names.slice(1));
-      clusterEnv[skew.target] = skewEnv(skew.offsetMs);
+      clusterEnv[skew.target] = skewEnv(skew.offsetMs, clockFiles.get(skew.target));
       const minutes = (skew.offsetMs / 60_000).toFixed(1);
       faults.push({
         at: 0,
@@ -149,6 +160,9 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
         MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC: 'true',
       },
       clusterEnv,
+      // Three clusters (nine processes for a distributed hub) starting at once miss their deadlines on a loaded machine.
+      oneByOne: settings.clusters > 2,
+      connectTimeoutMs: 180_000,
       distributed: hubServers
         ? {
             [names[0]]: {
@@ -215,6 +229,7 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
       durationScale: settings.faultScale,
       log,
       keepLog: (cluster) => keepLog(serverLogs, cluster),
+      clockFiles,
     };
     const injected = settings.faults.filter((f) => f !== 'skew');
     const injector = (async () => {
@@ -290,6 +305,7 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
     for (const proxy of proxies.values()) await proxy.close();
     await hubServers?.stop();
     if (hubDir) fs.rmSync(hubDir, { recursive: true, force: true });
+    if (clockDir) fs.rmSync(clockDir, { recursive: true, force: true });
   }
 }
 

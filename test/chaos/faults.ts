@@ -22,7 +22,8 @@ export type FaultKind =
   | 'reset'
   | 'truncate'
   | 'http-error'
-  | 'skew';
+  | 'skew'
+  | 'clock-step';
 
 export const FAULT_KINDS: FaultKind[] = [
   'kill',
@@ -37,6 +38,7 @@ export const FAULT_KINDS: FaultKind[] = [
   'truncate',
   'http-error',
   'skew',
+  'clock-step',
 ];
 
 /** Kinds that hit the distributed hub's own processes and servers. */
@@ -113,6 +115,8 @@ export interface FaultContext {
   log: (line: string) => void;
   /** Keeps the output of a process that is about to be replaced. */
   keepLog: (cluster: FederatedCluster) => void;
+  /** Per cluster, the file its processes re-read their clock step from (test/chaos/clock-skew.cjs). */
+  clockFiles: Map<string, string>;
 }
 
 /** The clock offset of a `skew` fault: a peer (embedded, so a preload can shift its clock) and minutes ahead or behind. */
@@ -122,11 +126,15 @@ export function chooseSkew(prng: Prng, peers: string[]): { target: string; offse
   return { target, offsetMs };
 }
 
-/** Environment that runs a cluster's processes with their clock shifted (test/chaos/clock-skew.cjs). */
-export function skewEnv(offsetMs: number): Record<string, string> {
+/**
+ * Environment that runs a cluster's processes with their clock shifted (test/chaos/clock-skew.cjs): by `offsetMs`
+ * for the whole run, plus what `stepFile` says at each moment.
+ */
+export function skewEnv(offsetMs: number, stepFile?: string): Record<string, string> {
   return {
     NODE_OPTIONS: `--require ${path.join(REPO_ROOT, 'test', 'chaos', 'clock-skew.cjs')}`,
     CHAOS_CLOCK_OFFSET_MS: String(offsetMs),
+    ...(stepFile ? { CHAOS_CLOCK_OFFSET_FILE: stepFile } : {}),
   };
 }
 
@@ -257,6 +265,21 @@ export async function inject(kind: FaultKind, ctx: FaultContext, prng: Prng, at:
             ? `${interrupted - resumed} "sync interrupted" notices without a "resumed" one 30 s after the partition`
             : undefined;
     return record(target.name, detail, problem);
+  }
+
+  if (kind === 'clock-step') {
+    // A step, not a drift: the clock of every process of one cluster jumps 1-5 min back or ahead and stays there, as
+    // NTP correcting a clock or a VM restored from a snapshot does. Whatever is written after it must still arrive.
+    const target = prng.pick(ctx.clusters);
+    const file = ctx.clockFiles.get(target.name)!;
+    const stepMs = Math.round(prng.between(60_000, 300_000)) * (prng.next() < 0.5 ? -1 : 1);
+    const previous = Number(fs.readFileSync(file, 'utf8').trim() || 0);
+    const detail = `clock stepped ${stepMs > 0 ? 'ahead' : 'back'} ${(Math.abs(stepMs) / 60_000).toFixed(1)} min, for the rest of the run`;
+    announce(target.name, detail);
+    fs.writeFileSync(file, String(previous + stepMs));
+    // The processes re-read the file every 100 ms.
+    await sleep(500);
+    return record(target.name, detail);
   }
 
   // The network faults below hit what one cluster's peers send it, for a few seconds.

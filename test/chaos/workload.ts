@@ -195,9 +195,15 @@ export async function setUpChannels(clusters: FederatedCluster[], actors: Actor[
       type: kind === 'public' ? 'O' : 'P',
     });
     for (const peer of peers) {
-      await hub
-        .api()
-        .post(`/remotecluster/${hub.remoteIds[peer.name]}/channels/${channel.id}/invite`, kind === 'readonly' ? { readonly: true } : {});
+      const invite = `/remotecluster/${hub.remoteIds[peer.name]}/channels/${channel.id}/invite`;
+      // On a loaded machine the invitation's call to the peer can time out (500); inviting again is harmless (an
+      // invitation already made is no error), as an admin would retry.
+      for (let attempt = 1; ; attempt++) {
+        const res = await hub.api().request('POST', invite, kind === 'readonly' ? { readonly: true } : {});
+        if (res.status < 400) break;
+        if (res.status < 500 || attempt === 5) throw new Error(`POST ${invite}: ${res.status} ${JSON.stringify(res.body)}`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
     }
     made.push({ kind, id: channel.id, readonly: kind === 'readonly' });
   }

@@ -137,6 +137,13 @@ export interface FederationOptions {
    * first gateway): e.g. a fault proxy in front of it. The harness itself keeps calling the cluster directly.
    */
   siteUrl?: (name: string, url: string) => Promise<string>;
+  /**
+   * Start the clusters one after another instead of all at once: on a loaded machine, three suites starting together
+   * (one of them nine processes) can each miss their readiness deadline.
+   */
+  oneByOne?: boolean;
+  /** How long a new connection may take to show both ends online (default 60 s). */
+  connectTimeoutMs?: number;
 }
 
 export interface FederatedCluster {
@@ -309,7 +316,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     cf.remoteIds[to] = accepted.remote_id;
     ct.remoteIds[from] = accepted.remote_id;
     // A new connection has no ping before it; `since` (the harness's clock) would wrongly reject a peer whose clock is behind.
-    await waitConnected(from, to, 0);
+    await waitConnected(from, to, 0, options.connectTimeoutMs);
     return accepted.remote_id;
   };
 
@@ -319,7 +326,16 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   };
 
   try {
-    const started = await Promise.allSettled(options.clusters.map(build));
+    const started: PromiseSettledResult<Cluster>[] = [];
+    if (options.oneByOne) {
+      for (const name of options.clusters) {
+        const [one] = await Promise.allSettled([build(name)]);
+        started.push(one);
+        if (one.status === 'rejected') break;
+      }
+    } else {
+      started.push(...(await Promise.allSettled(options.clusters.map(build))));
+    }
     started.forEach((s, i) => {
       if (s.status === 'fulfilled') clusters[options.clusters[i]] = s.value;
     });

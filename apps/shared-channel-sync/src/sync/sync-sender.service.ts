@@ -273,7 +273,10 @@ export class SyncSender {
         users: Object.fromEntries(users.map((u) => [u.id, toSyncUser(u, { includeEmail: this.config.sharedChannels.syncUserEmail })])),
       });
       const synced = response?.users_syncd ?? users.map((u) => u.id);
-      await this.recordUsersSent(pair, synced);
+      await this.recordUsersSent(
+        pair,
+        users.filter((u) => synced.includes(u.id)),
+      );
       for (const u of users) if (synced.includes(u.id)) usersSent.set(u.id, u.update_at);
     }
     // Attachments go before their posts (protocol §5.4), so that the posts' file ids resolve on the remote.
@@ -355,7 +358,11 @@ export class SyncSender {
       const response = await this.send(pair, {
         users: Object.fromEntries(users.map((u) => [u.id, toSyncUser(u, { includeEmail: this.config.sharedChannels.syncUserEmail })])),
       });
-      await this.recordUsersSent(pair, response?.users_syncd ?? users.map((u) => u.id));
+      const synced = response?.users_syncd ?? users.map((u) => u.id);
+      await this.recordUsersSent(
+        pair,
+        users.filter((u) => synced.includes(u.id)),
+      );
     }
     const { wire, foreignLinks } = await this.wirePosts(pair, pair.cursor, posts);
     this.warnForeignLinks(pair, foreignLinks);
@@ -457,14 +464,19 @@ export class SyncSender {
     return { users, mentionTransforms };
   }
 
-  private async recordUsersSent(pair: ClaimedPair, userIds: string[]): Promise<void> {
-    const unique = [...new Set(userIds)];
+  /**
+   * Records the version (`update_at`) of each user sent, not the time of sending: a change made while the message
+   * travelled, or after the clock stepped back, has a later stamp than the version sent and so is sent again.
+   */
+  private async recordUsersSent(pair: ClaimedPair, users: User[]): Promise<void> {
+    const unique = [...new Map(users.map((u) => [u.id, u])).values()];
     if (unique.length === 0) return;
     await this.dataSource.query(
       `INSERT INTO shared_channel_users (id, user_id, channel_id, remote_id, create_at, last_sync_at)
-       SELECT r.id, r.user_id, $3, $4, $5, $5 FROM unnest($1::varchar[], $2::varchar[]) AS r(id, user_id)
-       ON CONFLICT (user_id, channel_id, remote_id) DO UPDATE SET last_sync_at = EXCLUDED.last_sync_at`,
-      [unique.map(() => newId()), unique, pair.channel_id, pair.remote_id, Date.now()],
+       SELECT r.id, r.user_id, $4, $5, $6, r.at FROM unnest($1::varchar[], $2::varchar[], $3::bigint[]) AS r(id, user_id, at)
+       ON CONFLICT (user_id, channel_id, remote_id) DO UPDATE
+         SET last_sync_at = GREATEST(shared_channel_users.last_sync_at, EXCLUDED.last_sync_at)`,
+      [unique.map(() => newId()), unique.map((u) => u.id), unique.map((u) => u.update_at), pair.channel_id, pair.remote_id, Date.now()],
     );
   }
 

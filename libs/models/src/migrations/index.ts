@@ -15,6 +15,7 @@ import { SyncDeadLetters1763896000000 } from './1763896000000-sync-dead-letters'
 import { InvitationReviewPosts1763910000000 } from './1763910000000-invitation-review-posts';
 import { SharedCopyArchived1763920000000 } from './1763920000000-shared-copy-archived';
 import { ChannelModerations1763930000000 } from './1763930000000-channel-moderations';
+import { UserChangeStamps1764150000000 } from './1764150000000-user-change-stamps';
 
 export {
   InitialSchema1763780000000,
@@ -54,4 +55,5 @@ export const MIGRATIONS = [
   InvitationReviewPosts1763910000000,
   SharedCopyArchived1763920000000,
   ChannelModerations1763930000000,
+  UserChangeStamps1764150000000,
 ];
