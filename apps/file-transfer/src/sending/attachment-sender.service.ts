@@ -43,9 +43,6 @@ const PERMANENT = [
 
 const isPermanent = (text: string) => PERMANENT.some((id) => text.includes(id));
 
-/** Read size when streaming a file to a peer: 16× fewer reads and socket writes per byte than the 64 KiB default. */
-export const SEND_CHUNK_BYTES = 1024 * 1024;
-
 /**
  * Sends one file to one remote (protocol §5.12): a `sharedchannel_upload` message opens (or finds) the peer's upload
  * session, then the bytes the peer lacks are streamed from the file store to `/api/v4/remotecluster/upload/{id}`
@@ -146,10 +143,7 @@ export class AttachmentSender {
     const remaining = file.size - offset;
     let source: Readable;
     try {
-      source =
-        remaining > 0
-          ? await this.store.readStream(file.path, { start: offset, end: file.size - 1 }, { chunkBytes: SEND_CHUNK_BYTES })
-          : Readable.from([]);
+      source = remaining > 0 ? await this.store.readStream(file.path, { start: offset, end: file.size - 1 }) : Readable.from([]);
     } catch (err) {
       throw new TransferError(`reading the file: ${err instanceof Error ? err.message : String(err)}`, 'store');
     }
