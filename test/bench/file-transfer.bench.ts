@@ -25,6 +25,14 @@ const ENV = {
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const mib = (bytes: number) => (bytes / MiB).toFixed(0);
 
+/** CPU seconds (user + system) a process has used so far: under load, the cost per GiB says more than the wall clock. */
+function cpuSeconds(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat, after the command name (which may hold spaces) in parentheses.
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
 function rss(pid: number): number {
   const kb = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return kb ? Number(kb[1]) * 1024 : 0;
@@ -65,13 +73,22 @@ async function main(): Promise<void> {
       sampled.b = Math.max(sampled.b, rss(pids.b));
     }, 50);
     const sentBefore = await metricValue(a.url, 'fedchat_file_transfer_sent_bytes_total', { remote_id: a.remoteIds.b });
-    // When the last byte left A (the rest is B assembling and checking the file, then the post's sync).
+    // When the first byte left A (before: the post's sync noticing the file, the upload session) and the last (after:
+    // B assembling and checking the file, then the post's sync).
     let bytesOutAt = 0;
+    let firstByteAt = 0;
     const watcher = setInterval(() => {
-      void metricValue(a.url, 'fedchat_file_transfer_sent_bytes_total', { remote_id: a.remoteIds.b }).then((n) => {
-        if (!bytesOutAt && n - sentBefore >= FILE_MIB * MiB) bytesOutAt = performance.now();
-      });
+      // A failed scrape (a loaded machine) only loses one sample; unhandled, it would end the bench and orphan its clusters.
+      metricValue(a.url, 'fedchat_file_transfer_sent_bytes_total', { remote_id: a.remoteIds.b }).then(
+        (n) => {
+          if (!firstByteAt && n > sentBefore) firstByteAt = performance.now();
+          if (!bytesOutAt && n - sentBefore >= FILE_MIB * MiB) bytesOutAt = performance.now();
+        },
+        () => undefined,
+      );
+      // Not more often: each scrape of /metrics costs A CPU (prom-client's process metrics), which the figure includes.
     }, 100);
+    const cpuBefore = { a: cpuSeconds(pids.a), b: cpuSeconds(pids.b) };
     const start = performance.now();
     const post = await a.api(alice.token).post<{ id: string }>('/posts', { channel_id: channel.id, message: 'bench', file_ids: [file.id] });
     await waitFor(
@@ -81,6 +98,7 @@ async function main(): Promise<void> {
       100,
     );
     const seconds = (performance.now() - start) / 1000;
+    const cpu = { a: cpuSeconds(pids.a) - cpuBefore.a, b: cpuSeconds(pids.b) - cpuBefore.b };
     clearInterval(sampler);
     clearInterval(watcher);
     const peak = { a: peakRss(pids.a), b: peakRss(pids.b) };
@@ -96,6 +114,15 @@ async function main(): Promise<void> {
     const onWire = (bytesOutAt - start) / 1000;
     out(
       `   bytes sent by A: ${mib(sent)} MiB; the last left A after ${onWire.toFixed(1)} s (${(FILE_MIB / onWire).toFixed(0)} MiB/s on the wire)`,
+    );
+    const firstByte = (firstByteAt - start) / 1000;
+    out(
+      `   stages (metric polled every 100 ms): first byte out after ${firstByte.toFixed(2)} s, bytes crossing ` +
+        `${(onWire - firstByte).toFixed(2)} s, last byte to the post on B ${(seconds - onWire).toFixed(2)} s`,
+    );
+    out(
+      `   CPU used during the transfer (user + system): A ${cpu.a.toFixed(2)} s, B ${cpu.b.toFixed(2)} s; ` +
+        `per GiB: A ${((cpu.a * 1024) / FILE_MIB).toFixed(2)} s, B ${((cpu.b * 1024) / FILE_MIB).toFixed(2)} s`,
     );
     out(`   resident memory, idle before / sampled max during transfer / peak over the run (VmHWM, includes the upload):`);
     out(`     A (sender):   ${mib(idle.a)} / ${mib(sampled.a)} / ${mib(peak.a)} MiB`);

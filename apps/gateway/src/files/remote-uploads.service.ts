@@ -27,6 +27,8 @@ import { badMultipart, isMultipart, multipartParts } from './multipart';
 
 /** Running SHA-256 states kept for uploads in progress; past this many, the oldest go (their digest is read back). */
 const MAX_RUNNING_DIGESTS = 256;
+/** Bytes a segment in progress buffers on their way to the store. */
+const SEGMENT_BUFFER_BYTES = 1024 * 1024;
 
 /** An AppError that also names its metric reason. */
 class UploadRefused extends AppError {
@@ -211,7 +213,8 @@ export class RemoteUploadsService {
   /**
    * Streams `source` into segments from the session's offset; returns the offset after the last stored segment.
    * More than `limit` bytes fail the request (400) and keep nothing of the excess; a source that breaks off keeps
-   * the segments stored before.
+   * the segments stored before. A stored segment's offset is recorded in the database while the next segment is
+   * already being received (one record at a time, in order), so the body never waits for that round trip.
    */
   private async append(session: UploadSession, source: Readable, limit: number): Promise<number> {
     const segmentBytes = this.config.files.transferSegmentBytes;
@@ -219,6 +222,13 @@ export class RemoteUploadsService {
     // Without the state of the bytes before (a restart, or another process took them), assembling reads them back.
     const running =
       session.file_offset === 0 ? createHash('sha256') : known?.offset === session.file_offset ? known.hash.copy() : undefined;
+    // The offset recorded so far, and the record in flight (settling with the offset after it).
+    let recorded = session.file_offset;
+    let recording: Promise<number> | undefined;
+    const settleRecording = async () => {
+      if (recording) recorded = await recording;
+      recording = undefined;
+    };
     let offset = session.file_offset;
     let received = 0;
     let segment: Segment | undefined;
@@ -243,24 +253,40 @@ export class RemoteUploadsService {
           running?.update(part);
           if (!segment.input.write(part)) await Promise.race([once(segment.input, 'drain'), segment.written]);
           if (segment.bytes === segmentBytes) {
-            offset = await this.commit(session, segment, running);
+            offset = await this.storeSegment(segment);
+            // The previous record must have landed (and not lost a race) before this one may follow it.
+            await settleRecording();
+            recording = this.record(session, segment, running?.copy());
+            recording.catch(() => undefined); // awaited at the next segment or at the end
             segment = undefined;
           }
         }
       }
-      if (segment) offset = await this.commit(session, segment, running);
-      return offset;
+      if (segment) {
+        offset = await this.storeSegment(segment);
+        await settleRecording();
+        recorded = await this.record(session, segment, running);
+        segment = undefined;
+      }
+      await settleRecording();
+      return recorded;
     } catch (err) {
       if (segment) {
         segment.input.destroy(new Error('upload interrupted'));
         await segment.written.catch(() => undefined);
       }
+      // A record that failed (another request moved the session) is the answer to give.
+      const recordFailure = await settleRecording().then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      if (recordFailure !== undefined) throw recordFailure;
       if (err instanceof AppError) throw err;
       if (source.destroyed && !source.readableEnded) {
         throw new UploadRefused(
           'truncated',
           'api.upload.upload_data.read_request.app_error',
-          `The request body ended early; the upload continues at offset ${offset}.`,
+          `The request body ended early; the upload continues at offset ${recorded}.`,
           400,
         );
       }
@@ -271,19 +297,25 @@ export class RemoteUploadsService {
   }
 
   private openSegment(sessionId: string, start: number, maxBytes: number): Segment {
-    const input = new PassThrough();
+    // A buffer large enough that the socket's 64 KiB chunks reach the store in batches rather than one by one.
+    const input = new PassThrough({ highWaterMark: SEGMENT_BUFFER_BYTES });
     const written = this.store.writePart(uploadSegmentFolder(sessionId), start, input, { maxBytes });
-    written.catch(() => undefined); // awaited by commit or by the failure path
+    written.catch(() => undefined); // awaited by storeSegment or by the failure path
     return { start, bytes: 0, input, written };
   }
 
-  /**
-   * Ends and stores the segment, then moves `file_offset` past it if no one else moved it meanwhile; `running` (the
-   * digest of every byte up to the segment's end) is kept for the next request or for assembling.
-   */
-  private async commit(session: UploadSession, segment: Segment, running: Hash | undefined): Promise<number> {
+  /** Ends the segment and waits until the store has all of it; returns the offset after it. */
+  private async storeSegment(segment: Segment): Promise<number> {
     segment.input.end();
     await segment.written;
+    return segment.start + segment.bytes;
+  }
+
+  /**
+   * Moves `file_offset` past a stored segment if no one else moved it meanwhile; `running` (the digest of every byte
+   * up to the segment's end) is kept for the next request or for assembling. Returns the new offset.
+   */
+  private async record(session: UploadSession, segment: Segment, running: Hash | undefined): Promise<number> {
     const next = segment.start + segment.bytes;
     const moved = await this.sessions.update({ id: session.id, file_offset: segment.start }, { file_offset: next, update_at: Date.now() });
     if (!moved.affected) {
@@ -295,7 +327,7 @@ export class RemoteUploadsService {
       );
     }
     this.metrics.bytes.inc({ remote_id: session.remote_id }, segment.bytes);
-    if (running) this.keepDigest(session.id, { offset: next, hash: running.copy() });
+    if (running) this.keepDigest(session.id, { offset: next, hash: running });
     return next;
   }
 

@@ -21,6 +21,14 @@ export interface WriteResult {
   sha256: string;
 }
 
+export interface ReadOptions {
+  /**
+   * Bytes per chunk the stream yields where the driver chooses (local disk: the read size, 64 KiB by default). A
+   * whole-file copy (sending to a peer) reads in larger chunks for fewer reads and socket writes per byte.
+   */
+  chunkBytes?: number;
+}
+
 export interface WriteOptions {
   /** The most bytes the file may have; one byte more fails the write with {@link FileTooLargeError}. */
   maxBytes: number;
@@ -53,7 +61,7 @@ export interface FileStore {
   writeStream(path: string, source: Readable, opts: WriteOptions): Promise<WriteResult>;
 
   /** The content, or part of it; fails with {@link FileNotFoundError} before any byte if there is no such file. */
-  readStream(path: string, range?: ByteRange): Promise<Readable>;
+  readStream(path: string, range?: ByteRange, opts?: ReadOptions): Promise<Readable>;
 
   /** Fails with {@link FileNotFoundError}. */
   stat(path: string): Promise<StoredFileStat>;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -23,6 +24,11 @@ async function listFiles(root: string, dir = root): Promise<string[]> {
     else out.push(path.relative(root, full).split(path.sep).join('/'));
   }
   return out.sort();
+}
+
+/** Write system calls this process has made so far (Linux's /proc/self/io `syscw`). */
+function writeCalls(): number {
+  return Number(/^syscw: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
 }
 
 async function listDirs(dir: string): Promise<string[]> {
@@ -100,5 +106,30 @@ describe('LocalFileStore specifics', () => {
       MissingPartsError,
     );
     expect((await stat(store.resolve('up/s1/parts.bin'))).size).toBe(100);
+  });
+
+  it('reads in chunks of the size asked for', async () => {
+    const store = new LocalFileStore(path.join(base, 'files'));
+    await store.writeStream('big.bin', Readable.from([Buffer.alloc(3 * 1024 * 1024 + 10, 7)]), { maxBytes: 4 * 1024 * 1024 });
+    const sizes: number[] = [];
+    for await (const chunk of await store.readStream('big.bin', undefined, { chunkBytes: 1024 * 1024 }))
+      sizes.push((chunk as Buffer).length);
+    expect(sizes).toEqual([1024 * 1024, 1024 * 1024, 1024 * 1024, 10]);
+    const ranged: number[] = [];
+    for await (const chunk of await store.readStream('big.bin', { start: 5, end: 2 * 1024 * 1024 + 4 }, { chunkBytes: 1024 * 1024 })) {
+      ranged.push((chunk as Buffer).length);
+    }
+    expect(ranged).toEqual([1024 * 1024, 1024 * 1024]);
+  });
+
+  it("gathers a part's 64 KiB chunks (what a socket delivers) into few disk writes", async () => {
+    const store = new LocalFileStore(path.join(base, 'files'));
+    const chunks = Array.from({ length: 128 }, (_, i) => Buffer.alloc(64 * 1024, i));
+    const before = writeCalls();
+    await store.writePart('up/s1', 0, Readable.from(chunks), { maxBytes: 8 * 1024 * 1024 });
+    const calls = writeCalls() - before;
+    // One write per chunk would be 128; batches of about 1 MiB make a few dozen at most (slack for other writes).
+    expect(calls).toBeLessThanOrEqual(40);
+    expect((await stat(store.resolve('up/s1/parts.bin'))).size).toBe(8 * 1024 * 1024);
   });
 });
