@@ -343,7 +343,8 @@ export function formatReport(report: ChaosReport): string {
     const ms = (v?: number) => (v === undefined ? '-' : `${v} ms`);
     lines.push(
       `load: ${l.clients} websocket clients (${l.connectedAtEnd} connected at the end, ${l.reconnects} reconnection attempts); ` +
-        `${l.events} post events, delay from the acknowledgement p50 ${ms(l.delayP50Ms)}, p99 ${ms(l.delayP99Ms)}, max ${ms(l.delayMaxMs)}`,
+        `${l.events} post events, delay from the acknowledgement p50 ${ms(l.delayP50Ms)}, p99 ${ms(l.delayP99Ms)}, max ${ms(l.delayMaxMs)}; ` +
+        `the run's own process (workload, checker, clients) used ${l.runnerCpuSeconds.toFixed(0)} CPU s`,
     );
     const [first, last] = [l.memory[0], l.memory[l.memory.length - 1]];
     if (first && last) {

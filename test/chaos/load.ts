@@ -31,6 +31,8 @@ export interface LoadReport {
   delayP99Ms?: number;
   delayMaxMs?: number;
   memory: MemorySample[];
+  /** CPU seconds (user + system) the run's own process spent while the load ran: the clients' cost to the machine. */
+  runnerCpuSeconds: number;
   /** Processes whose RSS grew by more than a quarter from the first to the last third of the samples. */
   growth: string[];
 }
@@ -94,11 +96,6 @@ export function sampleMemory(clusters: FederatedCluster[]): Record<string, numbe
   return rss;
 }
 
-function percentile(sorted: number[], p: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 /** Processes whose mean RSS over the last third of the samples is over 1.25 times that over the first third. */
 export function memoryGrowth(samples: MemorySample[]): string[] {
   if (samples.length < 3) return [];
@@ -119,30 +116,110 @@ export function memoryGrowth(samples: MemorySample[]): string[] {
 
 export const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
+/**
+ * Delays in a fixed histogram (1 ms buckets up to 10 s, then 100 ms buckets up to 10 min, then one overflow):
+ * 500 clients over 30 minutes receive millions of events, which the run must not keep one by one.
+ */
+export class DelayHistogram {
+  private static readonly FINE_MS = 10_000;
+  private static readonly COARSE_STEP_MS = 100;
+  private static readonly COARSE_BUCKETS = 5_900;
+  private readonly counts = new Uint32Array(DelayHistogram.FINE_MS + DelayHistogram.COARSE_BUCKETS + 1);
+  count = 0;
+  max = 0;
+
+  add(delayMs: number): void {
+    const ms = Math.max(0, Math.round(delayMs));
+    const bucket =
+      ms < DelayHistogram.FINE_MS
+        ? ms
+        : DelayHistogram.FINE_MS +
+          Math.min(DelayHistogram.COARSE_BUCKETS, Math.floor((ms - DelayHistogram.FINE_MS) / DelayHistogram.COARSE_STEP_MS));
+    this.counts[bucket]++;
+    this.count++;
+    this.max = Math.max(this.max, ms);
+  }
+
+  /** The smallest delay (at the bucket's lower bound) at or below which `p` percent of the delays lie. */
+  percentile(p: number): number | undefined {
+    if (this.count === 0) return undefined;
+    const rank = Math.min(this.count - 1, Math.floor((p / 100) * this.count));
+    let seen = 0;
+    for (let bucket = 0; bucket < this.counts.length; bucket++) {
+      seen += this.counts[bucket];
+      if (seen > rank)
+        return bucket < DelayHistogram.FINE_MS
+          ? bucket
+          : DelayHistogram.FINE_MS + (bucket - DelayHistogram.FINE_MS) * DelayHistogram.COARSE_STEP_MS;
+    }
+    return this.max;
+  }
+}
+
+/** First reconnection pause, and the cap of the doubling pauses after it. */
+export const RECONNECT_BASE_MS = 500;
+export const RECONNECT_CAP_MS = 15_000;
+
+/**
+ * The pause before reconnection attempt `attempt` (0 for the first after a close): a random point of a window that
+ * doubles per failed attempt up to a cap ("full jitter"), so the clients of a restarted cluster come back spread
+ * over the window instead of all in the same second.
+ */
+export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
+  const window = Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** Math.min(attempt, 16));
+  return Math.floor(RECONNECT_BASE_MS / 2 + random() * window);
+}
+
+/** Clients connected per wave at the start; the next wave waits for this one's `hello`s. */
+export const CONNECT_WAVE = 25;
+/** Pause between two waves, so the clusters serve the writes' first requests meanwhile. */
+export const CONNECT_WAVE_PAUSE_MS = 200;
+
+const POSTED_MARK = Buffer.from('"event":"posted"');
+const HELLO_MARK = Buffer.from('"event":"hello"');
+
+/**
+ * The post id of a `posted` event frame, or undefined for any other frame. Reads the raw bytes instead of parsing
+ * every frame: the clients share the machine's cores with the clusters they measure. The post is a JSON string
+ * inside `data`, so its quotes are escaped there.
+ */
+export function postedPostId(frame: Buffer): string | undefined {
+  if (frame.indexOf(POSTED_MARK) < 0) return undefined;
+  const at = frame.indexOf('\\"id\\":\\"');
+  if (at < 0) return undefined;
+  const id = frame.toString('latin1', at + 9, at + 35);
+  return /^[a-z0-9]{26}$/.test(id) ? id : undefined;
+}
+
 export class Load {
   private readonly sockets = new Set<WebSocket>();
   private readonly connected = new Set<WebSocket>();
   /** When each acknowledged post was acknowledged (ms since the epoch). */
   private readonly acked = new Map<string, number>();
-  /** Every post event: which post, when. */
-  private readonly arrivals: { postId: string; at: number }[] = [];
+  /** Events of posts not acknowledged (yet): how many came. Those that are acknowledged later came first: delay 0. */
+  private readonly early = new Map<string, number>();
+  private readonly delays = new DelayHistogram();
   private readonly memory: MemorySample[] = [];
   private reconnects = 0;
   private stopped = false;
   private sampler?: NodeJS.Timeout;
   private readonly started = Date.now();
+  private readonly cpuAtStart = process.cpuUsage();
 
   private constructor(
     private readonly clients: LoadClient[],
     private readonly clusters: FederatedCluster[],
   ) {}
 
-  /** Connects every client (waiting for its `hello`) and samples memory now and every `sampleMs`. */
+  /** Connects every client (in waves, waiting for each wave's `hello`s) and samples memory now and every `sampleMs`. */
   static async start(clients: LoadClient[], clusters: FederatedCluster[], sampleMs = 60_000): Promise<Load> {
     const load = new Load(clients, clusters);
     load.sample();
-    // A few at a time: 500 handshakes at once on a loaded machine would time out.
-    for (let i = 0; i < clients.length; i += 25) await Promise.all(clients.slice(i, i + 25).map((c) => load.open(c)));
+    // 500 handshakes at once on a loaded machine would time out, and each costs the cluster a session lookup.
+    for (let i = 0; i < clients.length; i += CONNECT_WAVE) {
+      if (i > 0) await new Promise((r) => setTimeout(r, CONNECT_WAVE_PAUSE_MS));
+      await Promise.all(clients.slice(i, i + CONNECT_WAVE).map((c) => load.open(c)));
+    }
     load.sampler = setInterval(() => load.sample(), sampleMs);
     return load;
   }
@@ -150,17 +227,42 @@ export class Load {
   /** The workload's acknowledgement of a new post. */
   acknowledged = (postId: string, at: number): void => {
     this.acked.set(postId, at);
+    const early = this.early.get(postId);
+    if (early === undefined) return;
+    this.early.delete(postId);
+    for (let i = 0; i < early; i++) this.delays.add(0);
   };
 
-  sample(): void {
-    this.memory.push({ at: (Date.now() - this.started) / 1000, rss: sampleMemory(this.clusters) });
+  /** A `posted` event of `postId` that arrived at `at`. */
+  arrived(postId: string, at: number): void {
+    const acked = this.acked.get(postId);
+    // An event may come before the HTTP answer reaches the writer: that is no delay.
+    if (acked !== undefined) this.delays.add(Math.max(0, at - acked));
+    else this.early.set(postId, (this.early.get(postId) ?? 0) + 1);
   }
 
+  sample(): void {
+    const rss = sampleMemory(this.clusters);
+    // The run itself (workload, checker and these clients) shares the machine with the clusters.
+    rss['runner'] = process.memoryUsage.rss();
+    this.memory.push({ at: (Date.now() - this.started) / 1000, rss });
+  }
+
+  /**
+   * Connects one client; resolves at its `hello`, its close, or after 10 s (a handshake that hangs on a cluster just
+   * killed must not hold up the others). `attempt` counts the failed attempts since the client last had a `hello`.
+   */
   private open(client: LoadClient, attempt = 0): Promise<void> {
     return new Promise((resolve) => {
       if (this.stopped) return resolve();
-      const ws = new WebSocket(`${client.cluster.url.replace(/^http/, 'ws')}/api/v4/websocket`);
+      // No compression and no UTF-8 check of frames: both cost CPU the clusters under test need more.
+      const ws = new WebSocket(`${client.cluster.url.replace(/^http/, 'ws')}/api/v4/websocket`, {
+        perMessageDeflate: false,
+        skipUTF8Validation: true,
+        handshakeTimeout: 10_000,
+      });
       this.sockets.add(ws);
+      let greeted = false;
       let settled = false;
       const settle = () => {
         if (!settled) {
@@ -168,35 +270,32 @@ export class Load {
           resolve();
         }
       };
+      const handshake = setTimeout(settle, 10_000);
       ws.on('open', () => ws.send(JSON.stringify({ seq: 1, action: 'authentication_challenge', data: { token: client.user.token } })));
-      ws.on('message', (raw: Buffer) => {
-        const at = Date.now();
-        let msg: { event?: string; data?: { post?: string } };
-        try {
-          msg = JSON.parse(raw.toString()) as typeof msg;
-        } catch {
-          return;
-        }
-        if (msg.event === 'hello') {
+      ws.on('message', (frame: Buffer) => {
+        if (!greeted) {
+          if (frame.indexOf(HELLO_MARK) < 0) return;
+          greeted = true;
           this.connected.add(ws);
           settle();
-        } else if (msg.event === 'posted' && typeof msg.data?.post === 'string') {
-          const id = /"id":"([a-z0-9]{26})"/.exec(msg.data.post)?.[1];
-          if (id) this.arrivals.push({ postId: id, at });
+          return;
         }
+        const postId = postedPostId(frame);
+        if (postId) this.arrived(postId, Date.now());
       });
       ws.on('error', () => undefined);
       ws.on('close', () => {
+        clearTimeout(handshake);
         this.sockets.delete(ws);
         this.connected.delete(ws);
         settle();
         if (this.stopped) return;
-        // The cluster went away (killed, restarting): come back as a client would, after a pause.
+        // The cluster went away (killed, restarting): come back as a client would, after a pause that grows while
+        // the cluster stays away and is spread at random so the clients of a restarted cluster do not all come at once.
         this.reconnects++;
-        setTimeout(() => void this.open(client, attempt + 1), Math.min(5000, 500 * (attempt + 1)));
+        const next = greeted ? 0 : attempt + 1;
+        setTimeout(() => void this.open(client, next), reconnectDelay(next));
       });
-      // A handshake that hangs (a cluster just killed) must not hold up the others.
-      setTimeout(settle, 10_000);
     });
   }
 
@@ -206,20 +305,19 @@ export class Load {
     this.sample();
     const connectedAtEnd = this.connected.size;
     for (const ws of this.sockets) ws.terminate();
-    const delays = this.arrivals
-      .filter((a) => this.acked.has(a.postId))
-      // An event may come before the HTTP answer reaches the writer: that is no delay.
-      .map((a) => Math.max(0, a.at - this.acked.get(a.postId)!))
-      .sort((x, y) => x - y);
     return {
       clients: this.clients.length,
       connectedAtEnd,
       reconnects: this.reconnects,
-      events: delays.length,
-      delayP50Ms: percentile(delays, 50),
-      delayP99Ms: percentile(delays, 99),
-      delayMaxMs: delays.length ? delays[delays.length - 1] : undefined,
+      events: this.delays.count,
+      delayP50Ms: this.delays.percentile(50),
+      delayP99Ms: this.delays.percentile(99),
+      delayMaxMs: this.delays.count ? this.delays.max : undefined,
       memory: this.memory,
+      runnerCpuSeconds: (() => {
+        const cpu = process.cpuUsage(this.cpuAtStart);
+        return (cpu.user + cpu.system) / 1e6;
+      })(),
       growth: memoryGrowth(this.memory),
     };
   }

@@ -8,7 +8,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import * as os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { AuthService } from '../auth/auth.service';
+import { AuthContext, AuthService } from '../auth/auth.service';
 import { websocketToken } from '../auth/token';
 import { versionIdOf } from '../client-config/client-config';
 import { UsersService } from '../users/users.service';
@@ -18,12 +18,22 @@ export const WEBSOCKET_PATH = '/api/v4/websocket';
 const MAX_FRAME_BYTES = 64 * 1024;
 /** How long an unauthenticated socket may wait before sending its authentication challenge. */
 const AUTH_TIMEOUT_MS = 10_000;
+/**
+ * Bytes queued for a socket that its client does not read fast enough. Past this the connection is dropped (as
+ * Mattermost drops a connection whose send queue is full): a client that stops reading must not make the process
+ * grow without bound; it reconnects and reads what it missed through the API.
+ */
+export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 const connections = gauge({ name: `${METRICS_PREFIX}websocket_connections`, help: 'Authenticated websocket connections on this process' });
 const eventsSent = counter({
   name: `${METRICS_PREFIX}websocket_events_sent_total`,
   help: 'Websocket events sent to clients',
   labelNames: ['event'] as const,
+});
+const slowDropped = counter({
+  name: `${METRICS_PREFIX}websocket_slow_clients_dropped_total`,
+  help: 'Websocket connections dropped because their client did not read its events',
 });
 
 interface Connection {
@@ -129,6 +139,12 @@ export class WebSocketHub implements OnApplicationBootstrap, BeforeApplicationSh
   private async authenticate(conn: Connection, token: string): Promise<boolean> {
     const auth = await this.auth.authenticate(token);
     if (!auth) return false;
+    await this.greet(conn, auth);
+    return true;
+  }
+
+  /** The connection belongs to `auth`'s user from now on: `hello`, and the user counts as online. */
+  private async greet(conn: Connection, auth: AuthContext): Promise<void> {
     conn.userId = auth.user.id;
     connections.inc();
     this.send(conn, {
@@ -137,7 +153,6 @@ export class WebSocketHub implements OnApplicationBootstrap, BeforeApplicationSh
       broadcast: { user_id: auth.user.id },
     });
     await this.users.recordActivity(auth.user.id, 'online').catch(() => undefined);
-    return true;
   }
 
   private async onMessage(conn: Connection, raw: string, isBinary: boolean): Promise<void> {
@@ -159,7 +174,7 @@ export class WebSocketHub implements OnApplicationBootstrap, BeforeApplicationSh
         return;
       }
       this.reply(conn, seq, 'OK');
-      await this.authenticate(conn, token);
+      await this.greet(conn, auth);
       return;
     }
     if (!conn.userId) return this.reply(conn, seq, 'FAIL', undefined, 'api.web_socket_router.not_authenticated.app_error');
@@ -196,20 +211,37 @@ export class WebSocketHub implements OnApplicationBootstrap, BeforeApplicationSh
   deliver(event: WebSocketEventMessage): void {
     const { user_ids: userIds, omit_users: omit = [], ...broadcast } = event.broadcast;
     const wanted = userIds ? new Set(userIds) : undefined;
+    // Serialized once for all its sockets (only `seq` differs): with hundreds of connections the per-socket
+    // JSON.stringify of a post was most of the fan-out's CPU.
+    let head: string | undefined;
+    let sent = 0;
     for (const conn of this.open) {
       if (!conn.userId || (wanted && !wanted.has(conn.userId)) || omit.includes(conn.userId)) continue;
-      this.send(conn, {
+      head ??= serializedHead({
         event: event.event,
         data: event.data,
         broadcast: { omit_users: omit.length ? omit : null, user_id: '', channel_id: '', team_id: '', ...broadcast },
       });
+      if (this.sendFrame(conn, head)) sent++;
     }
+    if (sent > 0) eventsSent.inc({ event: event.event }, sent);
   }
 
   private send(conn: Connection, message: { event: string; data: unknown; broadcast: unknown }): void {
-    if (conn.socket.readyState !== WebSocket.OPEN) return;
-    conn.socket.send(JSON.stringify({ ...message, seq: conn.seq++ }));
-    eventsSent.inc({ event: message.event });
+    if (this.sendFrame(conn, serializedHead(message))) eventsSent.inc({ event: message.event });
+  }
+
+  /** Sends an event serialized up to its `seq`; false if the socket is closed or was dropped as too slow. */
+  private sendFrame(conn: Connection, head: string): boolean {
+    if (conn.socket.readyState !== WebSocket.OPEN) return false;
+    if (conn.socket.bufferedAmount > MAX_QUEUED_BYTES) {
+      this.logger.warn(`dropping websocket ${conn.id} of user ${conn.userId}: ${conn.socket.bufferedAmount} bytes unread`);
+      slowDropped.inc();
+      conn.socket.terminate();
+      return false;
+    }
+    conn.socket.send(`${head}${conn.seq++}}`);
+    return true;
   }
 
   private reply(conn: Connection, seq: number | undefined, status: 'OK' | 'FAIL', data?: unknown, errorId?: string): void {
@@ -219,4 +251,10 @@ export class WebSocketHub implements OnApplicationBootstrap, BeforeApplicationSh
     if (errorId) body.error = { id: errorId, message: errorId, status_code: 400 };
     conn.socket.send(JSON.stringify(body));
   }
+}
+
+/** An event as JSON without its closing brace, ending in `"seq":`; the socket's sequence number and `}` complete it. */
+function serializedHead(message: { event: string; data: unknown; broadcast: unknown }): string {
+  const json = JSON.stringify({ event: message.event, data: message.data, broadcast: message.broadcast });
+  return `${json.slice(0, -1)},"seq":`;
 }
