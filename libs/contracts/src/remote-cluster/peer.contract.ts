@@ -61,6 +61,13 @@ export function isPeerTopic(topic: string): topic is PeerTopic {
   return Object.hasOwn(PEER_TOPICS, topic);
 }
 
+/**
+ * How long the gateway waits for the owner of a peer's message: just under the peer's own deadline (60 s, Mattermost's
+ * SendTimeout and ours). With the bus's general 10 s, a receiver slowed by load answered FAIL while it went on applying
+ * the batch; the peer sent the whole batch again, the copies queued behind each other, and its backlog never drained.
+ */
+export const PEER_RECEIVE_TIMEOUT_MS = 55_000;
+
 export function peerTopicContract(topic: PeerTopic) {
-  return defineRpc(`peer.${topic}.received`, PeerMessageReceived, PeerResponse);
+  return defineRpc(`peer.${topic}.received`, PeerMessageReceived, PeerResponse, { timeoutMs: PEER_RECEIVE_TIMEOUT_MS });
 }
