@@ -1,27 +1,27 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
-import { stampChange } from '@fedchat/chat';
 import { PeerResponse } from '@fedchat/contracts';
 import { DataSource } from 'typeorm';
 import { SyncMetrics } from './sync.metrics';
-import { emptySyncResponse, NOT_SHARED_ERROR } from './sync-message';
+import { emptySyncResponse, NOT_SHARED_ERROR, SyncMsg } from './sync-message';
 import { ApplyContext, noAnnouncements } from './receive/apply-context';
 import { ChannelChangesForwarder } from './receive/channel-changes-forwarder.service';
 import { applyAck, applyReaction } from './receive/received-reactions';
 import { ReceivedMetadata } from './receive/received-metadata.service';
-import { ReceivedPosts } from './receive/received-posts.service';
+import { BulkInsertFailed, ReceivedPosts } from './receive/received-posts.service';
 import { applyUser } from './receive/received-users';
 import { applyItem } from './receive/savepoints';
 import { SyncAnnouncer } from './receive/sync-announcer.service';
-import { shareWithSender } from './receive/sync-authority';
+import { shareAndStamp, shareWithSender } from './receive/sync-authority';
 import { admitSyncMessage } from './receive/sync-message-gate';
 
 /**
  * `sharedchannel_sync` from a peer (protocol §4.2), with authority checked on every item: the channel must be shared
  * with the sender; new posts, reactions and acknowledgements must come from the sender's own users; edits and
  * deletes only touch posts the sender's users wrote (stricter than Mattermost); local users are never touched.
- * A message is applied in one transaction, each item in a savepoint, so one bad item is refused alone. Applying the
+ * A message is applied in one transaction, so one bad item is refused alone: each item in a savepoint, except new
+ * posts, which go in one statement (and, should that fail, the message is applied again with a savepoint per post). Applying the
  * same message twice changes nothing (the receiver compares state; reactions and acknowledgements are state, not
  * toggles), which is what makes re-sends after a crash harmless.
  *
@@ -53,14 +53,11 @@ export class SyncReceiver {
       return admitted.answer;
     }
     const msg = admitted.msg;
-    const share = await shareWithSender(this.dataSource, remoteId, msg.channel_id);
-    if (!share) {
-      this.log.warn({ remoteId, channelId: msg.channel_id }, 'sync for a channel not shared with the sender');
-      return { status: 'FAIL', err: NOT_SHARED_ERROR };
-    }
-    const { channel } = share;
     if (msg.channel_metadata) {
-      const refusal = await this.metadata.apply(remoteId, channel.id, msg.channel_metadata);
+      // Applied before (and whatever becomes of) the rest of the message; the rare message that carries it pays a read.
+      const share = await shareWithSender(this.dataSource, remoteId, msg.channel_id);
+      if (!share) return this.notShared(remoteId, msg.channel_id);
+      const refusal = await this.metadata.apply(remoteId, share.channel.id, msg.channel_metadata);
       if (refusal) {
         this.metrics.receiveErrors.inc({ remote_id: remoteId });
         return refusal;
@@ -68,22 +65,17 @@ export class SyncReceiver {
     }
 
     const started = Date.now();
-    const response = emptySyncResponse();
-    const news = noAnnouncements();
-    const ctx = await this.dataSource.transaction(async (tx) => {
-      const { at } = await stampChange(tx, channel.id);
-      const ctx: ApplyContext = { ...share, remoteId, response, news, msg, stamp: at };
-      for (const [key, user] of Object.entries(msg.users ?? {})) {
-        await applyItem(tx, response.user_errors, key, () => applyUser(tx, ctx, key, user));
-      }
-      await this.posts.apply(tx, ctx, msg.posts ?? []);
-      for (const r of msg.reactions ?? []) await applyItem(tx, response.reaction_errors, r.post_id, () => applyReaction(tx, ctx, r));
-      for (const a of msg.acknowledgements ?? []) {
-        await applyItem(tx, response.acknowledgement_errors, a.post_id, () => applyAck(tx, ctx, a));
-      }
-      await this.posts.countNew(tx, ctx);
-      return ctx;
-    });
+    let ctx: ApplyContext | undefined;
+    try {
+      ctx = await this.applyMessage(remoteId, msg, false);
+    } catch (err) {
+      if (!(err instanceof BulkInsertFailed)) throw err;
+      // Nothing of the first attempt stayed: this one takes a savepoint per new post, so only the posts at fault are refused.
+      this.log.warn({ err: err.cause }, 'bulk insert of received posts failed; applying the message again post by post');
+      ctx = await this.applyMessage(remoteId, msg, true);
+    }
+    if (!ctx) return this.notShared(remoteId, msg.channel_id);
+    const { channel, news, response } = ctx;
     await this.announcer.announce(channel, news);
     if (ctx.membersChanged) this.forwarder.membersChanged(channel.id);
     if (!(await this.forwarder.toUserSync(remoteId, channel.id, msg, response))) {
@@ -95,5 +87,34 @@ export class SyncReceiver {
     if (refused > 0) this.metrics.receiveErrors.inc({ remote_id: remoteId }, refused);
     this.metrics.receiveDuration.observe({ remote_id: remoteId }, (Date.now() - started) / 1000);
     return { status: 'OK', payload: response as unknown as Record<string, unknown> };
+  }
+
+  /**
+   * The message's users, posts, reactions and acknowledgements in one transaction, whose first statement checks the
+   * share and stamps the change; undefined (nothing written) when the channel is not shared with the sender.
+   * `postByPost`: the new posts go in one savepoint each instead of one statement for all.
+   */
+  private applyMessage(remoteId: string, msg: SyncMsg, postByPost: boolean): Promise<ApplyContext | undefined> {
+    return this.dataSource.transaction(async (tx) => {
+      const share = await shareAndStamp(tx, remoteId, msg.channel_id);
+      if (!share) return undefined;
+      const { stamp, ...shared } = share;
+      const ctx: ApplyContext = { ...shared, remoteId, response: emptySyncResponse(), news: noAnnouncements(), msg, stamp, postByPost };
+      for (const [key, user] of Object.entries(msg.users ?? {})) {
+        await applyItem(tx, ctx.response.user_errors, key, () => applyUser(tx, ctx, key, user));
+      }
+      await this.posts.apply(tx, ctx, msg.posts ?? []);
+      for (const r of msg.reactions ?? []) await applyItem(tx, ctx.response.reaction_errors, r.post_id, () => applyReaction(tx, ctx, r));
+      for (const a of msg.acknowledgements ?? []) {
+        await applyItem(tx, ctx.response.acknowledgement_errors, a.post_id, () => applyAck(tx, ctx, a));
+      }
+      await this.posts.countNew(tx, ctx);
+      return ctx;
+    });
+  }
+
+  private notShared(remoteId: string, channelId: string): PeerResponse {
+    this.log.warn({ remoteId, channelId }, 'sync for a channel not shared with the sender');
+    return { status: 'FAIL', err: NOT_SHARED_ERROR };
   }
 }

@@ -31,6 +31,8 @@ export interface ApplyContext {
   msg: SyncMsg;
   /** The channel's change stamp for this message: the `update_at` of everything it changes. */
   stamp: number;
+  /** New posts go in one savepoint each (a first attempt with one statement for all of them failed). */
+  postByPost: boolean;
   /** Read once per message: users named by mention transforms, and the channel's team name. */
   mentioned?: Map<string, { username: string; remoteId: string }>;
   teamName?: string;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
 import { countNewPosts, parseHashtags, RefusedItem } from '@fedchat/chat';
-import { Post, User } from '@fedchat/models';
+import { isTransientDbError, Post, User } from '@fedchat/models';
 import { EntityManager, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { SyncPost } from '../sync-message';
@@ -12,6 +12,13 @@ import { attachableFiles, attachFiles } from './received-files';
 import { priorityChanged, savePriority } from './received-priority';
 import { applyItem } from './savepoints';
 import { checkPostShape, ownedBySender, senderUser } from './sync-authority';
+
+/** The one-statement insert of a message's new posts failed; the transaction is spoiled and the message must be applied again. */
+export class BulkInsertFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super('bulk insert of received posts failed');
+  }
+}
 
 /** What a message's posts refer to, read once: posts by id (existing and thread roots), authors, files. */
 interface Known {
@@ -70,9 +77,14 @@ export class ReceivedPosts {
     const postIds = [...new Set([...list.map((p) => p.id), ...list.map((p) => p.root_id).filter(Boolean)])];
     const userIds = [...new Set(list.map((p) => p.user_id))];
     const fileIds = [...new Set(list.flatMap((p) => p.file_ids ?? []))];
-    // One after the other: a transaction has one connection, which runs one query at a time anyway.
-    const posts = await tx.getRepository(Post).findBy({ id: In(postIds) });
-    const users = await tx.getRepository(User).findBy({ id: In(userIds) });
+    // One statement for both (a transaction's connection runs one query at a time); rows as JSON, whose numbers and
+    // booleans are what the entities hold.
+    const [read] = (await tx.query(
+      `SELECT (SELECT coalesce(json_agg(p), '[]') FROM posts p WHERE p.id = ANY($1)) AS posts,
+              (SELECT coalesce(json_agg(u), '[]') FROM users u WHERE u.id = ANY($2)) AS users`,
+      [postIds, userIds],
+    )) as { posts: Post[]; users: User[] }[];
+    const { posts, users } = read;
     const files = await attachableFiles(tx, ctx, fileIds, postIds);
     return {
       posts: new Map(posts.map((p) => [p.id, p])),
@@ -115,18 +127,23 @@ export class ReceivedPosts {
     });
   }
 
-  /** One INSERT for all new posts; if it fails, one at a time so that only the rows at fault are refused. */
+  /**
+   * One INSERT for all new posts, without a savepoint of its own: should it fail, the message is applied again with
+   * one savepoint per post (BulkInsertFailed), so that only the rows at fault are refused.
+   */
   private async insertPosts(tx: EntityManager, ctx: ApplyContext, rows: Post[], list: SyncPost[]): Promise<void> {
     if (rows.length === 0) return;
-    let inserted = rows;
-    await tx.query('SAVEPOINT sync_bulk');
-    try {
-      await insertPostRows(tx, rows);
-      await tx.query('RELEASE SAVEPOINT sync_bulk');
-    } catch (err) {
-      await tx.query('ROLLBACK TO SAVEPOINT sync_bulk');
-      this.log.warn({ err }, 'bulk insert of received posts failed; inserting one by one');
-      inserted = [];
+    const inserted: Post[] = [];
+    if (!ctx.postByPost) {
+      try {
+        await insertPostRows(tx, rows);
+      } catch (err) {
+        // A transient error says nothing about the posts: the message fails and is sent again, as for any item.
+        if (isTransientDbError(err)) throw err;
+        throw new BulkInsertFailed(err);
+      }
+      inserted.push(...rows);
+    } else {
       for (const row of rows) {
         await applyItem(tx, ctx.response.post_errors, row.id, async () => {
           await insertPostRows(tx, [row]);

@@ -12,25 +12,48 @@ export interface ShareWithSender {
   readonly: boolean;
 }
 
+/** Rows of the channel's share with the sender, as JSON, whose numbers and booleans are what the entities hold. */
+const SHARE_WITH_SENDER = `
+  SELECT row_to_json(rc) AS rc, row_to_json(c) AS channel, (sc.home AND scr.readonly) AS readonly
+  FROM remote_clusters rc
+  JOIN shared_channel_remotes scr ON scr.remote_id = rc.remote_id AND scr.channel_id = $2 AND scr.delete_at = 0
+    AND scr.is_invite_confirmed
+  JOIN shared_channels sc ON sc.channel_id = $2
+  JOIN channels c ON c.id = $2
+  WHERE rc.remote_id = $1 AND rc.delete_at = 0
+  LIMIT 1`;
+
 /**
  * Authority: who may change what. The channel must be shared with the sender (a live connection, a confirmed share);
  * undefined when it is not, and the whole message is refused.
  */
 export async function shareWithSender(db: DataSource, remoteId: string, channelId: string): Promise<ShareWithSender | undefined> {
-  // One statement (every message pays this before anything is applied); rows as JSON, whose numbers and booleans are
-  // what the entities hold.
-  const rows: { rc: RemoteCluster; channel: Channel; readonly: boolean }[] = await db.query(
-    `SELECT row_to_json(rc) AS rc, row_to_json(c) AS channel, (sc.home AND scr.readonly) AS readonly
-     FROM remote_clusters rc
-     JOIN shared_channel_remotes scr ON scr.remote_id = rc.remote_id AND scr.channel_id = $2 AND scr.delete_at = 0
-       AND scr.is_invite_confirmed
-     JOIN shared_channels sc ON sc.channel_id = $2
-     JOIN channels c ON c.id = $2
-     WHERE rc.remote_id = $1 AND rc.delete_at = 0
-     LIMIT 1`,
-    [remoteId, channelId],
-  );
+  const rows: ShareWithSender[] = await db.query(SHARE_WITH_SENDER, [remoteId, channelId]);
   return rows[0];
+}
+
+/**
+ * Inside a message's transaction: the share with the sender and the channel's change stamp for the message (what
+ * `stampChange` does), in one statement, as every message pays it first. Undefined, with nothing stamped, when the
+ * channel is not shared with the sender.
+ */
+export async function shareAndStamp(
+  tx: EntityManager,
+  remoteId: string,
+  channelId: string,
+): Promise<(ShareWithSender & { stamp: number }) | undefined> {
+  const rows: (ShareWithSender & { stamp: string })[] = await tx.query(
+    `WITH share AS (${SHARE_WITH_SENDER}),
+     stamped AS (
+       UPDATE shared_channels SET last_change_at = GREATEST(last_change_at + 1, $3)
+       WHERE channel_id = $2 AND EXISTS (SELECT 1 FROM share)
+       RETURNING last_change_at)
+     SELECT share.*, stamped.last_change_at AS stamp FROM share, stamped`,
+    [remoteId, channelId, Date.now()],
+  );
+  if (rows.length === 0) return undefined;
+  const { stamp, ...share } = rows[0];
+  return { ...share, stamp: Number(stamp) };
 }
 
 /** The user, if it exists and belongs to the sender (`remote_id` = sender); anything else is refused. */
