@@ -76,8 +76,10 @@ export class CreatePostBody {
     for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
       switch (key) {
         case 'channel_id':
+          if (typeof field !== 'string') return undefined;
+          body.channel_id = field;
           hasChannel = true;
-        // falls through
+          break;
         case 'message':
         case 'root_id':
         case 'type':
