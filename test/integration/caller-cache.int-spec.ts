@@ -1,4 +1,7 @@
 import { Client } from 'pg';
+import { Bus } from '@fedchat/common';
+import { AuthChanged } from '@fedchat/contracts';
+import { waitFor } from '@fedchat/testing';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
 
 /**
@@ -121,4 +124,16 @@ it("attaching a device ends that device's other sessions at once", async () => {
   await h.as(hal).put(`${API}/users/sessions/device`).send({ device_id: 'android:cc-device' }).expect(200);
   await h.as(older).get(`${API}/users/me`).expect(401);
   await h.as(hal).get(`${API}/users/me`).expect(200);
+});
+
+it('a change announced by another process (chat.auth.changed) drops the cached caller here', async () => {
+  const ida = await h.signUp('ccida', admin);
+  await cached(ida);
+  // Another process (or replica) deactivated her: the row changes there, and the event reaches this gateway.
+  await h.db.query(`UPDATE users SET delete_at = $2 WHERE id = $1`, [ida.id, Date.now()]);
+  // The cached caller is what makes the difference: without the event this gateway still knows her.
+  await h.as(ida).get(`${API}/users/me`).expect(200);
+  h.app.get(Bus).emit(AuthChanged, { user_id: ida.id });
+  // `|| undefined`: waitFor takes any defined value, false included, as done.
+  await waitFor('the deactivation to apply', async () => (await h.as(ida).get(`${API}/users/me`)).status === 401 || undefined, 5_000, 10);
 });
