@@ -5,6 +5,7 @@ import { newId } from '@fedchat/crypto';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
 import { UsersService } from '../../apps/gateway/src/users/users.service';
+import { AuthService } from '../../apps/gateway/src/auth/auth.service';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
 
 /*
@@ -54,6 +55,8 @@ describe('PUT /users/{id}/roles', () => {
   afterEach(async () => {
     await h.app.get(DataSource).query(`UPDATE users SET roles = 'system_user' WHERE id = ANY($1)`, [[alice.id, bob.id]]);
     await h.app.get(DataSource).query(`UPDATE users SET roles = 'system_admin system_user' WHERE id = $1`, [admin.id]);
+    // Edited behind the gateway's back: drop its cached callers as the process making the edit would.
+    for (const user of [alice, bob, admin]) h.app.get(AuthService).forgetCallers(user.id);
   });
 
   it('makes a user system admin and back, effective for the session the user already has', async () => {
@@ -123,6 +126,7 @@ describe('PUT /users/{id}/roles', () => {
     }
     // Through the API too, each admin with their own session.
     await h.app.get(DataSource).query(`UPDATE users SET roles = 'system_admin system_user' WHERE id = ANY($1)`, [[admin.id, alice.id]]);
+    for (const user of [admin, alice]) h.app.get(AuthService).forgetCallers(user.id);
     const [a, b] = await Promise.all([
       h.as(admin).put(`/api/v4/users/${alice.id}/roles`).send({ roles: 'system_user' }),
       h.as(alice).put(`/api/v4/users/${admin.id}/roles`).send({ roles: 'system_user' }),

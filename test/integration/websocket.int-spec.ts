@@ -17,11 +17,14 @@ class RawClient {
   /** `autoPong: false` makes a client that no longer answers the server's protocol pings. */
   static async open(url: string, headers: Record<string, string> = {}, autoPong = true): Promise<RawClient> {
     const ws = new WebSocket(url, { headers, autoPong });
+    // Listening before the socket opens: a server that knows the caller sends `hello` at once, and that frame can
+    // arrive with the upgrade's answer, before code awaiting 'open' runs.
+    const client = new RawClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    return new RawClient(ws);
+    return client;
   }
 
   send(action: string, seq: number, data: unknown = {}): void {

@@ -22,11 +22,13 @@ export class EventRecorder {
   /** Connects to `<baseUrl>/api/v4/websocket` with the token and waits for `hello`. */
   static async connect(baseUrl: string, token: string): Promise<EventRecorder> {
     const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/api/v4/websocket`, { headers: { Authorization: `Bearer ${token}` } });
+    // Listening before the socket opens: a server that knows the caller sends `hello` at once, and that frame can
+    // arrive with the upgrade's answer, before code awaiting 'open' runs.
+    const recorder = new EventRecorder(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    const recorder = new EventRecorder(ws);
     await recorder.next('hello');
     return recorder;
   }

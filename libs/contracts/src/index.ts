@@ -5,6 +5,7 @@ export * from './apps';
 export * from './system/app-health.contract';
 export * from './chat/websocket-event.contract';
 export * from './chat/roles-changed.contract';
+export * from './chat/auth-changed.contract';
 export * from './remote-cluster/connection.contract';
 export * from './remote-cluster/peer.contract';
 export * from './shared-channel/sharing.contract';

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, AppError } from '@fedchat/common';
+import { APP_CONFIG, AppConfig, AppError, Bus } from '@fedchat/common';
+import { AuthChanged } from '@fedchat/contracts';
 import { InjectRepository } from '@nestjs/typeorm';
 import { hashToken, isValidId, newId } from '@fedchat/crypto';
 import { hydrate, preparedQuery, returning, Session, User } from '@fedchat/models';
@@ -7,6 +8,7 @@ import { Not, Repository } from 'typeorm';
 import type { Request } from 'express';
 import { locateToken } from './token';
 import { verifyPassword } from './password';
+import { CallerCache } from './caller-cache';
 
 /** Who is calling: the user and the session (or personal access token) that authenticated the request. */
 export interface AuthContext {
@@ -51,12 +53,28 @@ type CredentialRow = Record<string, unknown> & {
 export class AuthService {
   private readonly byRequest = new WeakMap<Request, Promise<AuthContext | undefined>>();
   private authenticateSql?: string;
+  private readonly callers = new CallerCache();
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly bus: Bus,
   ) {}
+
+  /**
+   * A user's sessions, tokens or user row changed (committed): their next request, here and in every other gateway
+   * process, reads them again. Every writer of those rows in the gateway calls this.
+   */
+  changed(userId: string): void {
+    this.forgetCallers(userId);
+    this.bus.emit(AuthChanged, { user_id: userId });
+  }
+
+  /** Drops this process's cached callers of a user (`chat.auth.changed` from any process). */
+  forgetCallers(userId: string): void {
+    this.callers.forgetUser(userId);
+  }
 
   /** Checks the credentials and opens a session; returns the user and the session token (shown once). */
   async login(
@@ -124,8 +142,9 @@ export class AuthService {
     return ok;
   }
 
-  async logout(sessionId: string): Promise<void> {
+  async logout(sessionId: string, userId: string): Promise<void> {
     await this.sessions.delete({ id: sessionId });
+    this.changed(userId);
   }
 
   /**
@@ -145,28 +164,36 @@ export class AuthService {
   }
 
   /**
-   * Resolves a bearer token (session or personal access token) to its user, or undefined. Every API request asks,
-   * so it is one statement: the session or the token with its user. A session wins over a token of the same hash.
+   * Resolves a bearer token (session or personal access token) to its user, or undefined. Every API request asks:
+   * a caller seen before comes from this process's cache (no statement; see CallerCache for its invalidation),
+   * otherwise it is one statement, the session or the token with its user. A session wins over a token of the same
+   * hash.
    */
   async authenticate(token: string): Promise<AuthContext | undefined> {
     if (!isValidId(token)) return undefined;
+    const tokenHash = hashToken(token);
+    const now = Date.now();
+    const cached = this.callers.get(tokenHash, now);
+    if (cached) return withOwnUser(cached);
+    const begunAt = this.callers.begin();
     const dataSource = this.users.manager.connection;
     this.authenticateSql ??= authenticateSql(dataSource.getMetadata(User).columns.map((column) => column.databaseName));
-    const rows = await preparedQuery<CredentialRow>(dataSource, 'auth.authenticate', this.authenticateSql, [hashToken(token)]);
+    const rows = await preparedQuery<CredentialRow>(dataSource, 'auth.authenticate', this.authenticateSql, [tokenHash]);
     const row = rows.find((r) => r.credential_kind === 'session') ?? rows[0];
     if (!row) return undefined;
-    if (row.credential_kind === 'session') {
-      const expiresAt = Number(row.credential_expires_at);
-      if (expiresAt !== 0 && expiresAt < Date.now()) {
-        await this.sessions.delete({ id: row.credential_id });
-        return undefined;
-      }
+    const expiresAt = row.credential_kind === 'session' ? Number(row.credential_expires_at) : 0;
+    if (expiresAt !== 0 && expiresAt < Date.now()) {
+      await this.sessions.delete({ id: row.credential_id });
+      return undefined;
     }
     const user = hydrate(dataSource, User, row);
     if (!user || user.delete_at !== 0) return undefined;
-    return row.credential_kind === 'session'
-      ? { user, sessionId: row.credential_id, csrfToken: row.credential_csrf ?? '' }
-      : { user, sessionId: row.credential_id, accessTokenId: row.credential_id };
+    const auth: AuthContext =
+      row.credential_kind === 'session'
+        ? { user, sessionId: row.credential_id, csrfToken: row.credential_csrf ?? '' }
+        : { user, sessionId: row.credential_id, accessTokenId: row.credential_id };
+    this.callers.put(tokenHash, auth, expiresAt, begunAt, now);
+    return withOwnUser(auth);
   }
 
   /**
@@ -187,12 +214,19 @@ export class AuthService {
     if (auth.accessTokenId) throw AppError.invalidParam('session');
     await this.sessions.delete({ user_id: auth.user.id, device_id: deviceId, id: Not(auth.sessionId) });
     await this.sessions.update({ id: auth.sessionId }, { device_id: deviceId });
+    this.changed(auth.user.id);
   }
 
   /** Ends every session of a user (password change, deactivation), but the one to keep if given. */
   async revokeAllSessions(userId: string, keepSessionId?: string): Promise<void> {
     await this.sessions.delete(keepSessionId ? { user_id: userId, id: Not(keepSessionId) } : { user_id: userId });
+    this.changed(userId);
   }
+}
+
+/** A cached caller with a user object of its own: handlers may change the one they are given (e.g. `Object.assign`). */
+function withOwnUser(auth: AuthContext): AuthContext {
+  return { ...auth, user: Object.assign(Object.create(Object.getPrototypeOf(auth.user) as object) as User, auth.user) };
 }
 
 /** A valid hash of a random password, verified against when the user does not exist. */

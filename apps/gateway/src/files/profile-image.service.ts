@@ -22,6 +22,7 @@ import { User } from '@fedchat/models';
 import type { Request } from 'express';
 import { Readable } from 'node:stream';
 import { Repository } from 'typeorm';
+import { AuthService } from '../auth/auth.service';
 import { invalidUrlParam } from '../http/user-id-param';
 import { encodeProfileImage, ImageDecodeError, ImageTooLargeError } from './images';
 import { badMultipart, isMultipart, multipartParts } from './multipart';
@@ -142,6 +143,7 @@ export class ProfileImageService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly userUpdated: UserUpdatedEvents,
     private readonly bus: Bus,
+    private readonly auth: AuthService,
   ) {}
 
   /** `userId` comes resolved and checked by @UserIdParam(). */
@@ -254,6 +256,7 @@ export class ProfileImageService {
   private async pictureChanged(user: User, lastPictureUpdate: number): Promise<void> {
     const now = Date.now();
     await this.users.update({ id: user.id }, { last_picture_update: lastPictureUpdate, update_at: now });
+    this.auth.changed(user.id);
     const updated =
       (await this.users.findOneBy({ id: user.id })) ?? Object.assign(user, { last_picture_update: lastPictureUpdate, update_at: now });
     await this.userUpdated.publish(updated);

@@ -37,6 +37,8 @@ export class PostMetadataBody {
   priority?: PostPriorityBody;
 }
 
+const PENDING_POST_ID_MAX = 128;
+
 export class CreatePostBody {
   @ApiProperty() @IsString() channel_id: string;
   @ApiPropertyOptional({ maxLength: POST_MESSAGE_MAX_RUNES }) @IsOptional() @IsString() message?: string;
@@ -58,8 +60,50 @@ export class CreatePostBody {
   @ApiPropertyOptional({ description: 'Client-side id of the pending post, echoed back' })
   @IsOptional()
   @IsString()
-  @MaxLength(128)
+  @MaxLength(PENDING_POST_ID_MAX)
   pending_post_id?: string;
+
+  /**
+   * The common post body (strings and props, no files or metadata) without class-transformer and class-validator,
+   * whose metadata lookups were a visible share of every post's CPU (see docs/benchmarks.md, chat core). The result
+   * is what the validation pipe builds: undeclared keys dropped, props kept as received. Anything else, and every
+   * body the pipe would refuse, returns undefined and takes the full pipe (same errors as before).
+   */
+  static quickParse(value: unknown): CreatePostBody | undefined {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const body = new CreatePostBody();
+    let hasChannel = false;
+    for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
+      switch (key) {
+        case 'channel_id':
+          if (typeof field !== 'string') return undefined;
+          body.channel_id = field;
+          hasChannel = true;
+          break;
+        case 'message':
+        case 'root_id':
+        case 'type':
+          if (typeof field !== 'string') return undefined;
+          body[key] = field;
+          break;
+        case 'pending_post_id':
+          // A UTF-16 length within the limit is within class-validator's (which counts a surrogate pair once).
+          if (typeof field !== 'string' || field.length > PENDING_POST_ID_MAX) return undefined;
+          body.pending_post_id = field;
+          break;
+        case 'props':
+          if (typeof field !== 'object' || field === null || Array.isArray(field)) return undefined;
+          body.props = field as Record<string, unknown>;
+          break;
+        case 'file_ids':
+        case 'metadata':
+          return undefined;
+        default:
+        // Undeclared keys are dropped, as the pipe's whitelist does.
+      }
+    }
+    return hasChannel ? body : undefined;
+  }
 }
 
 export class PatchPostBody {

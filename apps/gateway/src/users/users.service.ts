@@ -312,6 +312,7 @@ export class UsersService {
     } catch (err) {
       throw translateUniqueViolation(err);
     }
+    this.auth.changed(user.id);
     const updated = await this.get(user.id);
     await this.userUpdated.publish(updated);
     this.bus.emit(UserProfileChangedEvent, { user_id: user.id });
@@ -349,6 +350,7 @@ export class UsersService {
       }
       await tx.getRepository(User).update({ id: user.id }, { roles: next, update_at: Date.now() });
     });
+    this.auth.changed(user.id);
     this.events.toUser(user.id, WsEvent.UserRoleUpdated, { user_id: user.id, roles: next });
   }
 
@@ -368,6 +370,7 @@ export class UsersService {
       }
       await tx.getRepository(User).update({ id: user.id }, { delete_at: active ? 0 : now, update_at: now });
     });
+    this.auth.changed(user.id);
     if (!active) await this.auth.revokeAllSessions(user.id);
     await this.userUpdated.publish(await this.get(user.id));
     this.bus.emit(UserProfileChangedEvent, { user_id: user.id });
@@ -479,10 +482,11 @@ export class UsersService {
     if (!row) throw AppError.notFound('access token', 'app.user_access_token.get_by_token.app_error');
     this.requireSelfOr(caller, row.user_id, Permission.CreateUserAccessToken);
     await this.accessTokens.delete({ id: row.id });
+    this.auth.changed(row.user_id);
   }
 
   async logout(sessionId: string, userId: string): Promise<void> {
-    await this.auth.logout(sessionId);
+    await this.auth.logout(sessionId, userId);
     await this.recordActivity(userId, 'offline');
   }
 
