@@ -8,7 +8,7 @@ import { KdfPool } from './kdf-pool';
  * Mattermost's secure-connection invitation code (protocol reference §1):
  * base64url-with-padding( salt(16) ‖ nonce(12) ‖ AES-256-GCM ciphertext ‖ tag(16) ), key from the password by
  * PBKDF2-HMAC-SHA256 (600,000 iterations) for version ≥ 3, or scrypt (N=32768, r=8, p=1) for older invites.
- * Both KDFs run on worker threads at the lowest CPU priority (`KdfPool`): a KDF never blocks the event loop, nor
+ * Both KDFs run on worker threads of low CPU priority (`KdfPool`): a KDF never blocks the event loop, nor
  * takes a core from it. At most KDF_CONCURRENCY of them run at once (one core fewer than the machine has, at least
  * one): many invitations at once are then accepted one after another instead of side by side.
  */
@@ -37,7 +37,7 @@ export const KDF_CONCURRENCY = Math.max(1, availableParallelism() - 1);
 const kdfs = new ConcurrencyLimit(KDF_CONCURRENCY);
 const kdfWorkers = new KdfPool(KDF_CONCURRENCY);
 
-/** The nice values of the key-derivation threads started so far in this process (19 where the system allows it). */
+/** The nice values of the key-derivation threads started so far in this process (KDF_WORKER_NICE where allowed). */
 export function kdfThreadNiceValues(): Promise<number[]> {
   return kdfWorkers.niceValues();
 }
