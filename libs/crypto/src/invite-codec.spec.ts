@@ -1,4 +1,5 @@
 import nodeCrypto, { createCipheriv } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import {
   decryptInvite,
@@ -11,6 +12,7 @@ import {
   RemoteClusterInvite,
   toBase64UrlPadded,
 } from './invite-codec';
+import { KDF_WORKER_NICE, KdfPool } from './kdf-pool';
 
 const PASSWORD = 'pässwörd 123';
 const SALT = Buffer.from([...Array(16).keys()]);
@@ -112,22 +114,23 @@ describe('invitation codes', () => {
     expect(ticks).toBeGreaterThan(3);
   });
 
-  it('runs at most KDF_CONCURRENCY key derivations at once (one core fewer than the machine has), leaving the event loop a core', async () => {
-    const real = nodeCrypto.pbkdf2;
+  it('runs at most KDF_CONCURRENCY key derivations at once (one core fewer than the machine has)', async () => {
+    const real = KdfPool.prototype.derive;
     let running = 0;
     let most = 0;
-    const spy = jest.spyOn(nodeCrypto, 'pbkdf2').mockImplementation(((...args: unknown[]) => {
-      const callback = args[args.length - 1] as (err: Error | null, key: Buffer) => void;
+    const spy = jest.spyOn(KdfPool.prototype, 'derive').mockImplementation(async function (this: KdfPool, req) {
       running++;
       most = Math.max(most, running);
-      (real as (...a: unknown[]) => void)(...args.slice(0, -1), (err: Error | null, key: Buffer) => {
+      try {
+        return await real.call(this, req);
+      } finally {
         running--;
-        callback(err, key);
-      });
-    }) as typeof nodeCrypto.pbkdf2);
+      }
+    });
     try {
       const keys = await Promise.all(Array.from({ length: 4 }, () => deriveKeyPbkdf2(PASSWORD, SALT)));
       expect(new Set(keys.map((k) => k.toString('hex'))).size).toBe(1);
+      expect(keys[0].equals(nodeCrypto.pbkdf2Sync(Buffer.from(PASSWORD), SALT, 600_000, 32, 'sha256'))).toBe(true);
       expect(spy).toHaveBeenCalledTimes(4);
       expect(most).toBe(Math.min(4, KDF_CONCURRENCY));
       expect(KDF_CONCURRENCY).toBe(Math.max(1, os.availableParallelism() - 1));
@@ -135,4 +138,32 @@ describe('invitation codes', () => {
       spy.mockRestore();
     }
   });
+
+  // Linux: the nice value is per thread, and /proc shows each thread's.
+  (process.platform === 'linux' ? it : it.skip)(
+    'derives keys on a thread of low CPU priority, so that the event loop gets a core first',
+    async () => {
+      const threadNices = (): number[] =>
+        fs.readdirSync('/proc/self/task').flatMap((tid) => {
+          try {
+            const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+            // Fields after "(comm) ": state is field 3, nice field 19.
+            return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+          } catch {
+            return []; // the thread ended meanwhile
+          }
+        });
+      const seen = new Set<number>();
+      let deriving = true;
+      const derivation = deriveKeyPbkdf2(PASSWORD, SALT).finally(() => (deriving = false));
+      while (deriving) {
+        for (const nice of threadNices()) seen.add(nice);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await derivation;
+      expect(seen.has(KDF_WORKER_NICE)).toBe(true);
+      expect(KDF_WORKER_NICE).toBeGreaterThan(0);
+      expect(os.getPriority()).toBe(0);
+    },
+  );
 });

@@ -1,15 +1,16 @@
-import { createCipheriv, createDecipheriv, pbkdf2, randomBytes, scrypt } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { ConcurrencyLimit } from './concurrency-limit';
 import { isValidId } from './ids';
+import { KdfPool } from './kdf-pool';
 
 /**
  * Mattermost's secure-connection invitation code (protocol reference §1):
  * base64url-with-padding( salt(16) ‖ nonce(12) ‖ AES-256-GCM ciphertext ‖ tag(16) ), key from the password by
  * PBKDF2-HMAC-SHA256 (600,000 iterations) for version ≥ 3, or scrypt (N=32768, r=8, p=1) for older invites.
- * Both KDFs run on libuv's thread pool: a KDF never blocks the event loop. At most KDF_CONCURRENCY of them run at
- * once (one core fewer than the machine has, at least one), so that the event loop keeps a core for requests while
- * invitations are accepted: many at once are then accepted one after another instead of side by side.
+ * Both KDFs run on worker threads of low CPU priority (`KdfPool`): a KDF never blocks the event loop, nor
+ * takes a core from it. At most KDF_CONCURRENCY of them run at once (one core fewer than the machine has, at least
+ * one): many invitations at once are then accepted one after another instead of side by side.
  */
 
 export interface RemoteClusterInvite {
@@ -34,6 +35,12 @@ const SCRYPT = { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 /** Key derivations running at once in this process (each takes a core for ~0.1–0.3 s). */
 export const KDF_CONCURRENCY = Math.max(1, availableParallelism() - 1);
 const kdfs = new ConcurrencyLimit(KDF_CONCURRENCY);
+const kdfWorkers = new KdfPool(KDF_CONCURRENCY);
+
+/** The nice values of the key-derivation threads started so far in this process (KDF_WORKER_NICE where allowed). */
+export function kdfThreadNiceValues(): Promise<number[]> {
+  return kdfWorkers.niceValues();
+}
 
 export type InviteErrorCode = 'api.remote_cluster.base64_decode_error' | 'api.remote_cluster.invite_decrypt_error';
 
@@ -48,23 +55,15 @@ export class InviteCodecError extends Error {
 }
 
 export function deriveKeyPbkdf2(password: string, salt: Buffer): Promise<Buffer> {
-  return kdfs.run(
-    () =>
-      new Promise((resolve, reject) =>
-        pbkdf2(Buffer.from(password, 'utf8'), salt, PBKDF2_ITERATIONS, KEY_BYTES, 'sha256', (err, key) =>
-          err ? reject(err) : resolve(key),
-        ),
-      ),
+  const password_ = Buffer.from(password, 'utf8');
+  return kdfs.run(() =>
+    kdfWorkers.derive({ kind: 'pbkdf2', password: password_, salt, iterations: PBKDF2_ITERATIONS, keyBytes: KEY_BYTES, digest: 'sha256' }),
   );
 }
 
 export function deriveKeyScrypt(password: string, salt: Buffer): Promise<Buffer> {
-  return kdfs.run(
-    () =>
-      new Promise((resolve, reject) =>
-        scrypt(Buffer.from(password, 'utf8'), salt, KEY_BYTES, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))),
-      ),
-  );
+  const password_ = Buffer.from(password, 'utf8');
+  return kdfs.run(() => kdfWorkers.derive({ kind: 'scrypt', password: password_, salt, keyBytes: KEY_BYTES, options: SCRYPT }));
 }
 
 /** Test seam: fixed salt and nonce make encryption deterministic for known-answer tests. */

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig, Bus } from '@fedchat/common';
-import { toSyncUser } from '@fedchat/chat';
+import { SyncUserSource, SyncUserWire, toSyncUser } from '@fedchat/chat';
 import { newId } from '@fedchat/crypto';
 import { returning, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
+import { GLOBAL_SYNC_MAX_USERS } from '../user-sync-message';
 import { UserSyncMetrics } from '../user-sync.metrics';
 import { idList, NotConfirmedError, RemoteFailedError, sendSyncMsg } from './peer-send';
 import { ClaimedRemote, RemoteLease } from './remote-lease.service';
@@ -14,6 +15,13 @@ import { ClaimedRemote, RemoteLease } from './remote-lease.service';
  * (MaxConcurrentSends); 4 keeps the pipe full on a loopback round trip without crowding a peer.
  */
 const GLOBAL_SYNC_IN_FLIGHT = 4;
+/** Users per global user sync message while behind: the most a Mattermost peer takes (it clamps its batch size to 200). */
+const GLOBAL_SYNC_BACKLOG_BATCH = GLOBAL_SYNC_MAX_USERS;
+/**
+ * Bytes of users in one global user sync message at most: a peer refuses a body over its MaximumPayloadSizeBytes
+ * (Mattermost's and our default: 300,000), and the frame around the users needs some room too.
+ */
+const GLOBAL_SYNC_MESSAGE_BYTES = 240_000;
 /** Users per `sharedchannel_sync` message of the profile sync (the receiver takes up to 200). */
 const PROFILE_BATCH = 100;
 /** Users per message that ride with membership changes (the receiver takes up to 200). */
@@ -57,7 +65,7 @@ export class UserSyncSender {
     if (this.config.featureFlags.enableSharedChannelsMemberSync) await this.memberships(remote, stop);
   }
 
-  private wire(user: User) {
+  private wire(user: SyncUserSource): SyncUserWire {
     return toSyncUser(user, { includeEmail: this.config.sharedChannels.syncUserEmail });
   }
 
@@ -67,24 +75,28 @@ export class UserSyncSender {
    * Local users changed since the cursor, in `(update_at, id)` order, one batch per message. Up to
    * GLOBAL_SYNC_IN_FLIGHT messages are on their way at once (each user is in one of them, so the order in which the
    * remote applies them does not matter); the cursor moves over a batch only once it and every batch before it are
-   * confirmed, so a failure resends from the first unconfirmed one. False if the lease was lost.
+   * confirmed, so a failure resends from the first unconfirmed one. The first batch has `GlobalUserSyncBatchSize`
+   * users; once a read comes back full (a backlog: a first sync, or a restart), batches take the most a Mattermost peer
+   * accepts (GLOBAL_SYNC_BACKLOG_BATCH), always within GLOBAL_SYNC_MESSAGE_BYTES of users. False if the lease was lost.
    */
   async globalUsers(remote: ClaimedRemote, stop: () => boolean): Promise<boolean> {
-    const size = this.config.connectedWorkspaces.globalUserSyncBatchSize;
-    const inFlight: { users: User[]; answer: Promise<Record<string, unknown>> }[] = [];
+    const configured = this.config.connectedWorkspaces.globalUserSyncBatchSize;
+    let size = configured;
+    const inFlight: { users: SyncUserSource[]; answer: Promise<Record<string, unknown>> }[] = [];
     let readCursor = remote.globalCursor;
     let exhausted = false;
     try {
       while (!stop()) {
         while (!exhausted && inFlight.length < GLOBAL_SYNC_IN_FLIGHT) {
-          const users = await this.usersAfter(readCursor, size);
-          if (users.length === 0 || users.length < size) exhausted = true;
-          if (users.length === 0) break;
-          if (!(await this.lease.renew(remote))) return false;
-          const answer = sendSyncMsg(this.bus, remote.remote_id, 'sharedchannel_global_user_sync', {
-            channel_id: '',
-            users: Object.fromEntries(users.map((u) => [u.id, this.wire(u)])),
-          });
+          const read = await this.usersAfter(readCursor, size);
+          if (read.length < size) exhausted = true;
+          else size = Math.max(configured, GLOBAL_SYNC_BACKLOG_BATCH);
+          if (read.length === 0) break;
+          const { users, wire } = this.fitMessage(read);
+          // A batch cut short by its size leaves the rest for the next read.
+          if (users.length < read.length) exhausted = false;
+          if (!(await this.lease.renewIfDue(remote))) return false;
+          const answer = sendSyncMsg(this.bus, remote.remote_id, 'sharedchannel_global_user_sync', { channel_id: '', users: wire });
           answer.catch(() => undefined); // awaited in order below; a failure ahead of it discards it
           inFlight.push({ users, answer });
           const last = users[users.length - 1];
@@ -102,9 +114,8 @@ export class UserSyncSender {
           return true;
         }
         this.countUsers(remote.remote_id, head.users.length, response);
-        await this.recordSent('', remote.remote_id, head.users);
         const last = head.users[head.users.length - 1];
-        if (!(await this.lease.advanceGlobal(remote, { at: last.update_at, id: last.id }))) return false;
+        if (!(await this.lease.advanceGlobal(remote, { at: last.update_at, id: last.id }, head.users))) return false;
       }
       return false;
     } finally {
@@ -114,16 +125,34 @@ export class UserSyncSender {
     }
   }
 
-  private usersAfter(cursor: { at: number; id: string }, limit: number): Promise<User[]> {
-    return this.dataSource
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .where(`u.remote_id = ''`)
-      .andWhere('(u.update_at, u.id) > (:at, :id)', cursor)
-      .orderBy('u.update_at', 'ASC')
-      .addOrderBy('u.id', 'ASC')
-      .limit(limit)
-      .getMany();
+  /** The leading users of `read` whose wire form fits one message (at least one), and that wire form by id. */
+  private fitMessage(read: SyncUserSource[]): { users: SyncUserSource[]; wire: Record<string, SyncUserWire> } {
+    const wire: Record<string, SyncUserWire> = {};
+    let bytes = 0;
+    let count = 0;
+    for (const user of read) {
+      const one = this.wire(user);
+      bytes += JSON.stringify(one).length + user.id.length + 4;
+      if (count > 0 && bytes > GLOBAL_SYNC_MESSAGE_BYTES) break;
+      wire[user.id] = one;
+      count++;
+    }
+    return { users: read.slice(0, count), wire };
+  }
+
+  /** Local users past the cursor, only the columns that go on the wire (plain SQL: this is the sender's hot read). */
+  private async usersAfter(cursor: { at: number; id: string }, limit: number): Promise<SyncUserSource[]> {
+    const rows: SyncUserSource[] = await this.dataSource.query(
+      `SELECT id, create_at::float8 AS create_at, update_at::float8 AS update_at, delete_at::float8 AS delete_at, username,
+              email, nickname, first_name, last_name, position, props, locale, timezone,
+              last_picture_update::float8 AS last_picture_update, remote_id, is_bot
+       FROM users
+       WHERE remote_id = '' AND (update_at, id) > ($1, $2)
+       ORDER BY update_at, id
+       LIMIT $3`,
+      [cursor.at, cursor.id, limit],
+    );
+    return rows;
   }
 
   // ---- profile sync ------------------------------------------------------------------------------------------------
