@@ -49,6 +49,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
       release: (pair) => this.queue.release(pair),
       // Changes that arrived while this pair was held could not be claimed; look again now.
       lookAgain: (pair) => pair.channel_id,
+      claimAgainWhenFull: true,
       // A batch may wait on the peer longer than the lease (up to the send's deadline): without renewal another run
       // would claim the pair meanwhile and send the same batch beside it.
       lease: { everyMs: Math.max(500, Math.floor(config.sharedChannels.leaseMs / 3)), renew: (pair) => this.queue.renew(pair) },

@@ -50,9 +50,20 @@ export async function upsertRemoteUser(
       await withFreeUsername(tx, incoming, sender.name, (username) => users.update({ id: existing.id }, { username }));
     }
   } else {
-    await withFreeUsername(tx, incoming, sender.name, (username) =>
-      users.insert(newRemoteUserRow(sender, incoming, username, Date.now()) as QueryDeepPartialEntity<User>),
-    );
+    let inserted = false;
+    await withFreeUsername(tx, incoming, sender.name, async (username) => {
+      // A conflict on the id is the same user created by a concurrent message, not a taken name.
+      const result = await users
+        .createQueryBuilder()
+        .insert()
+        .values(newRemoteUserRow(sender, incoming, username, Date.now()) as QueryDeepPartialEntity<User>)
+        .onConflict('("id") DO NOTHING')
+        .returning(['id'])
+        .execute();
+      inserted = (result.raw as unknown[]).length > 0;
+    });
+    // Committed meanwhile by another transaction: apply this one as an update of it.
+    if (!inserted) return upsertRemoteUser(tx, sender, incoming);
   }
   const user = await users.findOneByOrFail({ id: incoming.id });
   return { user, created: !existing };

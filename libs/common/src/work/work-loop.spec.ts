@@ -95,6 +95,26 @@ describe('WorkLoop', () => {
     await loop.stop();
   });
 
+  it('with claimAgainWhenFull, serves what a full claim left behind as slots free, without another ring', async () => {
+    const q = new FakeQueue();
+    q.due = [1, 2, 3, 4, 5];
+    const loop = new WorkLoop(q.options({ claimAgainWhenFull: true, lookAgain: () => false }));
+    loop.ring();
+    await settle();
+    expect(q.runningItems()).toEqual([1, 2, 3]);
+    await q.finish(1);
+    expect(q.runningItems()).toEqual([2, 3, 4]);
+    await q.finish(2, 3);
+    expect(q.runningItems()).toEqual([4, 5]);
+    await q.finish(4, 5);
+    // The last claim found fewer than its free slots: nothing is left pending, the loop is quiet.
+    const claims = q.claims.length;
+    await settle();
+    expect(q.claims).toHaveLength(claims);
+    expect(q.done).toEqual([1, 2, 3, 4, 5]);
+    await loop.stop();
+  });
+
   it('serves a ring that arrives during a claim with one more claim, and merges several into it', async () => {
     const q = new FakeQueue();
     let openGate!: () => void;

@@ -26,6 +26,12 @@ export interface WorkLoopOptions<T> {
    * Without it the freed slot only serves rings still waiting for capacity.
    */
   lookAgain?(item: T, rungMeanwhile: boolean): LookAgain;
+  /**
+   * For queues whose claim returns only items with work to do (sync pairs with changes): a claim that filled every free
+   * slot may have left due items behind, so its ring stays pending and is served as slots free, instead of at the
+   * next poll. Not for queues whose items are always claimable again (they would be claimed for ever).
+   */
+  claimAgainWhenFull?: boolean;
   /** Keeps each item's lease while it runs: `renew` every `everyMs`; false (lost) aborts the item's signal. */
   lease?: { everyMs: number; renew(item: T): Promise<boolean> };
 }
@@ -108,7 +114,12 @@ export class WorkLoop<T> {
           scope = this.scopesRung.values().next().value as string;
           this.scopesRung.delete(scope);
         }
-        for (const item of await this.options.claim(free, scope)) this.start(item);
+        const claimed = await this.options.claim(free, scope);
+        for (const item of claimed) this.start(item);
+        if (this.options.claimAgainWhenFull && claimed.length === free) {
+          if (scope === undefined) this.anyRung = true;
+          else this.scopesRung.add(scope);
+        }
       }
     } catch (err) {
       this.options.log.error({ err }, `claiming ${this.options.what} failed; the next poll retries`);
