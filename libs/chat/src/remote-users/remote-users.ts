@@ -102,26 +102,6 @@ function newRemoteUserRow(sender: UserSender, incoming: SyncUser, username: stri
   };
 }
 
-/**
- * Creates, with one statement, the synthetic users among `incoming` that do not exist here yet and whose first-choice
- * munged username is free; returns the ids created. The caller handles the rest one by one (`upsertRemoteUser`):
- * users that exist (updates, ownership checks) and name collisions (`alice-2:acme`, ...). For large first syncs.
- */
-export async function insertNewRemoteUsers(tx: EntityManager, sender: UserSender, incoming: SyncUser[]): Promise<Set<string>> {
-  if (incoming.length === 0) return new Set();
-  const now = Date.now();
-  const rows = incoming.map((u) => newRemoteUserRow(sender, u, mungUsername(u.username, sender.name, ''), now));
-  const inserted = await tx
-    .createQueryBuilder()
-    .insert()
-    .into(User)
-    .values(rows as QueryDeepPartialEntity<User>[])
-    .orIgnore()
-    .returning(['id'])
-    .execute();
-  return new Set((inserted.raw as { id: string }[]).map((r) => r.id));
-}
-
 /** Tries `alice:acme`, `alice-2:acme`, … until the username is free (protocol §6). */
 async function withFreeUsername(tx: EntityManager, user: SyncUser, remoteName: string, write: (u: string) => Promise<unknown>) {
   for (const suffix of munggedCandidates(user.username, remoteName)) {
