@@ -1,8 +1,8 @@
-import { Client } from 'pg';
 import { Bus } from '@fedchat/common';
 import { AuthChanged } from '@fedchat/contracts';
 import { waitFor } from '@fedchat/testing';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
+import { StatementCounter } from '../support/statement-counter';
 
 /**
  * The gateway caches the caller of a known session or token (apps/gateway/src/auth/caller-cache.ts). Each change to
@@ -13,25 +13,16 @@ let h: GatewayHarness;
 let admin: TestUser;
 const API = '/api/v4';
 
-/** Statements the pg clients send while `work` runs (every pooled connection is a pg Client). */
-const statements: string[] = [];
-let counting = false;
-const originalQuery = Client.prototype.query;
+const counter = new StatementCounter();
 
 beforeAll(async () => {
-  Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    if (counting) {
-      const first = args[0] as string | { text?: string };
-      statements.push(typeof first === 'string' ? first : (first?.text ?? '?'));
-    }
-    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof Client.prototype.query;
+  counter.install();
   h = await GatewayHarness.start();
   admin = await h.signUp('ccadmin');
 });
 
 afterAll(async () => {
-  Client.prototype.query = originalQuery;
+  counter.restore();
   await h?.close();
 });
 
@@ -43,15 +34,11 @@ async function cached(user: TestUser): Promise<Record<string, unknown>> {
 it('answers a known session without a statement, with the same user as the lookup', async () => {
   const ann = await h.signUp('ccann', admin);
   const first = (await h.as(ann).get(`${API}/users/me`).expect(200)).body;
-  statements.length = 0;
-  counting = true;
-  let again: Record<string, unknown>;
-  try {
-    again = (await h.as(ann).get(`${API}/users/me`).expect(200)).body;
-  } finally {
-    counting = false;
-  }
-  expect(statements.filter((s) => /FROM sessions/.test(s))).toEqual([]);
+  // Every statement meanwhile: the request's handlers run in the server's async context.
+  const { result: again, statements } = await counter.countAll(
+    async () => (await h.as(ann).get(`${API}/users/me`).expect(200)).body as Record<string, unknown>,
+  );
+  expect(statements.filter((s) => /FROM sessions/.test(s.text))).toEqual([]);
   expect(again).toEqual(first);
 });
 

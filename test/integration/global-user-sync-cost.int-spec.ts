@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { Client } from 'pg';
 import { Bus } from '@fedchat/common';
 import { peerTopicContract, PeerResponse } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
@@ -8,6 +6,7 @@ import { newRemote } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
 import { UserSyncModule } from '../../apps/user-sync/src/user-sync.module';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
+import { StatementCounter } from '../support/statement-counter';
 
 /**
  * The receiver's cost per `sharedchannel_global_user_sync` message, counted rather than timed (each statement is a
@@ -21,20 +20,10 @@ let h: GatewayHarness;
 let db: DataSource;
 let admin: TestUser;
 const R = newId();
-const statements: string[] = [];
-/** Set while the counted message is handled: statements of the poll and heartbeat jobs running meanwhile are not its. */
-const counted = new AsyncLocalStorage<true>();
-const originalQuery = Client.prototype.query;
+const counter = new StatementCounter();
 
 beforeAll(async () => {
-  // Every pooled connection TypeORM uses is a pg Client; counting at the prototype sees them all.
-  Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    if (counted.getStore()) {
-      const first = args[0] as string | { text?: string };
-      statements.push(typeof first === 'string' ? first : (first?.text ?? '?'));
-    }
-    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof Client.prototype.query;
+  counter.install();
   h = await GatewayHarness.start(
     {
       MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER: 'true',
@@ -50,7 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  Client.prototype.query = originalQuery;
+  counter.restore();
   await h?.close();
 });
 
@@ -62,9 +51,7 @@ function send(users: Record<string, unknown>[]): Promise<PeerResponse> {
 }
 
 async function countStatements(work: () => Promise<void>): Promise<string[]> {
-  statements.length = 0;
-  await counted.run(true, work);
-  return [...statements];
+  return (await counter.count(work)).statements.map((s) => s.text);
 }
 
 const wireUser = (id: string, username: string, extra: Record<string, unknown> = {}) => ({

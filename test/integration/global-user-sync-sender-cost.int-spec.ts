@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { Client } from 'pg';
 import { APP_CONFIG, AppConfig } from '@fedchat/common';
 import { newId } from '@fedchat/crypto';
 import { waitFor } from '@fedchat/testing';
@@ -8,6 +6,7 @@ import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluste
 import { RemoteLease } from '../../apps/user-sync/src/send/remote-lease.service';
 import { UserSyncSender } from '../../apps/user-sync/src/send/user-sync-sender.service';
 import { UserSyncModule } from '../../apps/user-sync/src/user-sync.module';
+import { StatementCounter } from '../support/statement-counter';
 import { connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
 
 /**
@@ -31,18 +30,10 @@ const REMOTE_CLUSTER_LOOKUP = /^SELECT "RemoteCluster"/;
 let a: TestCluster;
 let b: TestCluster;
 let rid: string;
-const statements: string[] = [];
-const counted = new AsyncLocalStorage<true>();
-const originalQuery = Client.prototype.query;
+const counter = new StatementCounter();
 
 beforeAll(async () => {
-  Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    if (counted.getStore()) {
-      const first = args[0] as string | { text?: string };
-      statements.push(typeof first === 'string' ? first : (first?.text ?? '?'));
-    }
-    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof Client.prototype.query;
+  counter.install();
   a = await startTestCluster('a', ENV, [RemoteClusterModule, UserSyncModule]);
   b = await startTestCluster('b', ENV, [RemoteClusterModule, UserSyncModule]);
   rid = await connectClusters(a, b);
@@ -50,7 +41,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  Client.prototype.query = originalQuery;
+  counter.restore();
   await a?.h.close();
   await b?.h.close();
 });
@@ -72,8 +63,7 @@ it(`sends a backlog of ${USERS} users in few messages, with at most 2 sender sta
   expect(remote.remote_id).toBe(rid);
   const messages: number[] = [];
   const sender = a.h.app.get(UserSyncSender);
-  statements.length = 0;
-  const done = await counted.run(true, async () => {
+  const { result: done, statements } = await counter.count(async () => {
     const spy = jest.spyOn(sender as unknown as { countUsers: (r: string, n: number) => void }, 'countUsers');
     try {
       return await sender.globalUsers(remote, () => false);
@@ -87,7 +77,7 @@ it(`sends a backlog of ${USERS} users in few messages, with at most 2 sender sta
   expect(messages.reduce((s, n) => s + n, 0)).toBe(local);
   const onB: unknown[] = await b.h.app.get(DataSource).query('SELECT 1 FROM users WHERE id = ANY($1) AND remote_id = $2', [ids, rid]);
   expect(onB).toHaveLength(USERS);
-  const senderStatements = statements.filter((s) => SENDER_STATEMENT.test(s) && !REMOTE_CLUSTER_LOOKUP.test(s));
+  const senderStatements = statements.filter((s) => SENDER_STATEMENT.test(s.text) && !REMOTE_CLUSTER_LOOKUP.test(s.text));
   // One read of users and one cursor move (with the record of what was sent) per message, plus the last, empty read.
   expect(senderStatements.length).toBeLessThanOrEqual(2 * messages.length + 2);
   // A backlog goes at the most a Mattermost peer takes (200 a message) after the first, configured-size batch.

@@ -1,9 +1,9 @@
-import { Client } from 'pg';
 import { hashToken } from '@fedchat/crypto';
 import { WebSocketEventMessage, WebSocketEventPublished } from '@fedchat/contracts';
 import { newRemote, newShare, tapEvents, waitFor } from '@fedchat/testing';
 import { AuthService } from '../../apps/gateway/src/auth/auth.service';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
+import { CountedStatement, StatementCounter } from '../support/statement-counter';
 
 /**
  * The cost of the chat core's hottest path, counted rather than timed (timing is noise on a shared machine): the
@@ -17,22 +17,10 @@ let alice: TestUser;
 let bob: TestUser;
 let channelId: string;
 const events: WebSocketEventMessage[] = [];
-const statements: string[] = [];
-/** Per statement: whether it went as a named prepared statement (parsed and planned once per connection). */
-const prepared: boolean[] = [];
-let counting = false;
-const originalQuery = Client.prototype.query;
+const counter = new StatementCounter();
 
 beforeAll(async () => {
-  // Every pooled connection TypeORM uses is a pg Client; counting at the prototype sees them all.
-  Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    if (counting) {
-      const first = args[0] as string | { text?: string; name?: string };
-      statements.push(typeof first === 'string' ? first : (first?.text ?? '?'));
-      prepared.push(typeof first === 'object' && !!first?.name);
-    }
-    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof Client.prototype.query;
+  counter.install();
   h = await GatewayHarness.start();
   tapEvents(h.app, WebSocketEventPublished, (e) => {
     events.push(e);
@@ -44,20 +32,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  Client.prototype.query = originalQuery;
+  counter.restore();
   await h?.close();
 });
 
-async function countStatements(work: () => Promise<void>): Promise<string[]> {
-  statements.length = 0;
-  prepared.length = 0;
-  counting = true;
-  try {
-    await work();
-  } finally {
-    counting = false;
-  }
-  return [...statements];
+/** Every statement while `work` runs: the requests' handlers run in the server's async context, not the test's. */
+async function countStatements(work: () => Promise<void>): Promise<CountedStatement[]> {
+  return (await counter.countAll(work)).statements;
 }
 
 const POSTS = 20;
@@ -82,9 +63,15 @@ it('creates a plain post in at most 2 statements (access, write; the caller cach
   // read state, COMMIT, re-read, four metadata reads, the channel's members for the event).
   // Then 4 (the session, then its user), then 3 (the session or token and its user in one statement). Now a known
   // caller comes from the gateway's cache (CallerCache), with its invalidation tested in caller-cache.int-spec.ts.
-  if (perPost > 2) throw new Error(`${perPost} statements per post, expected at most 2:\n${seen.slice(0, 30).join('\n')}`);
+  if (perPost > 2)
+    throw new Error(
+      `${perPost} statements per post, expected at most 2:\n${seen
+        .slice(0, 30)
+        .map((s) => s.text)
+        .join('\n')}`,
+    );
   // All of them prepared once per connection, not parsed and planned per post.
-  expect(seen.filter((_, i) => !prepared[i])).toEqual([]);
+  expect(seen.filter((s) => !s.prepared)).toEqual([]);
 
   // The answer is exactly what reading the post back gives (plus the client's pending id), and so is the event.
   for (const answer of answers) {

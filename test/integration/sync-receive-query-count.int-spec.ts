@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { Client } from 'pg';
 import { Bus } from '@fedchat/common';
 import { peerTopicContract, PeerResponse, WebSocketEventBatch, WebSocketEventsPublished } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
@@ -8,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
+import { StatementCounter } from '../support/statement-counter';
 
 /**
  * The receiver's cost per `sharedchannel_sync` message, counted rather than timed: every statement is a round trip,
@@ -25,20 +24,10 @@ let channelId: string;
 const R = newId();
 const alice = newId();
 const batches: WebSocketEventBatch[] = [];
-const statements: string[] = [];
-/** Set while the counted message is handled: statements of the poll and heartbeat jobs running meanwhile are not its. */
-const counted = new AsyncLocalStorage<true>();
-const originalQuery = Client.prototype.query;
+const counter = new StatementCounter();
 
 beforeAll(async () => {
-  // Every pooled connection TypeORM uses is a pg Client; counting at the prototype sees them all.
-  Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    if (counted.getStore()) {
-      const first = args[0] as string | { text?: string };
-      statements.push(typeof first === 'string' ? first : (first?.text ?? '?'));
-    }
-    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof Client.prototype.query;
+  counter.install();
   const quiet = {
     SHARED_CHANNELS_POLL_INTERVAL_MS: '60000',
     USER_SYNC_POLL_INTERVAL_MS: '600000',
@@ -57,7 +46,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  Client.prototype.query = originalQuery;
+  counter.restore();
   await h?.close();
 });
 
@@ -70,9 +59,7 @@ function post(id: string, message: string, extra: Record<string, unknown> = {}) 
 }
 
 async function countStatements(work: () => Promise<void>): Promise<string[]> {
-  statements.length = 0;
-  await counted.run(true, work);
-  return [...statements];
+  return (await counter.count(work)).statements.map((s) => s.text);
 }
 
 it(`applies a message of ${POSTS} new posts in at most 8 statements, its posted events as a re-read gives`, async () => {
