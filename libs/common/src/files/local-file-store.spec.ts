@@ -25,7 +25,6 @@ async function listFiles(root: string, dir = root): Promise<string[]> {
   return out.sort();
 }
 
-/** Write system calls this process has made so far (Linux's /proc/self/io `syscw`). */
 /**
  * Counts the writes the store's file handles make, from the FileHandle prototype (a write stream on a handle writes
  * through it). Not /proc/self/io: that counts every write of the process, and some CI kernels count far more.
