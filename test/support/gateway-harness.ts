@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createSuiteApp, loadConfig } from '@fedchat/common';
@@ -32,7 +33,7 @@ export class GatewayHarness {
     // One data directory per database: unique across test files, and the same again when a cluster restarts on it.
     const dataDir = path.join(os.tmpdir(), `fedchat-harness-${new URL(databaseUrl).pathname.slice(1)}`);
     const config = loadConfig('embedded', {
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', // TEST_LOG_LEVEL=warn shows a cluster's logs when diagnosing a spec
       DATA_DIR: dataDir,
       ...HIGH_RATE_LIMITS_ENV,
       ...env,
@@ -98,6 +99,42 @@ export class GatewayHarness {
   }
 
   async close(): Promise<void> {
-    await this.app.close();
+    if (!process.env.TEST_LOG_LEVEL) return this.app.close();
+    traceShutdownHooks(this.app);
+    const started = Date.now();
+    const timer = setInterval(
+      () => report(`app.close still running after ${Date.now() - started} ms; active: ${process.getActiveResourcesInfo().join(', ')}`),
+      10_000,
+    );
+    await this.app.close().finally(() => clearInterval(timer));
+  }
+}
+
+const report = (line: string) => process.stderr.write(`[shutdown] ${line}\n`);
+
+const SHUTDOWN_HOOKS = ['onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown'] as const;
+
+/** Diagnosis (with TEST_LOG_LEVEL): prints each shutdown hook that takes more than a second, and every 10 s while it runs. */
+function traceShutdownHooks(app: INestApplication): void {
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.providers.values()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object') continue;
+      for (const hook of SHUTDOWN_HOOKS) {
+        const original = instance[hook];
+        if (typeof original !== 'function') continue;
+        const name = `${String(wrapper.name)}.${hook}`;
+        instance[hook] = async (...args: unknown[]) => {
+          const started = Date.now();
+          const timer = setInterval(() => report(`${name} still running after ${Date.now() - started} ms`), 10_000);
+          try {
+            return await (original as (...a: unknown[]) => unknown).apply(instance, args);
+          } finally {
+            clearInterval(timer);
+            if (Date.now() - started > 1000) report(`${name} took ${Date.now() - started} ms`);
+          }
+        };
+      }
+    }
   }
 }
