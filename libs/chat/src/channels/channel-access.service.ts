@@ -179,7 +179,7 @@ const REQUIRE_WRITE_SQL = `SELECT ${CHANNEL_COLUMNS}, ${READ_ONLY_SHARE} AS read
   ${ROLE_JOINS}
   WHERE c.id = $1`;
 
-/** A role the user holds in the team or channel (`roles` column `m`), by its flag or stored explicitly (as `heldRoles`). */
+/** Whether membership row `m` makes the user an admin: its scheme flag, or the role stored in its roles (as `heldRoles`). */
 const holdsAdmin = (m: string, adminRole: string) =>
   `(${m}.scheme_admin IS TRUE OR '${adminRole}' = ANY(regexp_split_to_array(${m}.roles, '\\s+')))`;
 const MEMBER_ROLES = `ARRAY[

@@ -110,8 +110,9 @@ export class BusServer extends Server implements CustomTransportStrategy, Before
     let envelope: ReplyEnvelope;
     try {
       const payload = decode(msg.data);
-      // An event on the in-process link was emitted by this process's own code: validating it again is pure cost (in the
-      // chat core's profile, more CPU than the rest of a `posted` event's hop). Requests, replies and everything over NATS are validated.
+      // An event on the in-process link was emitted by this process's own code: validating it again is pure cost
+      // (in the chat core's profile, more CPU than the rest of a `posted` event's hop). Requests, replies and
+      // everything over NATS are validated.
       if (!isRequest && this.link.kind === 'in-process') passUnvalidated(payload);
       const result$ = this.transformToObservable(await handler(payload, new BusContext([msg.subject, isRequest])));
       envelope = { ok: true, data: await lastValueFrom(result$, { defaultValue: undefined }) };
