@@ -1,4 +1,4 @@
-import { BUILT_IN_ROLES, hasPermission, loadRolePermissions, Permission } from './permissions';
+import { BUILT_IN_ROLES, hasPermission, loadRolePermissions, Permission, rolesGranting } from './permissions';
 
 afterEach(() => loadRolePermissions(BUILT_IN_ROLES.map((r) => ({ ...r, delete_at: 0 }))));
 
@@ -18,6 +18,18 @@ describe('role permissions', () => {
     expect(hasPermission('system_user', Permission.CreateTeam)).toBe(false);
     expect(hasPermission('system_admin', Permission.ManageSystem)).toBe(false);
     expect(hasPermission('constructor __proto__ toString', Permission.ManageSystem)).toBe(false);
+  });
+
+  it('names the roles that grant a permission for SQL checks, as loaded, never a name hasPermission would split', () => {
+    expect([...rolesGranting(Permission.CreatePost)].sort()).toEqual(['channel_admin', 'channel_user', 'system_admin', 'team_admin']);
+    loadRolePermissions([
+      { name: 'scheme_channel_user', permissions: [Permission.CreatePost], delete_at: 0 },
+      { name: 'gone', permissions: [Permission.CreatePost], delete_at: 1 },
+      { name: 'two words', permissions: [Permission.CreatePost], delete_at: 0 },
+      { name: 'channel_user', permissions: [], delete_at: 0 },
+    ]);
+    expect(rolesGranting(Permission.CreatePost)).toEqual(['scheme_channel_user']);
+    expect(hasPermission('two words', Permission.CreatePost)).toBe(false);
   });
 
   it('gives the system admin every permission the suite checks', () => {

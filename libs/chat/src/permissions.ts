@@ -140,6 +140,8 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
 
 /** Role name → the permissions it grants. A Map, so that a role named like an `Object.prototype` member grants nothing. */
 let grants = new Map<string, ReadonlySet<string>>(BUILT_IN_ROLES.map((r) => [r.name, new Set<string>(r.permissions)]));
+/** `rolesGranting` per permission, for the current `grants`. */
+const granting = new Map<Permission, readonly string[]>();
 
 /**
  * Replaces what each role grants with what the `roles` table says (deleted roles grant nothing). Called by the chat
@@ -149,6 +151,20 @@ export function loadRolePermissions(roles: Iterable<{ name: string; permissions:
   const next = new Map<string, ReadonlySet<string>>();
   for (const role of roles) if (role.delete_at === 0) next.set(role.name, new Set(role.permissions));
   grants = next;
+  granting.clear();
+}
+
+/**
+ * The names of the roles that grant `permission`, for checks made in SQL (`role = ANY(...)`). A name with whitespace
+ * is left out: `hasPermission` would read it as several roles, so SQL could grant what it does not.
+ */
+export function rolesGranting(permission: Permission): readonly string[] {
+  let names = granting.get(permission);
+  if (!names) {
+    names = [...grants].filter(([name, permissions]) => permissions.has(permission) && /^\S+$/.test(name)).map(([name]) => name);
+    granting.set(permission, names);
+  }
+  return names;
 }
 
 export function rolesOf(roles: string): string[] {

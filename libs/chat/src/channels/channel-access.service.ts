@@ -4,7 +4,16 @@ import { AppError } from '@fedchat/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Channel, ChannelMember, preparedQuery, TeamMember, User } from '@fedchat/models';
 import { Repository } from 'typeorm';
-import { hasPermission, Permission } from '../permissions';
+import {
+  hasPermission,
+  Permission,
+  rolesGranting,
+  ROLE_CHANNEL_ADMIN,
+  ROLE_CHANNEL_USER,
+  ROLE_TEAM_ADMIN,
+  ROLE_TEAM_USER,
+} from '../permissions';
+import { moderationOf } from '../roles/channel-moderations';
 import { HeldRoles, heldRoles, heldRolesGrant, MembershipRow } from '../roles/held-roles';
 
 /**
@@ -55,14 +64,19 @@ export class ChannelAccess {
    */
   async requireWrite(user: User, channelId: string, permission?: Permission): Promise<Channel> {
     if (!isValidId(channelId)) throw AppError.invalidParam('channel_id');
-    const rows = await preparedQuery<ChannelRow & MembershipRow & { read_only_share: boolean }>(
-      this.channels.manager.connection,
-      'channel-access.require-write',
-      REQUIRE_WRITE_SQL,
-      [channelId, user.id],
-    );
-    if (rows.length === 0) throw AppError.notFound('channel');
-    const row = rows[0];
+    const rows = await preparedQuery<WriteAccessRow>(this.channels.manager.connection, 'channel-access.require-write', REQUIRE_WRITE_SQL, [
+      channelId,
+      user.id,
+    ]);
+    return this.checkWrite(user, rows[0], permission);
+  }
+
+  /**
+   * The refusal `requireWrite` gives for the access row a statement read (`WRITE_ACCESS_SQL` or its own; none: the
+   * channel does not exist), or the channel when the user may write in it.
+   */
+  async checkWrite(user: User, row: WriteAccessRow | undefined, permission?: Permission): Promise<Channel> {
+    if (!row) throw AppError.notFound('channel');
     const channel = toChannel(row);
     if (!row.channel_member) await this.requireRead(user, channel.id);
     if (channel.delete_at > 0) {
@@ -77,6 +91,16 @@ export class ChannelAccess {
       throw AppError.forbidden(permission);
     }
     return channel;
+  }
+
+  /** The channel of an access row (`WRITE_ACCESS_SQL`'s), converted as TypeORM would. */
+  channelOf(row: WriteAccessRow): Channel {
+    return toChannel(row);
+  }
+
+  /** The parameters $1–$5 of `WRITE_ACCESS_SQL` for `user` writing in channel `channelId` with `permission`. */
+  writeAccessParams(user: User, channelId: string, permission: Permission): unknown[] {
+    return [channelId, user.id, hasPermission(user.roles, permission), rolesGranting(permission), moderationOf(permission) ?? null];
   }
 
   /**
@@ -147,13 +171,47 @@ const CHANNEL_COLUMNS = [
   .map((column) => `c.${column}`)
   .join(', ');
 
+const READ_ONLY_SHARE = `c.shared AND EXISTS (SELECT 1 FROM shared_channels s WHERE s.channel_id = c.id AND NOT s.home AND s.readonly)`;
+
 /** The channel ($1), whether it is a read-only share here, and the roles user $2 holds in it. */
-const REQUIRE_WRITE_SQL = `SELECT ${CHANNEL_COLUMNS},
-    c.shared AND EXISTS (SELECT 1 FROM shared_channels s WHERE s.channel_id = c.id AND NOT s.home AND s.readonly) AS read_only_share,
-    ${ROLE_COLUMNS}
+const REQUIRE_WRITE_SQL = `SELECT ${CHANNEL_COLUMNS}, ${READ_ONLY_SHARE} AS read_only_share, ${ROLE_COLUMNS}
   FROM channels c
   ${ROLE_JOINS}
   WHERE c.id = $1`;
+
+/** Whether membership row `m` makes the user an admin: its scheme flag, or the role stored in its roles (as `heldRoles`). */
+const holdsAdmin = (m: string, adminRole: string) =>
+  `(${m}.scheme_admin IS TRUE OR '${adminRole}' = ANY(regexp_split_to_array(${m}.roles, '\\s+')))`;
+const MEMBER_ROLES = `ARRAY[
+    CASE WHEN tm.user_id IS NOT NULL THEN COALESCE(s.default_team_user_role, '${ROLE_TEAM_USER}') END,
+    CASE WHEN cm.user_id IS NOT NULL THEN COALESCE(s.default_channel_user_role, '${ROLE_CHANNEL_USER}') END]::text[]`;
+const ADMIN_ROLES = `ARRAY[
+    CASE WHEN tm.user_id IS NOT NULL AND ${holdsAdmin('tm', ROLE_TEAM_ADMIN)} THEN COALESCE(s.default_team_admin_role, '${ROLE_TEAM_ADMIN}') END,
+    CASE WHEN cm.user_id IS NOT NULL AND ${holdsAdmin('cm', ROLE_CHANNEL_ADMIN)} THEN COALESCE(s.default_channel_admin_role, '${ROLE_CHANNEL_ADMIN}') END]::text[]`;
+
+/**
+ * The write-access check of `requireWrite`, as a CTE `access` for a statement that writes only when it passes: the
+ * row `requireWrite` reads (channel $1, user $2) and `may_write`, true when `checkWrite` would let the user write with
+ * the permission of `writeAccessParams` ($3: their system roles grant it; $4: the roles that grant it; $5: the
+ * moderation that may withdraw it from members). `may_write` may be false where `checkWrite` allows (it is the cheap
+ * common case: a member holding the permission through their roles), never the other way round; so a statement that
+ * wrote nothing hands the row to `checkWrite` for the refusal or its slower path.
+ */
+export const WRITE_ACCESS_SQL = `access AS (
+    SELECT ${CHANNEL_COLUMNS}, ${READ_ONLY_SHARE} AS read_only_share, ${ROLE_COLUMNS},
+      c.delete_at = 0 AND cm.user_id IS NOT NULL AND NOT (${READ_ONLY_SHARE}) AND (
+        $3::boolean
+        OR ${ADMIN_ROLES} && $4::text[]
+        OR (${MEMBER_ROLES} && $4::text[]
+          AND NOT EXISTS (SELECT 1 FROM channel_moderations m WHERE m.channel_id = c.id AND m.name = $5::text))
+      ) AS may_write
+    FROM channels c
+    ${ROLE_JOINS}
+    WHERE c.id = $1
+  )`;
+
+/** What `requireWrite` reads about a channel and the user's place in it. */
+export type WriteAccessRow = ChannelRow & MembershipRow & { read_only_share: boolean };
 
 function toChannel(row: ChannelRow): Channel {
   return Object.assign(new Channel(), {

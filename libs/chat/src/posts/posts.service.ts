@@ -18,7 +18,7 @@ import {
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { hasPermission, Permission } from '../permissions';
-import { ChannelAccess } from '../channels/channel-access.service';
+import { ChannelAccess, WRITE_ACCESS_SQL, WriteAccessRow } from '../channels/channel-access.service';
 import { WebSocketEvents, WsEvent } from '../websocket-events.service';
 import { countNewPosts, TouchedThread } from '../read-state/post-counters';
 import { ThreadReads } from '../threads/thread-reads.service';
@@ -62,9 +62,8 @@ export interface PostChanges {
   file_ids?: string[];
 }
 
-/** Whether a post of `message` in `channel` mentions anyone (every post of a direct channel mentions the other member). */
-function mentionsAnyone(channel: Channel, message: string): boolean {
-  if (channel.type === 'D') return true;
+/** Whether `message` mentions anyone by name or @channel/@all/@here (every post of a direct channel mentions its other member too). */
+function mentionsByName(message: string): boolean {
   const parsed = parseMentions(message);
   return parsed.everyone || parsed.names.size > 0;
 }
@@ -140,17 +139,20 @@ export class PostsService {
     checkProps(props);
     const priority = priorityToStore(input.priority, rootId);
 
-    const channel = await this.access.requireWrite(author, input.channel_id, Permission.CreatePost);
-    if (!rootId && fileIds.length === 0 && !priority && !mentionsAnyone(channel, message)) {
-      return this.createPlain(author, channel, { message, type, props, pendingPostId: input.pending_post_id });
+    let channel: Channel | undefined;
+    if (!rootId && fileIds.length === 0 && !priority && !mentionsByName(message)) {
+      const plain = await this.createPlain(author, input.channel_id, { message, type, props, pendingPostId: input.pending_post_id });
+      if (!(plain instanceof Channel)) return plain;
+      channel = plain;
     }
+    channel ??= await this.access.requireWrite(author, input.channel_id, Permission.CreatePost);
     if (rootId) {
       const root = await this.posts.findOneBy({ id: rootId });
       if (!root || root.delete_at > 0 || root.channel_id !== channel.id || root.root_id !== '') throw invalidRoot();
     }
 
     // Both times are the change stamp, taken inside the transaction.
-    const post = newLocalPost(author, channel, { root_id: rootId, message, type, props, file_ids: fileIds });
+    const post = newLocalPost(author, channel.id, { root_id: rootId, message, type, props, file_ids: fileIds });
     let saved!: SavedPost;
     let followedThreads: TouchedThread[] = [];
     await this.commitChange(
@@ -191,52 +193,77 @@ export class PostsService {
 
   /**
    * The chat's most common write, a root post without files, priority or mentions, as one statement (so its own
-   * transaction): the change stamp, the post, the channel's counters and the author's read state as countNewPosts
-   * keeps them, and the members the `posted` event goes to. No round trip to this process happens while the
+   * transaction): the write-access check (`WRITE_ACCESS_SQL`; nothing is written unless it passes), the change stamp,
+   * the post, the channel's counters and the author's read state as countNewPosts keeps them, and the members the
+   * `posted` event goes to. When nothing was written, the access row the statement read decides the refusal exactly
+   * as `requireWrite` does, or hands back the channel for the general path (a direct channel: its posts mention). No round trip to this process happens while the
    * channel's counters row is locked, so the posts of one busy channel do not queue behind each other's round trips.
    * The statement's order (stamp, post, channel, member) is the general path's, so the two cannot deadlock. The
    * answer is built from what was written: a new root post has no replies, reactions, acknowledgements or files yet.
    */
   private async createPlain(
     author: User,
-    channel: Channel,
+    channelId: string,
     input: { message: string; type: string; props: Record<string, unknown>; pendingPostId?: string },
-  ): Promise<SavedPost> {
-    const post = newLocalPost(author, channel, { root_id: '', message: input.message, type: input.type, props: input.props, file_ids: [] });
-    const rows = await preparedQuery<{ create_at: string; props: Record<string, unknown>; shared: boolean; members: string[] }>(
+  ): Promise<SavedPost | Channel> {
+    const post = newLocalPost(author, channelId, {
+      root_id: '',
+      message: input.message,
+      type: input.type,
+      props: input.props,
+      file_ids: [],
+    });
+    const rows = await preparedQuery<
+      WriteAccessRow & { written_at: string | null; written_props: Record<string, unknown>; written_shared: boolean; members: string[] }
+    >(
       this.dataSource,
       'posts.create-plain',
-      `WITH stamp AS (
-         UPDATE shared_channels SET last_change_at = GREATEST(last_change_at + 1, $3) WHERE channel_id = $2 RETURNING last_change_at
+      `WITH ${WRITE_ACCESS_SQL}, allowed AS (
+         SELECT 1 FROM access WHERE may_write AND type <> 'D'
+       ), stamp AS (
+         UPDATE shared_channels SET last_change_at = GREATEST(last_change_at + 1, $7) WHERE channel_id = $1 AND EXISTS (SELECT 1 FROM allowed)
+         RETURNING last_change_at
        ), change AS (
-         SELECT COALESCE((SELECT last_change_at FROM stamp), $3) AS at, EXISTS (SELECT 1 FROM stamp) AS shared
+         SELECT COALESCE((SELECT last_change_at FROM stamp), $7) AS at, EXISTS (SELECT 1 FROM stamp) AS shared FROM allowed
        ), inserted AS (
          INSERT INTO posts (id, create_at, update_at, edit_at, delete_at, is_pinned, user_id, channel_id, root_id, original_id,
            message, type, props, hashtags, file_ids, remote_id, has_reactions)
-         SELECT $1, change.at, change.at, 0, 0, false, $4, $2, '', '', $5, $6, $7::jsonb, $8, '[]'::jsonb, '', false FROM change
+         SELECT $6, change.at, change.at, 0, 0, false, $2, $1, '', '', $8, $9, $10::jsonb, $11, '[]'::jsonb, '', false FROM change
          RETURNING create_at, props
        ), totals AS (
          UPDATE channels c SET last_post_at = GREATEST(c.last_post_at, i.create_at),
            last_root_post_at = GREATEST(c.last_root_post_at, i.create_at),
            total_msg_count = c.total_msg_count + 1, total_msg_count_root = c.total_msg_count_root + 1
-         FROM inserted i WHERE c.id = $2
+         FROM inserted i WHERE c.id = $1
          RETURNING c.total_msg_count, c.total_msg_count_root
        ), author_read AS (
          UPDATE channel_members m SET msg_count = t.total_msg_count, msg_count_root = t.total_msg_count_root, mention_count = 0,
            mention_count_root = 0, urgent_mention_count = 0, last_viewed_at = GREATEST(m.last_viewed_at, i.create_at),
-           last_update_at = GREATEST(m.last_update_at, $3)
-         FROM totals t, inserted i WHERE m.channel_id = $2 AND m.user_id = $4
+           last_update_at = GREATEST(m.last_update_at, $7)
+         FROM totals t, inserted i WHERE m.channel_id = $1 AND m.user_id = $2
        )
-       SELECT i.create_at, i.props, change.shared, ARRAY(SELECT user_id FROM channel_members WHERE channel_id = $2) AS members
-       FROM inserted i, change`,
-      [post.id, channel.id, Date.now(), author.id, post.message, post.type, JSON.stringify(post.props), post.hashtags],
+       SELECT a.*, i.create_at AS written_at, i.props AS written_props, (SELECT shared FROM change) AS written_shared,
+         CASE WHEN i.create_at IS NOT NULL THEN ARRAY(SELECT user_id FROM channel_members WHERE channel_id = $1) END AS members
+       FROM access a LEFT JOIN inserted i ON true`,
+      [
+        ...this.access.writeAccessParams(author, channelId, Permission.CreatePost),
+        post.id,
+        Date.now(),
+        post.message,
+        post.type,
+        JSON.stringify(post.props),
+        post.hashtags,
+      ],
     );
     const written = rows[0];
-    post.create_at = post.update_at = Number(written.create_at);
-    post.props = written.props;
+    // Nothing written: a refusal (said as requireWrite says it), or a channel the plain path does not take (direct).
+    if (!written || written.written_at === null) return this.access.checkWrite(author, written, Permission.CreatePost);
+    const channel = this.access.channelOf(written);
+    post.create_at = post.update_at = Number(written.written_at);
+    post.props = written.written_props;
     const json = toPostJson(post, { pendingPostId: input.pendingPostId || undefined });
     this.events.toChannelMembers(channel.id, written.members, [postedEvent(channel, author.username, json, { setOnline: true })]);
-    if (written.shared) this.bus.emit(SharedChannelChangedEvent, { channel_id: channel.id });
+    if (written.written_shared) this.bus.emit(SharedChannelChangedEvent, { channel_id: channel.id });
     return { post, json };
   }
 
@@ -566,7 +593,7 @@ export class PostsService {
 /** A post written here by `author`, not yet stamped (create_at and update_at 0): what both create paths insert. */
 function newLocalPost(
   author: User,
-  channel: Channel,
+  channelId: string,
   fields: { root_id: string; message: string; type: string; props: Record<string, unknown>; file_ids: string[] },
 ): Post {
   return Object.assign(new Post(), {
@@ -577,7 +604,7 @@ function newLocalPost(
     delete_at: 0,
     is_pinned: false,
     user_id: author.id,
-    channel_id: channel.id,
+    channel_id: channelId,
     original_id: '',
     hashtags: parseHashtags(fields.message),
     remote_id: '',

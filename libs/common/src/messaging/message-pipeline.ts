@@ -17,6 +17,19 @@ import { BusError } from './message-link';
 import { toWireError } from './wire';
 
 /**
+ * Payloads the transport hands to a handler as they are, without validation: events on the in-process link, which
+ * only this process's own code can have emitted through `Bus`, from data it already holds (a peer's input is
+ * validated where it enters: HTTP, or the `peer.*.received` requests). Marked by `BusServer`, read by the pipe.
+ */
+const trustedPayloads = new WeakSet<object>();
+
+/** Lets `value` through the pipe unvalidated (see `trustedPayloads`); only `BusServer` decides this. */
+export function passUnvalidated<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) trustedPayloads.add(value);
+  return value;
+}
+
+/**
  * Nest's ValidationPipe set for messages: a payload becomes an instance of its contract class (`@Payload() req:
  * SomeRequest`), unknown properties are refused, and a bad payload is a BusError `invalid_payload` naming every bad
  * path. The requester validates replies with the same pipe (Bus.request), so both ends judge alike.
@@ -48,6 +61,8 @@ export class MessageValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const contract = metadata.metatype as ClassConstructor<object> | undefined;
     if (!contract || !this.toValidate(metadata)) return value;
+    // The decoded JSON as it was emitted: the handler reads its fields, which are the contract's (the producer is typed).
+    if (typeof value === 'object' && value !== null && trustedPayloads.has(value)) return value;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new BusError('invalid_payload', 'expected a JSON object');
     }
