@@ -18,25 +18,31 @@ import { StatementCounter } from '../support/statement-counter';
  * connection rows cached on that way (remote-cluster's sender, the gateway's peer guard) must follow every change.
  */
 
+interface PeerMessage {
+  path: string;
+  body: { msg: { topic: string; payload: { posts?: { id: string }[] } } };
+}
+
 /** A stand-in peer: answers every `/msg` with OK and keeps what it got. */
 class FakePeer {
-  readonly messages: { path: string; body: { msg: { topic: string; payload: { posts?: { id: string }[] } } } }[] = [];
-  private constructor(private readonly server: Server) {}
+  private constructor(
+    private readonly server: Server,
+    readonly messages: PeerMessage[],
+  ) {}
 
   static async start(): Promise<FakePeer> {
-    let peer: FakePeer | undefined;
+    const messages: PeerMessage[] = [];
     const server = createServer((req: IncomingMessage, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        peer!.messages.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        messages.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ status: 'OK', payload: { post_errors: [] } }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    peer = new FakePeer(server);
-    return peer;
+    return new FakePeer(server, messages);
   }
 
   get url(): string {
