@@ -1,3 +1,5 @@
+import { Bus } from '@fedchat/common';
+import { ConnectionChangedEvent } from '@fedchat/contracts';
 import { waitFor } from '@fedchat/testing';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -98,6 +100,8 @@ beforeAll(async () => {
   // A reaches B through the proxy from now on (uploads and messages alike).
   proxy = await UploadProxy.start(b.url);
   await db(a).query('UPDATE remote_clusters SET site_url = $2 WHERE remote_id = $1', [remoteId, proxy.url]);
+  // A change behind the suite's back: tell the processes, as the suite's own changes do, so no cached row is used.
+  a.h.app.get(Bus).emit(ConnectionChangedEvent, { remote_id: remoteId });
   bobOnB = await b.h.signUp('bob', b.admin);
   await b.h.as(b.admin).post(`/api/v4/teams/${b.teamId}/members`).send({ team_id: b.teamId, user_id: bobOnB.id }).expect(201);
   await a.h.as(a.admin).post(`/api/v4/remotecluster/${remoteId}/channels/${a.channelId}/invite`).send({}).expect(200);

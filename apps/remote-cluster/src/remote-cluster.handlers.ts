@@ -3,6 +3,8 @@ import {
   AcceptInvite,
   AcceptInviteRequest,
   ConfirmInvite,
+  ConnectionChanged,
+  ConnectionChangedEvent,
   ConnectionIdRequest,
   ConnectionListReply,
   CreateConnection,
@@ -24,7 +26,7 @@ import {
   SendToPeer,
   SendToPeerRequest,
 } from '@fedchat/contracts';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { ConnectionsService } from './connections/connections.service';
 import { MessageSender } from './peers/message-sender.service';
 
@@ -80,5 +82,11 @@ export class RemoteClusterHandlers {
   @MessagePattern(SendToPeer.subject)
   send(@Payload() req: SendToPeerRequest): Promise<PeerResponse> {
     return this.sender.send(req);
+  }
+
+  /** A connection row changed in some process: every replica (`all` delivery) drops its cached row. */
+  @EventPattern(ConnectionChangedEvent.subject)
+  connectionChanged(@Payload() event: ConnectionChanged): void {
+    this.sender.forgetConnection(event.remote_id);
   }
 }

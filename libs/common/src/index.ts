@@ -24,6 +24,7 @@ export * from './bootstrap/run-app';
 export * from './files';
 export * from './errors/app-error';
 export * from './peers/address-policy';
+export * from './peers/connection-cache';
 export * from './peers/peer-client';
 export * from './work/serial-passes';
 export * from './work/backoff';

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { AppError } from '@fedchat/common';
+import { AppError, ConnectionCache } from '@fedchat/common';
 import { isValidId, tokenMatchesHash } from '@fedchat/crypto';
 import { RemoteCluster } from '@fedchat/models';
 import type { Request } from 'express';
@@ -10,6 +10,11 @@ export type PeerRequest = Request & { remote?: RemoteCluster };
 
 /** Module-wide: `@UseGuards` makes an instance of the guard apart from the provider the rate limiter gets. */
 const peerOfRequest = new WeakMap<Request, Promise<RemoteCluster | undefined>>();
+/**
+ * Live connections with a token hash, by remote id, module-wide for the same reason: a peer's request costs no
+ * statement to find its connection (`remote-cluster.connection.changed` drops an entry; see ConnectionCache).
+ */
+const liveConnections = new ConnectionCache<RemoteCluster>();
 
 /**
  * Authenticates a peer cluster (protocol §3.1): `X-RemoteCluster-Id` names a live connection and
@@ -42,11 +47,22 @@ export class PeerAuthGuard implements CanActivate {
     return found;
   }
 
+  /** Drops this process's cached row of a connection (`remote-cluster.connection.changed` from any process). */
+  forgetConnection(remoteId: string): void {
+    liveConnections.forget(remoteId);
+  }
+
   private async lookUp(req: Request): Promise<RemoteCluster | undefined> {
     const { token, remoteId } = peerCredentials(req);
     if (req.headers.authorization || !token || !remoteId || !isValidId(remoteId)) return undefined;
+    const cached = liveConnections.get(remoteId);
+    if (cached && tokenMatchesHash(token, cached.token_hash)) return cached;
+    // Unknown here, or a token the cached row refuses: the row is read (it may have changed behind the suite's back).
+    const begun = liveConnections.begin();
     const rc = await this.remotes.findOneBy({ remote_id: remoteId, delete_at: 0 });
-    return rc && rc.token_hash !== '' && tokenMatchesHash(token, rc.token_hash) ? rc : undefined;
+    if (!rc || rc.token_hash === '') return undefined;
+    liveConnections.put(remoteId, rc, begun);
+    return tokenMatchesHash(token, rc.token_hash) ? rc : undefined;
   }
 }
 

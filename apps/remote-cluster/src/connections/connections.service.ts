@@ -13,6 +13,7 @@ import {
 } from '@fedchat/common';
 import {
   AcceptInviteRequest,
+  ConnectionChangedEvent,
   ConnectionConfirmedEvent,
   ConnectionDeletedEvent,
   CreateConnectionReply,
@@ -41,6 +42,7 @@ import {
 import { isUniqueViolation, RemoteCluster, Team } from '@fedchat/models';
 import { DataSource, Repository } from 'typeorm';
 import { HeartbeatService } from '../heartbeat/heartbeat.service';
+import { MessageSender } from '../peers/message-sender.service';
 import { isConfirmed, toRemoteClusterJson } from './remote-cluster.mapper';
 
 /**
@@ -61,6 +63,7 @@ export class ConnectionsService {
     private readonly peers: PeerClient,
     private readonly heartbeat: HeartbeatService,
     private readonly bus: Bus,
+    private readonly sender: MessageSender,
   ) {
     this.addressPolicy = peerAddressPolicy(config);
   }
@@ -158,6 +161,7 @@ export class ConnectionsService {
     });
     if (existing) await this.remotes.delete({ remote_id: existing.remote_id });
     await this.insert(rc);
+    this.changed(rc.remote_id);
     try {
       const answer = await this.peers.postJson<{ status?: string }>({
         remoteId: rc.remote_id,
@@ -185,6 +189,7 @@ export class ConnectionsService {
       if (answer?.status !== 'OK') throw new Error(`inviter answered ${JSON.stringify(answer).slice(0, 200)}`);
     } catch (err) {
       await this.remotes.delete({ remote_id: rc.remote_id });
+      this.changed(rc.remote_id);
       const reason = err instanceof Error ? err.message : String(err);
       this.logger.warn({ remote_id: rc.remote_id, err: reason }, 'invitation confirmation failed; connection removed');
       // A site that never answered is named: the address is inside the code, and the administrator cannot see it.
@@ -259,6 +264,7 @@ export class ConnectionsService {
       throw err;
     }
     if (!updated) throw new AppError('api.command_remote.confirm_invitation.error', 'The invitation was already confirmed.', 500);
+    this.changed(remoteId);
     this.logger.log({ remote_id: remoteId, site_url: siteUrl }, 'invitation confirmed by peer');
     this.heartbeat.pingSoon(remoteId);
     // Once, after the conditional update: channel invitations recorded while the connection was pending go out now
@@ -310,7 +316,10 @@ export class ConnectionsService {
     if (req.display_name !== undefined) changes.display_name = req.display_name;
     if (req.default_team_id !== undefined) changes.default_team_id = req.default_team_id;
     if (req.auto_accept_channel_invites !== undefined) changes.auto_accept_channel_invites = req.auto_accept_channel_invites;
-    if (Object.keys(changes).length > 0) await this.remotes.update({ remote_id: rc.remote_id }, changes);
+    if (Object.keys(changes).length > 0) {
+      await this.remotes.update({ remote_id: rc.remote_id }, changes);
+      this.changed(rc.remote_id);
+    }
     return toRemoteClusterJson({ ...rc, ...changes });
   }
 
@@ -341,10 +350,20 @@ export class ConnectionsService {
     });
     // As Mattermost, which looks the live connection up first: an unknown or already deleted one is a 404, not a failure.
     if (!deleted) throw AppError.notFound('remote cluster', 'api.remote_cluster.get.not_found');
+    this.changed(remoteId);
     this.logger.log({ remote_id: remoteId }, 'connection deleted');
     // Kept-alive sockets to the peer go now (other replicas and apps close theirs when they have been idle).
     if (siteUrl) this.peers.closePeer(siteUrl);
     this.bus.emit(ConnectionDeletedEvent, { remote_id: remoteId });
+  }
+
+  /**
+   * A connection row changed (committed): this process's sender forgets it at once, every other process when the
+   * `all` event reaches it, so the next message to the peer, or the peer's next request, sees the change.
+   */
+  private changed(remoteId: string): void {
+    this.sender.forgetConnection(remoteId);
+    this.bus.emit(ConnectionChangedEvent, { remote_id: remoteId });
   }
 
   /** Best effort: a peer that is down, slow or refuses still loses the connection; it then learns nothing. */

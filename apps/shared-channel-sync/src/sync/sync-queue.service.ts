@@ -1,4 +1,4 @@
-import { returning } from '@fedchat/models';
+import { Post, returning } from '@fedchat/models';
 import type { SyncHealthReply } from '@fedchat/contracts';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -20,6 +20,11 @@ export interface ClaimedPair {
   metadata_changed_at: number;
   /** The pair had refused posts in the dead-letter table when claimed (or got some since): only then are they looked at. */
   dead_letters: boolean;
+  /**
+   * The first changes past the cursor, read by the claim itself (at most `first.limit`, in `(update_at, id)` order),
+   * so that a run's first batch costs no read of its own. Taken by the run's first batch; a later one reads.
+   */
+  first?: { limit: number; posts: Post[] };
 }
 
 /** Keyset position in a channel's changes: everything up to (at, id) in `(update_at, id)` order was delivered. */
@@ -42,6 +47,8 @@ interface PairRow {
   dead_letters: boolean;
   /** Lease owner before this claim: another instance's means its lease ran out (it died or hung). */
   previous_owner: string;
+  /** The posts past the cursor, as `posts` rows (JSON numbers for the bigint columns), at most the claim's limit. */
+  first_posts: Post[] | null;
 }
 
 /** Pairs with changes past their cursor: the pending work, derived from the data itself (nothing else to keep). */
@@ -63,17 +70,29 @@ export class SyncQueue {
   /** Unique per process start, so that a restarted replica never mistakes an old lease for its own. */
   readonly owner: string;
   private readonly logger = new Logger(SyncQueue.name);
+  /** The `posts` columns of the Post entity, so that the claim's rows have the entity's shape and nothing more. */
+  private readonly postColumns: string;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.owner = leaseOwnerFor(config.instanceId);
+    this.postColumns = dataSource
+      .getMetadata(Post)
+      .columns.map((c) => `p.${c.databaseName} AS "${c.propertyName}"`)
+      .join(', ');
   }
 
-  /** Claims up to `limit` due pairs (of one channel, when given), oldest retry first. */
+  /**
+   * Claims up to `limit` due pairs (of one channel, when given), oldest retry first, each with its first MaxPostsPerSync
+   * changes past the cursor: on a post's way to the peer the claim is then the only statement before the batch's
+   * other reads (one round trip less). The rows are those the claim's snapshot saw; a change committed after it rings
+   * the doorbell, which the run or the pair's look-again claim hears.
+   */
   async claim(limit: number, channelId?: string): Promise<ClaimedPair[]> {
     const now = Date.now();
+    const firstLimit = this.config.connectedWorkspaces.maxPostsPerSync;
     const rows = await returning<PairRow>(
       this.dataSource,
       `UPDATE shared_channel_remotes s SET lease_owner = $1, lease_until = $2
@@ -91,8 +110,12 @@ export class SyncQueue {
                  s.interruption_notified, s.last_metadata_sync_at, due.previous_owner,
                  COALESCE((SELECT sc.metadata_changed_at FROM shared_channels sc WHERE sc.channel_id = s.channel_id AND sc.home), 0)
                    AS metadata_changed_at,
-                 EXISTS (SELECT 1 FROM sync_dead_letters d WHERE d.channel_id = s.channel_id AND d.remote_id = s.remote_id) AS dead_letters`,
-      [this.owner, now + this.config.sharedChannels.leaseMs, now, limit, channelId ?? null],
+                 EXISTS (SELECT 1 FROM sync_dead_letters d WHERE d.channel_id = s.channel_id AND d.remote_id = s.remote_id) AS dead_letters,
+                 (SELECT json_agg(f ORDER BY f.update_at, f.id) FROM (
+                    SELECT ${this.postColumns} FROM posts p
+                    WHERE p.channel_id = s.channel_id AND (p.update_at, p.id) > (s.last_post_update_at, s.last_post_id)
+                    ORDER BY p.update_at, p.id LIMIT $6) f) AS first_posts`,
+      [this.owner, now + this.config.sharedChannels.leaseMs, now, limit, channelId ?? null, firstLimit],
     );
     logLeaseTakeovers(
       this.logger,
@@ -111,6 +134,7 @@ export class SyncQueue {
       metadata_synced_at: Number(r.last_metadata_sync_at),
       metadata_changed_at: Number(r.metadata_changed_at),
       dead_letters: r.dead_letters,
+      first: { limit: firstLimit, posts: (r.first_posts ?? []).map((row) => Object.assign(new Post(), row)) },
     }));
   }
 

@@ -159,8 +159,10 @@ export class SyncSender {
 
   /** Starts reading a batch, marking the rings heard before the read began. */
   private readFrom(pair: ClaimedPair, from: Cursor, max: number, rings?: ChannelRings): Upcoming {
-    const mark = rings?.mark() ?? 0;
-    const batch = this.prepare(pair, from, max);
+    const claimed = this.takeClaimed(pair, from, max);
+    // Rows the claim read are older than every ring this run heard: any of them may announce a change they lack.
+    const mark = claimed ? 0 : (rings?.mark() ?? 0);
+    const batch = this.prepare(pair, from, max, claimed);
     // Its failure shows where it is awaited; a run that ends before (stop, lost lease, an error) drops it.
     batch.catch(() => undefined);
     return { batch, mark };
@@ -186,17 +188,31 @@ export class SyncSender {
     return this.queue.metadataDelivered(pair, share.metadata_changed_at);
   }
 
+  /**
+   * The posts the claim read past the cursor, once, when they are what this read would get: the same start and size.
+   * Those rows are the claim's snapshot; what committed after it rang the doorbell, which the run hears (ChannelRings)
+   * or, when it rang before the run began, the pair's look-again claim.
+   */
+  private takeClaimed(pair: ClaimedPair, from: Cursor, max: number): Post[] | undefined {
+    const first = pair.first;
+    pair.first = undefined;
+    if (!first || first.limit !== max || from.at !== pair.cursor.at || from.id !== pair.cursor.id) return undefined;
+    return first.posts;
+  }
+
   /** The next batch: posts past `from`, minus what must not travel, with thread roots ahead of their replies. */
-  private async collect(pair: ClaimedPair, from: Cursor, max: number): Promise<Batch> {
-    const rows = await this.dataSource
-      .getRepository(Post)
-      .createQueryBuilder('p')
-      .where('p.channel_id = :channel', { channel: pair.channel_id })
-      .andWhere('(p.update_at, p.id) > (:at, :id)', { at: from.at, id: from.id })
-      .orderBy('p.update_at', 'ASC')
-      .addOrderBy('p.id', 'ASC')
-      .limit(max)
-      .getMany();
+  private async collect(pair: ClaimedPair, from: Cursor, max: number, claimed?: Post[]): Promise<Batch> {
+    const rows =
+      claimed ??
+      (await this.dataSource
+        .getRepository(Post)
+        .createQueryBuilder('p')
+        .where('p.channel_id = :channel', { channel: pair.channel_id })
+        .andWhere('(p.update_at, p.id) > (:at, :id)', { at: from.at, id: from.id })
+        .orderBy('p.update_at', 'ASC')
+        .addOrderBy('p.id', 'ASC')
+        .limit(max)
+        .getMany());
     if (rows.length === 0) return { posts: [], changed: [], from, next: from, full: false };
     const last = rows[rows.length - 1];
     const content = rows.filter((p) => !p.type.startsWith('system_') && !LOCAL_ONLY_POST_TYPES.includes(p.type));
@@ -209,8 +225,8 @@ export class SyncSender {
    * A batch and what its messages carry, read without changing anything (so a batch read ahead can be dropped):
    * reactions and acknowledgements of its posts, the users the peer may lack, and the posts as they travel.
    */
-  private async prepare(pair: ClaimedPair, from: Cursor, max: number): Promise<PreparedBatch> {
-    const batch = await this.collect(pair, from, max);
+  private async prepare(pair: ClaimedPair, from: Cursor, max: number, claimed?: Post[]): Promise<PreparedBatch> {
+    const batch = await this.collect(pair, from, max, claimed);
     if (batch.changed.length === 0) {
       return { ...batch, reactions: [], acks: [], users: [], mentionTransforms: {}, wire: [], foreignLinks: [] };
     }

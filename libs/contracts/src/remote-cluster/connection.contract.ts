@@ -137,3 +137,14 @@ export class ConnectionConfirmed {
  * invitations recorded while it was pending are sent now.
  */
 export const ConnectionConfirmedEvent = defineEvent('remote-cluster.connection.confirmed', ConnectionConfirmed, 'one');
+
+export class ConnectionChanged {
+  @IsString() remote_id: string;
+}
+
+/**
+ * `remote-cluster.connection.changed`: a connection row was inserted, changed or deleted (committed). Delivered to
+ * every process (`all`); each drops its cached row of that connection, so the change applies to the next message to
+ * the peer and the peer's next request there.
+ */
+export const ConnectionChangedEvent = defineEvent('remote-cluster.connection.changed', ConnectionChanged, 'all');
