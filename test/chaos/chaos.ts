@@ -349,6 +349,12 @@ export function formatReport(report: ChaosReport): string {
         `${l.events} post events, delay from the acknowledgement p50 ${ms(l.delayP50Ms)}, p99 ${ms(l.delayP99Ms)}, max ${ms(l.delayMaxMs)}; ` +
         `the run's own process (workload, checker, clients) used ${l.runnerCpuSeconds.toFixed(0)} CPU s`,
     );
+    lines.push(
+      `websocket clients at the end by cluster and state: ${Object.entries(l.clientsAtEnd)
+        .sort()
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
     const [first, last] = [l.memory[0], l.memory[l.memory.length - 1]];
     if (first && last) {
       const keys = [...new Set([...Object.keys(first.rss), ...Object.keys(last.rss)])].sort();
@@ -358,6 +364,9 @@ export function formatReport(report: ChaosReport): string {
     if (l.memory.length > 2) {
       const trend = (key: string) => l.memory.map((m) => (m.rss[key] ? (m.rss[key] / 2 ** 20).toFixed(0) : '-')).join(' ');
       for (const key of Object.keys(last?.rss ?? {}).sort()) lines.push(`  trend ${key} (MB): ${trend(key)}`);
+      const connected = (cluster: string) => l.memory.map((m) => m.clients?.[`${cluster} connected`] ?? 0).join(' ');
+      for (const cluster of [...new Set(l.memory.flatMap((m) => Object.keys(m.clients ?? {}).map((k) => k.split(' ')[0])))].sort())
+        lines.push(`  clients of ${cluster} connected at each sample: ${connected(cluster)}`);
     }
     lines.push(l.growth.length ? `memory growth: ${l.growth.join('; ')}` : 'memory growth: none flagged');
   }

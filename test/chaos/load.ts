@@ -18,12 +18,22 @@ export interface MemorySample {
   at: number;
   /** Resident memory in bytes by process (`cluster/name`, postgres summed per cluster as `cluster/postgres`). */
   rss: Record<string, number>;
+  /** The load's clients by cluster and state (`b connected`, `b waiting`, ...): how they come back after a kill. */
+  clients?: Record<string, number>;
 }
+
+/**
+ * Where a load client is: `connecting` (the upgrade under way), `authenticating` (open, no `hello` yet), `connected`,
+ * `waiting` (the pause before its next attempt).
+ */
+export type ClientState = 'connecting' | 'authenticating' | 'connected' | 'waiting';
 
 export interface LoadReport {
   clients: number;
   /** Clients connected when the load stopped. */
   connectedAtEnd: number;
+  /** Every client's state when the load stopped, counted by cluster and state. */
+  clientsAtEnd: Record<string, number>;
   reconnects: number;
   /** Post events received for acknowledged posts, and their delay from the acknowledgement. */
   events: number;
@@ -194,6 +204,7 @@ export function postedPostId(frame: Buffer): string | undefined {
 export class Load {
   private readonly sockets = new Set<WebSocket>();
   private readonly connected = new Set<WebSocket>();
+  private readonly states = new Map<LoadClient, ClientState>();
   /** When each acknowledged post was acknowledged (ms since the epoch). */
   private readonly acked = new Map<string, number>();
   /** Events of posts not acknowledged (yet): how many came. Those that are acknowledged later came first: delay 0. */
@@ -245,7 +256,17 @@ export class Load {
     const rss = sampleMemory(this.clusters);
     // The run itself (workload, checker and these clients) shares the machine with the clusters.
     rss['runner'] = process.memoryUsage.rss();
-    this.memory.push({ at: (Date.now() - this.started) / 1000, rss });
+    this.memory.push({ at: (Date.now() - this.started) / 1000, rss, clients: this.clientStates() });
+  }
+
+  /** The clients counted by cluster and state, as `b connected`. */
+  clientStates(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [client, state] of this.states) {
+      const key = `${client.cluster.name} ${state}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return counts;
   }
 
   /**
@@ -262,6 +283,7 @@ export class Load {
         handshakeTimeout: 10_000,
       });
       this.sockets.add(ws);
+      this.states.set(client, 'connecting');
       let greeted = false;
       let settled = false;
       const settle = () => {
@@ -271,12 +293,16 @@ export class Load {
         }
       };
       const handshake = setTimeout(settle, 10_000);
-      ws.on('open', () => ws.send(JSON.stringify({ seq: 1, action: 'authentication_challenge', data: { token: client.user.token } })));
+      ws.on('open', () => {
+        this.states.set(client, 'authenticating');
+        ws.send(JSON.stringify({ seq: 1, action: 'authentication_challenge', data: { token: client.user.token } }));
+      });
       ws.on('message', (frame: Buffer) => {
         if (!greeted) {
           if (frame.indexOf(HELLO_MARK) < 0) return;
           greeted = true;
           this.connected.add(ws);
+          this.states.set(client, 'connected');
           settle();
           return;
         }
@@ -293,6 +319,7 @@ export class Load {
         // The cluster went away (killed, restarting): come back as a client would, after a pause that grows while
         // the cluster stays away and is spread at random so the clients of a restarted cluster do not all come at once.
         this.reconnects++;
+        this.states.set(client, 'waiting');
         const next = greeted ? 0 : attempt + 1;
         setTimeout(() => void this.open(client, next), reconnectDelay(next));
       });
@@ -304,10 +331,12 @@ export class Load {
     if (this.sampler) clearInterval(this.sampler);
     this.sample();
     const connectedAtEnd = this.connected.size;
+    const clientsAtEnd = this.clientStates();
     for (const ws of this.sockets) ws.terminate();
     return {
       clients: this.clients.length,
       connectedAtEnd,
+      clientsAtEnd,
       reconnects: this.reconnects,
       events: this.delays.count,
       delayP50Ms: this.delays.percentile(50),
