@@ -21,27 +21,30 @@ export class NoticeCounter {
   }
 
   async count(): Promise<NoticeCounts> {
+    // Side by side: one slow cluster must not make a poll take the sum of its channels' answers.
+    await Promise.all(this.streams.map((stream) => this.read(stream)));
     const counts: NoticeCounts = { interrupted: 0, resumed: 0 };
-    for (const stream of this.streams) {
-      try {
-        for (;;) {
-          const list = await stream.api.get<{ order: string[]; posts: Record<string, PostJson> }>(
-            `/channels/${stream.channelId}/posts?since=${stream.cursor}&skipFetchThreads=true`,
-          );
-          for (const id of list.order) {
-            const post = list.posts[id];
-            stream.cursor = Math.max(stream.cursor, post.update_at);
-            const state = post.props?.sync_state;
-            if ((state === 'interrupted' || state === 'resumed') && post.delete_at === 0) stream.notices.set(post.id, state);
-            else stream.notices.delete(post.id);
-          }
-          if (list.order.length < SINCE_PAGE) break;
-        }
-      } catch {
-        // Down or not readable by this user (a DM or GM): the counts so far stand.
-      }
-      for (const state of stream.notices.values()) counts[state]++;
-    }
+    for (const stream of this.streams) for (const state of stream.notices.values()) counts[state]++;
     return counts;
+  }
+
+  private async read(stream: NoticeCounter['streams'][number]): Promise<void> {
+    try {
+      for (;;) {
+        const list = await stream.api.get<{ order: string[]; posts: Record<string, PostJson> }>(
+          `/channels/${stream.channelId}/posts?since=${stream.cursor}&skipFetchThreads=true`,
+        );
+        for (const id of list.order) {
+          const post = list.posts[id];
+          stream.cursor = Math.max(stream.cursor, post.update_at);
+          const state = post.props?.sync_state;
+          if ((state === 'interrupted' || state === 'resumed') && post.delete_at === 0) stream.notices.set(post.id, state);
+          else stream.notices.delete(post.id);
+        }
+        if (list.order.length < SINCE_PAGE) return;
+      }
+    } catch {
+      // Down or not readable by this user (a DM or GM): the counts so far stand.
+    }
   }
 }
