@@ -180,6 +180,17 @@ export function reconnectDelay(attempt: number, random: () => number = Math.rand
   return Math.floor(RECONNECT_BASE_MS / 2 + random() * window);
 }
 
+/**
+ * How long a connection attempt may wait for the server's upgrade answer. Long on purpose: a client that gives up
+ * after a few seconds and dials again leaves its dead connection in the server's accept queue, where a server short
+ * of CPU (a restarted cluster catching up on a loaded machine) still has to accept and answer it, ahead of the
+ * attempts that are still wanted; 250 clients doing that kept a restarted cluster's queue full for minutes.
+ * Browsers give the handshake as long as TCP does.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 120_000;
+/** How long `start` waits for one wave's clients before connecting the next. */
+const WAVE_WAIT_MS = 10_000;
+
 /** Clients connected per wave at the start; the next wave waits for this one's `hello`s. */
 export const CONNECT_WAVE = 25;
 /** Pause between two waves, so the clusters serve the writes' first requests meanwhile. */
@@ -220,11 +231,17 @@ export class Load {
   private constructor(
     private readonly clients: LoadClient[],
     private readonly clusters: FederatedCluster[],
+    private readonly handshakeTimeoutMs: number,
   ) {}
 
   /** Connects every client (in waves, waiting for each wave's `hello`s) and samples memory now and every `sampleMs`. */
-  static async start(clients: LoadClient[], clusters: FederatedCluster[], sampleMs = 60_000): Promise<Load> {
-    const load = new Load(clients, clusters);
+  static async start(
+    clients: LoadClient[],
+    clusters: FederatedCluster[],
+    sampleMs = 60_000,
+    handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS,
+  ): Promise<Load> {
+    const load = new Load(clients, clusters, handshakeTimeoutMs);
     load.sample();
     // 500 handshakes at once on a loaded machine would time out, and each costs the cluster a session lookup.
     for (let i = 0; i < clients.length; i += CONNECT_WAVE) {
@@ -280,7 +297,7 @@ export class Load {
       const ws = new WebSocket(`${client.cluster.url.replace(/^http/, 'ws')}/api/v4/websocket`, {
         perMessageDeflate: false,
         skipUTF8Validation: true,
-        handshakeTimeout: 10_000,
+        handshakeTimeout: this.handshakeTimeoutMs,
       });
       this.sockets.add(ws);
       this.states.set(client, 'connecting');
@@ -292,7 +309,7 @@ export class Load {
           resolve();
         }
       };
-      const handshake = setTimeout(settle, 10_000);
+      const handshake = setTimeout(settle, WAVE_WAIT_MS);
       ws.on('open', () => {
         this.states.set(client, 'authenticating');
         ws.send(JSON.stringify({ seq: 1, action: 'authentication_challenge', data: { token: client.user.token } }));

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
       Array.from({ length: clients }, (_, i) => ({ cluster: b, user: users[i % 2] })),
       [b],
       600_000,
+      Number(process.env.HANDSHAKE_MS ?? 120_000),
     );
     const show = () => log(JSON.stringify(load.clientStates()));
     show();
@@ -37,6 +38,18 @@ async function main(): Promise<void> {
       const r = Date.now();
       await b.restart();
       log(`restarted in ${((Date.now() - r) / 1000).toFixed(1)} s`);
+      // A cluster short of CPU, as on a loaded machine: it runs `DUTY` of every 100 ms, stopped the rest.
+      const duty = Number(process.env.DUTY ?? 1);
+      const throttleUntil = Date.now() + Number(process.env.THROTTLE_MS ?? 0);
+      const pid = b.suite.processes.get('embedded')!.pid;
+      if (duty < 1) log(`throttled to ${duty * 100} % for ${process.env.THROTTLE_MS} ms`);
+      while (duty < 1 && Date.now() < throttleUntil) {
+        process.kill(pid, 'SIGSTOP');
+        await new Promise((r) => setTimeout(r, 100 * (1 - duty)));
+        process.kill(pid, 'SIGCONT');
+        await new Promise((r) => setTimeout(r, 100 * duty));
+      }
+      if (duty < 1) log('unthrottled');
       await new Promise((r) => setTimeout(r, Number(process.env.WATCH_MS ?? 60000)));
     }
     clearInterval(timer);
