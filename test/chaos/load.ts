@@ -215,7 +215,8 @@ export function postedPostId(frame: Buffer): string | undefined {
 export class Load {
   private readonly sockets = new Set<WebSocket>();
   private readonly connected = new Set<WebSocket>();
-  private readonly states = new Map<LoadClient, ClientState>();
+  /** By the client's index: the run gives several clients the same user, so the client objects repeat. */
+  private readonly states: ClientState[] = [];
   /** When each acknowledged post was acknowledged (ms since the epoch). */
   private readonly acked = new Map<string, number>();
   /** Events of posts not acknowledged (yet): how many came. Those that are acknowledged later came first: delay 0. */
@@ -246,7 +247,7 @@ export class Load {
     // 500 handshakes at once on a loaded machine would time out, and each costs the cluster a session lookup.
     for (let i = 0; i < clients.length; i += CONNECT_WAVE) {
       if (i > 0) await new Promise((r) => setTimeout(r, CONNECT_WAVE_PAUSE_MS));
-      await Promise.all(clients.slice(i, i + CONNECT_WAVE).map((c) => load.open(c)));
+      await Promise.all(clients.slice(i, i + CONNECT_WAVE).map((_, j) => load.open(i + j)));
     }
     load.sampler = setInterval(() => load.sample(), sampleMs);
     return load;
@@ -279,10 +280,10 @@ export class Load {
   /** The clients counted by cluster and state, as `b connected`. */
   clientStates(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const [client, state] of this.states) {
-      const key = `${client.cluster.name} ${state}`;
+    this.states.forEach((state, index) => {
+      const key = `${this.clients[index].cluster.name} ${state}`;
       counts[key] = (counts[key] ?? 0) + 1;
-    }
+    });
     return counts;
   }
 
@@ -290,7 +291,8 @@ export class Load {
    * Connects one client; resolves at its `hello`, its close, or after 10 s (a handshake that hangs on a cluster just
    * killed must not hold up the others). `attempt` counts the failed attempts since the client last had a `hello`.
    */
-  private open(client: LoadClient, attempt = 0): Promise<void> {
+  private open(index: number, attempt = 0): Promise<void> {
+    const client = this.clients[index];
     return new Promise((resolve) => {
       if (this.stopped) return resolve();
       // No compression and no UTF-8 check of frames: both cost CPU the clusters under test need more.
@@ -300,7 +302,7 @@ export class Load {
         handshakeTimeout: this.handshakeTimeoutMs,
       });
       this.sockets.add(ws);
-      this.states.set(client, 'connecting');
+      this.states[index] = 'connecting';
       let greeted = false;
       let settled = false;
       const settle = () => {
@@ -311,7 +313,7 @@ export class Load {
       };
       const handshake = setTimeout(settle, WAVE_WAIT_MS);
       ws.on('open', () => {
-        this.states.set(client, 'authenticating');
+        this.states[index] = 'authenticating';
         ws.send(JSON.stringify({ seq: 1, action: 'authentication_challenge', data: { token: client.user.token } }));
       });
       ws.on('message', (frame: Buffer) => {
@@ -319,7 +321,7 @@ export class Load {
           if (frame.indexOf(HELLO_MARK) < 0) return;
           greeted = true;
           this.connected.add(ws);
-          this.states.set(client, 'connected');
+          this.states[index] = 'connected';
           settle();
           return;
         }
@@ -336,9 +338,9 @@ export class Load {
         // The cluster went away (killed, restarting): come back as a client would, after a pause that grows while
         // the cluster stays away and is spread at random so the clients of a restarted cluster do not all come at once.
         this.reconnects++;
-        this.states.set(client, 'waiting');
+        this.states[index] = 'waiting';
         const next = greeted ? 0 : attempt + 1;
-        setTimeout(() => void this.open(client, next), reconnectDelay(next));
+        setTimeout(() => void this.open(index, next), reconnectDelay(next));
       });
     });
   }

@@ -112,6 +112,13 @@ describe('chaos load: clients', () => {
     expect(report.memory.at(-1)?.rss.runner).toBeGreaterThan(0);
   }, 30_000);
 
+  it('counts each client in its state, also clients that share a user (the run gives 125 clients each user)', async () => {
+    const shared = { cluster: { url, name: 'b' } as FederatedCluster, user: { token: 't' } as TestUser };
+    const load = await Load.start([shared, shared, shared], [], 60_000);
+    expect(load.clientStates()).toEqual({ 'b connected': 3 });
+    expect(load.stop().clientsAtEnd).toEqual({ 'b connected': 3 });
+  }, 30_000);
+
   // How the pauses spread is the pause's own test above; arrival times here depend too much on the machine's load.
   it('comes back after its server dropped every client, none before the shortest pause', async () => {
     const load = await Load.start(clients(40), [], 60_000);
