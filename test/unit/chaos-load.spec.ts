@@ -2,7 +2,16 @@ import type { AddressInfo } from 'node:net';
 import { createServer, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { FederatedCluster, TestUser } from '@fedchat/testing';
-import { DelayHistogram, Load, LoadClient, postedPostId, RECONNECT_BASE_MS, RECONNECT_CAP_MS, reconnectDelay } from '../chaos/load';
+import {
+  DelayHistogram,
+  Load,
+  LoadClient,
+  memoryGrowth,
+  postedPostId,
+  RECONNECT_BASE_MS,
+  RECONNECT_CAP_MS,
+  reconnectDelay,
+} from '../chaos/load';
 
 /*
  * The reliability run's websocket load: its delay histogram, its reconnection pauses, the frame reader, and clients
@@ -175,4 +184,16 @@ describe('chaos load: a server slow to answer the upgrade', () => {
     expect(upgrades).toBe(3);
     expect(report.reconnects).toBe(0);
   }, 40_000);
+});
+
+describe('chaos load: memory growth', () => {
+  const series = (mbs: number[]) => mbs.map((v, i) => ({ at: i * 60, rss: { p: v * 2 ** 20 } }));
+
+  it('flags a process that keeps growing, not one that warmed up and stayed flat', () => {
+    // The sync replicas of the 30-minute run: 110 MB, up to about 150 in 13 minutes, then flat for 18.
+    const warmUp = [110, 110, 111, 116, 113, 117, 116, 116, 114, 118, 132, 142, 144, 151, 151, 151, 149, 149, 148, 124, 151];
+    expect(memoryGrowth(series([...warmUp, 138, 155, 138, 151, 155, 121, 153, 154, 152, 154, 154]))).toEqual([]);
+    const leak = Array.from({ length: 30 }, (_, i) => 100 + 3 * i);
+    expect(memoryGrowth(series(leak))).toEqual([expect.stringMatching(/^p /)]);
+  });
 });
