@@ -263,9 +263,12 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
     const calm = Date.now();
     let violations: Violation[] = [];
     let convergenceSeconds: number | undefined;
+    // Files found right once are not fetched again; a pass still running at the bound is cut there.
+    const verifiedFiles = new Set<string>();
+    const bound = calm + settings.convergeSeconds * 1000;
     while (true) {
       try {
-        violations = await check(views, channelIds, ledger, usernames);
+        violations = await check(views, channelIds, ledger, usernames, { verifiedFiles, deadline: bound });
       } catch (err) {
         violations = [{ kind: 'check-failed', detail: String(err) }];
       }
@@ -273,7 +276,7 @@ export async function runChaos(settings: ChaosSettings): Promise<ChaosReport> {
         convergenceSeconds = (Date.now() - calm) / 1000;
         break;
       }
-      if (Date.now() - calm > settings.convergeSeconds * 1000) break;
+      if (Date.now() > bound) break;
       const kinds = [...new Set(violations.map((v) => v.kind))].join(', ');
       log(`chaos: +${((Date.now() - calm) / 1000).toFixed(0)} s after the faults: ${violations.length} differences left (${kinds})`);
       await sleep(5000);
@@ -346,6 +349,12 @@ export function formatReport(report: ChaosReport): string {
         `${l.events} post events, delay from the acknowledgement p50 ${ms(l.delayP50Ms)}, p99 ${ms(l.delayP99Ms)}, max ${ms(l.delayMaxMs)}; ` +
         `the run's own process (workload, checker, clients) used ${l.runnerCpuSeconds.toFixed(0)} CPU s`,
     );
+    lines.push(
+      `websocket clients at the end by cluster and state: ${Object.entries(l.clientsAtEnd)
+        .sort()
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
     const [first, last] = [l.memory[0], l.memory[l.memory.length - 1]];
     if (first && last) {
       const keys = [...new Set([...Object.keys(first.rss), ...Object.keys(last.rss)])].sort();
@@ -355,6 +364,9 @@ export function formatReport(report: ChaosReport): string {
     if (l.memory.length > 2) {
       const trend = (key: string) => l.memory.map((m) => (m.rss[key] ? (m.rss[key] / 2 ** 20).toFixed(0) : '-')).join(' ');
       for (const key of Object.keys(last?.rss ?? {}).sort()) lines.push(`  trend ${key} (MB): ${trend(key)}`);
+      const connected = (cluster: string) => l.memory.map((m) => m.clients?.[`${cluster} connected`] ?? 0).join(' ');
+      for (const cluster of [...new Set(l.memory.flatMap((m) => Object.keys(m.clients ?? {}).map((k) => k.split(' ')[0])))].sort())
+        lines.push(`  clients of ${cluster} connected at each sample: ${connected(cluster)}`);
     }
     lines.push(l.growth.length ? `memory growth: ${l.growth.join('; ')}` : 'memory growth: none flagged');
   }

@@ -67,6 +67,33 @@ function seen(p: PostJson): SeenPost {
 
 const fingerprint = (p: SeenPost) => JSON.stringify([p.id, p.message, p.rootId, p.createAt, p.userId, p.reactions, p.acks, p.fileIds]);
 
+export interface CheckOptions {
+  /**
+   * Files already served with the right SHA-256, as `cluster/fileId`: a file's bytes never change under its id, so
+   * later passes only check that the post still lists it. The caller keeps it across passes; the check adds to it.
+   */
+  verifiedFiles?: Set<string>;
+  /** Downloads in flight at once (default 8): one at a time made a pass of a long run take minutes. */
+  downloadConcurrency?: number;
+  /**
+   * Epoch ms (the convergence bound): a pass still running then stops where it is and reports a `bound` violation
+   * with what it found so far, instead of overrunning the bound by a whole pass.
+   */
+  deadline?: number;
+}
+
+/** Thrown inside a pass at its deadline; never leaves `check`. */
+class PassCut extends Error {}
+
+/** Runs `tasks` with at most `limit` in flight; stops starting new ones once `stop()` says so. */
+async function pool(tasks: (() => Promise<void>)[], limit: number, stop: () => boolean): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length && !stop()) await tasks[next++]();
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+}
+
 /**
  * Checks every cluster against the ledger and against each other:
  *  - each acknowledged, undeleted post exactly once on every cluster (by id and by tag), with its id, author,
@@ -79,17 +106,62 @@ const fingerprint = (p: SeenPost) => JSON.stringify([p.id, p.message, p.rootId, 
  *  - no user twice on a cluster (the same workload user under two ids);
  *  - per channel of the ledger, the same members on every cluster, the workload's members among them;
  *  - no write answered 2xx where it must be refused (a read-only share's remote side).
+ * The clusters are read side by side; see `CheckOptions` for what later passes skip and the deadline.
  */
-export async function check(clusters: ClusterView[], channelIds: string[], ledger: Ledger, usernames: string[]): Promise<Violation[]> {
+export async function check(
+  clusters: ClusterView[],
+  channelIds: string[],
+  ledger: Ledger,
+  usernames: string[],
+  options: CheckOptions = {},
+): Promise<Violation[]> {
   const violations: Violation[] = [];
   const add = (kind: string, detail: string) => violations.push({ kind, detail });
+  const verified = options.verifiedFiles ?? new Set<string>();
+  const pastDeadline = () => options.deadline !== undefined && Date.now() > options.deadline;
+  let step = 'starting';
+  const checkpoint = (next: string) => {
+    if (pastDeadline()) throw new PassCut();
+    step = next;
+  };
+  try {
+    await checkAll(clusters, channelIds, ledger, usernames, add, verified, options.downloadConcurrency ?? 8, checkpoint, pastDeadline);
+    // A download that finished past the deadline still counts; only an unfinished pass is cut.
+    return violations;
+  } catch (err) {
+    if (!(err instanceof PassCut)) throw err;
+    add(
+      'bound',
+      `the pass ran past the convergence bound and was cut while ${step}; the violations above are only what it found until then`,
+    );
+    return violations;
+  }
+}
+
+async function checkAll(
+  clusters: ClusterView[],
+  channelIds: string[],
+  ledger: Ledger,
+  usernames: string[],
+  add: (kind: string, detail: string) => void,
+  verified: Set<string>,
+  downloadConcurrency: number,
+  checkpoint: (step: string) => void,
+  pastDeadline: () => boolean,
+): Promise<void> {
   const byTag = new Map([...ledger.posts.values()].map((p) => [p.tag, p]));
+  const byId = new Map([...ledger.posts.values()].filter((p) => p.id).map((p) => [p.id!, p]));
+  const byChannel = new Map<string, PostRecord[]>();
+  for (const record of ledger.posts.values()) byChannel.set(record.channelId, [...(byChannel.get(record.channelId) ?? []), record]);
 
   for (const channelId of channelIds) {
+    checkpoint(`reading channel ${channelId}`);
     const views = new Map<string, SeenPost[]>();
     const here = holding(clusters, ledger, channelId);
-    for (const cluster of here) {
-      const posts = (await readChannel(reader(cluster, channelId), channelId)).map(seen);
+    const read = await Promise.all(here.map(async (cluster) => (await readChannel(reader(cluster, channelId), channelId)).map(seen)));
+    const downloads: (() => Promise<string | undefined>)[] = [];
+    here.forEach((cluster, index) => {
+      const posts = read[index];
       views.set(cluster.name, posts);
       for (let i = 1; i < posts.length; i++) {
         if (posts[i].createAt < posts[i - 1].createAt) {
@@ -111,13 +183,26 @@ export async function check(clusters: ClusterView[], channelIds: string[], ledge
       for (const [id, n] of ids) if (n > 1) add('duplicate', `${cluster.name} channel ${channelId}: post ${id} listed ${n} times`);
       for (const [tag, n] of tags) if (n > 1) add('duplicate', `${cluster.name} channel ${channelId}: ${tag} appears as ${n} posts`);
       const found = new Map(posts.map((p) => [p.tag, p]));
-      for (const record of ledger.posts.values()) {
-        if (record.channelId !== channelId) continue;
-        checkPost(cluster.name, record, found.get(record.tag), threadDeleted(record, ledger), add);
+      for (const record of byChannel.get(channelId) ?? []) {
+        checkPost(cluster.name, record, found.get(record.tag), threadDeleted(record, byId), add);
         const post = found.get(record.tag);
-        if (post && record.created === 'acked' && record.deleted !== 'acked') await checkFiles(cluster, record, post, add);
+        if (post && record.created === 'acked' && record.deleted !== 'acked')
+          downloads.push(...checkFiles(cluster, record, post, add, verified));
       }
-    }
+    });
+    // In list order, so that the report reads the same whatever order the downloads finished in.
+    const problems: (string | undefined)[] = new Array(downloads.length);
+    checkpoint(`fetching ${downloads.length} files of channel ${channelId}`);
+    await pool(
+      downloads.map((download, i) => async () => {
+        problems[i] = await download();
+      }),
+      downloadConcurrency,
+      pastDeadline,
+    );
+    checkpoint(`comparing channel ${channelId} across the clusters`);
+    for (const problem of problems) if (problem) add('file', problem);
+
     const [first, ...others] = here;
     const reference = views.get(first.name)!.map(fingerprint);
     for (const other of others) {
@@ -137,11 +222,12 @@ export async function check(clusters: ClusterView[], channelIds: string[], ledge
   }
 
   for (const channel of ledger.channels) {
-    const sets = new Map<string, string[]>();
+    checkpoint(`reading the members of channel ${channel.id}`);
     const here = holding(clusters, ledger, channel.id);
+    const read = await Promise.all(here.map((cluster) => listMembers(reader(cluster, channel.id), channel.id)));
+    const sets = new Map(here.map((cluster, index) => [cluster.name, read[index]]));
     for (const cluster of here) {
-      const members = await listMembers(reader(cluster, channel.id), channel.id);
-      sets.set(cluster.name, members);
+      const members = sets.get(cluster.name)!;
       for (const id of channel.members) {
         if (!members.includes(id)) add('membership', `${cluster.name} ${channel.kind} channel ${channel.id}: member ${id} missing`);
       }
@@ -163,26 +249,26 @@ export async function check(clusters: ClusterView[], channelIds: string[], ledge
   }
   for (const detail of ledger.readonlyAccepted) add('readonly-accepted', detail);
 
-  for (const cluster of clusters) {
-    const users = await listUsers(cluster.api);
+  checkpoint('reading the users');
+  const userLists = await Promise.all(clusters.map((cluster) => listUsers(cluster.api)));
+  clusters.forEach((cluster, index) => {
     const counts = new Map<string, number>();
-    for (const u of users) {
+    for (const u of userLists[index]) {
       // A remote user may be shown as `name:remote`; the workload's names are unique across clusters.
       const base = u.username.split(':')[0];
       if (usernames.includes(base)) counts.set(base, (counts.get(base) ?? 0) + 1);
     }
     for (const [name, n] of counts) if (n > 1) add('duplicate-user', `${cluster.name}: user ${name} exists ${n} times`);
-  }
-  return violations;
+  });
 }
 
 /**
  * Deleting a thread's root deletes its replies, also a reply written on another cluster while the deletion was on
  * its way: such a reply may be gone although its creation was acknowledged (every cluster must agree, though).
  */
-function threadDeleted(record: PostRecord, ledger: Ledger): boolean {
+function threadDeleted(record: PostRecord, byId: Map<string, PostRecord>): boolean {
   if (!record.rootId) return false;
-  const root = [...ledger.posts.values()].find((p) => p.id === record.rootId);
+  const root = byId.get(record.rootId);
   return root !== undefined && root.deleted !== 'no';
 }
 
@@ -224,20 +310,37 @@ function checkPost(
   }
 }
 
-/** Every attachment of the post listed on it and served by the cluster with the bytes that were uploaded. */
-async function checkFiles(cluster: ClusterView, record: PostRecord, post: SeenPost, add: (kind: string, detail: string) => void) {
+/**
+ * Every attachment of the post listed on it (checked now) and served by the cluster with the bytes that were
+ * uploaded: one download task per file not yet verified on this cluster, each giving a problem or undefined.
+ */
+function checkFiles(
+  cluster: ClusterView,
+  record: PostRecord,
+  post: SeenPost,
+  add: (kind: string, detail: string) => void,
+  verified: Set<string>,
+): (() => Promise<string | undefined>)[] {
   const where = `${cluster.name} channel ${record.channelId}: ${record.tag} (${record.id})`;
   const api = reader(cluster, record.channelId);
   const download = cluster.download ?? (async (id: string) => (await downloadSha256(api.url, api.token!, id))?.sha256);
+  const tasks: (() => Promise<string | undefined>)[] = [];
   for (const file of record.files) {
     if (!post.fileIds.includes(file.id)) {
       add('file', `${where} does not list its file ${file.id}`);
       continue;
     }
-    const sha256 = await download(file.id, record.channelId);
-    if (sha256 === undefined) add('file', `${where}: file ${file.id} is not served`);
-    else if (sha256 !== file.sha256) add('file', `${where}: file ${file.id} has SHA-256 ${sha256}, uploaded ${file.sha256}`);
+    const key = `${cluster.name}/${file.id}`;
+    if (verified.has(key)) continue;
+    tasks.push(async () => {
+      const sha256 = await download(file.id, record.channelId);
+      if (sha256 === undefined) return `${where}: file ${file.id} is not served`;
+      if (sha256 !== file.sha256) return `${where}: file ${file.id} has SHA-256 ${sha256}, uploaded ${file.sha256}`;
+      verified.add(key);
+      return undefined;
+    });
   }
+  return tasks;
 }
 
 /** User ids of a channel's members, sorted. */

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EmbeddedPostgres, isAlive, readPid } from '@fedchat/common';
-import { channelPosts, FaultProxy, FederatedCluster, freePort, REPO_ROOT, startNats, TestNats, waitFor } from '@fedchat/testing';
+import { FaultProxy, FederatedCluster, freePort, REPO_ROOT, startNats, TestNats, waitFor } from '@fedchat/testing';
+import { NoticeCounter } from './notices';
 import { Prng } from './prng';
 
 /**
@@ -233,7 +234,11 @@ export async function inject(kind: FaultKind, ctx: FaultContext, prng: Prng, at:
     // Longer than the interruption threshold, so that the senders post "interrupted" and then "resumed" notices.
     const ms = ctx.interruptedAfterMs + Math.round(prng.between(3000, 8000));
     const senders = ctx.clusters.filter((c) => c !== target && (c === ctx.hub || target === ctx.hub));
-    const before = await countNotices(senders, ctx.channelIds);
+    const notices = new NoticeCounter(
+      senders.map((s) => s.api()),
+      ctx.channelIds,
+    );
+    const before = await notices.count();
     announce(target.name, `partition (${mode}) of what its peers send it, ${ms} ms`);
     const proxy = ctx.proxies.get(target.name)!;
     proxy.set({ partition: mode });
@@ -241,14 +246,14 @@ export async function inject(kind: FaultKind, ctx: FaultContext, prng: Prng, at:
     proxy.heal();
     const healedAt = Date.now();
     // The catch-up ends with a "resumed" notice for every "interrupted" one.
-    let after = await countNotices(senders, ctx.channelIds);
+    let after = await notices.count();
     const deadline = Date.now() + 30_000;
     while (
       (after.interrupted === before.interrupted || after.resumed - before.resumed < after.interrupted - before.interrupted) &&
       Date.now() < deadline
     ) {
       await sleep(1000);
-      after = await countNotices(senders, ctx.channelIds);
+      after = await notices.count();
     }
     const interrupted = after.interrupted - before.interrupted;
     const resumed = after.resumed - before.resumed;
@@ -348,21 +353,6 @@ async function waitHubReady(hub: FederatedCluster, timeoutMs: number): Promise<b
   } catch {
     return false;
   }
-}
-
-/** Sync notices (interrupted, resumed) in the shared channels of `clusters`. */
-async function countNotices(clusters: FederatedCluster[], channelIds: string[]): Promise<{ interrupted: number; resumed: number }> {
-  const counts = { interrupted: 0, resumed: 0 };
-  for (const cluster of clusters) {
-    for (const channelId of channelIds) {
-      const posts = await channelPosts(cluster.api(), channelId).catch(() => []);
-      for (const post of posts) {
-        const state = post.props?.sync_state;
-        if (state === 'interrupted' || state === 'resumed') counts[state]++;
-      }
-    }
-  }
-  return counts;
 }
 
 function seconds(since: number): string {

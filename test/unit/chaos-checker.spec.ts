@@ -216,3 +216,89 @@ describe('chaos checker', () => {
     expect(await kinds(run([p1, p2], [p1, p2], ledger(), twice))).toEqual(['duplicate-user']);
   });
 });
+
+describe('chaos checker, passes of a long run', () => {
+  /** Posts p0..p(n-1), each with one file f0..f(n-1), and the ledger of them. */
+  const withFiles = (n: number) => {
+    const posts = Array.from({ length: n }, (_, i) => ({ ...post(`p${i}`, `[a-user0#${i}]`, 100 + i), file_ids: [`f${i}`] }) as PostJson);
+    const ledger = ledgerOf(
+      ...posts.map((p, i) => record(`[a-user0#${i}]`, p.id, p.create_at, { files: [{ id: `f${i}`, sha256: `sha-${i}` }] })),
+    );
+    return { posts, ledger };
+  };
+
+  /**
+   * A cluster whose downloads are counted (in `stats`, which clusters may share), take `delayMs` each, and serve
+   * `served` (the right bytes by default).
+   */
+  const counted = (
+    name: string,
+    posts: PostJson[],
+    delayMs = 0,
+    served: (id: string) => string | undefined = (id) => `sha-${id.slice(1)}`,
+    stats = { downloads: 0, inFlight: 0, maxInFlight: 0 },
+  ) => {
+    const view = {
+      name,
+      api: stubApi(posts),
+      download: async (id: string) => {
+        stats.downloads++;
+        stats.inFlight++;
+        stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+        await new Promise((r) => setTimeout(r, delayMs));
+        stats.inFlight--;
+        return served(id);
+      },
+    };
+    return { view, stats };
+  };
+
+  it('fetches a file verified on a cluster only once over many passes, and a wrong one again', async () => {
+    const { posts, ledger } = withFiles(3);
+    // On b, f1 is served with other bytes: it must be fetched (and reported) on every pass.
+    const a = counted('a', posts);
+    const b = counted('b', posts, 0, (id) => (id === 'f1' ? 'bad' : `sha-${id.slice(1)}`));
+    const verifiedFiles = new Set<string>();
+    for (let pass = 0; pass < 3; pass++) {
+      const found = await check([a.view, b.view], [CHANNEL], ledger, ['a-user0'], { verifiedFiles });
+      expect(found.map((v) => v.detail)).toEqual([expect.stringContaining('file f1 has SHA-256 bad')]);
+    }
+    expect(a.stats.downloads).toBe(3);
+    expect(b.stats.downloads).toBe(2 + 3);
+    // A post that stops listing a verified file is still reported: only the download is skipped.
+    const unlisted = posts.map((p) => (p.id === 'p0' ? { ...p, file_ids: [] } : p));
+    const found = await check([{ ...a.view, api: stubApi(unlisted) }, b.view], [CHANNEL], ledger, ['a-user0'], { verifiedFiles });
+    expect(found.map((v) => v.detail)).toEqual(
+      expect.arrayContaining([expect.stringContaining('does not list its file f0'), expect.stringContaining('file f1 has SHA-256 bad')]),
+    );
+  });
+
+  it('fetches files several at a time, at most downloadConcurrency', async () => {
+    const { posts, ledger } = withFiles(12);
+    const a = counted('a', posts, 20);
+    const b = counted('b', posts, 20, undefined, a.stats);
+    expect(await check([a.view, b.view], [CHANNEL], ledger, ['a-user0'], { downloadConcurrency: 4 })).toEqual([]);
+    expect(a.stats.downloads).toBe(24);
+    expect(a.stats.maxInFlight).toBe(4);
+    // Eight at a time unless told otherwise.
+    const c = counted('a', posts, 20);
+    await check([c.view, counted('b', posts, 20, undefined, c.stats).view], [CHANNEL], ledger, ['a-user0']);
+    expect(c.stats.maxInFlight).toBe(8);
+  });
+
+  it('cuts a pass that runs past its deadline and says so', async () => {
+    const { posts, ledger } = withFiles(40);
+    const a = counted('a', posts, 50);
+    const b = counted('b', posts, 50);
+    const started = Date.now();
+    const found = await check([a.view, b.view], [CHANNEL], ledger, ['a-user0'], { downloadConcurrency: 2, deadline: started + 200 });
+    // 80 downloads of 50 ms, two at a time, would take 2 s; the pass stops starting them at the deadline.
+    expect(a.stats.downloads + b.stats.downloads).toBeLessThan(80);
+    expect(found.map((v) => v.kind)).toEqual(['bound']);
+    expect(found[0].detail).toContain(`fetching 80 files of channel ${CHANNEL}`);
+    // A deadline already past: nothing is read at all.
+    expect((await check([a.view, b.view], [CHANNEL], ledger, ['a-user0'], { deadline: Date.now() - 1 })).map((v) => v.kind)).toEqual([
+      'bound',
+    ]);
+  });
+});

@@ -1,7 +1,17 @@
 import type { AddressInfo } from 'node:net';
+import { createServer, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { FederatedCluster, TestUser } from '@fedchat/testing';
-import { DelayHistogram, Load, LoadClient, postedPostId, RECONNECT_BASE_MS, RECONNECT_CAP_MS, reconnectDelay } from '../chaos/load';
+import {
+  DelayHistogram,
+  Load,
+  LoadClient,
+  memoryGrowth,
+  postedPostId,
+  RECONNECT_BASE_MS,
+  RECONNECT_CAP_MS,
+  reconnectDelay,
+} from '../chaos/load';
 
 /*
  * The reliability run's websocket load: its delay histogram, its reconnection pauses, the frame reader, and clients
@@ -111,6 +121,13 @@ describe('chaos load: clients', () => {
     expect(report.memory.at(-1)?.rss.runner).toBeGreaterThan(0);
   }, 30_000);
 
+  it('counts each client in its state, also clients that share a user (the run gives 125 clients each user)', async () => {
+    const shared = { cluster: { url, name: 'b' } as FederatedCluster, user: { token: 't' } as TestUser };
+    const load = await Load.start([shared, shared, shared], [], 60_000);
+    expect(load.clientStates()).toEqual({ 'b connected': 3 });
+    expect(load.stop().clientsAtEnd).toEqual({ 'b connected': 3 });
+  }, 30_000);
+
   // How the pauses spread is the pause's own test above; arrival times here depend too much on the machine's load.
   it('comes back after its server dropped every client, none before the shortest pause', async () => {
     const load = await Load.start(clients(40), [], 60_000);
@@ -126,4 +143,57 @@ describe('chaos load: clients', () => {
     expect(report.reconnects).toBe(40);
     expect(Math.min(...back)).toBeGreaterThanOrEqual(RECONNECT_BASE_MS / 2 - 20);
   }, 30_000);
+});
+
+describe('chaos load: a server slow to answer the upgrade', () => {
+  // A cluster short of CPU answers a handshake late. A client that gives up and dials again leaves a dead connection
+  // the server still has to work through: in the 30-minute run a restarted cluster's accept queue stayed full of
+  // them. The load must wait for a slow answer instead (here 11 s; it used to give up after 10 s, every time).
+  let http: Server;
+  let url: string;
+  let upgrades = 0;
+
+  beforeEach(async () => {
+    upgrades = 0;
+    const wss = new WebSocketServer({ noServer: true });
+    wss.on('connection', (socket) => socket.on('message', () => socket.send(JSON.stringify({ event: 'hello', data: {}, seq: 0 }))));
+    http = createServer();
+    http.on('upgrade', (req, socket, head) => {
+      upgrades++;
+      setTimeout(() => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)), 11_000);
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  });
+
+  afterEach(async () => {
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
+  });
+
+  it('waits for the answer instead of dialling again', async () => {
+    const clients = Array.from({ length: 3 }, () => ({
+      cluster: { url, name: 'b' } as FederatedCluster,
+      user: { token: 't' } as TestUser,
+    }));
+    const load = await Load.start(clients, [], 60_000);
+    const deadline = Date.now() + 20_000;
+    while (load.clientStates()['b connected'] !== 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const report = load.stop();
+    expect(report.clientsAtEnd).toEqual({ 'b connected': 3 });
+    expect(upgrades).toBe(3);
+    expect(report.reconnects).toBe(0);
+  }, 40_000);
+});
+
+describe('chaos load: memory growth', () => {
+  const series = (mbs: number[]) => mbs.map((v, i) => ({ at: i * 60, rss: { p: v * 2 ** 20 } }));
+
+  it('flags a process that keeps growing, not one that warmed up and stayed flat', () => {
+    // The sync replicas of the 30-minute run: 110 MB, up to about 150 in 13 minutes, then flat for 18.
+    const warmUp = [110, 110, 111, 116, 113, 117, 116, 116, 114, 118, 132, 142, 144, 151, 151, 151, 149, 149, 148, 124, 151];
+    expect(memoryGrowth(series([...warmUp, 138, 155, 138, 151, 155, 121, 153, 154, 152, 154, 154]))).toEqual([]);
+    const leak = Array.from({ length: 30 }, (_, i) => 100 + 3 * i);
+    expect(memoryGrowth(series(leak))).toEqual([expect.stringMatching(/^p /)]);
+  });
 });
