@@ -267,28 +267,54 @@ describe('content sync between two clusters', () => {
     }
   });
 
-  it('drains a backlog of many batches in growing messages: every post once and in order', async () => {
+  it('drains a backlog in few messages, a new author with the first posts: every post once and in order', async () => {
+    const carol = await a.h.signUp('carol', a.admin);
+    await a.h.as(a.admin).post(`/api/v4/teams/${a.teamId}/members`).send({ team_id: a.teamId, user_id: carol.id }).expect(201);
+    await a.h.as(a.admin).post(`/api/v4/channels/${a.channelId}/members`).send({ user_id: carol.id }).expect(201);
     const keep = { port: b.port, databaseUrl: b.h.databaseUrl, teamId: b.teamId };
     await b.h.close();
     const backlog = 70; // ten batches of MaxPostsPerSync (7)
     const ids: string[] = [];
     for (let i = 0; i < backlog; i++) {
       const res = await a.h
-        .as(a.admin)
+        .as(carol)
         .post('/api/v4/posts')
         .send({ channel_id: a.channelId, message: `backlog ${i}` })
         .expect(201);
       ids.push(res.body.id);
     }
-    b = await startCluster('b', keep);
-    await until(async () => (await postsOn(b, a.channelId)).filter((p) => ids.includes(p.id)).length === backlog, 30_000);
+    // What A's sync sends for the channel and B confirms, in order.
+    const bus = a.h.app.get(Bus);
+    const request = bus.request.bind(bus) as (...args: unknown[]) => Promise<{ status: string }>;
+    const confirmed: { users?: Record<string, unknown>; posts?: { id: string }[] }[] = [];
+    const requestSpy = jest.spyOn(bus, 'request').mockImplementation((async (
+      contract: unknown,
+      payload: { topic: string; payload: { channel_id: string; users?: Record<string, unknown>; posts?: { id: string }[] } },
+    ) => {
+      const answer = await request(contract, payload);
+      const msg = payload.payload;
+      if (contract === SendToPeer && payload.topic === 'sharedchannel_sync' && msg.channel_id === a.channelId && answer.status === 'OK')
+        confirmed.push(msg);
+      return answer;
+    }) as unknown as typeof bus.request);
+    try {
+      b = await startCluster('b', keep);
+      await until(async () => (await postsOn(b, a.channelId)).filter((p) => ids.includes(p.id)).length === backlog, 30_000);
+    } finally {
+      requestSpy.mockRestore();
+    }
     const onA = (await postsOn(a, a.channelId)).map((p) => p.id);
     const onB = (await postsOn(b, a.channelId)).map((p) => p.id);
     expect(onB).toEqual(onA);
     // B stamps every post of one received message with that message's change stamp: distinct stamps = messages.
     const [{ messages }] = await db(b).query(`SELECT count(DISTINCT update_at)::int AS messages FROM posts WHERE id = ANY($1)`, [ids]);
-    // Batches double while full (7, 14, 28, then 56 = 8 × 7): four messages, where batches of 7 took ten.
-    expect(messages).toBeLessThanOrEqual(5);
+    // A full first batch (7) is followed by batches of the largest size (8 × 7 = 56): 7, 56, then the last 7, three
+    // messages, where batches of 7 took ten and doubling batches (7, 14, 28, 21) four.
+    expect(messages).toBeLessThanOrEqual(3);
+    // Carol, new to B, travels in the first message of her posts, not in a message of her own before it.
+    const withPosts = confirmed.filter((m) => m.posts?.some((p) => ids.includes(p.id)));
+    expect(Object.keys(withPosts[0]?.users ?? {})).toContain(carol.id);
+    expect(confirmed.filter((m) => m.users && !m.posts?.length)).toEqual([]);
   });
   it('sends reaction changes of a post changed again later, also when a backlog splits into full batches', async () => {
     const reactionsOn = async (c: Cluster, postId: string) =>

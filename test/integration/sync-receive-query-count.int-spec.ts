@@ -139,3 +139,27 @@ it('refuses alone a new post the database will not store, and stores the others 
     await db.query('DROP FUNCTION refuse_poison()');
   }
 });
+
+it('does not write a user sent again unchanged: the message does not wait for a lock on the user or their team membership', async () => {
+  // After an outage the first message of every channel lists the same authors; an update of an unchanged user locked
+  // its row (and an upsert its team membership) until the message committed, and the channels' messages queued on it.
+  const user = { id: alice, username: 'alice', email: 'alice@origin.example', update_at: Date.now() };
+  expect((await send({ channel_id: channelId, users: { [alice]: user }, posts: [post(newId(), 'before the lock')] })).status).toBe('OK');
+  const holder = db.createQueryRunner();
+  await holder.connect();
+  await holder.startTransaction();
+  try {
+    await holder.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [alice]);
+    await holder.query('SELECT 1 FROM team_members WHERE user_id = $1 FOR UPDATE', [alice]);
+    const id = newId();
+    const outcome = await Promise.race([
+      send({ channel_id: channelId, users: { [alice]: user }, posts: [post(id, 'while locked')] }).then((res) => res.status),
+      new Promise<string>((resolve) => setTimeout(() => resolve('waited for the lock'), 3_000)),
+    ]);
+    expect(outcome).toBe('OK');
+    expect(await db.query('SELECT id FROM posts WHERE id = $1', [id])).toHaveLength(1);
+  } finally {
+    await holder.rollbackTransaction();
+    await holder.release();
+  }
+});

@@ -58,9 +58,10 @@ interface PreparedBatch extends Batch {
 }
 
 /**
- * While a pair is behind, each full batch is followed by one twice as large, up to this many times MaxPostsPerSync
- * (and the receiver's limit): fewer messages, transactions and cursor moves for a backlog. Messages still stay under
- * MAX_MESSAGE_BYTES (see chunks), so a large batch may travel as several messages.
+ * While a pair is behind (its batch was full), the next batches are this many times MaxPostsPerSync (within the
+ * receiver's limit): fewer messages, transactions and cursor moves for a backlog, where the receiver's fixed cost per
+ * message is most of its cost. Messages still stay under MAX_MESSAGE_BYTES (see chunks), so a large batch may travel
+ * as several messages.
  */
 const CATCH_UP_GROWTH = 8;
 
@@ -125,9 +126,10 @@ export class SyncSender {
       upcoming = undefined;
       if (batch.changed.length === 0 && batch.next === batch.from) return 'caught-up';
       if (batch.full) {
-        // Behind: the next, larger batch is read while this one travels. It starts where this one ends and is sent only
-        // after this one is confirmed and the cursor moved, so the peer still gets every change once and in order.
-        size = Math.min(size * 2, largest);
+        // Behind: the next batch, of the largest size at once, is read while this one travels. It starts where this one
+        // ends and is sent only after this one is confirmed and the cursor moved, so the peer still gets every change
+        // once and in order.
+        size = largest;
         upcoming = this.readFrom(pair, batch.next, size, rings);
       }
       if (first && batch.posts.length > 0) this.metrics.inQueue.observe(Math.max(0, collecting - batch.posts[0].update_at) / 1000);
@@ -283,27 +285,25 @@ export class SyncSender {
   private async deliver(pair: ClaimedPair, batch: PreparedBatch, usersSent: Map<string, number>): Promise<boolean> {
     if (batch.changed.length === 0) return true;
     const { reactions, acks, mentionTransforms } = batch;
-    const users = batch.users.filter((u) => usersSent.get(u.id) !== u.update_at);
-    if (users.length > 0) {
-      const response = await this.send(pair, {
-        users: Object.fromEntries(users.map((u) => [u.id, toSyncUser(u, { includeEmail: this.config.sharedChannels.syncUserEmail })])),
-      });
-      const synced = response?.users_syncd ?? users.map((u) => u.id);
-      await this.recordUsersSent(
-        pair,
-        users.filter((u) => synced.includes(u.id)),
-      );
-      for (const u of users) if (synced.includes(u.id)) usersSent.set(u.id, u.update_at);
-    }
+    const pending = batch.users.filter((u) => usersSent.get(u.id) !== u.update_at);
     // Attachments go before their posts (protocol §5.4), so that the posts' file ids resolve on the remote.
     if (await this.queueMissingFiles(pair, batch.posts)) return false;
+    // The users ride in the first posts message when they fit: the receiver applies a message's users before its posts
+    // (as Mattermost's does), and a catch-up then pays one message per channel less.
+    const users = pending.length > 0 ? this.usersContent(pending) : undefined;
+    const together =
+      users !== undefined && batch.wire.length > 0 && pending.length <= SYNC_LIMITS.users && users.bytes <= MAX_MESSAGE_BYTES / 2;
+    if (users && !together) await this.settleUsers(pair, pending, await this.send(pair, { users: users.content }), usersSent);
     this.warnForeignLinks(pair, batch.foreignLinks);
-    for (const chunk of chunks(batch.wire)) {
+    for (const [i, chunk] of chunks(batch.wire, together ? users.bytes : 0).entries()) {
+      const withUsers = together && i === 0;
       const response = await this.send(pair, {
+        ...(withUsers ? { users: users.content } : {}),
         posts: chunk,
         ...(Object.keys(mentionTransforms).length ? { mention_transforms: mentionTransforms } : {}),
       });
       if (!response) throw new SyncSendError('the remote did not confirm the posts');
+      if (withUsers) await this.settleUsers(pair, pending, response, usersSent);
       await this.settleRefusals(pair, chunk, response);
       this.metrics.itemsSent.inc({ remote_id: pair.remote_id }, chunk.length);
     }
@@ -333,6 +333,23 @@ export class SyncSender {
       });
     }
     return true;
+  }
+
+  /** Users as a message's `users`, and their size in it. */
+  private usersContent(users: User[]): { content: Record<string, unknown>; bytes: number } {
+    const includeEmail = this.config.sharedChannels.syncUserEmail;
+    const content = Object.fromEntries(users.map((u) => [u.id, toSyncUser(u, { includeEmail })]));
+    return { content, bytes: Buffer.byteLength(JSON.stringify(content)) };
+  }
+
+  /** Records the users the remote took (all of them when it did not say), so that this run and later ones skip them. */
+  private async settleUsers(pair: ClaimedPair, users: User[], response: SyncResponse | undefined, usersSent: Map<string, number>) {
+    const synced = response?.users_syncd ?? users.map((u) => u.id);
+    await this.recordUsersSent(
+      pair,
+      users.filter((u) => synced.includes(u.id)),
+    );
+    for (const u of users) if (synced.includes(u.id)) usersSent.set(u.id, u.update_at);
   }
 
   /**
@@ -548,11 +565,14 @@ function arrayOf(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-/** Splits posts into messages that stay under the size limit (a single post always travels, whatever its size). */
-function chunks(posts: Record<string, unknown>[]): Record<string, unknown>[][] {
+/**
+ * Splits posts into messages that stay under the size limit (a single post always travels, whatever its size);
+ * `firstTaken`: bytes of the first message already taken by something else.
+ */
+function chunks(posts: Record<string, unknown>[], firstTaken = 0): Record<string, unknown>[][] {
   const out: Record<string, unknown>[][] = [];
   let current: Record<string, unknown>[] = [];
-  let size = 0;
+  let size = firstTaken;
   for (const post of posts) {
     const bytes = Buffer.byteLength(JSON.stringify(post));
     if (current.length > 0 && size + bytes > MAX_MESSAGE_BYTES) {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { newId } from '@fedchat/crypto';
 import { isUniqueViolation, User } from '@fedchat/models';
 import type { EntityManager } from 'typeorm';
@@ -45,8 +46,12 @@ export async function upsertRemoteUser(
   if (existing) {
     // Renamed at the origin when the stored name is none of the munged forms of the name received.
     const forms = munggedCandidates(incoming.username, sender.name).map((suffix) => mungUsername(incoming.username, sender.name, suffix));
+    const renamed = !forms.includes(existing.username);
+    // A user sent again unchanged (the first message of every channel after an outage lists the same authors) is not
+    // written: an update would lock the row until the transaction ends, and concurrent messages would queue on it.
+    if (!renamed && sameProfile(existing, fields)) return { user: existing, created: false };
     await users.update({ id: existing.id }, fields as QueryDeepPartialEntity<User>);
-    if (!forms.includes(existing.username)) {
+    if (renamed) {
       await withFreeUsername(tx, incoming, sender.name, (username) => users.update({ id: existing.id }, { username }));
     }
   } else {
@@ -67,6 +72,11 @@ export async function upsertRemoteUser(
   }
   const user = await users.findOneByOrFail({ id: incoming.id });
   return { user, created: !existing };
+}
+
+/** Whether the stored user already holds every field an update would write (its `update_at` aside). */
+function sameProfile(existing: User, fields: Partial<User>): boolean {
+  return Object.entries(fields).every(([key, value]) => key === 'update_at' || isDeepStrictEqual(existing[key as keyof User], value));
 }
 
 /** The row of a new synthetic user: undeliverable email, no credentials, owned by the sender. */
@@ -129,11 +139,19 @@ export async function addToTeamChannel(
   userId: string,
 ): Promise<{ joinedTeam: boolean; joinedChannel: boolean }> {
   const now = Date.now();
+  // A live membership is left alone and unlocked (ON CONFLICT DO UPDATE would lock it even when its WHERE is false, and
+  // every channel of the team receiving the same author would queue on that row): only a left one is updated.
   const team: unknown[] = await tx.query(
-    `INSERT INTO team_members (team_id, user_id, roles, delete_at, scheme_user, scheme_admin, create_at)
-     VALUES ($1, $2, 'team_user', 0, true, false, $3)
-     ON CONFLICT (team_id, user_id) DO UPDATE SET delete_at = 0 WHERE team_members.delete_at > 0
-     RETURNING user_id`,
+    `WITH rejoined AS (
+       UPDATE team_members SET delete_at = 0 WHERE team_id = $1 AND user_id = $2 AND delete_at > 0 RETURNING user_id
+     ), added AS (
+       INSERT INTO team_members (team_id, user_id, roles, delete_at, scheme_user, scheme_admin, create_at)
+       SELECT $1::varchar, $2::varchar, 'team_user', 0, true, false, $3::bigint
+       WHERE NOT EXISTS (SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2)
+       ON CONFLICT (team_id, user_id) DO NOTHING
+       RETURNING user_id
+     )
+     SELECT user_id FROM rejoined UNION ALL SELECT user_id FROM added`,
     [channel.team_id, userId, now],
   );
   const { created } = await joinChannel(tx, channel.id, userId, { admin: false, now });
