@@ -254,6 +254,16 @@ interface RemoteClusterJson {
   site_url: string;
 }
 
+/** The body of a 2xx answer of `call`, tried up to `attempts` times 2 s apart while it answers 5xx. */
+async function retryOn5xx<T>(what: string, call: () => Promise<ApiResponse<T>>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await call();
+    if (res.status < 400) return res.body;
+    if (res.status < 500 || attempt === attempts) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
 export async function startFederation(options: FederationOptions): Promise<Federation> {
   if (options.clusters.length === 0) throw new Error('startFederation: no clusters');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fedchat-federation-'));
@@ -300,12 +310,16 @@ export async function startFederation(options: FederationOptions): Promise<Feder
 
   const connect = async (from: string, to: string): Promise<string> => {
     const [cf, ct] = [clusters[from], clusters[to]];
-    const created = await cf.api().post<{ invite: string; remote_cluster: RemoteClusterJson }>('/remotecluster', {
-      name: `peer-${to}`,
-      display_name: `Peer ${to.toUpperCase()}`,
-      default_team_id: cf.teamId,
-      password: CONNECTION_PASSWORD,
-    });
+    // On a loaded machine a distributed gateway's call to its remote-cluster app can time out (500): an admin would try
+    // again. A connection half-made by the failed try stays an unused, never accepted one.
+    const created = await retryOn5xx('POST /remotecluster', () =>
+      cf.api().request<{ invite: string; remote_cluster: RemoteClusterJson }>('POST', '/remotecluster', {
+        name: `peer-${to}`,
+        display_name: `Peer ${to.toUpperCase()}`,
+        default_team_id: cf.teamId,
+        password: CONNECTION_PASSWORD,
+      }),
+    );
     const accepted = await ct.api().post<RemoteClusterJson>('/remotecluster/accept_invite', {
       name: `peer-${from}`,
       display_name: `Peer ${from.toUpperCase()}`,

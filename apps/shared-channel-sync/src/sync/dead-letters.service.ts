@@ -8,6 +8,8 @@ import { DataSource } from 'typeorm';
 
 /** What the protocol tells us about a refused post: only its id (SyncResponse `post_errors`). */
 export const REFUSED_REASON = 'refused by the remote (post_errors; the protocol carries no reason)';
+/** A post whose reactions or acknowledgements the remote refused: they are sent again with it. */
+export const REACTIONS_REFUSED_REASON = 'reactions or acknowledgements refused by the remote (reaction_errors, acknowledgement_errors)';
 
 /** Longest wait between automatic re-sends of a refused post. */
 const MAX_DELAY_MS = 86_400_000;

@@ -6,7 +6,7 @@ import { AttachmentsPendingEvent, SendToPeer } from '@fedchat/contracts';
 import { newId } from '@fedchat/crypto';
 import { Post, PostAcknowledgement, Reaction, RemoteCluster, SharedChannel, User } from '@fedchat/models';
 import { DataSource, In } from 'typeorm';
-import { DeadLetters } from './dead-letters.service';
+import { DeadLetters, REACTIONS_REFUSED_REASON, REFUSED_REASON } from './dead-letters.service';
 import { ChannelRings } from './channel-rings';
 import { ClaimedPair, Cursor, SyncQueue } from './sync-queue.service';
 import { SyncMetrics } from './sync.metrics';
@@ -237,19 +237,8 @@ export class SyncSender {
     // Every reaction row of the batch's posts (removed ones too: state, not toggle), not only those changed since
     // `from`: a post changed again after a reaction may sort past the end of the batch that passes the reaction's
     // stamp, and the next batch's `from` is then already later than it (a lost reaction, found by the chaos run).
-    const [reactions, acks, { wire, foreignLinks }] = await Promise.all([
-      this.dataSource
-        .getRepository(Reaction)
-        .createQueryBuilder('r')
-        .where('r.post_id IN (:...ids)', { ids })
-        .andWhere('r.remote_id <> :remote', { remote: pair.remote_id })
-        .getMany(),
-      this.dataSource
-        .getRepository(PostAcknowledgement)
-        .createQueryBuilder('a')
-        .where('a.post_id IN (:...ids)', { ids })
-        .andWhere('a.remote_id <> :remote', { remote: pair.remote_id })
-        .getMany(),
+    const [{ reactions, acks }, { wire, foreignLinks }] = await Promise.all([
+      this.reactionsAndAcksOf(pair, ids),
       batch.posts.length ? this.wirePosts(pair, from, batch.posts) : { wire: [], foreignLinks: [] },
     ]);
     const { users, mentionTransforms } = await this.usersFor(pair, batch.posts, reactions, acks);
@@ -295,6 +284,7 @@ export class SyncSender {
       users !== undefined && batch.wire.length > 0 && pending.length <= SYNC_LIMITS.users && users.bytes <= MAX_MESSAGE_BYTES / 2;
     if (users && !together) await this.settleUsers(pair, pending, await this.send(pair, { users: users.content }), usersSent);
     this.warnForeignLinks(pair, batch.foreignLinks);
+    const refusedPosts = new Set<string>();
     for (const [i, chunk] of chunks(batch.wire, together ? users.bytes : 0).entries()) {
       const withUsers = together && i === 0;
       const response = await this.send(pair, {
@@ -304,11 +294,35 @@ export class SyncSender {
       });
       if (!response) throw new SyncSendError('the remote did not confirm the posts');
       if (withUsers) await this.settleUsers(pair, pending, response, usersSent);
-      await this.settleRefusals(pair, chunk, response);
+      for (const id of await this.settleRefusals(pair, chunk, response)) refusedPosts.add(id);
       this.metrics.itemsSent.inc({ remote_id: pair.remote_id }, chunk.length);
     }
+    // Those of refused posts go again with their post.
+    const refused = await this.sendReactionsAndAcks(
+      pair,
+      reactions.filter((r) => !refusedPosts.has(r.post_id)),
+      acks.filter((a) => !refusedPosts.has(a.post_id)),
+      batch.changed,
+    );
+    await this.keepRefused(pair, refused, REACTIONS_REFUSED_REASON, 'remote refused reactions or acknowledgements');
+    return true;
+  }
+
+  /**
+   * Acknowledgements, then reactions (protocol §5.4); returns the posts whose reactions or acknowledgements the remote
+   * refused, to be kept as dead letters and sent again with their post: they travel only with a change of their post,
+   * and the cursor moves past them, so a refusal for a passing reason (their user refused for a moment, their post not
+   * there yet) would lose them for good. Refusals about posts deleted here are final and left out.
+   */
+  private async sendReactionsAndAcks(
+    pair: ClaimedPair,
+    reactions: Reaction[],
+    acks: PostAcknowledgement[],
+    posts: Post[],
+  ): Promise<string[]> {
+    const refused: string[] = [];
     if (acks.length > 0) {
-      await this.send(pair, {
+      const response = await this.send(pair, {
         acknowledgements: acks.map((a) => ({
           user_id: a.user_id,
           post_id: a.post_id,
@@ -317,9 +331,10 @@ export class SyncSender {
           remote_id: a.remote_id,
         })),
       });
+      refused.push(...(response?.acknowledgement_errors ?? []));
     }
     if (reactions.length > 0) {
-      await this.send(pair, {
+      const response = await this.send(pair, {
         reactions: reactions.map((r) => ({
           user_id: r.user_id,
           post_id: r.post_id,
@@ -331,8 +346,10 @@ export class SyncSender {
           channel_id: r.channel_id,
         })),
       });
+      refused.push(...(response?.reaction_errors ?? []));
     }
-    return true;
+    const live = new Set(posts.filter((p) => p.delete_at === 0).map((p) => p.id));
+    return [...new Set(refused)].filter((id) => live.has(id));
   }
 
   /** Users as a message's `users`, and their size in it. */
@@ -356,18 +373,27 @@ export class SyncSender {
    * The cursor moves on past refused posts (as Mattermost), but each is kept in the dead-letter table, to be sent
    * again with backoff and shown to admins; posts the remote took leave it.
    */
-  private async settleRefusals(pair: ClaimedPair, sent: Record<string, unknown>[], response: SyncResponse): Promise<void> {
+  private async settleRefusals(
+    pair: ClaimedPair,
+    sent: Record<string, unknown>[],
+    response: SyncResponse,
+    settleTaken = true,
+  ): Promise<Set<string>> {
     const refused = new Set(response.post_errors);
-    if (refused.size > 0) {
-      this.metrics.refusedByPeer.inc({ remote_id: pair.remote_id }, refused.size);
-      this.log.warn({ remote: pair.remote_id, channel: pair.channel_id, posts: [...refused] }, 'remote refused posts');
-      await this.deadLetters.refused(pair.channel_id, pair.remote_id, [...refused]);
-      pair.dead_letters = true;
-    }
+    await this.keepRefused(pair, [...refused], REFUSED_REASON, 'remote refused posts');
     // Only this run (it holds the lease) adds dead letters for the pair: without any there is nothing to settle.
-    if (!pair.dead_letters) return;
+    if (!pair.dead_letters || !settleTaken) return refused;
     const taken = sent.map((p) => String(p.id)).filter((id) => !refused.has(id));
     await this.deadLetters.settled(pair.channel_id, pair.remote_id, taken);
+    return refused;
+  }
+
+  private async keepRefused(pair: ClaimedPair, postIds: string[], reason: string, what: string): Promise<void> {
+    if (postIds.length === 0) return;
+    this.metrics.refusedByPeer.inc({ remote_id: pair.remote_id }, postIds.length);
+    this.log.warn({ remote: pair.remote_id, channel: pair.channel_id, posts: postIds }, what);
+    await this.deadLetters.refused(pair.channel_id, pair.remote_id, postIds, reason);
+    pair.dead_letters = true;
   }
 
   /**
@@ -379,14 +405,21 @@ export class SyncSender {
     const due = await this.deadLetters.due(pair.channel_id, pair.remote_id, this.config.connectedWorkspaces.maxPostsPerSync);
     if (due.length === 0) return;
     const found = await this.dataSource.getRepository(Post).findBy({ id: In(due), channel_id: pair.channel_id });
+    // The remote's own posts never go back to it; what they may still need is reactions and acknowledgements.
     const posts = found.filter((p) => p.remote_id !== pair.remote_id);
+    const { reactions, acks } = await this.reactionsAndAcksOf(
+      pair,
+      found.filter((p) => p.delete_at === 0).map((p) => p.id),
+    );
+    const pending = new Set([...posts.map((p) => p.id), ...reactions.map((r) => r.post_id), ...acks.map((a) => a.post_id)]);
     await this.deadLetters.settled(
       pair.channel_id,
       pair.remote_id,
-      due.filter((id) => !posts.some((p) => p.id === id)),
+      due.filter((id) => !pending.has(id)),
     );
-    if (posts.length === 0) return;
-    const { users, mentionTransforms } = await this.usersFor(pair, posts, [], []);
+    if (pending.size === 0) return;
+    // Rows are settled only once everything of a post went, so that a refusal counts as one more attempt.
+    const { users, mentionTransforms } = await this.usersFor(pair, posts, reactions, acks);
     if (users.length > 0) {
       const response = await this.send(pair, {
         users: Object.fromEntries(users.map((u) => [u.id, toSyncUser(u, { includeEmail: this.config.sharedChannels.syncUserEmail })])),
@@ -399,14 +432,48 @@ export class SyncSender {
     }
     const { wire, foreignLinks } = await this.wirePosts(pair, pair.cursor, posts);
     this.warnForeignLinks(pair, foreignLinks);
+    const refusedPosts = new Set<string>();
     for (const chunk of chunks(wire)) {
       const response = await this.send(pair, {
         posts: chunk,
         ...(Object.keys(mentionTransforms).length ? { mention_transforms: mentionTransforms } : {}),
       });
       if (!response) throw new SyncSendError('the remote did not confirm the re-sent posts');
-      await this.settleRefusals(pair, chunk, response);
+      for (const id of await this.settleRefusals(pair, chunk, response, false)) refusedPosts.add(id);
     }
+    // A post taken now may have been refused with its reactions before: they come along (state: a repeat is harmless).
+    const refused = await this.sendReactionsAndAcks(
+      pair,
+      reactions.filter((r) => !refusedPosts.has(r.post_id)),
+      acks.filter((a) => !refusedPosts.has(a.post_id)),
+      found,
+    );
+    await this.keepRefused(pair, refused, REACTIONS_REFUSED_REASON, 'remote refused reactions or acknowledgements');
+    await this.deadLetters.settled(
+      pair.channel_id,
+      pair.remote_id,
+      [...pending].filter((id) => !refusedPosts.has(id) && !refused.includes(id)),
+    );
+  }
+
+  /** Every reaction and acknowledgement row of the posts (removed ones too: state), except the remote's own. */
+  private async reactionsAndAcksOf(pair: ClaimedPair, ids: string[]): Promise<{ reactions: Reaction[]; acks: PostAcknowledgement[] }> {
+    if (ids.length === 0) return { reactions: [], acks: [] };
+    const [reactions, acks] = await Promise.all([
+      this.dataSource
+        .getRepository(Reaction)
+        .createQueryBuilder('r')
+        .where('r.post_id IN (:...ids)', { ids })
+        .andWhere('r.remote_id <> :remote', { remote: pair.remote_id })
+        .getMany(),
+      this.dataSource
+        .getRepository(PostAcknowledgement)
+        .createQueryBuilder('a')
+        .where('a.post_id IN (:...ids)', { ids })
+        .andWhere('a.remote_id <> :remote', { remote: pair.remote_id })
+        .getMany(),
+    ]);
+    return { reactions, acks };
   }
 
   /**

@@ -54,9 +54,14 @@ export class ApplyChannelChangesReply {
 
 /**
  * The statuses and membership changes of a received `sharedchannel_sync` message, applied by the user-sync app after
- * the shared-channel-sync receiver has applied the rest (users first, so that an added user exists).
+ * the shared-channel-sync receiver has applied the rest (users first, so that an added user exists). It waits up to
+ * 45 s, inside the 55 s the gateway gives the whole message (PEER_RECEIVE_TIMEOUT_MS): with the bus's general 10 s, a
+ * cluster slowed by load answered FAIL while user-sync went on applying, and the peer's copies of the message failed
+ * the same way one after another (chaos seed 7, three clusters).
  */
-export const ApplyChannelChanges = defineRpc('user-sync.channel-changes.apply', ApplyChannelChangesRequest, ApplyChannelChangesReply);
+export const ApplyChannelChanges = defineRpc('user-sync.channel-changes.apply', ApplyChannelChangesRequest, ApplyChannelChangesReply, {
+  timeoutMs: 45_000,
+});
 
 export class GlobalUserSyncRequest {
   @IsString() remote_id: string;
