@@ -5,7 +5,7 @@ import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluste
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
 import { UserSyncModule } from '../../apps/user-sync/src/user-sync.module';
 import { TestUser } from '../support/gateway-harness';
-import { connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
+import { connectClusters, QUICK_FEDERATION_ENV, startTestCluster, TestCluster } from '../support/test-clusters';
 
 /*
  * A host clock that steps back (NTP correcting a clock that ran fast, a VM restored from a snapshot) must not make a
@@ -16,11 +16,7 @@ import { connectClusters, startTestCluster, TestCluster } from '../support/test-
  */
 
 const ENV = {
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
-  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '500',
+  ...QUICK_FEDERATION_ENV,
   USER_SYNC_POLL_INTERVAL_MS: '200',
   MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER: 'false',
   // A loaded machine (the suite runs beside others) must not turn a slow peer call into a failed invite.

@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
 import { TestUser } from '../support/gateway-harness';
-import { connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
+import { connectClusters, QUICK_FEDERATION_ENV, startTestCluster, TestCluster } from '../support/test-clusters';
 
 /*
  * Direct and group messages with remote users (flag EnableSharedChannelsDMs) between two real clusters on loopback:
@@ -16,11 +16,7 @@ import { connectClusters, startTestCluster, TestCluster } from '../support/test-
  */
 
 const ENV = {
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
-  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '500',
+  ...QUICK_FEDERATION_ENV,
   MM_FEATUREFLAGS_ENABLESHAREDCHANNELSDMS: 'true',
 };
 

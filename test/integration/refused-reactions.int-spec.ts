@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
 import { TestUser } from '../support/gateway-harness';
-import { connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
+import { connectClusters, QUICK_FEDERATION_ENV, startTestCluster, TestCluster } from '../support/test-clusters';
 
 /*
  * Reactions and acknowledgements that a remote refuses for a passing reason. They travel only with a change of their
@@ -13,11 +13,7 @@ import { connectClusters, startTestCluster, TestCluster } from '../support/test-
  */
 
 const ENV = {
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
-  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '500',
+  ...QUICK_FEDERATION_ENV,
   SHARED_CHANNELS_REFUSED_RETRY_BASE_MS: '300',
   SHARED_CHANNELS_REFUSED_MAX_ATTEMPTS: '10',
 };

@@ -5,7 +5,7 @@ import { waitFor } from '@fedchat/testing';
 import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
-import { connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
+import { connectClusters, QUICK_FEDERATION_ENV, startTestCluster, TestCluster } from '../support/test-clusters';
 
 /*
  * Channel metadata of a shared channel between two real clusters: a rename or a new header or purpose on the home
@@ -14,11 +14,7 @@ import { connectClusters, startTestCluster, TestCluster } from '../support/test-
  */
 
 const ENV = {
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
-  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '500',
+  ...QUICK_FEDERATION_ENV,
 };
 
 let a: TestCluster;

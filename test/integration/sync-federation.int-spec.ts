@@ -6,7 +6,7 @@ import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluste
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
 import { ClaimedPair, SyncQueue } from '../../apps/shared-channel-sync/src/sync/sync-queue.service';
 import { TestUser } from '../support/gateway-harness';
-import { ClusterPlace, connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
+import { ClusterPlace, connectClusters, QUICK_FEDERATION_ENV, startTestCluster, TestCluster } from '../support/test-clusters';
 
 /*
  * Content sync between two real clusters on loopback (each: gateway, remote-cluster and shared-channel-sync in one
@@ -15,11 +15,7 @@ import { ClusterPlace, connectClusters, startTestCluster, TestCluster } from '..
  */
 
 const ENV = {
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
-  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '500',
+  ...QUICK_FEDERATION_ENV,
   SHARED_CHANNELS_INTERRUPTED_AFTER_MS: '1500',
   MM_CONNECTEDWORKSPACESSETTINGS_MAXPOSTSPERSYNC: '7',
 };

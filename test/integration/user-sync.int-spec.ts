@@ -9,7 +9,7 @@ import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shar
 import { GlobalUserSyncReceiver } from '../../apps/user-sync/src/receive/global-user-sync.receiver';
 import { UserSyncModule } from '../../apps/user-sync/src/user-sync.module';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
-import { connectClusters, startTestCluster, TestCluster } from '../support/test-clusters';
+import { connectClusters, QUICK_FEDERATION_ENV, startTestCluster, TestCluster } from '../support/test-clusters';
 
 /*
  * User sync between two real clusters on loopback (gateway, remote-cluster, shared-channel-sync and user-sync in one
@@ -20,11 +20,7 @@ import { connectClusters, startTestCluster, TestCluster } from '../support/test-
  */
 
 const ENV = {
-  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
-  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
-  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
-  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
-  SHARED_CHANNELS_RETRY_MAX_MS: '500',
+  ...QUICK_FEDERATION_ENV,
   USER_SYNC_POLL_INTERVAL_MS: '200',
   MM_FEATUREFLAGS_ENABLESHAREDCHANNELSMEMBERSYNC: 'true',
   MM_FEATUREFLAGS_ENABLESYNCALLUSERSFORREMOTECLUSTER: 'false',

@@ -12,6 +12,18 @@ export interface TestCluster {
   channelId: string;
 }
 
+/**
+ * Timings that let clusters on loopback notice each other, retry and catch up within a test's seconds (production waits
+ * a minute between pings and minutes before giving up); a spec adds what its own subject needs.
+ */
+export const QUICK_FEDERATION_ENV = {
+  REMOTE_CLUSTER_PING_INTERVAL_MS: '300',
+  REMOTE_CLUSTER_OFFLINE_AFTER_MS: '2000',
+  REMOTE_CLUSTER_ALLOW_PRIVATE_ADDRESSES: 'true',
+  SHARED_CHANNELS_POLL_INTERVAL_MS: '200',
+  SHARED_CHANNELS_RETRY_MAX_MS: '500',
+};
+
 /** Where a stopped cluster was, so that it can start again on the same port and database. */
 export interface ClusterPlace {
   port: number;
