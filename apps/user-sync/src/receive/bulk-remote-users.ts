@@ -1,5 +1,4 @@
-import { mungUsername, munggedCandidates, SyncUser, syntheticUserProps, UserSender } from '@fedchat/chat';
-import { newId } from '@fedchat/crypto';
+import { mungUsername, munggedCandidates, SyncUser, syntheticUserProfile, syntheticUserProps, UserSender } from '@fedchat/chat';
 import { returning } from '@fedchat/models';
 import { DataSource } from 'typeorm';
 
@@ -12,22 +11,7 @@ interface StoredUser {
 }
 
 /** The columns of a synthetic user the bulk statement writes, as one element of its JSON parameter. */
-interface UserRow {
-  id: string;
-  create_at: number;
-  update_at: number;
-  delete_at: number;
-  username: string;
-  email: string;
-  nickname: string;
-  first_name: string;
-  last_name: string;
-  position: string;
-  props: Record<string, string>;
-  locale: string;
-  timezone: Record<string, string>;
-  is_bot: boolean;
-}
+type UserRow = ReturnType<typeof syntheticUserProfile>;
 
 /** Reads the connection and the stored users among `ids` in one statement. */
 export async function readSenderAndUsers(
@@ -65,23 +49,7 @@ export async function applyRemoteUsersInBulk(
   const updates: (UserRow & { stored_username: string })[] = [];
   for (const user of users) {
     const existing = stored.get(user.id);
-    const row = (username: string, props: Record<string, string>): UserRow => ({
-      id: user.id,
-      create_at: user.create_at || now,
-      update_at: now,
-      delete_at: user.delete_at,
-      username,
-      // Undeliverable: a synthetic user never gets mail here (protocol §6).
-      email: `${newId()}@remote.invalid`,
-      nickname: user.nickname,
-      first_name: user.first_name,
-      last_name: user.last_name,
-      position: user.position,
-      props,
-      locale: user.locale,
-      timezone: user.timezone,
-      is_bot: user.is_bot,
-    });
+    const row = (username: string, props: Record<string, string>): UserRow => syntheticUserProfile(user, username, props, now);
     if (!existing) {
       inserts.push(row(mungUsername(user.username, sender.name, ''), syntheticUserProps(user, sender.remote_id, {})));
     } else if (existing.remote_id === sender.remote_id && isMungedFormOf(existing.username, user.username, sender.name)) {

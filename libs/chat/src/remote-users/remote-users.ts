@@ -79,8 +79,11 @@ function sameProfile(existing: User, fields: Partial<User>): boolean {
   return Object.entries(fields).every(([key, value]) => key === 'update_at' || isDeepStrictEqual(existing[key as keyof User], value));
 }
 
-/** The row of a new synthetic user: undeliverable email, no credentials, owned by the sender. */
-function newRemoteUserRow(sender: UserSender, incoming: SyncUser, username: string, now: number): Partial<User> {
+/**
+ * The profile columns of a synthetic user as a peer's message sets them, for a new row or an update: the name and props
+ * are decided by the caller; the email is undeliverable, so a synthetic user never gets mail here (protocol §6).
+ */
+export function syntheticUserProfile(incoming: SyncUser, username: string, props: Record<string, string>, now: number) {
   return {
     id: incoming.id,
     create_at: incoming.create_at || now,
@@ -88,27 +91,34 @@ function newRemoteUserRow(sender: UserSender, incoming: SyncUser, username: stri
     delete_at: incoming.delete_at,
     username,
     email: `${newId()}@remote.invalid`,
+    nickname: incoming.nickname,
+    first_name: incoming.first_name,
+    last_name: incoming.last_name,
+    position: incoming.position,
+    props,
+    locale: incoming.locale,
+    timezone: incoming.timezone,
+    is_bot: incoming.is_bot,
+  };
+}
+
+/** The row of a new synthetic user: its profile, no credentials, owned by the sender. */
+function newRemoteUserRow(sender: UserSender, incoming: SyncUser, username: string, now: number): Partial<User> {
+  return {
+    ...syntheticUserProfile(incoming, username, syntheticUserProps(incoming, sender.remote_id, {}), now),
     email_verified: false,
     password: '',
     auth_data: null,
     auth_service: '',
     roles: 'system_user',
     allow_marketing: false,
-    nickname: incoming.nickname,
-    first_name: incoming.first_name,
-    last_name: incoming.last_name,
-    position: incoming.position,
-    props: syntheticUserProps(incoming, sender.remote_id, {}),
     notify_props: {},
     last_password_update: now,
     last_picture_update: 0,
     failed_attempts: 0,
-    locale: incoming.locale,
-    timezone: incoming.timezone,
     mfa_active: false,
     mfa_secret: '',
     remote_id: sender.remote_id,
-    is_bot: incoming.is_bot,
   };
 }
 
