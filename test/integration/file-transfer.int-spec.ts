@@ -136,6 +136,20 @@ describe('attachments between two clusters', () => {
     expect([info.body.name, info.body.mime_type, info.body.width, info.body.height]).toEqual(['picture.png', 'image/png', 40, 30]);
   });
 
+  it("sends the first post of a user B does not know yet, with its file: the user goes before the file's upload session", async () => {
+    // B refuses an upload session whose file's creator it does not know; the users riding in the posts message
+    // (after the files) left such a file, and its post, waiting for ever.
+    const carol = await a.h.signUp('carol', a.admin);
+    await a.h.as(a.admin).post(`/api/v4/teams/${a.teamId}/members`).send({ team_id: a.teamId, user_id: carol.id }).expect(201);
+    await a.h.as(a.admin).post(`/api/v4/channels/${a.channelId}/members`).send({ user_id: carol.id }).expect(201);
+    const data = randomBytes(100 * KiB);
+    const { postId, fileIds } = await postWithFiles(a, carol, 'my first post, with a file', [{ name: 'first.bin', data }]);
+    await until('post on B', async () => (await postOn(b, postId)) !== undefined);
+    expect((await postOn(b, postId))!.file_ids).toEqual(fileIds);
+    const got = await download(b, b.admin, fileIds[0]);
+    expect(got && sha256(got)).toBe(sha256(data));
+  });
+
   it('sends files of B users back to A (and never back to B)', async () => {
     const data = randomBytes(300 * KiB);
     const { postId, fileIds } = await postWithFiles(b, bobOnB, 'from bob', [{ name: 'bob.bin', data }]);

@@ -275,14 +275,19 @@ export class SyncSender {
     if (batch.changed.length === 0) return true;
     const { reactions, acks, mentionTransforms } = batch;
     const pending = batch.users.filter((u) => usersSent.get(u.id) !== u.update_at);
-    // Attachments go before their posts (protocol §5.4), so that the posts' file ids resolve on the remote.
-    if (await this.queueMissingFiles(pair, batch.posts)) return false;
     // The users ride in the first posts message when they fit: the receiver applies a message's users before its posts
-    // (as Mattermost's does), and a catch-up then pays one message per channel less.
+    // (as Mattermost's does), and a catch-up then pays one message per channel less. Not when a post has files: those
+    // go before their posts, and the remote refuses a file's upload session while it does not know the file's creator.
     const users = pending.length > 0 ? this.usersContent(pending) : undefined;
     const together =
-      users !== undefined && batch.wire.length > 0 && pending.length <= SYNC_LIMITS.users && users.bytes <= MAX_MESSAGE_BYTES / 2;
+      users !== undefined &&
+      batch.wire.length > 0 &&
+      !batch.posts.some((p) => p.file_ids?.length) &&
+      pending.length <= SYNC_LIMITS.users &&
+      users.bytes <= MAX_MESSAGE_BYTES / 2;
     if (users && !together) await this.settleUsers(pair, pending, await this.send(pair, { users: users.content }), usersSent);
+    // Attachments go before their posts (protocol §5.4), so that the posts' file ids resolve on the remote.
+    if (await this.queueMissingFiles(pair, batch.posts)) return false;
     this.warnForeignLinks(pair, batch.foreignLinks);
     const refusedPosts = new Set<string>();
     for (const [i, chunk] of chunks(batch.wire, together ? users.bytes : 0).entries()) {
