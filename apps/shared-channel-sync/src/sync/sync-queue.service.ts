@@ -229,11 +229,23 @@ export class SyncQueue {
    * The batch waits for its attachments: the pair is free again and due after `waitMs` (or at once when a transfer
    * completes, see `wakeChannel`), with its health untouched: waiting is not failing.
    */
-  async waitForFiles(pair: ClaimedPair, waitMs: number): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE shared_channel_remotes SET lease_owner = '', lease_until = 0, next_sync_at = $3 WHERE id = $1 AND lease_owner = $2`,
-      [pair.id, this.owner, Date.now() + waitMs],
+  async waitForFiles(pair: ClaimedPair, waitMs: number): Promise<{ interruptedSince: number; notified: boolean } | undefined> {
+    // Waiting for files is no delivery either: when the remote has not answered a ping for the interruption threshold,
+    // its posts are not getting through, so the pair's interruption begins (at the last answered ping) as a failed
+    // delivery would begin it; a delivery that goes through ends it as always.
+    const now = Date.now();
+    const rows = await returning<{ interrupted_since: string; interruption_notified: boolean }>(
+      this.dataSource,
+      `UPDATE shared_channel_remotes s SET lease_owner = '', lease_until = 0, next_sync_at = $3,
+         interrupted_since = CASE WHEN s.interrupted_since = 0 AND rc.last_ping_at > 0 AND rc.last_ping_at <= $4
+                                  THEN rc.last_ping_at ELSE s.interrupted_since END
+       FROM remote_clusters rc
+       WHERE s.id = $1 AND s.lease_owner = $2 AND rc.remote_id = s.remote_id
+       RETURNING s.interrupted_since, s.interruption_notified`,
+      [pair.id, this.owner, now + waitMs, now - this.config.sharedChannels.interruptedAfterMs],
     );
+    if (rows.length === 0) return undefined;
+    return { interruptedSince: Number(rows[0].interrupted_since), notified: rows[0].interruption_notified };
   }
 
   /**

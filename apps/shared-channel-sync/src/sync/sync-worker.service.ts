@@ -121,7 +121,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
         return;
       }
       if (outcome === 'files-pending') {
-        await this.queue.waitForFiles(pair, FILES_WAIT_MS);
+        await this.tellInterruption(pair, await this.queue.waitForFiles(pair, FILES_WAIT_MS));
         return;
       }
       if (await this.queue.succeed(pair)) await this.notice(pair, 'resumed');
@@ -143,8 +143,12 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     this.metrics.sendFailures.inc({ remote_id: pair.remote_id });
     const { retryBaseMs: baseMs, retryMaxMs: capMs } = this.config.sharedChannels;
     const retryIn = backoffDelayMs(pair.failures + 1, { baseMs, capMs });
-    const state = await this.queue.fail(pair, reason, retryIn).catch(() => undefined);
-    if (!state || state.notified) return;
+    await this.tellInterruption(pair, await this.queue.fail(pair, reason, retryIn).catch(() => undefined));
+  }
+
+  /** Posts "interrupted" once an interruption of the pair has lasted the threshold (once per interruption). */
+  private async tellInterruption(pair: ClaimedPair, state: { interruptedSince: number; notified: boolean } | undefined): Promise<void> {
+    if (!state || state.notified || state.interruptedSince === 0) return;
     if (
       Date.now() - state.interruptedSince >= this.config.sharedChannels.interruptedAfterMs &&
       (await this.queue.markInterruptionNotified(pair))
