@@ -5,6 +5,7 @@ import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluste
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
 import { UserSyncModule } from '../../apps/user-sync/src/user-sync.module';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
+import { sendHeldPeerMessage } from '../support/held-peer-message';
 
 /*
  * The membership changes and statuses of a peer's sync message are handed by the receiver to the user-sync app. When
@@ -44,21 +45,7 @@ it('answers OK to membership changes applied after longer than the bus timeout, 
     channel_id: channelId,
     membership_changes: [{ channel_id: channelId, user_id: member.id, is_add: true, change_time: Date.now() }],
   };
-  const runner = db.createQueryRunner();
-  await runner.connect();
-  await runner.startTransaction();
-  // SHARE ROW EXCLUSIVE lets user-sync read but makes its insert into channel_members wait until the lock is released.
-  await runner.query('LOCK TABLE channel_members IN SHARE ROW EXCLUSIVE MODE');
-  const answer = h.http
-    .post('/api/v4/remotecluster/msg')
-    .set('X-RemoteCluster-Id', R)
-    .set('X-RemoteCluster-Token', TOKEN)
-    .send({ remote_id: R, msg: { id: newId(), topic: 'sharedchannel_sync', create_at: Date.now(), payload } })
-    .then((res) => res);
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
-  await runner.commitTransaction();
-  await runner.release();
-  const res = await answer;
+  const res = await sendHeldPeerMessage(h, db, { remoteId: R, token: TOKEN, payload }, { table: 'channel_members', holdMs: 1_500 });
   expect(res.status).toBe(200);
   expect(res.body).toMatchObject({ status: 'OK' });
   const rows = await db.query('SELECT 1 FROM channel_members WHERE channel_id = $1 AND user_id = $2', [channelId, member.id]);

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { RemoteClusterModule } from '../../apps/remote-cluster/src/remote-cluster.module';
 import { SharedChannelSyncModule } from '../../apps/shared-channel-sync/src/shared-channel-sync.module';
 import { GatewayHarness, TestUser } from '../support/gateway-harness';
+import { sendHeldPeerMessage } from '../support/held-peer-message';
 
 /*
  * A peer's sync message whose application takes longer than the bus's general request timeout (here 300 ms; 10 s by
@@ -40,21 +41,7 @@ it('answers OK to a sync message applied after longer than the bus timeout, and 
     users: { [authorId]: { id: authorId, username: 'slowwriter', email: 'slow@peer.example', update_at: Date.now() } },
     posts: [{ id: postId, user_id: authorId, channel_id: channelId, create_at: Date.now(), update_at: Date.now(), message: 'held back' }],
   };
-  const runner = db.createQueryRunner();
-  await runner.connect();
-  await runner.startTransaction();
-  // SHARE ROW EXCLUSIVE lets the receiver read but makes its insert into posts wait until the lock is released.
-  await runner.query('LOCK TABLE posts IN SHARE ROW EXCLUSIVE MODE');
-  const answer = h.http
-    .post('/api/v4/remotecluster/msg')
-    .set('X-RemoteCluster-Id', R)
-    .set('X-RemoteCluster-Token', TOKEN)
-    .send({ remote_id: R, msg: { id: newId(), topic: 'sharedchannel_sync', create_at: Date.now(), payload } })
-    .then((res) => res);
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
-  await runner.commitTransaction();
-  await runner.release();
-  const res = await answer;
+  const res = await sendHeldPeerMessage(h, db, { remoteId: R, token: TOKEN, payload }, { table: 'posts', holdMs: 1_500 });
   expect(res.status).toBe(200);
   expect(res.body).toMatchObject({ status: 'OK' });
   const rows = await db.query('SELECT message FROM posts WHERE id = $1', [postId]);
