@@ -286,8 +286,9 @@ describe('removing a shared channel from a connection', () => {
     await until('the notice on B’s channel', () =>
       hasMessage(b, own.channelId, 'This channel is no longer shared with Peer A.', 'shared_channel_state'),
     );
-    // On A: its copy of B's channel is archived, its own channel stays.
+    // On A: its copy of B's channel is archived, its own channel stays (the shares end one by one, in no set order).
     await until('A archives its copy', () => archivedOn(a, own.channelId));
+    await until('A ends its own share', async () => (await channel(a, homedOnA))?.shared === false);
     expect(await channel(a, homedOnA)).toEqual({ delete_at: 0, shared: false });
   });
 });
