@@ -1,5 +1,5 @@
 import { loadConfig, NatsLink } from '@fedchat/common';
-import { startNats, TestNats } from '@fedchat/testing';
+import { startNats, TestNats, waitFor } from '@fedchat/testing';
 
 /*
  * A nats-server that requires a user and password (as docker-compose.yml and the Kubernetes manifests run it):
@@ -28,7 +28,12 @@ describe('NATS with user and password', () => {
     const client = await NatsLink.connect(natsUrl!, 'auth-test-client', { auth: natsAuth });
     try {
       server.subscribe('test.auth.echo', undefined, (msg) => msg.respond?.(msg.data));
-      const reply = await client.request('test.auth.echo', new TextEncoder().encode('hello'), 5000);
+      // The subscription reaches the NATS server asynchronously: a request sent before it got there finds no responders.
+      const reply = await waitFor(
+        'the echo subscription',
+        () => client.request('test.auth.echo', new TextEncoder().encode('hello'), 5000),
+        10_000,
+      );
       expect(new TextDecoder().decode(reply)).toBe('hello');
       expect(client.isConnected()).toBe(true);
     } finally {
